@@ -1,0 +1,346 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options is the command line and configuration file of the main job, in
+// ntopng's terms. Every field has an embedded default (see defaultOptions),
+// so flowgate runs with no argument at all.
+type Options struct {
+	Interfaces      []string // -i, one engine interface each (ifid in order)
+	LocalNetworks   []netip.Prefix
+	HTTPAddr        string // -w, [addr:]port
+	DataDir         string
+	ScriptsDir      string
+	MaxHosts        int
+	MaxFlows        int
+	ZMQEncryption   bool
+	ZMQKeyPriv      string
+	DisableLogin    bool
+	AdminPassword   string
+	FlowIdle        time.Duration
+	ConfigFile      string
+	Verbose         bool
+}
+
+func defaultOptions() Options {
+	return Options{
+		HTTPAddr: ":3000",
+		DataDir:  "/var/lib/flowgate",
+		MaxHosts: 1 << 20,
+		MaxFlows: 2 << 20,
+		FlowIdle: 60 * time.Second,
+	}
+}
+
+// defaultInterface is used when no -i is given: collect from nProbe
+// instances that connect to us (nProbe --zmq-probe-mode), like
+// `ntopng -i tcp://*:5556c`.
+const defaultInterface = "tcp://*:5556c"
+
+// option describes one flag: its names, whether it takes a value and how it
+// is applied.
+type option struct {
+	short string
+	long  string
+	value bool
+	help  string
+	apply func(o *Options, v string) error
+}
+
+var options = []option{
+	{"i", "interface", true, "interface: tcp://host:port (connect), tcp://*:port c (bind), comma list", func(o *Options, v string) error {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return errors.New("empty interface")
+		}
+		o.Interfaces = append(o.Interfaces, v)
+		return nil
+	}},
+	{"m", "local-networks", true, "local networks, comma list of CIDRs", func(o *Options, v string) error {
+		nets, err := parseNetworks(v)
+		if err != nil {
+			return err
+		}
+		o.LocalNetworks = append(o.LocalNetworks, nets...)
+		return nil
+	}},
+	{"w", "http-port", true, "HTTP server [addr:]port (default 3000)", func(o *Options, v string) error {
+		addr, err := parseHTTPPort(v)
+		if err != nil {
+			return err
+		}
+		o.HTTPAddr = addr
+		return nil
+	}},
+	{"d", "data-dir", true, "data directory", func(o *Options, v string) error {
+		if v == "" {
+			return errors.New("empty data directory")
+		}
+		o.DataDir = v
+		return nil
+	}},
+	{"", "scripts-dir", true, "user scripts directory (default <data-dir>/scripts)", func(o *Options, v string) error {
+		o.ScriptsDir = v
+		return nil
+	}},
+	{"x", "max-num-hosts", true, "maximum number of active hosts per interface", func(o *Options, v string) error {
+		n, err := parsePositive(v)
+		o.MaxHosts = n
+		return err
+	}},
+	{"X", "max-num-flows", true, "maximum number of active flows per interface", func(o *Options, v string) error {
+		n, err := parsePositive(v)
+		o.MaxFlows = n
+		return err
+	}},
+	{"", "zmq-encryption", false, "CURVE-encrypt ZMQ with the data dir's key pair", func(o *Options, _ string) error {
+		o.ZMQEncryption = true
+		return nil
+	}},
+	{"", "zmq-encryption-key-priv", true, "CURVE secret key (Z85), implies --zmq-encryption", func(o *Options, v string) error {
+		if len(v) != 40 {
+			return fmt.Errorf("want a 40-character Z85 key, got %d characters", len(v))
+		}
+		o.ZMQKeyPriv = v
+		o.ZMQEncryption = true
+		return nil
+	}},
+	{"", "disable-login", false, "no HTTP authentication", func(o *Options, _ string) error {
+		o.DisableLogin = true
+		return nil
+	}},
+	{"", "admin-password", true, "password of the admin user (default: generated at first start)", func(o *Options, v string) error {
+		if v == "" {
+			return errors.New("empty password")
+		}
+		o.AdminPassword = v
+		return nil
+	}},
+	{"", "flow-idle-timeout", true, "idle timeout of flows before any probe event, seconds", func(o *Options, v string) error {
+		n, err := parsePositive(v)
+		o.FlowIdle = time.Duration(n) * time.Second
+		return err
+	}},
+	{"v", "verbose", false, "verbose logging", func(o *Options, _ string) error {
+		o.Verbose = true
+		return nil
+	}},
+	{"", "config", true, "configuration file in ntopng.conf form", nil}, // handled by parseArgs
+}
+
+func lookupOption(name string, long bool) *option {
+	for i := range options {
+		if (long && options[i].long == name) || (!long && name != "" && options[i].short == name) {
+			return &options[i]
+		}
+	}
+	return nil
+}
+
+// parseArgs parses ntopng-style arguments: -i v, -iv, -i=v, --interface v,
+// --interface=v. A single argument that is not a flag names a configuration
+// file, as with `ntopng /etc/ntopng/ntopng.conf`.
+func parseArgs(args []string) (Options, error) {
+	o := defaultOptions()
+	if len(args) == 1 && !strings.HasPrefix(args[0], "-") {
+		args = []string{"--config", args[0]}
+	}
+	// The configuration file is read first so that the command line wins.
+	var cmdline []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--config" && i+1 < len(args) {
+			o.ConfigFile = args[i+1]
+			i++
+			continue
+		}
+		if v, ok := strings.CutPrefix(a, "--config="); ok {
+			o.ConfigFile = v
+			continue
+		}
+		cmdline = append(cmdline, a)
+	}
+	if o.ConfigFile != "" {
+		fileArgs, err := readConfigFile(o.ConfigFile)
+		if err != nil {
+			return o, err
+		}
+		if err := applyArgs(&o, fileArgs); err != nil {
+			return o, fmt.Errorf("%s: %w", o.ConfigFile, err)
+		}
+	}
+	if err := applyArgs(&o, cmdline); err != nil {
+		return o, err
+	}
+	if len(o.Interfaces) == 0 {
+		o.Interfaces = []string{defaultInterface}
+	}
+	if o.ScriptsDir == "" {
+		o.ScriptsDir = o.DataDir + "/scripts"
+	}
+	return o, nil
+}
+
+func applyArgs(o *Options, args []string) error {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		var name, val string
+		var long, hasVal bool
+		switch {
+		case strings.HasPrefix(a, "--"):
+			long = true
+			name, val, hasVal = strings.Cut(a[2:], "=")
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			name = a[1:2]
+			if rest := a[2:]; rest != "" {
+				val, hasVal = strings.TrimPrefix(rest, "="), true
+			}
+		default:
+			// `-i tcp://*:5556 c`: a lone "c" after an endpoint is the
+			// collector-mode marker written with a space.
+			if a == "c" && i > 0 && len(o.Interfaces) > 0 {
+				o.Interfaces[len(o.Interfaces)-1] += "c"
+				continue
+			}
+			return fmt.Errorf("unexpected argument %q", a)
+		}
+		opt := lookupOption(name, long)
+		if opt == nil || opt.apply == nil {
+			return fmt.Errorf("unknown option %q", a)
+		}
+		if opt.value && !hasVal {
+			if i+1 >= len(args) {
+				return fmt.Errorf("option %q needs a value", a)
+			}
+			i++
+			val, hasVal = args[i], true
+		}
+		if !opt.value && hasVal && val != "" {
+			return fmt.Errorf("option %q takes no value", a)
+		}
+		if err := opt.apply(o, val); err != nil {
+			return fmt.Errorf("option %q: %w", a, err)
+		}
+	}
+	return nil
+}
+
+// readConfigFile reads an ntopng.conf: one option per line, `-i=eth0`,
+// `--interface=eth0` or `--interface eth0`; `#` starts a comment.
+func readConfigFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	var args []string
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !strings.HasPrefix(line, "-") {
+			return nil, fmt.Errorf("%s:%d: not an option: %q", path, n, line)
+		}
+		if name, val, ok := strings.Cut(line, "="); ok {
+			args = append(args, name+"="+unquote(strings.TrimSpace(val)))
+			continue
+		}
+		if name, val, ok := strings.Cut(line, " "); ok {
+			args = append(args, name, unquote(strings.TrimSpace(val)))
+			continue
+		}
+		args = append(args, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return args, nil
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && (s[0] == '"' && s[len(s)-1] == '"' || s[0] == '\'' && s[len(s)-1] == '\'') {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+func parseNetworks(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		// ntopng accepts "10.0.0.0/8=name"; the name is for display.
+		s, _, _ = strings.Cut(s, "=")
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("bad network %q: want CIDR like 192.168.1.0/24", s)
+		}
+		out = append(out, p.Masked())
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no network given")
+	}
+	return out, nil
+}
+
+func parseHTTPPort(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if p, err := strconv.Atoi(v); err == nil {
+		if p < 1 || p > 65535 {
+			return "", fmt.Errorf("port %d out of range", p)
+		}
+		return ":" + v, nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", fmt.Errorf("want [addr:]port, got %q", v)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 {
+		return "", fmt.Errorf("bad port %q", port)
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil && host != "localhost" {
+			return "", fmt.Errorf("bad address %q", host)
+		}
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+func parsePositive(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("want a positive number, got %q", v)
+	}
+	return n, nil
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: flowgate [options] | flowgate <config-file> | flowgate probe [options]\n\noptions:\n")
+	for _, o := range options {
+		name := "    --" + o.long
+		if o.short != "" {
+			name = "-" + o.short + ", --" + o.long
+		}
+		if o.value {
+			name += " VALUE"
+		}
+		fmt.Fprintf(&b, "  %-36s %s\n", name, o.help)
+	}
+	return b.String()
+}

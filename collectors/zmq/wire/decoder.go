@@ -1,0 +1,150 @@
+package wire
+
+import (
+	"strconv"
+	"unsafe"
+
+	"flowgate/engine"
+)
+
+// Config configures a Decoder.
+type Config struct {
+	// Labels resolves symbolic keys; nil means a fresh NewLabels(). The
+	// Decoder uses (and template messages should update) this very map.
+	Labels *Labels
+	// MaxAdditional caps the additional fields kept per record (default 64);
+	// more are dropped, so a hostile record cannot grow memory unboundedly.
+	MaxAdditional int
+}
+
+// DefaultMaxAdditional is the default Config.MaxAdditional.
+const DefaultMaxAdditional = 64
+
+// Decoder decodes flow payloads. It owns a reusable record and scratch
+// space, so it is meant for one goroutine.
+type Decoder struct {
+	labels  *Labels
+	maxAdd  int
+	rec     engine.FlowRecord
+	arena   []byte // unescaped strings and formatted additional fields of the current record
+	records int
+}
+
+// NewDecoder returns a Decoder; it does no I/O.
+func NewDecoder(cfg Config) *Decoder {
+	if cfg.Labels == nil {
+		cfg.Labels = NewLabels()
+	}
+	if cfg.MaxAdditional <= 0 {
+		cfg.MaxAdditional = DefaultMaxAdditional
+	}
+	return &Decoder{labels: cfg.Labels, maxAdd: cfg.MaxAdditional, arena: make([]byte, 0, 512)}
+}
+
+// Labels returns the label map the decoder resolves symbolic keys with.
+func (d *Decoder) Labels() *Labels { return d.labels }
+
+func (d *Decoder) resetRecord() {
+	d.rec.Reset()
+	d.arena = d.arena[:0]
+}
+
+// arenaString turns arena[start:] into a string without copying. The bytes
+// are never modified before the record is emitted: the arena only grows
+// within a record (a reallocation leaves old strings on the old array).
+func (d *Decoder) arenaString(start int) string {
+	if start == len(d.arena) {
+		return ""
+	}
+	return unsafe.String(&d.arena[start], len(d.arena)-start)
+}
+
+// bytesString aliases b as a string (b must not change while it is used).
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// field applies one resolved field; unconsumed ones become additional
+// fields keyed as received (key, or the decimal id when key is "").
+func (d *Decoder) field(pen, id uint32, key string, v *value) {
+	if apply(&d.rec, pen, id, v) {
+		return
+	}
+	d.additional(pen, id, key, v)
+}
+
+func (d *Decoder) additional(pen, id uint32, key string, v *value) {
+	r := &d.rec
+	if len(r.Additional) >= d.maxAdd {
+		return
+	}
+	if key == "" {
+		start := len(d.arena)
+		if pen != 0 {
+			d.arena = strconv.AppendUint(d.arena, uint64(pen), 10)
+			d.arena = append(d.arena, '.')
+		}
+		d.arena = strconv.AppendUint(d.arena, uint64(id), 10)
+		key = d.arenaString(start)
+	}
+	var val string
+	if v.kind == kindString || v.kind == kindRaw {
+		val = v.s
+	} else {
+		start := len(d.arena)
+		d.arena = v.appendText(d.arena)
+		val = d.arenaString(start)
+	}
+	r.Additional = append(r.Additional, engine.Field{Key: key, Value: val})
+}
+
+// parseNumericKey classifies a textual key: all digits → numeric id, "PEN.ID" →
+// dotted, otherwise symbolic. ok is false for digits overflowing uint32.
+func parseNumericKey(k string) (pen, id uint32, numeric bool) {
+	if len(k) == 0 || len(k) > 21 {
+		return 0, 0, false
+	}
+	var a, b uint64
+	dot := false
+	nd := 0
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if dot {
+				b = b*10 + uint64(c-'0')
+			} else {
+				a = a*10 + uint64(c-'0')
+			}
+			nd++
+			if a > 0xFFFFFFFF || b > 0xFFFFFFFF {
+				return 0, 0, false
+			}
+		case c == '.' && !dot && nd > 0:
+			dot, nd = true, 0
+		default:
+			return 0, 0, false
+		}
+	}
+	if nd == 0 {
+		return 0, 0, false
+	}
+	if dot {
+		return uint32(a), uint32(b), true
+	}
+	return 0, uint32(a), true
+}
+
+// resolveKey resolves a textual key (JSON key or TLV string key) per §3.4.
+func (d *Decoder) resolveKey(k string) (pen, id uint32, ok bool) {
+	if pen, id, ok = parseNumericKey(k); ok {
+		return pen, id, true
+	}
+	if f, found := d.labels.Lookup(k); found {
+		return f.PEN, f.ID, true
+	}
+	return 0, 0, false
+}

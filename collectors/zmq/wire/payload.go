@@ -1,0 +1,136 @@
+package wire
+
+import (
+	"bytes"
+	"compress/zlib"
+	"errors"
+	"io"
+	"sync"
+)
+
+// Format is the encoding of an opened payload.
+type Format uint8
+
+const (
+	FormatJSON Format = iota
+	FormatTLV
+)
+
+func (f Format) String() string {
+	if f == FormatTLV {
+		return "tlv"
+	}
+	return "json"
+}
+
+// DefaultMaxDecompressed caps a decompressed payload when OpenPayload is
+// given no limit. ntopng's own buffers are far smaller (43690 B legacy).
+const DefaultMaxDecompressed = 16 << 20
+
+// inflater is a reusable zlib reader; the pool saves the ~40 KiB of flate
+// state per message.
+type inflater struct {
+	br bytes.Reader
+	zr io.ReadCloser
+}
+
+var inflaters = sync.Pool{New: func() any { return new(inflater) }}
+
+// OpenPayload returns the bytes to parse and their format, following §2.4:
+// for a 36-byte header with version 4 the flags decide (TLV 0x02, bare zlib
+// 0x04); a 24/28-byte header with version 4 carries plain JSON; otherwise
+// version 3 means TLV, a leading 0x00 means zlib-compressed JSON from
+// payload[1:], and anything else is plain JSON.
+//
+// Decompressed output goes to buf (grown if needed; pass the previous result
+// to reuse it). body aliases payload when nothing was compressed. A stream
+// inflating past limit (DefaultMaxDecompressed if limit <= 0) is an error,
+// never a silent truncation.
+func OpenPayload(h Header, payload []byte, buf []byte, limit int) (body []byte, f Format, err error) {
+	if len(payload) == 0 {
+		return nil, FormatJSON, errorf(ReasonEmptyPayload, "payload: empty (topic %q)", h.Topic)
+	}
+	if limit <= 0 {
+		limit = DefaultMaxDecompressed
+	}
+	if h.Version == VersionV3 {
+		if h.Len != HeaderV3Len {
+			return payload, FormatJSON, nil
+		}
+		if h.Flags&FlagTLV != 0 {
+			f = FormatTLV
+		}
+		if h.Flags&FlagCompressed == 0 {
+			return payload, f, nil
+		}
+		hint := int(h.UncompressedSize)
+		body, err = inflate(payload, buf, limit, hint)
+		return body, f, err
+	}
+	if h.Version == VersionTLV {
+		return payload, FormatTLV, nil
+	}
+	if payload[0] == 0 {
+		body, err = inflate(payload[1:], buf, limit, 0)
+		return body, FormatJSON, err
+	}
+	return payload, FormatJSON, nil
+}
+
+// Inflate decompresses a bare zlib stream into buf, failing past limit.
+func Inflate(src, buf []byte, limit int) ([]byte, error) {
+	if limit <= 0 {
+		limit = DefaultMaxDecompressed
+	}
+	return inflate(src, buf, limit, 0)
+}
+
+func inflate(src, buf []byte, limit, hint int) ([]byte, error) {
+	inf := inflaters.Get().(*inflater)
+	defer inflaters.Put(inf)
+	inf.br.Reset(src)
+	var err error
+	if inf.zr == nil {
+		inf.zr, err = zlib.NewReader(&inf.br)
+	} else {
+		err = inf.zr.(zlib.Resetter).Reset(&inf.br, nil)
+	}
+	if err != nil {
+		// A failed NewReader leaves inf.zr nil; a failed Reset leaves a
+		// reader that can be Reset again.
+		return nil, &Error{Reason: ReasonZlib, Msg: "payload: zlib header", Err: err}
+	}
+	out := buf[:0]
+	if hint > 0 && hint <= limit && cap(out) < hint+1 {
+		out = make([]byte, 0, hint+1) // +1 to see EOF without regrowing
+	}
+	for {
+		if len(out) == cap(out) {
+			if len(out) > limit {
+				return nil, errorf(ReasonPayloadTooLarge, "payload: decompressed size exceeds %d bytes", limit)
+			}
+			n := max(2*cap(out), 4096)
+			n = min(n, limit+1)
+			if n <= cap(out) {
+				n = cap(out) + 1
+			}
+			grown := make([]byte, len(out), n)
+			copy(grown, out)
+			out = grown
+		}
+		n, rerr := inf.zr.Read(out[len(out):cap(out)])
+		out = out[:len(out)+n]
+		if len(out) > limit {
+			return nil, errorf(ReasonPayloadTooLarge, "payload: decompressed size exceeds %d bytes", limit)
+		}
+		if rerr == io.EOF {
+			return out, nil
+		}
+		if rerr != nil {
+			if errors.Is(rerr, io.ErrUnexpectedEOF) {
+				return nil, &Error{Reason: ReasonZlib, Msg: "payload: zlib stream truncated", Err: rerr}
+			}
+			return nil, &Error{Reason: ReasonZlib, Msg: "payload: zlib", Err: rerr}
+		}
+	}
+}

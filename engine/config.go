@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config sets the engine's limits and timers. Zero fields take the defaults
+// of DefaultConfig when passed to New.
+type Config struct {
+	LocalNetworks  []netip.Prefix // -m: hosts inside are "local"
+	MaxFlows       int            // per interface (-X); beyond, records are dropped and counted
+	MaxHosts       int            // per interface (-x); beyond, records are dropped and counted
+	FlowIdle       time.Duration  // flow max idle before any probe event (§6.5)
+	HostIdle       time.Duration  // idle time of a host with no active flow before purge
+	QueueLen       int            // batches per interface queue
+	PeriodicUpdate time.Duration  // FlowPeriodicUpdate period for active flows
+	Now            func() time.Time
+}
+
+// DefaultConfig returns ntopng's defaults: 60 s flow idle, 300 s host idle,
+// 30 s periodic update, 131072 flows and hosts per interface.
+func DefaultConfig() Config {
+	return Config{
+		MaxFlows:       131072,
+		MaxHosts:       131072,
+		FlowIdle:       60 * time.Second,
+		HostIdle:       300 * time.Second,
+		QueueLen:       1024,
+		PeriodicUpdate: 30 * time.Second,
+		Now:            time.Now,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.MaxFlows <= 0 {
+		c.MaxFlows = d.MaxFlows
+	}
+	if c.MaxHosts <= 0 {
+		c.MaxHosts = d.MaxHosts
+	}
+	if c.FlowIdle <= 0 {
+		c.FlowIdle = d.FlowIdle
+	}
+	if c.HostIdle <= 0 {
+		c.HostIdle = d.HostIdle
+	}
+	if c.QueueLen <= 0 {
+		c.QueueLen = d.QueueLen
+	}
+	if c.PeriodicUpdate <= 0 {
+		c.PeriodicUpdate = d.PeriodicUpdate
+	}
+	if c.Now == nil {
+		c.Now = d.Now
+	}
+	nets := make([]netip.Prefix, 0, len(c.LocalNetworks))
+	for _, p := range c.LocalNetworks {
+		if p.IsValid() {
+			nets = append(nets, p.Masked())
+		}
+	}
+	c.LocalNetworks = nets
+	return c
+}

@@ -1,0 +1,243 @@
+package engine
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strings"
+
+	"flowgate/engine/ndpi"
+)
+
+// flowKey identifies a flow in either orientation: the two endpoints are
+// stored in canonical order (lower address/port first) so that one map lookup
+// finds both. It holds no pointers and no padding, so the map hashes it as
+// plain memory.
+type flowKey struct {
+	a, b   [16]byte
+	pa, pb uint16
+	vlan   uint16
+	proto  uint8
+	pad    uint8 // always 0: keeps the struct free of implicit padding
+	priv   uint32
+}
+
+// makeKey builds the canonical key; swapped reports whether (src,sport) went
+// to the b side.
+func makeKey(src, dst *[16]byte, sport, dport, vlan uint16, proto uint8, priv uint32) (k flowKey, swapped bool) {
+	c := cmpAddr(src, dst)
+	if c > 0 || (c == 0 && sport > dport) {
+		return flowKey{a: *dst, b: *src, pa: dport, pb: sport, vlan: vlan, proto: proto, priv: priv}, true
+	}
+	return flowKey{a: *src, b: *dst, pa: sport, pb: dport, vlan: vlan, proto: proto, priv: priv}, false
+}
+
+func cmpAddr(x, y *[16]byte) int {
+	x0, y0 := binary.BigEndian.Uint64(x[:8]), binary.BigEndian.Uint64(y[:8])
+	if x0 != y0 {
+		if x0 < y0 {
+			return -1
+		}
+		return 1
+	}
+	x1, y1 := binary.BigEndian.Uint64(x[8:]), binary.BigEndian.Uint64(y[8:])
+	if x1 < y1 {
+		return -1
+	} else if x1 > y1 {
+		return 1
+	}
+	return 0
+}
+
+const (
+	flowV6       uint8 = 1 << iota // addresses are IPv6
+	flowDetected                   // L7 fixed
+	flowLive                       // slot holds a flow (not on the free list)
+)
+
+// Flow is one bidirectional flow. Client is the side that sent the first
+// record's source. Counters named Cli* are client→server, Srv* server→client.
+// Fields are read-only outside the engine and valid only inside Do or an
+// observer call.
+type Flow struct {
+	cli, srv         [16]byte
+	cliPort, srvPort uint16
+	vlan             uint16
+	proto            uint8
+	flags            uint8
+	privateID        uint32
+	gen              uint32 // slot generation, part of ID
+	slot             uint32
+	cliHost, srvHost uint32 // host slots
+
+	CliBytes, SrvBytes uint64 // cli2srv, srv2cli
+	CliPkts, SrvPkts   uint64
+
+	FirstSeen, LastSeen uint32 // epoch seconds from the probe
+	created             uint32 // wall clock epoch seconds when the engine created it
+	nextPeriodic        uint32
+
+	L7Master, L7App          uint16
+	Category                 ndpi.Category
+	L7Confidence             uint8
+	CliTCPFlags, SrvTCPFlags uint8
+	Direction                uint8  // DIRECTION of the last record (0 RX, 1 TX, 2 unknown)
+	exporter                 uint16 // index+1 into Tables.exporters, 0 none
+
+	InIfIndex, OutIfIndex uint32 // in flow orientation (swapped when a record matched in reverse)
+
+	CliMAC, SrvMAC [6]byte
+
+	ThptBps, ThptPps float32 // of the last update
+	PeriodicCount    uint32  // FlowPeriodicUpdate calls so far
+	Status           uint64  // bitmap of flow status ids (0..63) set via SetFlowStatus
+
+	ext *FlowExtra // rare fields, allocated on first use
+}
+
+// FlowExtra holds fields most flows never carry. Cli*/Srv* are in flow
+// orientation.
+type FlowExtra struct {
+	CliAS, SrvAS, PrevAS, NextAS uint32
+	VRF                          uint32
+	ObservationPoint             uint16
+	CliTOS, SrvTOS               uint8
+	Verdict                      uint8
+	FlowSource                   uint8
+	CliFragments, SrvFragments   uint64
+	CliRetr, SrvRetr             uint64
+	CliOOO, SrvOOO               uint64
+	CliTCPWinMax, SrvTCPWinMax   uint32
+
+	CliLatencyMs, SrvLatencyMs, ApplLatencyMs float32
+	HasLatency                                uint8 // 1 client, 2 server, 4 application
+
+	NProbeIP                       netip.Addr
+	PostNATSrcIP, PostNATDstIP     netip.Addr
+	PostNATSrcPort, PostNATDstPort uint16
+
+	L7Name      string
+	L7ErrorCode uint32
+
+	DNSQuery      string
+	DNSQueryType  uint16
+	DNSRetCode    uint16
+	HTTPURL       string
+	HTTPSite      string
+	HTTPUserAgent string
+	HTTPMethod    string
+	HTTPRetCode   uint16
+	TLSServerName string
+	JA3C, JA3S    string
+	JA4C          string
+	L7Info        string
+	Risk          uint64
+	RiskName      string
+	EndReason     string
+	SMTPMailFrom  string
+	SMTPRcptTo    string
+	BitTorrent    string
+	WLANSSID      string
+
+	Additional []Field
+}
+
+func addrOf(b *[16]byte, v6 bool) netip.Addr {
+	a := netip.AddrFrom16(*b)
+	if !v6 {
+		return a.Unmap()
+	}
+	return a
+}
+
+// ID is unique among the flows an interface ever had while the engine runs
+// (slot and generation); Tables.Flow finds a live flow by it.
+func (f *Flow) ID() uint64 { return uint64(f.gen)<<32 | uint64(f.slot) }
+
+// Key is ntopng's symmetric flow hash (the REST "key").
+func (f *Flow) Key() uint32 {
+	h := hashAddr(&f.cli) + hashAddr(&f.srv)
+	return h + f.privateID + uint32(f.cliPort) + uint32(f.srvPort) + uint32(f.vlan) + uint32(f.proto)
+}
+
+func hashAddr(b *[16]byte) uint32 {
+	var h uint32
+	for i := 0; i < 16; i += 4 {
+		h += uint32(b[i])<<24 | uint32(b[i+1])<<16 | uint32(b[i+2])<<8 | uint32(b[i+3])
+	}
+	return h
+}
+
+func (f *Flow) Client() netip.Addr  { return addrOf(&f.cli, f.flags&flowV6 != 0) }
+func (f *Flow) Server() netip.Addr  { return addrOf(&f.srv, f.flags&flowV6 != 0) }
+func (f *Flow) ClientPort() uint16  { return f.cliPort }
+func (f *Flow) ServerPort() uint16  { return f.srvPort }
+func (f *Flow) VLAN() uint16        { return f.vlan }
+func (f *Flow) Proto() uint8        { return f.proto }
+func (f *Flow) PrivateID() uint32   { return f.privateID }
+func (f *Flow) IsIPv6() bool        { return f.flags&flowV6 != 0 }
+func (f *Flow) Detected() bool      { return f.flags&flowDetected != 0 }
+func (f *Flow) Bytes() uint64       { return f.CliBytes + f.SrvBytes }
+func (f *Flow) Packets() uint64     { return f.CliPkts + f.SrvPkts }
+func (f *Flow) Duration() uint32    { return f.LastSeen - f.FirstSeen }
+func (f *Flow) Extra() *FlowExtra   { return f.ext } // nil when the flow carried no rare field
+func (f *Flow) CreatedUnix() uint32 { return f.created }
+
+// L7 returns the nDPI application id, or the master when the app is 0.
+func (f *Flow) L7() uint16 {
+	if f.L7App != 0 {
+		return f.L7App
+	}
+	return f.L7Master
+}
+
+// L7Name is the nDPI name, "Master.App" when both are known.
+func (f *Flow) L7Name() string { return ndpi.FullName(f.L7Master, f.L7App) }
+
+// L4Name is the protocol name as ntopng shows it.
+func (f *Flow) L4Name() string { return l4Name(f.proto) }
+
+// Breakdown returns the client→server and server→client share of bytes in
+// percent, summing to 100 (0/0 for an empty flow).
+func (f *Flow) Breakdown() (cli2srv, srv2cli int) {
+	t := f.CliBytes + f.SrvBytes
+	if t == 0 {
+		return 0, 0
+	}
+	c := int((f.CliBytes*100 + t/2) / t)
+	return c, 100 - c
+}
+
+func l4Name(p uint8) string {
+	switch p {
+	case 1:
+		return "ICMP"
+	case 2:
+		return "IGMP"
+	case 6:
+		return "TCP"
+	case 17:
+		return "UDP"
+	case 47:
+		return "GRE"
+	case 50:
+		return "ESP"
+	case 58:
+		return "IPv6-ICMP"
+	case 132:
+		return "SCTP"
+	}
+	return "Other IP"
+}
+
+func (f *Flow) extra() *FlowExtra {
+	if f.ext == nil {
+		f.ext = &FlowExtra{}
+	}
+	return f.ext
+}
+
+func setStr(dst *string, src string) {
+	if src != "" && src != *dst {
+		*dst = strings.Clone(src)
+	}
+}

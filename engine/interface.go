@@ -1,0 +1,238 @@
+package engine
+
+import (
+	"bytes"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Batch is a set of records handed from a collector's receive goroutine to
+// an interface goroutine. Get one with Interface.NewBatch; Enqueue gives it away.
+type Batch struct {
+	Source    int // collector-defined origin (e.g. endpoint index)
+	Flows     []FlowRecord
+	Events    []ProbeEvent
+	Counters  []CounterRecord
+	Listening []ListeningPorts
+}
+
+// AddFlow appends a reset record, reusing a previous record's storage.
+func (b *Batch) AddFlow() *FlowRecord {
+	if len(b.Flows) < cap(b.Flows) {
+		b.Flows = b.Flows[:len(b.Flows)+1]
+	} else {
+		b.Flows = append(b.Flows, FlowRecord{})
+	}
+	r := &b.Flows[len(b.Flows)-1]
+	r.Reset()
+	return r
+}
+
+// Reset empties b, keeping capacity.
+func (b *Batch) Reset() {
+	b.Source = 0
+	b.Flows = b.Flows[:0]
+	clear(b.Events)
+	b.Events = b.Events[:0]
+	clear(b.Counters)
+	b.Counters = b.Counters[:0]
+	clear(b.Listening)
+	b.Listening = b.Listening[:0]
+}
+
+type doReq struct {
+	fn   func(*Tables)
+	done chan struct{}
+}
+
+// Interface is one engine interface (one -i): its tables live in one goroutine.
+type Interface struct {
+	id   int
+	name string
+	kind string
+	eng  *Engine
+
+	queue chan *Batch
+	doCh  chan doReq
+	pool  sync.Pool
+
+	queueDrops     atomic.Uint64 // batches refused by Enqueue
+	queueDropFlows atomic.Uint64 // flow records in them
+
+	collector CollectorStats
+
+	mu      sync.Mutex // held by the owner goroutine for its whole life; inline Do otherwise
+	tables  *Tables
+	ownerID atomic.Int64 // goroutine id of the owner while it runs
+	exited  chan struct{}
+
+	snapMu sync.Mutex
+	snap   InterfaceStats
+
+	keyMu  sync.Mutex
+	pubKey string
+}
+
+func (i *Interface) ID() int      { return i.id }
+func (i *Interface) Name() string { return i.name }
+func (i *Interface) Kind() string { return i.kind }
+
+// Collector returns the counters the interface's collector updates.
+func (i *Interface) Collector() *CollectorStats { return &i.collector }
+
+// SetPublicKeyHex records the CURVE public key shown in the interface data.
+func (i *Interface) SetPublicKeyHex(k string) {
+	i.keyMu.Lock()
+	i.pubKey = k
+	i.keyMu.Unlock()
+}
+
+// PublicKeyHex returns what SetPublicKeyHex stored.
+func (i *Interface) PublicKeyHex() string {
+	i.keyMu.Lock()
+	defer i.keyMu.Unlock()
+	return i.pubKey
+}
+
+// NewBatch returns an empty pooled batch.
+func (i *Interface) NewBatch() *Batch {
+	if b, ok := i.pool.Get().(*Batch); ok {
+		return b
+	}
+	return &Batch{}
+}
+
+func (i *Interface) recycle(b *Batch) {
+	b.Reset()
+	i.pool.Put(b)
+}
+
+// Enqueue hands b to the interface goroutine without blocking. When the queue
+// is full b is recycled, counted as a queue drop with its flow records, and
+// Enqueue returns false. b must not be used after the call.
+func (i *Interface) Enqueue(b *Batch) bool {
+	select {
+	case i.queue <- b:
+		return true
+	default:
+		i.queueDrops.Add(1)
+		i.queueDropFlows.Add(uint64(len(b.Flows)))
+		i.recycle(b)
+		return false
+	}
+}
+
+// Process applies b synchronously (through Do) and recycles it.
+func (i *Interface) Process(b *Batch) {
+	i.Do(func(t *Tables) { t.Process(b) })
+	i.recycle(b)
+}
+
+// Do runs fn with the interface's tables in the owner goroutine, between
+// batches, and waits for it. Called from the owner goroutine (an observer),
+// it runs inline. Before Start and after Stop it runs in the caller, serialized.
+func (i *Interface) Do(fn func(t *Tables)) {
+	if id := i.ownerID.Load(); id != 0 && id == goid() {
+		fn(i.tables)
+		return
+	}
+	if i.ownerID.Load() != 0 {
+		req := doReq{fn: fn, done: make(chan struct{})}
+		select {
+		case i.doCh <- req:
+			<-req.done
+			return
+		case <-i.exited:
+		}
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	fn(i.tables)
+	i.publish()
+}
+
+// Snapshot returns the interface stats as last published by the owner (at
+// least every second and after each Do).
+func (i *Interface) Snapshot() InterfaceStats {
+	i.snapMu.Lock()
+	s := i.snap
+	i.snapMu.Unlock()
+	s.QueueFullBatches = i.queueDrops.Load()
+	s.DropsQueueFull = i.queueDropFlows.Load()
+	s.DroppedFlows = s.DropsMaxFlows + s.DropsMaxHosts + s.DropsIPMismatch + s.DropsQueueFull
+	return s
+}
+
+func (i *Interface) publish() {
+	i.tables.fillStats()
+	i.snapMu.Lock()
+	i.snap = i.tables.stats
+	i.snapMu.Unlock()
+}
+
+// run is the owner goroutine.
+func (i *Interface) run(obs FlowObserver, started chan<- struct{}, stop <-chan struct{}) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.ownerID.Store(goid())
+	defer close(i.exited)
+	defer i.ownerID.Store(0)
+	t := i.tables
+	t.obs = obs
+	close(started)
+
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case b := <-i.queue:
+			t.Process(b)
+			i.recycle(b)
+		case req := <-i.doCh:
+			req.fn(t)
+			i.publish()
+			close(req.done)
+		case <-tick.C:
+			t.Tick()
+			i.publish()
+		case <-stop:
+			i.drain()
+			t.endAll()
+			i.publish()
+			t.obs = nil
+			return
+		}
+	}
+}
+
+// drain processes what is queued, and answers pending Do calls.
+func (i *Interface) drain() {
+	for {
+		select {
+		case b := <-i.queue:
+			i.tables.Process(b)
+			i.recycle(b)
+		case req := <-i.doCh:
+			req.fn(i.tables)
+			close(req.done)
+		default:
+			return
+		}
+	}
+}
+
+// goid returns the current goroutine's id. Only Do uses it, to run inline
+// when called from the owner goroutine (an observer calling back).
+func goid() int64 {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false)
+	b := bytes.TrimPrefix(buf[:n], []byte("goroutine "))
+	if j := bytes.IndexByte(b, ' '); j > 0 {
+		id, _ := strconv.ParseInt(string(b[:j]), 10, 64)
+		return id
+	}
+	return -1
+}

@@ -1,0 +1,370 @@
+package engine
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"flowgate/engine/ndpi"
+)
+
+// Chunked slabs keep *Flow and *Host stable while the tables grow and avoid
+// the copy (and 2× peak) of one growing slice.
+const (
+	flowChunkBits = 12
+	flowChunk     = 1 << flowChunkBits
+	hostChunkBits = 10
+	hostChunk     = 1 << hostChunkBits
+
+	// scanBudget bounds the slots one tick visits, so a big table is swept
+	// over several seconds instead of stalling ingestion.
+	scanBudget = 1 << 18
+
+	probeExpiry = 1800 * time.Second // MAX_PROBE_IDLE_IDLE
+	// housekeepingSecs is the floor of periodic_stats_update_frequency_secs.
+	housekeepingSecs = 5
+)
+
+// Tables is an interface's state: flows, hosts, networks, probe and counter
+// tables. It belongs to the interface goroutine; other goroutines reach it
+// only through Interface.Do. Pointers it hands out are valid during that call.
+type Tables struct {
+	iface *Interface
+	cfg   Config
+	obs   FlowObserver
+
+	nowT time.Time
+	now  uint32 // nowT in epoch seconds
+
+	flowMap    map[flowKey]uint32
+	flowChunks []*[flowChunk]Flow
+	flowFree   []uint32
+	flowSlots  uint32 // high-water mark of used slots
+
+	hostMap    map[hostKey]uint32
+	hostChunks []*[hostChunk]Host
+	hostFree   []uint32
+	hostSlots  uint32
+
+	nets  []NetworkStats
+	stats InterfaceStats
+
+	thptAt                                                int64
+	thptBytes, thptPkts, upBytes, upPkts, dnBytes, dnPkts uint64
+
+	maxIdle    uint32 // flow max idle, seconds
+	probes     map[uint32]*ProbeStats
+	counters   counterTable
+	listening  map[netip.Addr]*listenEntry
+	exporters  []netip.Addr
+	exporterIx map[netip.Addr]uint16
+
+	flowCursor, hostCursor uint32
+}
+
+type listenEntry struct {
+	instance string
+	ports    []ListeningPort
+}
+
+func newTables(i *Interface, cfg Config) *Tables {
+	t := &Tables{
+		iface:      i,
+		cfg:        cfg,
+		flowMap:    make(map[flowKey]uint32),
+		hostMap:    make(map[hostKey]uint32),
+		probes:     make(map[uint32]*ProbeStats),
+		listening:  make(map[netip.Addr]*listenEntry),
+		exporterIx: make(map[netip.Addr]uint16),
+		maxIdle:    uint32(cfg.FlowIdle / time.Second),
+	}
+	for n, p := range cfg.LocalNetworks {
+		t.nets = append(t.nets, NetworkStats{ID: n, Prefix: p})
+	}
+	t.stats.IfID, t.stats.Name, t.stats.Kind = i.id, i.name, i.kind
+	t.stats.FlowMaxIdle = cfg.FlowIdle
+	t.stats.PeriodicStatsUpdateFreqSecs = housekeepingSecs
+	t.setNow(cfg.Now())
+	t.stats.StartTime = t.nowT
+	t.stats.Time = t.nowT
+	t.thptAt = t.nowT.UnixNano()
+	return t
+}
+
+func (t *Tables) setNow(now time.Time) {
+	t.nowT = now
+	t.now = uint32(now.Unix())
+}
+
+// Interface is the interface these tables belong to.
+func (t *Tables) Interface() *Interface { return t.iface }
+
+// Now is the engine clock as of the current batch or tick.
+func (t *Tables) Now() time.Time { return t.nowT }
+
+func (t *Tables) flow(slot uint32) *Flow {
+	return &t.flowChunks[slot>>flowChunkBits][slot&(flowChunk-1)]
+}
+
+func (t *Tables) host(slot uint32) *Host {
+	return &t.hostChunks[slot>>hostChunkBits][slot&(hostChunk-1)]
+}
+
+// Flows calls fn for each active flow until fn returns false.
+func (t *Tables) Flows(fn func(*Flow) bool) {
+	for s := uint32(0); s < t.flowSlots; s++ {
+		f := t.flow(s)
+		if f.flags&flowLive != 0 && !fn(f) {
+			return
+		}
+	}
+}
+
+// Flow finds an active flow by its ID; nil when it has ended.
+func (t *Tables) Flow(id uint64) *Flow {
+	slot := uint32(id)
+	if slot >= t.flowSlots {
+		return nil
+	}
+	f := t.flow(slot)
+	if f.flags&flowLive == 0 || f.gen != uint32(id>>32) {
+		return nil
+	}
+	return f
+}
+
+// NumFlows is the number of active flows.
+func (t *Tables) NumFlows() int { return len(t.flowMap) }
+
+// Hosts calls fn for each host until fn returns false.
+func (t *Tables) Hosts(fn func(*Host) bool) {
+	for s := uint32(0); s < t.hostSlots; s++ {
+		h := t.host(s)
+		if h.live && !fn(h) {
+			return
+		}
+	}
+}
+
+// Host finds a host; nil when unknown.
+func (t *Tables) Host(ip netip.Addr, vlan uint16) *Host {
+	slot, ok := t.hostMap[hostKey{ip: ip.Unmap().As16(), vlan: vlan}]
+	if !ok {
+		return nil
+	}
+	return t.host(slot)
+}
+
+// NumHosts is the number of hosts.
+func (t *Tables) NumHosts() int { return len(t.hostMap) }
+
+// FlowClient and FlowServer return a flow's hosts.
+func (t *Tables) FlowClient(f *Flow) *Host { return t.host(f.cliHost) }
+func (t *Tables) FlowServer(f *Flow) *Host { return t.host(f.srvHost) }
+
+// FlowExporter is the exporter (or probe) address of a flow, if any.
+func (t *Tables) FlowExporter(f *Flow) netip.Addr {
+	if f.exporter == 0 {
+		return netip.Addr{}
+	}
+	return t.exporters[f.exporter-1]
+}
+
+// Networks returns the local networks, in -m order.
+func (t *Tables) Networks() []*NetworkStats {
+	out := make([]*NetworkStats, len(t.nets))
+	for i := range t.nets {
+		out[i] = &t.nets[i]
+	}
+	return out
+}
+
+// Stats is the live interface statistics.
+func (t *Tables) Stats() *InterfaceStats {
+	t.fillStats()
+	return &t.stats
+}
+
+// Probes returns the probes that sent an event in the last 1800 s, by source id.
+func (t *Tables) Probes() []ProbeStats {
+	out := make([]ProbeStats, 0, len(t.probes))
+	for _, p := range t.probes {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SourceID < out[j].SourceID })
+	return out
+}
+
+// Exporters returns the distinct exporter addresses flows came from.
+func (t *Tables) Exporters() []netip.Addr { return append([]netip.Addr(nil), t.exporters...) }
+
+// InterfaceCounters returns the sFlow counters table (§4.3), sorted by key.
+func (t *Tables) InterfaceCounters() []InterfaceCounter { return t.counters.list() }
+
+// ListeningPorts returns the listening sockets last reported for host.
+func (t *Tables) ListeningPorts(host netip.Addr) []ListeningPort {
+	e := t.listening[host.Unmap()]
+	if e == nil {
+		return nil
+	}
+	return append([]ListeningPort(nil), e.ports...)
+}
+
+// FlowMaxIdle is the current flow idle timeout (§6.5).
+func (t *Tables) FlowMaxIdle() time.Duration { return time.Duration(t.maxIdle) * time.Second }
+
+// SetFlowStatus sets or clears status bit (0..63) of f; when the set changes
+// observers get FlowStatusChanged before it returns.
+func (t *Tables) SetFlowStatus(f *Flow, status uint8, on bool) {
+	if status > 63 {
+		return
+	}
+	old := f.Status
+	if on {
+		f.Status |= 1 << status
+	} else {
+		f.Status &^= 1 << status
+	}
+	if f.Status != old && t.obs != nil {
+		t.obs.OnFlow(FlowStatusChanged, f, t.nowT, t)
+	}
+}
+
+// Process applies a batch: flows, then events, counters and listening ports.
+func (t *Tables) Process(b *Batch) {
+	t.setNow(t.cfg.Now())
+	for i := range b.Flows {
+		t.processFlow(&b.Flows[i])
+	}
+	for i := range b.Events {
+		t.processEvent(&b.Events[i])
+	}
+	for i := range b.Counters {
+		t.counters.set(&b.Counters[i], t.nowT)
+		t.stats.Counters++
+	}
+	for i := range b.Listening {
+		t.processListening(&b.Listening[i])
+	}
+}
+
+func (t *Tables) processListening(l *ListeningPorts) {
+	ports := make([]ListeningPort, len(l.Ports))
+	for i, p := range l.Ports {
+		ports[i] = ListeningPort{Proto: strings.Clone(p.Proto), Port: p.Port,
+			Process: strings.Clone(p.Process), Package: strings.Clone(p.Package)}
+	}
+	inst := strings.Clone(l.InstanceName)
+	for _, a := range l.Addresses {
+		t.listening[a.Unmap()] = &listenEntry{instance: inst, ports: ports}
+	}
+}
+
+// processEvent stores a probe's stats and recomputes the flow idle timeout
+// (§4.2, §6.5).
+func (t *Tables) processEvent(ev *ProbeEvent) {
+	t.stats.Events++
+	p := t.probes[ev.SourceID]
+	if p == nil {
+		p = &ProbeStats{SourceID: ev.SourceID}
+		t.probes[ev.SourceID] = p
+	}
+	p.LastSeen = t.nowT
+	p.Event = cloneEvent(ev)
+	if ev.TimeoutIdle != 0 || ev.TimeoutLifetime != 0 || ev.TimeoutCollectedLifetime != 0 {
+		idle := min(max(ev.TimeoutIdle*2, 60), 600)
+		life := min(ev.TimeoutLifetime, 600)
+		t.maxIdle = max(idle, min(life, ev.TimeoutCollectedLifetime)+10)
+		t.stats.FlowMaxIdle = time.Duration(t.maxIdle) * time.Second
+		t.stats.PeriodicStatsUpdateFreqSecs = max(housekeepingSecs,
+			int(min(max(ev.TimeoutLifetime, ev.TimeoutIdle), ev.TimeoutCollectedLifetime)))
+	}
+	if ev.IfSpeed != 0 {
+		t.stats.Speed = ev.IfSpeed
+	}
+	if ev.Time != 0 {
+		t.stats.RemoteTime = ev.Time
+	}
+	if ev.SFlowSamples > 0 {
+		t.stats.Sampled = true
+	}
+	t.sumProbes()
+}
+
+func cloneEvent(ev *ProbeEvent) ProbeEvent {
+	c := *ev
+	for _, s := range []*string{&c.IfName, &c.IfIP, &c.Mode, &c.PublicIP, &c.ProbeIP, &c.Version,
+		&c.OSName, &c.License, &c.Edition, &c.Maintenance, &c.UUID} {
+		*s = strings.Clone(*s)
+	}
+	c.Exporters = make([]ExporterStats, len(ev.Exporters))
+	for i, e := range ev.Exporters {
+		e.IP = strings.Clone(e.IP)
+		c.Exporters[i] = e
+	}
+	return c
+}
+
+// sumProbes expires probes silent for 1800 s and sums the remote stats.
+func (t *Tables) sumProbes() {
+	s := &t.stats
+	s.RemoteBps, s.RemotePps, s.RemoteBytes, s.RemotePkts, s.RemotePacketDrops = 0, 0, 0, 0, 0
+	s.DropsExportQueueFull, s.DropsTooManyFlows, s.DropsELK = 0, 0, 0
+	s.DropsSFlowSamples, s.DropsFlowCollection, s.DropsUDPSocket = 0, 0, 0
+	s.NumFlowExports, s.NumExporters = 0, 0
+	for id, p := range t.probes {
+		if t.nowT.Sub(p.LastSeen) > probeExpiry {
+			delete(t.probes, id)
+			continue
+		}
+		e := &p.Event
+		s.RemoteBps += e.AvgBps
+		s.RemotePps += e.AvgPps
+		s.RemoteBytes += e.Bytes
+		s.RemotePkts += e.Packets
+		s.RemotePacketDrops += e.PacketDrops
+		s.DropsExportQueueFull += e.DropsExportQueueFull
+		s.DropsTooManyFlows += e.DropsTooManyFlows
+		s.DropsELK += e.DropsELK
+		s.DropsSFlowSamples += e.DropsSFlowSamples
+		s.DropsFlowCollection += e.DropsFlowCollection
+		s.DropsUDPSocket += e.DropsUDPSocket
+		s.NumFlowExports += e.NumFlowExports
+		s.NumExporters += e.NumZMQExporters
+	}
+	s.NumProbes = len(t.probes)
+}
+
+// fillStats refreshes the derived fields of t.stats.
+func (t *Tables) fillStats() {
+	s := &t.stats
+	s.Time = t.nowT
+	s.ActiveFlows = uint64(len(t.flowMap))
+	s.Hosts = uint64(len(t.hostMap))
+	if t.iface != nil {
+		s.QueueFullBatches = t.iface.queueDrops.Load()
+		s.DropsQueueFull = t.iface.queueDropFlows.Load()
+	}
+	s.DroppedFlows = s.DropsMaxFlows + s.DropsMaxHosts + s.DropsIPMismatch + s.DropsQueueFull
+}
+
+func (t *Tables) exporterIndex(a netip.Addr) uint16 {
+	if ix, ok := t.exporterIx[a]; ok {
+		return ix
+	}
+	if len(t.exporters) >= 65535 {
+		return 0
+	}
+	t.exporters = append(t.exporters, a)
+	ix := uint16(len(t.exporters))
+	t.exporterIx[a] = ix
+	return ix
+}
+
+func (t *Tables) category(master, app uint16) ndpi.Category {
+	if app != 0 {
+		return ndpi.CategoryOf(app)
+	}
+	return ndpi.CategoryOf(master)
+}
