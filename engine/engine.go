@@ -5,7 +5,6 @@ package engine
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 )
 
@@ -83,6 +82,9 @@ func (e *Engine) Start() error {
 	if e.stop != nil {
 		return errors.New("engine: cannot restart a stopped engine")
 	}
+	if len(e.ifaces) == 0 {
+		return errors.New("engine: no interfaces")
+	}
 	e.stop = make(chan struct{})
 	for _, i := range e.ifaces {
 		started := make(chan struct{})
@@ -108,9 +110,6 @@ func (e *Engine) Start() error {
 		<-started
 	}
 	e.running = true
-	if len(e.ifaces) == 0 {
-		return fmt.Errorf("engine: no interfaces")
-	}
 	return nil
 }
 

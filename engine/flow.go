@@ -155,11 +155,16 @@ func (f *Flow) ID() uint64 { return uint64(f.gen)<<32 | uint64(f.slot) }
 
 // Key is ntopng's symmetric flow hash (the REST "key").
 func (f *Flow) Key() uint32 {
-	h := hashAddr(&f.cli) + hashAddr(&f.srv)
+	v6 := f.flags&flowV6 != 0
+	h := hashAddr(&f.cli, v6) + hashAddr(&f.srv, v6)
 	return h + f.privateID + uint32(f.cliPort) + uint32(f.srvPort) + uint32(f.vlan) + uint32(f.proto)
 }
 
-func hashAddr(b *[16]byte) uint32 {
+// hashAddr is the address's value for IPv4, a sum of its words for IPv6.
+func hashAddr(b *[16]byte, v6 bool) uint32 {
+	if !v6 {
+		return binary.BigEndian.Uint32(b[12:])
+	}
 	var h uint32
 	for i := 0; i < 16; i += 4 {
 		h += uint32(b[i])<<24 | uint32(b[i+1])<<16 | uint32(b[i+2])<<8 | uint32(b[i+3])

@@ -182,6 +182,9 @@ func (i *Interface) run(obs FlowObserver, started chan<- struct{}, stop <-chan s
 	defer i.ownerID.Store(0)
 	t := i.tables
 	t.obs = obs
+	t.setNow(t.cfg.Now())
+	t.stats.StartTime = t.nowT
+	i.publish()
 	close(started)
 
 	tick := time.NewTicker(time.Second)

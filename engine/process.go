@@ -36,15 +36,16 @@ func (t *Tables) processFlow(r *FlowRecord) {
 	k, _ := makeKey(&sa, &da, r.SrcPort, r.DstPort, r.VLAN, r.Proto, r.PrivateID)
 	var f *Flow
 	isNew := false
-	if slot, ok := t.flowMap[k]; ok {
+	tag := t.flowIdx.hash(&k)
+	if slot, ok := t.lookup(&k, tag); ok {
 		f = t.flow(slot)
 		if t.isIdle(f) { // idle entries are skipped: the update starts a new flow
-			t.endFlow(f, slot, &k)
+			t.endFlow(f, slot, tag, true)
 			f = nil
 		}
 	}
 	if f == nil {
-		if f = t.newFlow(&k, &sa, &da, r, v6); f == nil {
+		if f = t.newFlow(tag, &sa, &da, r, v6); f == nil {
 			return
 		}
 		isNew = true
@@ -458,8 +459,8 @@ func setField(fields *[]Field, fd Field) {
 
 // newFlow creates a flow for r (already pre-processed), or returns nil and
 // counts the drop when a table is full.
-func (t *Tables) newFlow(k *flowKey, sa, da *[16]byte, r *FlowRecord, v6 bool) *Flow {
-	if len(t.flowMap) >= t.cfg.MaxFlows {
+func (t *Tables) newFlow(tag uint32, sa, da *[16]byte, r *FlowRecord, v6 bool) *Flow {
+	if t.flowIdx.n >= t.cfg.MaxFlows {
 		t.stats.DropsMaxFlows++
 		return nil
 	}
@@ -510,7 +511,7 @@ func (t *Tables) newFlow(k *flowKey, sa, da *[16]byte, r *FlowRecord, v6 bool) *
 	if v6 {
 		f.flags |= flowV6
 	}
-	t.flowMap[*k] = slot
+	t.flowIdx.insert(tag, slot)
 	t.stats.TotalFlows++
 
 	ch, sh := t.host(cs), t.host(ss)
@@ -562,16 +563,17 @@ func (t *Tables) isIdle(f *Flow) bool {
 	return t.now > f.LastSeen+t.maxIdle && t.now > f.created+t.maxIdle
 }
 
-// endFlow fires FlowEnd and frees the flow's slot. k may be nil.
-func (t *Tables) endFlow(f *Flow, slot uint32, k *flowKey) {
+// endFlow fires FlowEnd and frees the flow's slot; tag is its index hash,
+// unless hasTag is false.
+func (t *Tables) endFlow(f *Flow, slot uint32, tag uint32, hasTag bool) {
 	if t.obs != nil {
 		t.obs.OnFlow(FlowEnd, f, t.nowT, t)
 	}
-	if k == nil {
-		kk, _ := makeKey(&f.cli, &f.srv, f.cliPort, f.srvPort, f.vlan, f.proto, f.privateID)
-		k = &kk
+	if !hasTag {
+		k, _ := makeKey(&f.cli, &f.srv, f.cliPort, f.srvPort, f.vlan, f.proto, f.privateID)
+		tag = t.flowIdx.hash(&k)
 	}
-	delete(t.flowMap, *k)
+	t.flowIdx.remove(tag, slot)
 	ch, sh := t.host(f.cliHost), t.host(f.srvHost)
 	ch.ActiveAsClient--
 	sh.ActiveAsServer--
@@ -616,10 +618,8 @@ func (t *Tables) Tick() {
 		for i := range t.nets {
 			n := &t.nets[i]
 			b := n.Bytes()
-			if n.thptAt != 0 {
-				n.ThroughputBps = float64(b-n.thptBytes) * 8 / (float64(now-n.thptAt) / 1e9)
-			}
-			n.thptBytes, n.thptAt = b, now
+			n.ThroughputBps = float64(b-n.thptBytes) * 8 / dt
+			n.thptBytes = b
 		}
 	}
 	t.sumProbes()
@@ -648,7 +648,7 @@ func (t *Tables) scanFlows(budget int) {
 		f := t.flow(s)
 		if f.flags&flowLive != 0 {
 			if t.isIdle(f) {
-				t.endFlow(f, s, nil)
+				t.endFlow(f, s, 0, false)
 			} else if t.now >= f.nextPeriodic {
 				f.PeriodicCount++
 				f.nextPeriodic = t.now + period
@@ -701,7 +701,7 @@ func (t *Tables) endAll() {
 	t.setNow(t.cfg.Now())
 	for s := uint32(0); s < t.flowSlots; s++ {
 		if f := t.flow(s); f.flags&flowLive != 0 {
-			t.endFlow(f, s, nil)
+			t.endFlow(f, s, 0, false)
 		}
 	}
 	t.fillStats()

@@ -119,7 +119,6 @@ type NetworkStats struct {
 
 	ThroughputBps float64
 	thptBytes     uint64
-	thptAt        int64
 }
 
 func (n *NetworkStats) Bytes() uint64 { return n.BytesIngress + n.BytesEgress + n.BytesInner }

@@ -19,11 +19,14 @@ const (
 
 	// scanBudget bounds the slots one tick visits, so a big table is swept
 	// over several seconds instead of stalling ingestion.
-	scanBudget = 1 << 18
+	scanBudget = 1 << 20
 
 	probeExpiry = 1800 * time.Second // MAX_PROBE_IDLE_IDLE
 	// housekeepingSecs is the floor of periodic_stats_update_frequency_secs.
 	housekeepingSecs = 5
+	// defaultSpeedMbit is the interface speed until a probe event reports one
+	// (ntopng shows 1000 for a ZMQ interface).
+	defaultSpeedMbit = 1000
 )
 
 // Tables is an interface's state: flows, hosts, networks, probe and counter
@@ -37,7 +40,7 @@ type Tables struct {
 	nowT time.Time
 	now  uint32 // nowT in epoch seconds
 
-	flowMap    map[flowKey]uint32
+	flowIdx    flowIndex
 	flowChunks []*[flowChunk]Flow
 	flowFree   []uint32
 	flowSlots  uint32 // high-water mark of used slots
@@ -72,23 +75,24 @@ func newTables(i *Interface, cfg Config) *Tables {
 	t := &Tables{
 		iface:      i,
 		cfg:        cfg,
-		flowMap:    make(map[flowKey]uint32),
+		flowIdx:    newFlowIndex(),
 		hostMap:    make(map[hostKey]uint32),
 		probes:     make(map[uint32]*ProbeStats),
 		listening:  make(map[netip.Addr]*listenEntry),
 		exporterIx: make(map[netip.Addr]uint16),
 		maxIdle:    uint32(cfg.FlowIdle / time.Second),
 	}
-	for n, p := range cfg.LocalNetworks {
-		t.nets = append(t.nets, NetworkStats{ID: n, Prefix: p})
-	}
 	t.stats.IfID, t.stats.Name, t.stats.Kind = i.id, i.name, i.kind
 	t.stats.FlowMaxIdle = cfg.FlowIdle
 	t.stats.PeriodicStatsUpdateFreqSecs = housekeepingSecs
+	t.stats.Speed = defaultSpeedMbit
 	t.setNow(cfg.Now())
 	t.stats.StartTime = t.nowT
 	t.stats.Time = t.nowT
 	t.thptAt = t.nowT.UnixNano()
+	for n, p := range cfg.LocalNetworks {
+		t.nets = append(t.nets, NetworkStats{ID: n, Prefix: p})
+	}
 	return t
 }
 
@@ -135,7 +139,7 @@ func (t *Tables) Flow(id uint64) *Flow {
 }
 
 // NumFlows is the number of active flows.
-func (t *Tables) NumFlows() int { return len(t.flowMap) }
+func (t *Tables) NumFlows() int { return t.flowIdx.n }
 
 // Hosts calls fn for each host until fn returns false.
 func (t *Tables) Hosts(fn func(*Host) bool) {
@@ -340,7 +344,7 @@ func (t *Tables) sumProbes() {
 func (t *Tables) fillStats() {
 	s := &t.stats
 	s.Time = t.nowT
-	s.ActiveFlows = uint64(len(t.flowMap))
+	s.ActiveFlows = uint64(t.flowIdx.n)
 	s.Hosts = uint64(len(t.hostMap))
 	if t.iface != nil {
 		s.QueueFullBatches = t.iface.queueDrops.Load()

@@ -16,20 +16,20 @@ import (
 // ntopng's terms. Every field has an embedded default (see defaultOptions),
 // so flowgate runs with no argument at all.
 type Options struct {
-	Interfaces      []string // -i, one engine interface each (ifid in order)
-	LocalNetworks   []netip.Prefix
-	HTTPAddr        string // -w, [addr:]port
-	DataDir         string
-	ScriptsDir      string
-	MaxHosts        int
-	MaxFlows        int
-	ZMQEncryption   bool
-	ZMQKeyPriv      string
-	DisableLogin    bool
-	AdminPassword   string
-	FlowIdle        time.Duration
-	ConfigFile      string
-	Verbose         bool
+	Interfaces    []string // -i, one engine interface each (ifid in order)
+	LocalNetworks []netip.Prefix
+	HTTPAddr      string // -w, [addr:]port
+	DataDir       string
+	ScriptsDir    string
+	MaxHosts      int
+	MaxFlows      int
+	ZMQEncryption bool
+	ZMQKeyPriv    string
+	DisableLogin  bool
+	AdminPassword string
+	FlowIdle      time.Duration
+	ConfigFile    string
+	Verbose       bool
 }
 
 func defaultOptions() Options {

@@ -26,7 +26,9 @@ type Decoder struct {
 	labels  *Labels
 	maxAdd  int
 	rec     engine.FlowRecord
-	arena   []byte // unescaped strings and formatted additional fields of the current record
+	val     value   // current field value (a field so it never escapes per call)
+	item    TLVItem // current TLV item, likewise
+	arena   []byte  // unescaped strings and formatted additional fields of the current record
 	records int
 }
 

@@ -132,7 +132,7 @@ func (s *jscan) object() error {
 		s.i++
 		return nil
 	}
-	var v value
+	v := &d.val
 	for {
 		if s.peek() != '"' {
 			return s.syntax("expected object key")
@@ -147,13 +147,13 @@ func (s *jscan) object() error {
 		}
 		s.i++
 		s.ws()
-		if err := s.value(&v); err != nil {
+		if err := s.value(v); err != nil {
 			return err
 		}
 		if pen, id, ok := d.resolveKey(key); ok {
-			d.field(pen, id, key, &v)
+			d.field(pen, id, key, v)
 		} else {
-			d.additional(0, 0, key, &v)
+			d.additional(0, 0, key, v)
 		}
 		s.ws()
 		switch s.peek() {

@@ -2,7 +2,9 @@ package wire
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 )
 
@@ -109,7 +111,7 @@ func jsonErr(what string, err error) *Error {
 	if _, ok := err.(*json.SyntaxError); ok {
 		return &Error{Reason: ReasonJSONSyntax, Msg: what, Err: err}
 	}
-	if err.Error() == "unexpected end of JSON input" {
+	if err.Error() == "unexpected end of JSON input" || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return &Error{Reason: ReasonJSONSyntax, Msg: what, Err: err}
 	}
 	return &Error{Reason: ReasonJSONType, Msg: what, Err: err}

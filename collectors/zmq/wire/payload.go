@@ -2,8 +2,10 @@ package wire
 
 import (
 	"bytes"
-	"compress/zlib"
+	"compress/flate"
 	"errors"
+	"fmt"
+	"hash/adler32"
 	"io"
 	"sync"
 )
@@ -27,11 +29,12 @@ func (f Format) String() string {
 // given no limit. ntopng's own buffers are far smaller (43690 B legacy).
 const DefaultMaxDecompressed = 16 << 20
 
-// inflater is a reusable zlib reader; the pool saves the ~40 KiB of flate
-// state per message.
+// inflater is a reusable raw-deflate reader. zlib framing (RFC 1950) is
+// handled here rather than by compress/zlib, whose Reset allocates a new
+// adler32 hash per message.
 type inflater struct {
 	br bytes.Reader
-	zr io.ReadCloser
+	fr io.ReadCloser
 }
 
 var inflaters = sync.Pool{New: func() any { return new(inflater) }}
@@ -85,20 +88,30 @@ func Inflate(src, buf []byte, limit int) ([]byte, error) {
 	return inflate(src, buf, limit, 0)
 }
 
+func zlibErr(msg string, err error) *Error {
+	return &Error{Reason: ReasonZlib, Msg: "payload: zlib: " + msg, Err: err}
+}
+
 func inflate(src, buf []byte, limit, hint int) ([]byte, error) {
+	if len(src) < 2 {
+		return nil, zlibErr("stream shorter than its header", nil)
+	}
+	cmf, flg := src[0], src[1]
+	switch {
+	case cmf&0x0f != 8 || cmf>>4 > 7:
+		return nil, zlibErr(fmt.Sprintf("not a deflate stream (CMF 0x%02x)", cmf), nil)
+	case (uint16(cmf)<<8|uint16(flg))%31 != 0:
+		return nil, zlibErr("header checksum mismatch", nil)
+	case flg&0x20 != 0:
+		return nil, zlibErr("preset dictionary not supported", nil)
+	}
 	inf := inflaters.Get().(*inflater)
 	defer inflaters.Put(inf)
-	inf.br.Reset(src)
-	var err error
-	if inf.zr == nil {
-		inf.zr, err = zlib.NewReader(&inf.br)
-	} else {
-		err = inf.zr.(zlib.Resetter).Reset(&inf.br, nil)
-	}
-	if err != nil {
-		// A failed NewReader leaves inf.zr nil; a failed Reset leaves a
-		// reader that can be Reset again.
-		return nil, &Error{Reason: ReasonZlib, Msg: "payload: zlib header", Err: err}
+	inf.br.Reset(src[2:])
+	if inf.fr == nil {
+		inf.fr = flate.NewReader(&inf.br)
+	} else if err := inf.fr.(flate.Resetter).Reset(&inf.br, nil); err != nil {
+		return nil, zlibErr("reset", err)
 	}
 	out := buf[:0]
 	if hint > 0 && hint <= limit && cap(out) < hint+1 {
@@ -106,11 +119,7 @@ func inflate(src, buf []byte, limit, hint int) ([]byte, error) {
 	}
 	for {
 		if len(out) == cap(out) {
-			if len(out) > limit {
-				return nil, errorf(ReasonPayloadTooLarge, "payload: decompressed size exceeds %d bytes", limit)
-			}
-			n := max(2*cap(out), 4096)
-			n = min(n, limit+1)
+			n := min(max(2*cap(out), 4096), limit+1)
 			if n <= cap(out) {
 				n = cap(out) + 1
 			}
@@ -118,19 +127,33 @@ func inflate(src, buf []byte, limit, hint int) ([]byte, error) {
 			copy(grown, out)
 			out = grown
 		}
-		n, rerr := inf.zr.Read(out[len(out):cap(out)])
+		n, rerr := inf.fr.Read(out[len(out):cap(out)])
 		out = out[:len(out)+n]
 		if len(out) > limit {
 			return nil, errorf(ReasonPayloadTooLarge, "payload: decompressed size exceeds %d bytes", limit)
 		}
 		if rerr == io.EOF {
-			return out, nil
+			break
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.ErrUnexpectedEOF) {
-				return nil, &Error{Reason: ReasonZlib, Msg: "payload: zlib stream truncated", Err: rerr}
+				return nil, zlibErr("stream truncated", rerr)
 			}
-			return nil, &Error{Reason: ReasonZlib, Msg: "payload: zlib", Err: rerr}
+			return nil, zlibErr("corrupt stream", rerr)
 		}
 	}
+	// flate reads byte by byte from an io.ByteReader, so what is left is
+	// exactly the adler32 trailer.
+	var sum uint32
+	for range 4 {
+		c, err := inf.br.ReadByte()
+		if err != nil {
+			return nil, zlibErr("stream truncated (missing checksum)", nil)
+		}
+		sum = sum<<8 | uint32(c)
+	}
+	if sum != adler32.Checksum(out) {
+		return nil, zlibErr("checksum mismatch", nil)
+	}
+	return out, nil
 }

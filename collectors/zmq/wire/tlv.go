@@ -67,19 +67,27 @@ func tlvPreamble(b []byte) error {
 	return nil
 }
 
+func stringWhat(t TLVType) string {
+	if t == TLVUnknown {
+		return "string key"
+	}
+	return t.String() + " value"
+}
+
 func truncated(what string, need, have int) *Error {
 	return errorf(ReasonTLVTruncated, "truncated %s (need %d bytes, have %d)", what, need, have)
 }
 
-// readTLVString reads a u16-BE length and the bytes.
-func readTLVString(b []byte, off int, what string) (string, int, *Error) {
+// readTLVString reads a u16-BE length and the bytes. t is the value type,
+// or TLVUnknown for a string key (only used in errors).
+func readTLVString(b []byte, off int, t TLVType) (string, int, *Error) {
 	if len(b)-off < 2 {
-		return "", off, truncated(what+" length", 2, len(b)-off)
+		return "", off, truncated(stringWhat(t)+" length", 2, len(b)-off)
 	}
 	n := int(binary.BigEndian.Uint16(b[off:]))
 	off += 2
 	if len(b)-off < n {
-		return "", off, truncated(what, n, len(b)-off)
+		return "", off, truncated(stringWhat(t), n, len(b)-off)
 	}
 	return bytesString(b[off : off+n]), off + n, nil
 }
@@ -88,16 +96,17 @@ func readTLVString(b []byte, off int, what string) (string, int, *Error) {
 // error (an *Error with a tlv_* reason) has no record/item context; callers
 // add it.
 func ReadTLV(b []byte, off int) (it TLVItem, next int, err error) {
-	it, next, e := readTLV(b, off)
+	next, e := readTLV(b, off, &it)
 	if e != nil {
 		return it, next, e
 	}
 	return it, next, nil
 }
 
-func readTLV(b []byte, off int) (it TLVItem, next int, err *Error) {
+func readTLV(b []byte, off int, it *TLVItem) (next int, err *Error) {
+	*it = TLVItem{}
 	if off >= len(b) {
-		return it, off, truncated("item type", 1, 0)
+		return off, truncated("item type", 1, 0)
 	}
 	t := b[off]
 	off++
@@ -107,41 +116,41 @@ func readTLV(b []byte, off int) (it TLVItem, next int, err *Error) {
 	case TLVUnknown:
 	case TLVUint8:
 		if have < 1 {
-			return it, off, truncated("uint8 key", 1, have)
+			return off, truncated("uint8 key", 1, have)
 		}
 		it.Key = uint32(b[off])
 		off++
 	case TLVUint16:
 		if have < 2 {
-			return it, off, truncated("uint16 key", 2, have)
+			return off, truncated("uint16 key", 2, have)
 		}
 		it.Key = uint32(binary.BigEndian.Uint16(b[off:]))
 		off += 2
 	case TLVUint32:
 		if have < 4 {
-			return it, off, truncated("uint32 key", 4, have)
+			return off, truncated("uint32 key", 4, have)
 		}
 		it.Key = binary.BigEndian.Uint32(b[off:])
 		off += 4
 	case TLVUint64:
 		if have < 8 {
-			return it, off, truncated("uint64 key", 8, have)
+			return off, truncated("uint64 key", 8, have)
 		}
 		it.Key = uint32(binary.BigEndian.Uint64(b[off:]))
 		off += 8
 	case TLVString:
 		var e *Error
-		if it.KeyString, off, e = readTLVString(b, off, "string key"); e != nil {
-			return it, off, e
+		if it.KeyString, off, e = readTLVString(b, off, TLVUnknown); e != nil {
+			return off, e
 		}
 	default:
-		return it, off, errorf(ReasonTLVKeyType, "unsupported key type %s (0x%02x)", it.KeyType, t)
+		return off, errorf(ReasonTLVKeyType, "unsupported key type %s (0x%02x)", it.KeyType, t)
 	}
 	have = len(b) - off
 	need := 0
 	switch it.Type {
 	case TLVUnknown, TLVEndOfRecord, TLVEndBlock, TLVEndList:
-		return it, off, nil
+		return off, nil
 	case TLVUint8, TLVInt8:
 		need = 1
 	case TLVUint16, TLVInt16:
@@ -152,11 +161,11 @@ func readTLV(b []byte, off int) (it TLVItem, next int, err *Error) {
 		need = 8
 	case TLVString, TLVStartBlock, TLVStartList:
 		var e *Error
-		it.String, off, e = readTLVString(b, off, it.Type.String()+" value")
-		return it, off, e
+		it.String, off, e = readTLVString(b, off, it.Type)
+		return off, e
 	}
 	if have < need {
-		return it, off, truncated(it.Type.String()+" value", need, have)
+		return off, truncated(it.Type.String()+" value", need, have)
 	}
 	switch it.Type {
 	case TLVUint8:
@@ -179,7 +188,7 @@ func readTLV(b []byte, off int) (it TLVItem, next int, err *Error) {
 		// Native order in nDPI; LE on every producer that exists (§9.4).
 		it.Float = math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
 	}
-	return it, off + need, nil
+	return off + need, nil
 }
 
 // TLVIterator walks the items of a TLV payload after its preamble,
@@ -214,22 +223,27 @@ func (t *TLVIterator) reset(body []byte) error {
 // Next returns the next item; ok is false at the end of the payload or on
 // error (see Err).
 func (t *TLVIterator) Next() (item TLVItem, ok bool) {
+	ok = t.next(&item)
+	return item, ok
+}
+
+func (t *TLVIterator) next(item *TLVItem) bool {
 	if t.err != nil || t.off >= len(t.b) {
-		return item, false
+		return false
 	}
 	t.item++
-	item, next, err := readTLV(t.b, t.off)
+	next, err := readTLV(t.b, t.off, item)
 	if err != nil {
 		err.Msg = "tlv: record " + strconv.Itoa(t.record) + " item " + strconv.Itoa(t.item) + ": " + err.Msg
 		t.err = err
-		return item, false
+		return false
 	}
 	t.off = next
 	if item.Type == TLVEndOfRecord {
 		t.record++
 		t.item = 0
 	}
-	return item, true
+	return true
 }
 
 // Err returns the error that stopped iteration, if any.
@@ -264,12 +278,9 @@ func (d *Decoder) DecodeTLVFlows(body []byte, emit func(*engine.FlowRecord)) (re
 	}
 	d.resetRecord()
 	items := 0
-	var v value
-	for {
-		item, ok := it.Next()
-		if !ok {
-			break
-		}
+	v := &d.val
+	item := &d.item
+	for it.next(item) {
 		switch item.Type {
 		case TLVEndOfRecord:
 			if items > 0 {
@@ -280,25 +291,25 @@ func (d *Decoder) DecodeTLVFlows(body []byte, emit func(*engine.FlowRecord)) (re
 			items = 0
 			continue
 		case TLVUint8, TLVUint16, TLVUint32, TLVUint64:
-			v = value{kind: kindUint, u: item.Uint}
+			*v = value{kind: kindUint, u: item.Uint}
 		case TLVInt8, TLVInt16, TLVInt32, TLVInt64:
-			v = value{kind: kindInt, i: item.Int}
+			*v = value{kind: kindInt, i: item.Int}
 		case TLVFloat:
-			v = value{kind: kindFloat, f: float64(item.Float), f32: true}
+			*v = value{kind: kindFloat, f: float64(item.Float), f32: true}
 		case TLVString:
-			v = value{kind: kindString, s: item.String}
+			*v = value{kind: kindString, s: item.String}
 		default:
 			return records, it.fail(ReasonTLVValueType, "unsupported value type %s: rest of message dropped", item.Type)
 		}
 		items++
 		switch item.KeyType {
 		case TLVUint8, TLVUint16, TLVUint32:
-			d.field(0, item.Key, "", &v)
+			d.field(0, item.Key, "", v)
 		case TLVString:
 			if pen, id, ok := d.resolveKey(item.KeyString); ok {
-				d.field(pen, id, item.KeyString, &v)
+				d.field(pen, id, item.KeyString, v)
 			} else {
-				d.additional(0, 0, item.KeyString, &v)
+				d.additional(0, 0, item.KeyString, v)
 			}
 		default:
 			return records, it.fail(ReasonTLVKeyType, "unsupported key type %s: rest of message dropped", item.KeyType)

@@ -1,0 +1,87 @@
+package wire
+
+import (
+	"testing"
+
+	"flowgate/engine"
+)
+
+const benchFlows = 100
+
+func BenchmarkDecodeTLVFlows(b *testing.B) {
+	var w TLVWriter
+	w.Begin()
+	flows := realisticFlows(benchFlows)
+	for i := range flows {
+		EncodeTLVFlow(&w, &flows[i])
+	}
+	body := w.Bytes()
+	d := NewDecoder(Config{})
+	emit := func(*engine.FlowRecord) {}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if n, err := d.DecodeTLVFlows(body, emit); n != benchFlows || err != nil {
+			b.Fatal(n, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchFlows), "ns/flow")
+}
+
+func benchJSON(b *testing.B, symbolic bool) {
+	flows := realisticFlows(benchFlows)
+	body := []byte{'['}
+	for i := range flows {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = AppendJSONFlow(body, &flows[i], symbolic)
+	}
+	body = append(body, ']')
+	d := NewDecoder(Config{})
+	emit := func(*engine.FlowRecord) {}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if n, err := d.DecodeJSONFlows(body, emit); n != benchFlows || err != nil {
+			b.Fatal(n, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchFlows), "ns/flow")
+}
+
+func BenchmarkDecodeJSONFlows(b *testing.B) {
+	b.Run("numeric", func(b *testing.B) { benchJSON(b, false) })
+	b.Run("symbolic", func(b *testing.B) { benchJSON(b, true) })
+}
+
+func BenchmarkOpenPayloadZlib(b *testing.B) {
+	var w TLVWriter
+	w.Begin()
+	flows := realisticFlows(benchFlows)
+	for i := range flows {
+		EncodeTLVFlow(&w, &flows[i])
+	}
+	z := zlibBytes(b, w.Bytes())
+	h := Header{Len: HeaderV3Len, Version: VersionV3, Flags: FlagTLV | FlagCompressed}
+	var buf []byte
+	b.SetBytes(int64(len(z)))
+	b.ReportAllocs()
+	for b.Loop() {
+		body, _, err := OpenPayload(h, z, buf, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf = body
+	}
+}
+
+func BenchmarkParseHeader(b *testing.B) {
+	hdr := AppendHeaderV3(nil, "flow", FlagTLV, 0, 0, 1, 2)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseHeader(hdr); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

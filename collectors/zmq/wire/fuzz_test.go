@@ -1,0 +1,116 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"flowgate/engine"
+)
+
+func FuzzParseHeader(f *testing.F) {
+	for _, n := range []string{"synthetic_v1_json_zlib.header.hex", "synthetic_v3_tlv_flow_dns.header.hex", "synthetic_v3_tlv_zlib.header.hex"} {
+		f.Add(readHex(f, n))
+	}
+	f.Add(AppendHeaderV0(nil, "event", 2, 0))
+	f.Add(AppendHeaderV2(nil, "counter", 3, 0, 1, 2))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := ParseHeader(b)
+		if err != nil {
+			if Reason(err) == "other" {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		// v0 takes any u32 version (ntopng checks none); others reject > 4.
+		if h.Len != len(b) || (h.Len != HeaderV0Len && h.Version > 4) {
+			t.Fatalf("header %+v for %d bytes", h, len(b))
+		}
+		// Re-encoding a v3 header reproduces it (except padding bytes).
+		if h.Len == HeaderV3Len && h.Version == VersionV3 && bytes.IndexByte(b[:16], 0) >= 0 {
+			re := AppendHeaderV3(nil, h.Topic, h.Flags, h.UncompressedSize, h.CompressedSize, h.MsgID, h.SourceID)
+			h2, err := ParseHeader(re)
+			if err != nil || h2 != h {
+				t.Fatalf("round trip %+v → %+v (%v)", h, h2, err)
+			}
+		}
+	})
+}
+
+func FuzzDecodeTLV(f *testing.F) {
+	f.Add(readHex(f, "synthetic_tlv_flow_dns.payload.hex"))
+	f.Add(readHex(f, "synthetic_tlv_misc_two_records.payload.hex"))
+	var w TLVWriter
+	w.Begin()
+	flows := realisticFlows(2)
+	for i := range flows {
+		EncodeTLVFlow(&w, &flows[i])
+	}
+	f.Add(append([]byte{}, w.Bytes()...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d := NewDecoder(Config{})
+		n := 0
+		got, err := d.DecodeTLVFlows(b, func(r *engine.FlowRecord) { n++ })
+		if got != n {
+			t.Fatalf("returned %d, emitted %d", got, n)
+		}
+		if err != nil && Reason(err) == "other" {
+			t.Fatalf("untyped error %v", err)
+		}
+		if it, err := NewTLVIterator(b); err == nil {
+			for {
+				if _, ok := it.Next(); !ok {
+					break
+				}
+			}
+		}
+		DecodeTLVCounter(b)
+	})
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	f.Add(readFile(f, "synthetic_json_flow_numeric_keys.json"))
+	f.Add([]byte(`{"IPV4_SRC_ADDR":"1.2.3.4","57590":"7.178","x":[1,{"a":"\ud83d\ude00"}],"1":1.5e3,"2":-0}`))
+	f.Add([]byte(`[{"35632.118":5,"FOO":true,"k\u00e9":null}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d := NewDecoder(Config{})
+		n := 0
+		got, err := d.DecodeJSONFlows(b, func(r *engine.FlowRecord) { n++ })
+		if got != n {
+			t.Fatalf("returned %d, emitted %d", got, n)
+		}
+		if err != nil && Reason(err) == "other" {
+			t.Fatalf("untyped error %v", err)
+		}
+		// The scanner must never accept what encoding/json rejects.
+		if err == nil && !jsonValid(b) {
+			t.Fatalf("accepted invalid JSON %q", b)
+		}
+		DecodeEvent(b, 0)
+		DecodeJSONCounter(b)
+	})
+}
+
+func FuzzOpenPayload(f *testing.F) {
+	f.Add(uint8(FlagTLV|FlagCompressed), uint8(4), readHex(f, "synthetic_tlv_flow_dns.zlib.hex"))
+	f.Add(uint8(0), uint8(2), readHex(f, "synthetic_v1_json_zlib.payload.hex"))
+	f.Add(uint8(FlagTLV), uint8(4), readHex(f, "synthetic_tlv_flow_dns.payload.hex"))
+	f.Fuzz(func(t *testing.T, flags, version uint8, payload []byte) {
+		h := Header{Len: HeaderV3Len, Version: uint32(version % 5), Flags: flags}
+		body, _, err := OpenPayload(h, payload, nil, 1<<16)
+		if err != nil {
+			if Reason(err) == "other" {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if len(body) > 1<<16 {
+			t.Fatalf("body of %d bytes over the cap", len(body))
+		}
+	})
+}
+
+func jsonValid(b []byte) bool {
+	// Trailing NULs are accepted on purpose (C producers).
+	return json.Valid(bytes.TrimRight(b, "\x00"))
+}

@@ -1,0 +1,50 @@
+package engine
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"testing"
+
+	"flowgate/engine/ndpi"
+)
+
+// TestRESTFields checks the accessors the REST flow list is built from,
+// on a flow like those in the ntopng 5.2.1 samples.
+func TestRESTFields(t *testing.T) {
+	c := newClock()
+	i := newIface(t, testConfig(c))
+	now := c.Unix()
+	r := rec("10.1.0.41", "10.1.0.34", 40990, 53, 17, 1992, 6, 2988, 9, now-10, now)
+	r.L7Set, r.L7App = true, pid(t, "DNS")
+	process(i, r)
+	f := onlyFlow(t, i)
+	cli, srv := f.Breakdown()
+	if cli != 40 || srv != 60 {
+		t.Errorf("breakdown %d/%d, want 40/60", cli, srv)
+	}
+	if f.Duration() != 10 || f.Bytes() != 4980 || f.Packets() != 15 {
+		t.Errorf("duration %d bytes %d packets %d", f.Duration(), f.Bytes(), f.Packets())
+	}
+	if f.L4Name() != "UDP" || f.L7Name() != ndpi.FullName(0, r.L7App) {
+		t.Errorf("protocols %q %q", f.L4Name(), f.L7Name())
+	}
+	a4, b4 := netip.MustParseAddr("10.1.0.41").As4(), netip.MustParseAddr("10.1.0.34").As4()
+	want := binary.BigEndian.Uint32(a4[:]) + binary.BigEndian.Uint32(b4[:]) + 40990 + 53 + 17
+	if f.Key() != want {
+		t.Errorf("key %d, want the symmetric sum %d", f.Key(), want)
+	}
+	// 1992+2988 bytes over 10 s.
+	if f.ThptBps != float32(4980*8)/10 || f.ThptPps != 1.5 {
+		t.Errorf("thpt %v bps %v pps", f.ThptBps, f.ThptPps)
+	}
+	if f.Client() != netip.MustParseAddr("10.1.0.41") || f.IsIPv6() {
+		t.Errorf("client %v v6 %v", f.Client(), f.IsIPv6())
+	}
+}
+
+func TestBreakdownEmpty(t *testing.T) {
+	var f Flow
+	if c, s := f.Breakdown(); c != 0 || s != 0 {
+		t.Errorf("empty flow breakdown %d/%d", c, s)
+	}
+}

@@ -1,0 +1,44 @@
+// Package testpeer finds the real peers integration tests talk to (libzmq
+// through python3-zmq, redis-server, net-snmp, ...). A missing peer skips
+// the test with a clear message, except under FLOWGATE_REQUIRE_PEERS=1 (set
+// by `make test` and so by CI), where it fails: CI must never call a skipped
+// interop check a pass.
+package testpeer
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Python is the interpreter whose python3-zmq the tests use.
+const Python = "/usr/bin/python3"
+
+func missing(t testing.TB, what, install string) {
+	t.Helper()
+	msg := what + " is not available (install: " + install + ")"
+	if os.Getenv("FLOWGATE_REQUIRE_PEERS") == "1" {
+		t.Fatal(msg + "; FLOWGATE_REQUIRE_PEERS=1 forbids skipping")
+	}
+	t.Skip(msg)
+}
+
+// PythonZMQ returns the python interpreter after checking that it can
+// import zmq (libzmq's own bindings).
+func PythonZMQ(t testing.TB) string {
+	t.Helper()
+	if err := exec.Command(Python, "-c", "import zmq").Run(); err != nil {
+		missing(t, "python3-zmq", "apt-get install python3-zmq")
+	}
+	return Python
+}
+
+// Command returns the path of a peer program such as redis-server.
+func Command(t testing.TB, name, debianPackage string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, name, "apt-get install "+debianPackage)
+	}
+	return p
+}
