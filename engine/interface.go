@@ -105,6 +105,10 @@ func (i *Interface) NewBatch() *Batch {
 	return &Batch{}
 }
 
+// Recycle returns an unused batch to the pool (a collector that decoded
+// nothing from a message gives its batch back instead of enqueueing it).
+func (i *Interface) Recycle(b *Batch) { i.recycle(b) }
+
 func (i *Interface) recycle(b *Batch) {
 	b.Reset()
 	i.pool.Put(b)
@@ -132,7 +136,7 @@ func (i *Interface) Process(b *Batch) {
 }
 
 // Do runs fn with the interface's tables in the owner goroutine, between
-// batches, and waits for it. Called from the owner goroutine (an observer),
+// batches, after every batch enqueued before the call, and waits for it. Called from the owner goroutine (an observer),
 // it runs inline. Before Start and after Stop it runs in the caller, serialized.
 func (i *Interface) Do(fn func(t *Tables)) {
 	if id := i.ownerID.Load(); id != 0 && id == goid() {
@@ -195,6 +199,13 @@ func (i *Interface) run(obs FlowObserver, started chan<- struct{}, stop <-chan s
 			t.Process(b)
 			i.recycle(b)
 		case req := <-i.doCh:
+			// Readers see every batch enqueued before they asked: a REST
+			// answer or a test never misses records already handed over.
+			for n := len(i.queue); n > 0; n-- {
+				b := <-i.queue
+				t.Process(b)
+				i.recycle(b)
+			}
 			req.fn(t)
 			i.publish()
 			close(req.done)

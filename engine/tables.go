@@ -277,9 +277,9 @@ func (t *Tables) processEvent(ev *ProbeEvent) {
 	p.LastSeen = t.nowT
 	p.Event = cloneEvent(ev)
 	if ev.TimeoutIdle != 0 || ev.TimeoutLifetime != 0 || ev.TimeoutCollectedLifetime != 0 {
-		idle := min(max(ev.TimeoutIdle*2, 60), 600)
-		life := min(ev.TimeoutLifetime, 600)
-		t.maxIdle = max(idle, min(life, ev.TimeoutCollectedLifetime)+10)
+		idle := min(max(uint64(ev.TimeoutIdle)*2, 60), 600)
+		life := min(uint64(ev.TimeoutLifetime), 600)
+		t.maxIdle = uint32(max(idle, min(life, uint64(ev.TimeoutCollectedLifetime))+10))
 		t.stats.FlowMaxIdle = time.Duration(t.maxIdle) * time.Second
 		t.stats.PeriodicStatsUpdateFreqSecs = max(housekeepingSecs,
 			int(min(max(ev.TimeoutLifetime, ev.TimeoutIdle), ev.TimeoutCollectedLifetime)))

@@ -264,7 +264,7 @@ func (c *Collector) Handle(frames [][]byte, source int) {
 			return
 		}
 		c.mu.Lock()
-		c.fieldMaps[fmt.Sprintf("%d.%d.%d", opt.PEN, opt.Field, opt.Value)] = opt
+		c.fieldMaps[fmt.Sprintf("%d.%d.%s", opt.PEN, opt.Field, opt.Value)] = opt
 		c.mu.Unlock()
 	case wire.TopicHello:
 		c.stats.Hello.Add(1)

@@ -48,7 +48,17 @@ func (d *Decoder) Labels() *Labels { return d.labels }
 
 func (d *Decoder) resetRecord() {
 	d.rec.Reset()
-	d.arena = d.arena[:0]
+}
+
+// newMessage starts a message. Strings of emitted records may point into
+// the arena, and a collector keeps records until the engine has processed
+// its batch, so an arena that was written to is never reused: the next
+// message gets a fresh one (an allocation only for messages with escaped
+// strings or formatted additional fields).
+func (d *Decoder) newMessage() {
+	if len(d.arena) > 0 {
+		d.arena = make([]byte, 0, cap(d.arena))
+	}
 }
 
 // arenaString turns arena[start:] into a string without copying. The bytes

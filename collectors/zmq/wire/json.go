@@ -50,13 +50,15 @@ func (s *jscan) peek() byte {
 // values are typed per field, booleans/null/objects/arrays go to Additional
 // as raw JSON text.
 //
-// The record passed to emit is reused; its strings alias body or decoder
-// scratch space and are valid only until emit returns.
+// The record passed to emit is reused (copy it, including its Additional
+// slice); its strings alias body or a per-message arena and stay valid as
+// long as body does.
 //
 // Invalid JSON gives a json_syntax error (json_type for a non-object
 // element, json_number for an integer beyond uint64); records before the
 // error stay emitted. Trailing NUL bytes (C producers) are tolerated.
 func (d *Decoder) DecodeJSONFlows(body []byte, emit func(*engine.FlowRecord)) (int, error) {
+	d.newMessage()
 	s := jscan{b: body, d: d}
 	s.ws()
 	records := 0

@@ -263,15 +263,16 @@ func (t *TLVIterator) fail(reason, format string, args ...any) error {
 // DecodeTLVFlows decodes a TLV flow payload (§3.2): records ended by
 // end_of_record, an empty record skipped. Each record is passed to emit.
 //
-// The *engine.FlowRecord is reused between calls and its strings may alias
-// body or decoder scratch space: they are valid only until emit returns;
-// clone what you keep.
+// The *engine.FlowRecord is reused between calls (copy it, including its
+// Additional slice); its strings alias body or a per-message arena and stay
+// valid as long as body does.
 //
 // Like ntopng, a block, list, end-of-data or other unsupported value type,
 // or a key that is not uint8/16/32 or a string, drops the REST of the
 // message (the record in progress included) and returns an error; records
 // already emitted stay emitted.
 func (d *Decoder) DecodeTLVFlows(body []byte, emit func(*engine.FlowRecord)) (records int, err error) {
+	d.newMessage()
 	var it TLVIterator
 	if err := it.reset(body); err != nil {
 		return 0, err

@@ -39,17 +39,18 @@ func benchOurs(b *testing.B, curve bool) {
 	if err := p.WaitSubscribers(context.Background(), 1); err != nil {
 		b.Fatal(err)
 	}
-	done := make(chan struct{})
+	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		h, pl := benchFrames()
-		for p.Send(h, pl) == nil {
+		for isOpen(stop) && p.Send(h, pl) == nil {
 		}
 	}()
 	runRecv(b, func() (int, error) {
 		m, err := s.Recv()
 		return len(m.Frames), err
 	})
+	close(stop)
 	p.Close()
 	<-done
 }
@@ -69,17 +70,19 @@ func benchZmq4(b *testing.B) {
 	topics := pub.(interface{ Topics() []string })
 	for len(topics.Topics()) == 0 {
 	}
-	done := make(chan struct{})
+	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		h, pl := benchFrames()
-		for pub.Send(zmq4.NewMsgFrom(h, pl)) == nil {
+		// zmq4's Send keeps returning nil after Close, so stop explicitly.
+		for isOpen(stop) && pub.Send(zmq4.NewMsgFrom(h, pl)) == nil {
 		}
 	}()
 	runRecv(b, func() (int, error) {
 		m, err := sub.Recv()
 		return len(m.Frames), err
 	})
+	close(stop)
 	pub.Close()
 	<-done
 }
@@ -96,4 +99,13 @@ func runRecv(b *testing.B, recv func() (int, error)) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func isOpen(c chan struct{}) bool {
+	select {
+	case <-c:
+		return false
+	default:
+		return true
+	}
 }
