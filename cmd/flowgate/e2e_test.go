@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"flowgate/collectors/zmq/emulator"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+type client struct {
+	t    *testing.T
+	base string
+	user string
+	pass string
+}
+
+// get returns the decoded envelope and the HTTP status.
+func (c *client) get(path string) (map[string]any, int) {
+	c.t.Helper()
+	req, _ := http.NewRequest("GET", c.base+path, nil)
+	if c.user != "" {
+		req.SetBasicAuth(c.user, c.pass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var env map[string]any
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &env); err != nil {
+			c.t.Fatalf("%s: %v\n%s", path, err, raw)
+		}
+	} else {
+		env = map[string]any{"text": string(raw)}
+	}
+	return env, resp.StatusCode
+}
+
+func (c *client) rsp(path string) map[string]any {
+	c.t.Helper()
+	env, code := c.get(path)
+	if code != 200 || env["rc"].(float64) != 0 {
+		c.t.Fatalf("%s: HTTP %d %v", path, code, env)
+	}
+	return env["rsp"].(map[string]any)
+}
+
+func num(v any) uint64 { f, _ := v.(float64); return uint64(f) }
+
+// startApp runs flowgate with the given extra arguments on free ports.
+func startApp(t *testing.T, extra ...string) (*app, int) {
+	t.Helper()
+	zport := freePort(t)
+	args := append([]string{
+		"-i", fmt.Sprintf("tcp://127.0.0.1:%dc", zport),
+		"-w", "127.0.0.1:0",
+		"-d", t.TempDir(),
+		"-m", "10.1.0.0/16",
+	}, extra...)
+	opts, err := parseArgs(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.stop)
+	return a, zport
+}
+
+// TestEndToEnd: the emulator publishes over ZMQ; the REST totals equal what
+// it reports having sent, before and after idle expiry of the flows.
+func TestEndToEnd(t *testing.T) {
+	a, zport := startApp(t, "--disable-login", "--flow-idle-timeout", "1")
+	c := &client{t: t, base: "http://" + a.http.Addr()}
+	send := func(first uint32, churn float64, total int64) emulator.Report {
+		rep, err := emulator.Run(context.Background(), emulator.Config{
+			Endpoint: fmt.Sprintf("tcp://127.0.0.1:%d", zport), ProbeMode: true, Header: 3, TLV: true,
+			Batch: 100, Total: total, Hosts: 20, Flows: 500, Churn: churn, FirstMsgID: first,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	waitRecords := func(n uint64) map[string]any {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			d := c.rsp("/lua/rest/v2/get/interface/data.lua?ifid=0")
+			if num(d["zmqRecvStats"].(map[string]any)["flows"]) >= n || time.Now().After(deadline) {
+				return d
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	rep := send(1, 0, 2000) // 500 flows updated 4 times
+	d := waitRecords(rep.Flows)
+	if num(d["bytes"]) != rep.Bytes || num(d["packets"]) != rep.Packets {
+		t.Fatalf("interface bytes/packets %d/%d, emulator sent %d/%d", num(d["bytes"]), num(d["packets"]), rep.Bytes, rep.Packets)
+	}
+	if num(d["num_flows"]) != rep.DistinctFlows || num(d["num_hosts"]) != uint64(rep.Hosts) || num(d["num_local_hosts"]) != uint64(rep.Hosts) {
+		t.Fatalf("flows %v hosts %v local %v, emulator: %d flows %d hosts", d["num_flows"], d["num_hosts"], d["num_local_hosts"], rep.DistinctFlows, rep.Hosts)
+	}
+	zs := d["zmqRecvStats"].(map[string]any)
+	if num(zs["zmq_msg_rcvd"]) != rep.Messages || num(zs["zmq_msg_drops"]) != 0 || num(zs["dropped_flows"]) != 0 {
+		t.Errorf("zmqRecvStats %v, emulator sent %d messages", zs, rep.Messages)
+	}
+
+	// Host totals add up to the same bytes (each byte is sent by one host
+	// and received by another).
+	hosts := c.rsp(fmt.Sprintf("/lua/rest/v2/get/host/active.lua?ifid=0&perPage=1000"))
+	var sent, rcvd uint64
+	for _, h := range hosts["data"].([]any) {
+		b := h.(map[string]any)["bytes"].(map[string]any)
+		sent += num(b["sent"])
+		rcvd += num(b["recvd"])
+	}
+	if sent != rep.Bytes || rcvd != rep.Bytes || num(hosts["totalRows"]) != uint64(rep.Hosts) {
+		t.Errorf("hosts sent %d received %d rows %v; want %d each, %d rows", sent, rcvd, hosts["totalRows"], rep.Bytes, rep.Hosts)
+	}
+	flows := c.rsp("/lua/rest/v2/get/flow/active.lua?ifid=0&perPage=5&sortColumn=bytes")
+	if num(flows["totalRows"]) != rep.DistinctFlows || len(flows["data"].([]any)) != 5 {
+		t.Errorf("flow list totalRows %v, %d rows", flows["totalRows"], len(flows["data"].([]any)))
+	}
+
+	// Idle expiry: the flows end, the totals stay.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		d = c.rsp("/lua/rest/v2/get/interface/data.lua?ifid=0")
+		if num(d["num_flows"]) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if num(d["num_flows"]) != 0 {
+		t.Fatalf("flows did not expire: %v", d["num_flows"])
+	}
+	if num(d["bytes"]) != rep.Bytes {
+		t.Errorf("bytes changed after expiry: %d, want %d", num(d["bytes"]), rep.Bytes)
+	}
+	// A second run with new flows: the interface keeps adding up.
+	rep2 := send(uint32(rep.Messages)+1, 100, 1000)
+	d = waitRecords(rep.Flows + rep2.Flows)
+	if num(d["bytes"]) != rep.Bytes+rep2.Bytes || num(d["num_flows"]) != rep2.DistinctFlows {
+		t.Errorf("after second run: bytes %d want %d, flows %v want %d", num(d["bytes"]), rep.Bytes+rep2.Bytes, d["num_flows"], rep2.DistinctFlows)
+	}
+	host := c.rsp("/lua/rest/v2/get/host/data.lua?ifid=0&host=10.1.0.1")
+	if host["ip"] != "10.1.0.1" || host["localhost"] != true || num(host["bytes.sent"]) == 0 {
+		t.Errorf("host data %v", host)
+	}
+	m, _ := c.get("/metrics")
+	if text := m["text"].(string); !strings.Contains(text, `flowgate_interface_flow_records_total{ifid="0"`) || !strings.Contains(text, "flowgate_zmtp_connections_total") {
+		t.Errorf("metrics:\n%s", text)
+	}
+}
+
+func TestRESTErrorsAndLogin(t *testing.T) {
+	a, _ := startApp(t, "--admin-password", "s3cret")
+	base := "http://" + a.http.Addr()
+	anon := &client{t: t, base: base}
+	env, code := anon.get("/lua/rest/v2/get/ntopng/interfaces.lua")
+	if code != 401 || env["rc_str"] != "NOT_GRANTED" {
+		t.Errorf("no credentials: HTTP %d %v", code, env)
+	}
+	bad := &client{t: t, base: base, user: "admin", pass: "wrong"}
+	if _, code := bad.get("/lua/rest/v2/get/ntopng/interfaces.lua"); code != 401 {
+		t.Errorf("wrong password: HTTP %d", code)
+	}
+	c := &client{t: t, base: base, user: "admin", pass: "s3cret"}
+	env, code = c.get("/lua/rest/v2/get/ntopng/interfaces.lua")
+	if code != 200 {
+		t.Fatalf("login: HTTP %d %v", code, env)
+	}
+	ifs := env["rsp"].([]any)
+	if len(ifs) != 1 || num(ifs[0].(map[string]any)["ifid"]) != 0 {
+		t.Errorf("interfaces %v", ifs)
+	}
+	for _, tc := range []struct{ path, rc string }{
+		{"/lua/rest/v2/get/interface/data.lua?ifid=7", "INVALID_INTERFACE"},
+		{"/lua/rest/v2/get/interface/data.lua", "INVALID_INTERFACE"},
+		{"/lua/rest/v2/get/host/active.lua?ifid=x", "INVALID_INTERFACE"},
+		{"/lua/rest/v2/get/host/data.lua?ifid=0&host=10.9.9.9", "INVALID_HOST"},
+		{"/lua/rest/v2/get/host/data.lua?ifid=0&host=not-an-ip", "INVALID_HOST"},
+		{"/lua/rest/v2/get/host/active.lua?ifid=0&sortColumn=bogus", "INVALID_ARGUMENTS"},
+		{"/lua/rest/v2/get/flow/active.lua?ifid=0&currentPage=0", "INVALID_ARGUMENTS"},
+		{"/lua/rest/v2/get/no/such.lua", "NOT_FOUND"},
+	} {
+		env, code := c.get(tc.path)
+		if env["rc_str"] != tc.rc || code == 200 {
+			t.Errorf("%s: HTTP %d %v, want %s", tc.path, code, env, tc.rc)
+		}
+	}
+}
