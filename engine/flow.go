@@ -88,8 +88,13 @@ type Flow struct {
 	CliMAC, SrvMAC [6]byte
 
 	ThptBps, ThptPps float32 // of the last update
-	PeriodicCount    uint32  // FlowPeriodicUpdate calls so far
-	Status           uint64  // bitmap of flow status ids (0..63) set via SetFlowStatus
+
+	// Latencies in ms (spec §6.6), in flow orientation.
+	CliLatencyMs, SrvLatencyMs, ApplLatencyMs float32
+	HasLatency                                uint8 // 1 client, 2 server, 4 application
+
+	PeriodicCount uint32 // FlowPeriodicUpdate calls so far
+	Status        uint64 // bitmap of flow status ids (0..63) set via SetFlowStatus
 
 	ext *FlowExtra // rare fields, allocated on first use
 }
@@ -107,9 +112,6 @@ type FlowExtra struct {
 	CliRetr, SrvRetr             uint64
 	CliOOO, SrvOOO               uint64
 	CliTCPWinMax, SrvTCPWinMax   uint32
-
-	CliLatencyMs, SrvLatencyMs, ApplLatencyMs float32
-	HasLatency                                uint8 // 1 client, 2 server, 4 application
 
 	NProbeIP                       netip.Addr
 	PostNATSrcIP, PostNATDstIP     netip.Addr

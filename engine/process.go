@@ -138,6 +138,9 @@ func (t *Tables) processFlow(r *FlowRecord) {
 			setStr(&f.extra().L7Name, r.L7Name)
 		}
 	}
+	if r.HasLatency != 0 {
+		applyLatency(f, r, s2d)
+	}
 	if f.ext != nil || recordHasExtra(r) {
 		t.applyExtra(f, r, s2d)
 	}
@@ -300,7 +303,7 @@ func isLastAddr(b [4]byte, bits int) bool {
 func recordHasExtra(r *FlowRecord) bool {
 	return r.SrcAS|r.DstAS|r.PrevAS|r.NextAS|r.VRF|r.SrcFragments|r.DstFragments|
 		r.RetrIn|r.RetrOut|r.OOOIn|r.OOOOut|r.TCPWinMaxIn|r.TCPWinMaxOut|r.L7ErrorCode != 0 ||
-		r.ObservationPoint != 0 || r.SrcTOS|r.DstTOS|r.Verdict|r.FlowSource|r.HasLatency != 0 ||
+		r.ObservationPoint != 0 || r.SrcTOS|r.DstTOS|r.Verdict|r.FlowSource != 0 ||
 		r.Risk != 0 || r.DNSQueryType|r.DNSRetCode|r.HTTPRetCode != 0 ||
 		(r.NProbeIP.IsValid() && r.NProbeIP != r.ExporterIP) ||
 		(r.PostNATSrcIP.IsValid() && !r.PostNATSrcIP.IsUnspecified()) ||
@@ -310,6 +313,36 @@ func recordHasExtra(r *FlowRecord) bool {
 			len(r.TLSServerName)|len(r.JA3C)|len(r.JA3S)|len(r.JA4C)|len(r.L7Info)|len(r.RiskName)|
 			len(r.EndReason)|len(r.SMTPMailFrom)|len(r.SMTPRcptTo)|len(r.BitTorrent)|len(r.WLANSSID)|
 			len(r.Additional) != 0
+}
+
+// applyLatency stores the network and application latencies, kept inline
+// in the flow because probes with latency measurements send them on most
+// flows.
+func applyLatency(f *Flow, r *FlowRecord, s2d bool) {
+	// §6.6: the record's client latency belongs to the flow's client only
+	// when the record matched in flow orientation; application latency too.
+	if r.HasLatency&1 != 0 {
+		if s2d {
+			f.CliLatencyMs = r.ClientLatencyMs
+			f.HasLatency |= 1
+		} else {
+			f.SrvLatencyMs = r.ClientLatencyMs
+			f.HasLatency |= 2
+		}
+	}
+	if r.HasLatency&2 != 0 {
+		if s2d {
+			f.SrvLatencyMs = r.ServerLatencyMs
+			f.HasLatency |= 2
+		} else {
+			f.CliLatencyMs = r.ServerLatencyMs
+			f.HasLatency |= 1
+		}
+	}
+	if r.HasLatency&4 != 0 && s2d {
+		f.ApplLatencyMs = r.ApplLatencyMs
+		f.HasLatency |= 4
+	}
 }
 
 // applyExtra stores the rare fields: §6.3 says which add up and which are
@@ -358,30 +391,6 @@ func (t *Tables) applyExtra(f *Flow, r *FlowRecord, s2d bool) {
 	x.SrvOOO += uint64(b)
 	if r.TCPWinMaxIn|r.TCPWinMaxOut != 0 {
 		x.CliTCPWinMax, x.SrvTCPWinMax = cli(r.TCPWinMaxIn, r.TCPWinMaxOut)
-	}
-	// §6.6: the record's client latency belongs to the flow's client only
-	// when the record matched in flow orientation; application latency too.
-	if r.HasLatency&1 != 0 {
-		if s2d {
-			x.CliLatencyMs = r.ClientLatencyMs
-			x.HasLatency |= 1
-		} else {
-			x.SrvLatencyMs = r.ClientLatencyMs
-			x.HasLatency |= 2
-		}
-	}
-	if r.HasLatency&2 != 0 {
-		if s2d {
-			x.SrvLatencyMs = r.ServerLatencyMs
-			x.HasLatency |= 2
-		} else {
-			x.CliLatencyMs = r.ServerLatencyMs
-			x.HasLatency |= 1
-		}
-	}
-	if r.HasLatency&4 != 0 && s2d {
-		x.ApplLatencyMs = r.ApplLatencyMs
-		x.HasLatency |= 4
 	}
 	if r.NProbeIP.IsValid() {
 		x.NProbeIP = r.NProbeIP

@@ -589,8 +589,8 @@ func TestExtraFieldsOrientation(t *testing.T) {
 	if x.CliAS != 100 || x.SrvAS != 200 || x.CliRetr != 4 || x.SrvRetr != 3 {
 		t.Errorf("AS %d/%d retr %d/%d, want 100/200 4/3", x.CliAS, x.SrvAS, x.CliRetr, x.SrvRetr)
 	}
-	if x.CliLatencyMs != 1.5 || x.SrvLatencyMs != 9 || x.HasLatency != 3 {
-		t.Errorf("latency cli %v srv %v has %d, want 1.5 9 3", x.CliLatencyMs, x.SrvLatencyMs, x.HasLatency)
+	if f.CliLatencyMs != 1.5 || f.SrvLatencyMs != 9 || f.HasLatency != 3 {
+		t.Errorf("latency cli %v srv %v has %d, want 1.5 9 3", f.CliLatencyMs, f.SrvLatencyMs, f.HasLatency)
 	}
 	if x.TLSServerName != "a.example" || len(x.Additional) != 2 || x.Additional[0].Value != "y" {
 		t.Errorf("tls %q additional %v", x.TLSServerName, x.Additional)

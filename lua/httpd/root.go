@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -134,6 +135,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/lua/rest/v2/get/host/data.lua", s.getHostData)
 	s.mux.HandleFunc("/lua/rest/v2/get/flow/active.lua", s.getActiveFlows)
 	s.mux.HandleFunc("/metrics", s.metrics)
+	// Profiles for operators chasing a slow path, behind the same login.
+	s.mux.HandleFunc("/debug/pprof/", pprof.Index)
+	s.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	s.mux.HandleFunc("/debug/pprof/heap", pprof.Index)
 	s.mux.HandleFunc("/lua/rest/v2/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, errNotFound, "unknown REST endpoint "+r.URL.Path)
 	})

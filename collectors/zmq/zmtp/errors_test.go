@@ -54,18 +54,23 @@ func TestSubRefusesBadPeersAndKeepsServing(t *testing.T) {
 	}{
 		{"garbage greeting", false, func(t *testing.T, nc net.Conn, _ *[32]byte) {
 			nc.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+			io.ReadFull(nc, make([]byte, greetingSize)) // close with nothing unread: FIN, not RST
 		}, func(s Stats) uint64 { return s.Handshake.BadGreeting }},
 		{"ZMTP 2 greeting", false, func(t *testing.T, nc net.Conn, _ *[32]byte) {
 			nc.Write(greetingV2)
+			io.ReadFull(nc, make([]byte, greetingSize)) // close with nothing unread: FIN, not RST
 		}, func(s Stats) uint64 { return s.Handshake.BadVersion }},
 		{"NULL peer on CURVE server", true, func(t *testing.T, nc net.Conn, _ *[32]byte) {
 			nc.Write(makeGreeting("NULL", false))
+			io.ReadFull(nc, make([]byte, greetingSize)) // close with nothing unread: FIN, not RST
 		}, func(s Stats) uint64 { return s.Handshake.Mechanism }},
 		{"SUB peer", false, func(t *testing.T, nc net.Conn, _ *[32]byte) {
 			nc.Write(append(makeGreeting("NULL", false), appendCommand(nil, "READY", appendMetadata(nil, "Socket-Type", "SUB"))...))
+			readGreetingAndReady(t, nc)
 		}, func(s Stats) uint64 { return s.Handshake.SocketType }},
 		{"malformed READY metadata", false, func(t *testing.T, nc net.Conn, _ *[32]byte) {
 			nc.Write(append(makeGreeting("NULL", false), appendCommand(nil, "READY", []byte{11, 'S', 'o'})...))
+			readGreetingAndReady(t, nc)
 		}, func(s Stats) uint64 { return s.Handshake.Protocol }},
 		{"oversize frame", false, func(t *testing.T, nc net.Conn, _ *[32]byte) {
 			nullPubHandshake(t, nc, "PUB")
@@ -286,3 +291,16 @@ func nullPubHandshakeAsSub(t *testing.T, nc net.Conn) {
 	}
 }
 
+// readGreetingAndReady consumes our side of a NULL handshake so that closing
+// the raw connection cannot race our writes (which would count as IO).
+func readGreetingAndReady(t *testing.T, nc net.Conn) {
+	t.Helper()
+	r := bufio.NewReader(nc)
+	if _, err := io.ReadFull(r, make([]byte, greetingSize)); err != nil {
+		t.Fatal(err)
+	}
+	c := &conn{r: r, rbuf: make([]byte, 0, 64)}
+	if _, err := c.readCommand("READY"); err != nil {
+		t.Fatal(err)
+	}
+}
