@@ -96,8 +96,83 @@ type Flow struct {
 	PeriodicCount uint32 // FlowPeriodicUpdate calls so far
 	Status        uint64 // bitmap of flow status ids (0..63) set via SetFlowStatus
 
-	ext *FlowExtra // rare fields, allocated on first use
+	ext  *FlowExtra // rare numeric fields, allocated on first use
+	meta []metaStr  // L7 metadata strings, usually none or one (see Meta)
 }
+
+// MetaKey names one of a flow's L7 metadata strings. They are kept as a
+// short tagged list rather than struct fields: a typical flow carries one
+// (a DNS query, an HTTP site or a TLS server name), and a struct of every
+// possible string would cost each such flow hundreds of bytes.
+type MetaKey uint8
+
+const (
+	MetaL7Name MetaKey = iota + 1 // L7_PROTO_NAME as the probe sent it, when it differs from nDPI's
+	MetaDNSQuery
+	MetaHTTPURL
+	MetaHTTPSite
+	MetaHTTPUserAgent
+	MetaHTTPMethod
+	MetaTLSServerName
+	MetaJA3C
+	MetaJA3S
+	MetaJA4C
+	MetaL7Info
+	MetaRiskName
+	MetaEndReason
+	MetaSMTPMailFrom
+	MetaSMTPRcptTo
+	MetaBitTorrent
+	MetaWLANSSID
+)
+
+type metaStr struct {
+	key MetaKey
+	val string
+}
+
+// Meta returns one L7 metadata string, "" when the flow has none.
+func (f *Flow) Meta(k MetaKey) string {
+	for i := range f.meta {
+		if f.meta[i].key == k {
+			return f.meta[i].val
+		}
+	}
+	return ""
+}
+
+// setMeta stores v (cloned: records alias receive buffers) unless empty or unchanged.
+func (f *Flow) setMeta(k MetaKey, v string) {
+	if v == "" {
+		return
+	}
+	for i := range f.meta {
+		if f.meta[i].key == k {
+			if f.meta[i].val != v {
+				f.meta[i].val = strings.Clone(v)
+			}
+			return
+		}
+	}
+	f.meta = append(f.meta, metaStr{k, strings.Clone(v)})
+}
+
+func (f *Flow) DNSQuery() string       { return f.Meta(MetaDNSQuery) }
+func (f *Flow) HTTPURL() string        { return f.Meta(MetaHTTPURL) }
+func (f *Flow) HTTPSite() string       { return f.Meta(MetaHTTPSite) }
+func (f *Flow) HTTPUserAgent() string  { return f.Meta(MetaHTTPUserAgent) }
+func (f *Flow) HTTPMethod() string     { return f.Meta(MetaHTTPMethod) }
+func (f *Flow) TLSServerName() string  { return f.Meta(MetaTLSServerName) }
+func (f *Flow) JA3C() string           { return f.Meta(MetaJA3C) }
+func (f *Flow) JA3S() string           { return f.Meta(MetaJA3S) }
+func (f *Flow) JA4C() string           { return f.Meta(MetaJA4C) }
+func (f *Flow) L7Info() string         { return f.Meta(MetaL7Info) }
+func (f *Flow) RiskName() string       { return f.Meta(MetaRiskName) }
+func (f *Flow) EndReason() string      { return f.Meta(MetaEndReason) }
+func (f *Flow) SMTPMailFrom() string   { return f.Meta(MetaSMTPMailFrom) }
+func (f *Flow) SMTPRcptTo() string     { return f.Meta(MetaSMTPRcptTo) }
+func (f *Flow) BitTorrentHash() string { return f.Meta(MetaBitTorrent) }
+func (f *Flow) WLANSSID() string       { return f.Meta(MetaWLANSSID) }
 
 // FlowExtra holds fields most flows never carry. Cli*/Srv* are in flow
 // orientation.
@@ -117,28 +192,11 @@ type FlowExtra struct {
 	PostNATSrcIP, PostNATDstIP     netip.Addr
 	PostNATSrcPort, PostNATDstPort uint16
 
-	L7Name      string
-	L7ErrorCode uint32
-
-	DNSQuery      string
-	DNSQueryType  uint16
-	DNSRetCode    uint16
-	HTTPURL       string
-	HTTPSite      string
-	HTTPUserAgent string
-	HTTPMethod    string
-	HTTPRetCode   uint16
-	TLSServerName string
-	JA3C, JA3S    string
-	JA4C          string
-	L7Info        string
-	Risk          uint64
-	RiskName      string
-	EndReason     string
-	SMTPMailFrom  string
-	SMTPRcptTo    string
-	BitTorrent    string
-	WLANSSID      string
+	L7ErrorCode  uint32
+	DNSQueryType uint16
+	DNSRetCode   uint16
+	HTTPRetCode  uint16
+	Risk         uint64
 
 	Additional []Field
 }

@@ -135,11 +135,14 @@ func (t *Tables) processFlow(r *FlowRecord) {
 		f.flags |= flowDetected
 		detectedNow = true
 		if r.L7Name != "" && r.L7Name != ndpi.FullName(f.L7Master, f.L7App) {
-			setStr(&f.extra().L7Name, r.L7Name)
+			f.setMeta(MetaL7Name, r.L7Name)
 		}
 	}
 	if r.HasLatency != 0 {
 		applyLatency(f, r, s2d)
+	}
+	if recordHasMeta(r) {
+		applyMeta(f, r)
 	}
 	if f.ext != nil || recordHasExtra(r) {
 		t.applyExtra(f, r, s2d)
@@ -308,11 +311,45 @@ func recordHasExtra(r *FlowRecord) bool {
 		(r.NProbeIP.IsValid() && r.NProbeIP != r.ExporterIP) ||
 		(r.PostNATSrcIP.IsValid() && !r.PostNATSrcIP.IsUnspecified()) ||
 		(r.PostNATDstIP.IsValid() && !r.PostNATDstIP.IsUnspecified()) ||
-		r.PostNATSrcPort|r.PostNATDstPort != 0 ||
-		len(r.DNSQuery)|len(r.HTTPURL)|len(r.HTTPSite)|len(r.HTTPUserAgent)|len(r.HTTPMethod)|
-			len(r.TLSServerName)|len(r.JA3C)|len(r.JA3S)|len(r.JA4C)|len(r.L7Info)|len(r.RiskName)|
-			len(r.EndReason)|len(r.SMTPMailFrom)|len(r.SMTPRcptTo)|len(r.BitTorrent)|len(r.WLANSSID)|
-			len(r.Additional) != 0
+		r.PostNATSrcPort|r.PostNATDstPort != 0 || len(r.Additional) != 0
+}
+
+func recordHasMeta(r *FlowRecord) bool {
+	return len(r.DNSQuery)|len(r.HTTPURL)|len(r.HTTPSite)|len(r.HTTPUserAgent)|len(r.HTTPMethod)|
+		len(r.TLSServerName)|len(r.JA3C)|len(r.JA3S)|len(r.JA4C)|len(r.L7Info)|len(r.RiskName)|
+		len(r.EndReason)|len(r.SMTPMailFrom)|len(r.SMTPRcptTo)|len(r.BitTorrent)|len(r.WLANSSID) != 0
+}
+
+// applyMeta stores the L7 metadata strings; L7_INFO also fills the
+// protocol's own field when that is empty (§6.6).
+func applyMeta(f *Flow, r *FlowRecord) {
+	dnsQ, site, sni := r.DNSQuery, r.HTTPSite, r.TLSServerName
+	if r.L7Info != "" {
+		switch {
+		case isProto(f, "DNS") && dnsQ == "" && f.Meta(MetaDNSQuery) == "":
+			dnsQ = r.L7Info
+		case isProto(f, "HTTP") && site == "" && f.Meta(MetaHTTPSite) == "":
+			site = r.L7Info
+		case isProto(f, "TLS") && sni == "" && f.Meta(MetaTLSServerName) == "":
+			sni = r.L7Info
+		}
+	}
+	f.setMeta(MetaDNSQuery, dnsQ)
+	f.setMeta(MetaHTTPURL, r.HTTPURL)
+	f.setMeta(MetaHTTPSite, site)
+	f.setMeta(MetaHTTPUserAgent, r.HTTPUserAgent)
+	f.setMeta(MetaHTTPMethod, r.HTTPMethod)
+	f.setMeta(MetaTLSServerName, sni)
+	f.setMeta(MetaJA3C, r.JA3C)
+	f.setMeta(MetaJA3S, r.JA3S)
+	f.setMeta(MetaJA4C, r.JA4C)
+	f.setMeta(MetaL7Info, r.L7Info)
+	f.setMeta(MetaRiskName, r.RiskName)
+	f.setMeta(MetaEndReason, r.EndReason)
+	f.setMeta(MetaSMTPMailFrom, r.SMTPMailFrom)
+	f.setMeta(MetaSMTPRcptTo, r.SMTPRcptTo)
+	f.setMeta(MetaBitTorrent, r.BitTorrent)
+	f.setMeta(MetaWLANSSID, r.WLANSSID)
 }
 
 // applyLatency stores the network and application latencies, kept inline
@@ -407,46 +444,18 @@ func (t *Tables) applyExtra(f *Flow, r *FlowRecord, s2d bool) {
 	if r.L7ErrorCode != 0 {
 		x.L7ErrorCode = r.L7ErrorCode
 	}
-	// L7_INFO fills the protocol's own field when that is empty (§6.6).
-	dnsQ, site, sni := r.DNSQuery, r.HTTPSite, r.TLSServerName
-	if r.L7Info != "" {
-		switch {
-		case isProto(f, "DNS") && dnsQ == "" && x.DNSQuery == "":
-			dnsQ = r.L7Info
-		case isProto(f, "HTTP") && site == "" && x.HTTPSite == "":
-			site = r.L7Info
-		case isProto(f, "TLS") && sni == "" && x.TLSServerName == "":
-			sni = r.L7Info
-		}
-	}
-	setStr(&x.DNSQuery, dnsQ)
 	if r.DNSQueryType != 0 {
 		x.DNSQueryType = r.DNSQueryType
 	}
 	if r.DNSRetCode != 0 {
 		x.DNSRetCode = r.DNSRetCode
 	}
-	setStr(&x.HTTPURL, r.HTTPURL)
-	setStr(&x.HTTPSite, site)
-	setStr(&x.HTTPUserAgent, r.HTTPUserAgent)
-	setStr(&x.HTTPMethod, r.HTTPMethod)
 	if r.HTTPRetCode != 0 {
 		x.HTTPRetCode = r.HTTPRetCode
 	}
-	setStr(&x.TLSServerName, sni)
-	setStr(&x.JA3C, r.JA3C)
-	setStr(&x.JA3S, r.JA3S)
-	setStr(&x.JA4C, r.JA4C)
-	setStr(&x.L7Info, r.L7Info)
 	if r.Risk != 0 {
 		x.Risk = r.Risk
 	}
-	setStr(&x.RiskName, r.RiskName)
-	setStr(&x.EndReason, r.EndReason)
-	setStr(&x.SMTPMailFrom, r.SMTPMailFrom)
-	setStr(&x.SMTPRcptTo, r.SMTPRcptTo)
-	setStr(&x.BitTorrent, r.BitTorrent)
-	setStr(&x.WLANSSID, r.WLANSSID)
 	for _, fd := range r.Additional {
 		setField(&x.Additional, fd)
 	}

@@ -433,7 +433,7 @@ func TestL7FixedOnceDetected(t *testing.T) {
 	if f.L7App != a.L7App {
 		t.Errorf("L7 changed to %d after detection (first %d)", f.L7App, a.L7App)
 	}
-	if f.Extra() == nil || f.Extra().DNSQuery != "example.org" {
+	if f.DNSQuery() != "example.org" {
 		t.Errorf("DNS query not kept: %+v", f.Extra())
 	}
 }
@@ -592,8 +592,8 @@ func TestExtraFieldsOrientation(t *testing.T) {
 	if f.CliLatencyMs != 1.5 || f.SrvLatencyMs != 9 || f.HasLatency != 3 {
 		t.Errorf("latency cli %v srv %v has %d, want 1.5 9 3", f.CliLatencyMs, f.SrvLatencyMs, f.HasLatency)
 	}
-	if x.TLSServerName != "a.example" || len(x.Additional) != 2 || x.Additional[0].Value != "y" {
-		t.Errorf("tls %q additional %v", x.TLSServerName, x.Additional)
+	if f.TLSServerName() != "a.example" || len(x.Additional) != 2 || x.Additional[0].Value != "y" {
+		t.Errorf("tls %q additional %v", f.TLSServerName(), x.Additional)
 	}
 	if s := i.Snapshot(); s.TCPRetransmissions != 7 {
 		t.Errorf("interface retransmissions %d, want 7", s.TCPRetransmissions)
@@ -610,7 +610,7 @@ func TestStringsDoNotAliasRecord(t *testing.T) {
 	process(i, r)
 	copy(buf, "XXXXXXXXXXX")
 	f := onlyFlow(t, i)
-	if q := f.Extra().DNSQuery; q != "example.org" {
+	if q := f.DNSQuery(); q != "example.org" {
 		t.Errorf("stored query %q changed with the receive buffer", q)
 	}
 }

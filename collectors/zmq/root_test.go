@@ -105,8 +105,8 @@ func TestSharedVectors(t *testing.T) {
 			if fl.L7Name() != "DNS" || fl.ClientPort() != 53211 || fl.ServerPort() != 53 {
 				t.Errorf("flow %s %d→%d", fl.L7Name(), fl.ClientPort(), fl.ServerPort())
 			}
-			if ext := fl.Extra(); ext == nil || ext.DNSQuery != "example.com" {
-				t.Errorf("dns query not kept: %+v", ext)
+			if q := fl.DNSQuery(); q != "example.com" {
+				t.Errorf("dns query not kept: %q", q)
 			}
 			return true
 		})

@@ -1,0 +1,151 @@
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Deps are the process-wide services the bindings use. Every field is
+// optional: a nil GeoIP makes geolocation calls return ntopng's "unknown"
+// values, a nil HTTPClient gets a client with a 10 s timeout, a nil Cache an
+// empty private one, a nil Logger slog.Default().
+type Deps struct {
+	GeoIP      *GeoIP
+	HTTPClient *http.Client
+	Cache      *Cache // the in-memory ntop.*Cache store
+	Logger     *slog.Logger
+
+	// Directories ntop.getDirs reports (installdir = ScriptsDir's parent is
+	// not assumed: scripts read dirs.installdir only to extend package.path,
+	// which flowgate's module loader ignores).
+	ScriptsDir string
+	DataDir    string
+	// Version is what ntop.getInfo reports as "version" (flowgate's own).
+	Version string
+}
+
+// Install sets the globals flow, host, network, interface and ntop in L.
+// Their functions read ctx at call time, so the runner only updates ctx
+// between hook calls. State kept per Lua state (cached alert values, the
+// flow string cache) lives in the closures created here; L and ctx must stay
+// on one goroutine.
+func Install(L *lua.LState, ctx *Context, deps Deps) {
+	b := newBinding(L, ctx, deps)
+	for _, t := range tables {
+		tbl := L.NewTable()
+		for _, fn := range t.fns {
+			L.SetField(tbl, fn.name, L.NewFunction(fn.make(b)))
+		}
+		// Calling a function flowgate does not provide gives a clear error
+		// instead of "attempt to call a nil value".
+		mt := L.NewTable()
+		name := t.name
+		L.SetField(mt, "__index", L.NewFunction(func(L *lua.LState) int {
+			key := L.CheckString(2)
+			full := name + "." + key
+			stub, ok := b.missing[full]
+			if !ok {
+				stub = L.NewFunction(func(L *lua.LState) int {
+					L.RaiseError("%s is not provided by flowgate (see lua/api/README.md)", full)
+					return 0
+				})
+				b.missing[full] = stub
+			}
+			L.Push(stub)
+			return 1
+		}))
+		L.SetMetatable(tbl, mt)
+		L.SetGlobal(t.name, tbl)
+	}
+}
+
+// binding is the per-Lua-state side of the API.
+type binding struct {
+	ctx  *Context
+	deps Deps
+	num  numAlloc
+
+	// cached alert values per entity ("host:ip@vlan", "network:cidr",
+	// "interface:ifid") then per "key:gid".
+	cached map[string]map[string]string
+
+	fc      flowStrCache
+	l7names map[uint32]lua.LValue
+
+	// per-flow score and alerted status (ntopng keeps them on the Flow),
+	// keyed by Flow.ID; pruned of dead flows as it grows.
+	flowState map[uint64]*flowState
+	pruneAt   int
+
+	// unknown functions, one erroring stub per table.field
+	missing map[string]lua.LValue
+}
+
+func newBinding(L *lua.LState, ctx *Context, deps Deps) *binding {
+	if deps.HTTPClient == nil {
+		deps.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+	if deps.Cache == nil {
+		deps.Cache = NewCache()
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	return &binding{ctx: ctx, deps: deps, cached: make(map[string]map[string]string),
+		l7names: make(map[uint32]lua.LValue), flowState: make(map[uint64]*flowState), pruneAt: 1024,
+		missing: make(map[string]lua.LValue)}
+}
+
+type luaFn struct {
+	name string
+	make func(b *binding) lua.LGFunction
+}
+
+type luaTable struct {
+	name string
+	fns  []luaFn
+}
+
+// tables is filled by each binding file's init; read-only afterwards.
+var tables []luaTable
+
+func register(table string, fns []luaFn) {
+	for i := range tables {
+		if tables[i].name == table {
+			tables[i].fns = append(tables[i].fns, fns...)
+			return
+		}
+	}
+	tables = append(tables, luaTable{name: table, fns: fns})
+}
+
+// Provided lists, per global table (flow, host, network, interface, ntop),
+// the function names Install defines, sorted. `scripts check` uses it to
+// report calls flowgate does not provide.
+func Provided() map[string][]string {
+	out := make(map[string][]string, len(tables))
+	for _, t := range tables {
+		names := make([]string, 0, len(t.fns))
+		for _, f := range t.fns {
+			names = append(names, f.name)
+		}
+		sort.Strings(names)
+		out[t.name] = names
+	}
+	return out
+}
+
+// fn adapts a plain method-style function to the luaFn factory form.
+func fn(name string, f func(b *binding, L *lua.LState) int) luaFn {
+	return luaFn{name: name, make: func(b *binding) lua.LGFunction {
+		return func(L *lua.LState) int { return f(b, L) }
+	}}
+}
+
+func argErr(table, name string, err error) error {
+	return fmt.Errorf("%s.%s: %w", table, name, err)
+}

@@ -1,0 +1,3 @@
+package api
+import "time"
+const defaultHTTPTimeout = 10 * time.Second

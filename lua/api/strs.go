@@ -1,0 +1,124 @@
+package api
+
+import (
+	"net/netip"
+	"strconv"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"flowgate/engine"
+	"flowgate/engine/ndpi"
+)
+
+// Boxing a Go string into a lua.LValue allocates its header, so strings a
+// flow hook reads often are boxed once: per process for fixed names, per Lua
+// state for protocol names, per flow for addresses and host keys.
+
+var (
+	lEmpty = lua.LValue(lua.LString(""))
+
+	categoryNames = func() (out [256]lua.LValue) {
+		for i := range out {
+			out[i] = lua.LString(ndpi.Category(i).String())
+		}
+		return out
+	}()
+
+	l4Names = func() (out [256]lua.LValue) {
+		for i := range out {
+			out[i] = lua.LString(l4Name(uint8(i)))
+		}
+		return out
+	}()
+)
+
+// l4Name is ntopng's L4 protocol label.
+func l4Name(p uint8) string {
+	switch p {
+	case 1:
+		return "ICMP"
+	case 2:
+		return "IGMP"
+	case 6:
+		return "TCP"
+	case 17:
+		return "UDP"
+	case 47:
+		return "GRE"
+	case 50:
+		return "ESP"
+	case 58:
+		return "IPv6-ICMP"
+	case 132:
+		return "SCTP"
+	}
+	return "Other IP"
+}
+
+// flowStrCache holds the boxed strings of the flow a hook runs for; it is
+// rebuilt when the hook moves to another flow (ID includes a generation, so
+// a reused slot is never mistaken for the old flow).
+type flowStrCache struct {
+	id, srvKeyID uint64
+	f            *engine.Flow
+	cliIP, srvIP lua.LValue
+	cliKey       lua.LValue
+	srvKey       lua.LValue
+}
+
+func (c *flowStrCache) reset(f *engine.Flow) {
+	if c.f == f && c.id == f.ID() {
+		return
+	}
+	*c = flowStrCache{id: f.ID(), f: f}
+}
+
+func (b *binding) cliIP(f *engine.Flow) lua.LValue {
+	b.fc.reset(f)
+	if b.fc.cliIP == nil {
+		b.fc.cliIP = lua.LString(f.Client().String())
+	}
+	return b.fc.cliIP
+}
+
+func (b *binding) srvIP(f *engine.Flow) lua.LValue {
+	b.fc.reset(f)
+	if b.fc.srvIP == nil {
+		b.fc.srvIP = lua.LString(f.Server().String())
+	}
+	return b.fc.srvIP
+}
+
+func (b *binding) cliKey(f *engine.Flow) lua.LValue {
+	b.fc.reset(f)
+	if b.fc.cliKey == nil {
+		b.fc.cliKey = lua.LString(hostKey(f.Client(), f.VLAN()))
+	}
+	return b.fc.cliKey
+}
+
+func (b *binding) srvKey(f *engine.Flow) lua.LValue {
+	b.fc.reset(f)
+	if b.fc.srvKey == nil {
+		b.fc.srvKey = lua.LString(hostKey(f.Server(), f.VLAN()))
+	}
+	return b.fc.srvKey
+}
+
+// hostKey is ntopng's "ip@vlan" (VLAN always present).
+func hostKey(ip netip.Addr, vlan uint16) string {
+	return ip.String() + "@" + strconv.Itoa(int(vlan))
+}
+
+// l7Name returns the boxed "Master.App" name, cached per Lua state.
+func (b *binding) l7Name(master, app uint16) lua.LValue {
+	k := uint32(master)<<16 | uint32(app)
+	if v, ok := b.l7names[k]; ok {
+		return v
+	}
+	v := lua.LValue(lua.LString(ndpi.FullName(master, app)))
+	if len(b.l7names) < 4096 {
+		b.l7names[k] = v
+	}
+	return v
+}

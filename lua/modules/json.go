@@ -1,0 +1,691 @@
+package modules
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// The JSON codec behind require("dkjson") and require("json"). It follows
+// dkjson 2.5's rules where scripts can tell the difference: a table whose
+// keys are 1..n (holes allowed up to dkjson's limit) is an array, so {}
+// encodes as []; a __jsontype metafield ("object"/"array") overrides that;
+// a __tojson metamethod supplies the text (json.null uses it); decoded
+// objects and arrays carry the __jsontype metatables so that they encode
+// back the same; decode reports errors as (nil, pos, msg). Object keys are
+// written sorted so that output is stable.
+
+type jsonCodec struct {
+	null      *lua.LTable // json.null
+	objMeta   *lua.LTable // {__jsontype="object"}
+	arrMeta   *lua.LTable // {__jsontype="array"}
+	scratch   []kv
+}
+
+type kv struct {
+	k lua.LValue
+	v lua.LValue
+}
+
+func newJSONCodec(L *lua.LState) *jsonCodec {
+	c := &jsonCodec{null: L.NewTable(), objMeta: L.NewTable(), arrMeta: L.NewTable()}
+	c.objMeta.RawSetString("__jsontype", lua.LString("object"))
+	c.arrMeta.RawSetString("__jsontype", lua.LString("array"))
+	nm := L.NewTable()
+	nm.RawSetString("__tojson", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString("null"))
+		return 1
+	}))
+	nm.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString("null"))
+		return 1
+	}))
+	L.SetMetatable(c.null, nm)
+	return c
+}
+
+// module builds the dkjson table.
+func (c *jsonCodec) module(L *lua.LState) *lua.LTable {
+	m := L.NewTable()
+	m.RawSetString("version", lua.LString("dkjson 2.5 (flowgate)"))
+	m.RawSetString("null", c.null)
+	m.RawSetString("encode", L.NewFunction(c.luaEncode))
+	m.RawSetString("decode", L.NewFunction(c.luaDecode))
+	m.RawSetString("quotestring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(appendJSONString(nil, L.CheckString(1))))
+		return 1
+	}))
+	m.RawSetString("addnewline", L.NewFunction(func(L *lua.LState) int { return 0 }))
+	m.RawSetString("use_lpeg", L.NewFunction(func(L *lua.LState) int {
+		L.Push(m)
+		return 1
+	}))
+	return m
+}
+
+type encState struct {
+	L       *lua.LState
+	c       *jsonCodec
+	buf     []byte
+	indent  bool
+	keyord  []lua.LValue
+	visited map[*lua.LTable]bool
+	state   lua.LValue
+}
+
+func (c *jsonCodec) luaEncode(L *lua.LState) int {
+	e := encState{L: L, c: c, buf: make([]byte, 0, 256)}
+	level := 0
+	if st, ok := L.Get(2).(*lua.LTable); ok {
+		e.state = st
+		e.indent = lua.LVAsBool(st.RawGetString("indent"))
+		if n, ok := st.RawGetString("level").(lua.LNumber); ok {
+			level = int(n)
+		}
+		if ko, ok := st.RawGetString("keyorder").(*lua.LTable); ok {
+			for i := 1; i <= ko.Len(); i++ {
+				e.keyord = append(e.keyord, ko.RawGetInt(i))
+			}
+		}
+	}
+	if err := e.value(L.Get(1), level); err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	L.Push(lua.LString(e.buf))
+	return 1
+}
+
+// Encode encodes v as dkjson would; Go callers (the alerts bridge) use it.
+func (c *jsonCodec) Encode(L *lua.LState, v lua.LValue) (string, error) {
+	e := encState{L: L, c: c, buf: make([]byte, 0, 128)}
+	if err := e.value(v, 0); err != nil {
+		return "", err
+	}
+	return string(e.buf), nil
+}
+
+func (e *encState) newline(level int) {
+	if e.indent {
+		e.buf = append(e.buf, '\n')
+		for i := 0; i < level; i++ {
+			e.buf = append(e.buf, ' ', ' ')
+		}
+	}
+}
+
+func (e *encState) value(v lua.LValue, level int) error {
+	switch x := v.(type) {
+	case *lua.LNilType:
+		e.buf = append(e.buf, "null"...)
+	case lua.LBool:
+		e.buf = strconv.AppendBool(e.buf, bool(x))
+	case lua.LNumber:
+		e.buf = appendNumber(e.buf, float64(x))
+	case lua.LString:
+		e.buf = appendJSONString(e.buf, string(x))
+	case *lua.LTable:
+		return e.table(x, level)
+	default:
+		return fmt.Errorf("type '%s' is not supported by JSON", v.Type().String())
+	}
+	return nil
+}
+
+func appendNumber(b []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return append(b, "null"...) // what dkjson writes
+	case f == math.Trunc(f) && math.Abs(f) < 1e15:
+		return strconv.AppendInt(b, int64(f), 10)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
+}
+
+func (e *encState) table(t *lua.LTable, level int) error {
+	var jsontype string
+	if mt, ok := t.Metatable.(*lua.LTable); ok {
+		if fn, ok := mt.RawGetString("__tojson").(*lua.LFunction); ok {
+			st := e.state
+			if st == nil {
+				st = lua.LNil
+			}
+			if err := e.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, t, st); err != nil {
+				return fmt.Errorf("__tojson: %w", err)
+			}
+			r := e.L.Get(-1)
+			e.L.Pop(1)
+			s, ok := r.(lua.LString)
+			if !ok {
+				return fmt.Errorf("__tojson returned %s, not a string", r.Type().String())
+			}
+			e.buf = append(e.buf, s...)
+			return nil
+		}
+		if s, ok := mt.RawGetString("__jsontype").(lua.LString); ok {
+			jsontype = string(s)
+		}
+	}
+	if e.visited == nil {
+		e.visited = map[*lua.LTable]bool{}
+	}
+	if e.visited[t] {
+		return fmt.Errorf("reference cycle")
+	}
+	e.visited[t] = true
+	defer delete(e.visited, t)
+
+	// Collect the pairs once; the scratch slice is shared down the
+	// recursion by slicing off the tail.
+	base := len(e.c.scratch)
+	t.ForEach(func(k, v lua.LValue) { e.c.scratch = append(e.c.scratch, kv{k, v}) })
+	pairs := e.c.scratch[base:]
+	defer func() {
+		clear(e.c.scratch[base:])
+		e.c.scratch = e.c.scratch[:base]
+	}()
+
+	isArr, max := false, 0
+	switch jsontype {
+	case "array":
+		isArr, max = true, t.Len()
+	case "object":
+	default:
+		isArr, max = isArray(pairs)
+	}
+	if isArr {
+		e.buf = append(e.buf, '[')
+		for i := 1; i <= max; i++ {
+			if i > 1 {
+				e.buf = append(e.buf, ',')
+			}
+			e.newline(level + 1)
+			if err := e.value(t.RawGetInt(i), level+1); err != nil {
+				return err
+			}
+		}
+		if max > 0 {
+			e.newline(level)
+		}
+		e.buf = append(e.buf, ']')
+		return nil
+	}
+	e.buf = append(e.buf, '{')
+	first := true
+	done := map[string]bool(nil)
+	if len(e.keyord) > 0 {
+		done = map[string]bool{}
+		for _, k := range e.keyord {
+			ks, ok := keyString(k)
+			if !ok || done[ks] {
+				continue
+			}
+			v := t.RawGet(k)
+			if v == lua.LNil {
+				continue
+			}
+			done[ks] = true
+			if err := e.member(ks, v, level, &first); err != nil {
+				return err
+			}
+		}
+	}
+	sort.Slice(pairs, func(i, j int) bool { return lessKey(pairs[i].k, pairs[j].k) })
+	for _, p := range pairs {
+		ks, ok := keyString(p.k)
+		if !ok {
+			return fmt.Errorf("type '%s' is not supported as a key by JSON", p.k.Type().String())
+		}
+		if done[ks] {
+			continue
+		}
+		if err := e.member(ks, p.v, level, &first); err != nil {
+			return err
+		}
+	}
+	if !first {
+		e.newline(level)
+	}
+	e.buf = append(e.buf, '}')
+	return nil
+}
+
+func (e *encState) member(k string, v lua.LValue, level int, first *bool) error {
+	if !*first {
+		e.buf = append(e.buf, ',')
+	}
+	*first = false
+	e.newline(level + 1)
+	e.buf = appendJSONString(e.buf, k)
+	e.buf = append(e.buf, ':')
+	return e.value(v, level+1)
+}
+
+func keyString(k lua.LValue) (string, bool) {
+	switch x := k.(type) {
+	case lua.LString:
+		return string(x), true
+	case lua.LNumber:
+		return string(appendNumber(nil, float64(x))), true
+	}
+	return "", false
+}
+
+// lessKey orders numbers before strings, each in natural order.
+func lessKey(a, b lua.LValue) bool {
+	as, aStr := a.(lua.LString)
+	bs, bStr := b.(lua.LString)
+	switch {
+	case aStr && bStr:
+		return as < bs
+	case aStr != bStr:
+		return !aStr
+	}
+	an, _ := a.(lua.LNumber)
+	bn, _ := b.(lua.LNumber)
+	return an < bn
+}
+
+// isArray is dkjson's rule: only positive integer keys (and a numeric "n"),
+// and not too sparse.
+func isArray(pairs []kv) (bool, int) {
+	max, n, arraylen := 0, 0, 0
+	for _, p := range pairs {
+		if s, ok := p.k.(lua.LString); ok && s == "n" {
+			if num, ok := p.v.(lua.LNumber); ok {
+				arraylen = int(num)
+				if arraylen > max {
+					max = arraylen
+				}
+				continue
+			}
+		}
+		num, ok := p.k.(lua.LNumber)
+		if !ok || num < 1 || float64(num) != math.Floor(float64(num)) {
+			return false, 0
+		}
+		if int(num) > max {
+			max = int(num)
+		}
+		n++
+	}
+	if max > 10 && max > arraylen && max > n*2 {
+		return false, 0
+	}
+	return true, max
+}
+
+// appendJSONString escapes like dkjson: quotes, backslash, control
+// characters and the characters JavaScript treats as line ends; other bytes,
+// including non-UTF-8 ones, pass through.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\u2028' || r == '\u2029' || r == '\ufeff' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+			start = i + size
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// ---- decoding ----
+
+type decoder struct {
+	L       *lua.LState
+	c       *jsonCodec
+	s       string
+	pos     int
+	nullval lua.LValue
+	objMeta lua.LValue
+	arrMeta lua.LValue
+	depth   int
+}
+
+type jsonError struct {
+	msg string
+	pos int
+}
+
+func (c *jsonCodec) luaDecode(L *lua.LState) int {
+	s := L.CheckString(1)
+	pos := L.OptInt(2, 1)
+	d := decoder{L: L, c: c, s: s, pos: pos - 1, nullval: L.Get(3), objMeta: c.objMeta, arrMeta: c.arrMeta}
+	if L.GetTop() >= 4 {
+		d.objMeta = L.Get(4)
+	}
+	if L.GetTop() >= 5 {
+		d.arrMeta = L.Get(5)
+	}
+	if d.pos < 0 {
+		d.pos = 0
+	}
+	v, err := d.decode()
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LNumber(err.pos + 1))
+		L.Push(lua.LString(err.msg + " at " + d.where(err.pos)))
+		return 3
+	}
+	L.Push(v)
+	L.Push(lua.LNumber(d.pos + 1))
+	return 2
+}
+
+// where is dkjson's "line L, column C" of a 0-based offset.
+func (d *decoder) where(p int) string {
+	line, col := 1, 1
+	for i := 0; i < p && i < len(d.s); i++ {
+		if d.s[i] == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return "line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col)
+}
+
+func (d *decoder) skipWhite() {
+	for d.pos < len(d.s) {
+		switch d.s[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		case '/':
+			// dkjson accepts /* */ and // comments.
+			if d.pos+1 < len(d.s) && d.s[d.pos+1] == '*' {
+				end := indexFrom(d.s, "*/", d.pos+2)
+				if end < 0 {
+					return
+				}
+				d.pos = end + 2
+			} else if d.pos+1 < len(d.s) && d.s[d.pos+1] == '/' {
+				end := indexFrom(d.s, "\n", d.pos+2)
+				if end < 0 {
+					d.pos = len(d.s)
+				} else {
+					d.pos = end + 1
+				}
+			} else {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+func indexFrom(s, sub string, from int) int {
+	for i := from; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+func (d *decoder) decode() (lua.LValue, *jsonError) {
+	d.skipWhite()
+	if d.pos >= len(d.s) {
+		return nil, &jsonError{"no valid JSON value (reached the end)", d.pos}
+	}
+	if d.depth > 1000 {
+		return nil, &jsonError{"too deeply nested", d.pos}
+	}
+	switch c := d.s[d.pos]; {
+	case c == '{':
+		return d.object()
+	case c == '[':
+		return d.array()
+	case c == '"':
+		s, err := d.str()
+		return lua.LString(s), err
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	default:
+		for _, lit := range [...]struct {
+			w string
+			v lua.LValue
+		}{{"true", lua.LTrue}, {"false", lua.LFalse}, {"null", nil}} {
+			if len(d.s)-d.pos >= len(lit.w) && d.s[d.pos:d.pos+len(lit.w)] == lit.w {
+				d.pos += len(lit.w)
+				if lit.v == nil {
+					return d.nullval, nil
+				}
+				return lit.v, nil
+			}
+		}
+	}
+	return nil, &jsonError{"unexpected character '" + string(d.s[d.pos]) + "'", d.pos}
+}
+
+func (d *decoder) setMeta(t *lua.LTable, m lua.LValue) {
+	if m != lua.LNil && m != nil {
+		t.Metatable = m
+	}
+}
+
+func (d *decoder) object() (lua.LValue, *jsonError) {
+	start := d.pos
+	d.pos++
+	d.depth++
+	defer func() { d.depth-- }()
+	t := d.L.NewTable()
+	d.setMeta(t, d.objMeta)
+	d.skipWhite()
+	if d.pos < len(d.s) && d.s[d.pos] == '}' {
+		d.pos++
+		return t, nil
+	}
+	for {
+		d.skipWhite()
+		if d.pos >= len(d.s) {
+			return nil, &jsonError{"unterminated object", start}
+		}
+		if d.s[d.pos] != '"' {
+			return nil, &jsonError{"expected a string key", d.pos}
+		}
+		k, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.skipWhite()
+		if d.pos >= len(d.s) || d.s[d.pos] != ':' {
+			return nil, &jsonError{"colon expected", d.pos}
+		}
+		d.pos++
+		v, err := d.decode()
+		if err != nil {
+			return nil, err
+		}
+		if v != lua.LNil && v != nil {
+			t.RawSetString(k, v)
+		}
+		d.skipWhite()
+		if d.pos >= len(d.s) {
+			return nil, &jsonError{"unterminated object", start}
+		}
+		switch d.s[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return t, nil
+		default:
+			return nil, &jsonError{"'}' or ',' expected", d.pos}
+		}
+	}
+}
+
+func (d *decoder) array() (lua.LValue, *jsonError) {
+	start := d.pos
+	d.pos++
+	d.depth++
+	defer func() { d.depth-- }()
+	t := d.L.NewTable()
+	d.setMeta(t, d.arrMeta)
+	d.skipWhite()
+	if d.pos < len(d.s) && d.s[d.pos] == ']' {
+		d.pos++
+		return t, nil
+	}
+	n := 0
+	for {
+		v, err := d.decode()
+		if err != nil {
+			return nil, err
+		}
+		n++
+		if v != nil && v != lua.LNil {
+			t.RawSetInt(n, v)
+		}
+		d.skipWhite()
+		if d.pos >= len(d.s) {
+			return nil, &jsonError{"unterminated array", start}
+		}
+		switch d.s[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return t, nil
+		default:
+			return nil, &jsonError{"']' or ',' expected", d.pos}
+		}
+	}
+}
+
+func (d *decoder) number() (lua.LValue, *jsonError) {
+	start := d.pos
+	for d.pos < len(d.s) {
+		c := d.s[d.pos]
+		if (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
+			d.pos++
+			continue
+		}
+		break
+	}
+	f, err := strconv.ParseFloat(d.s[start:d.pos], 64)
+	if err != nil {
+		return nil, &jsonError{"invalid number '" + d.s[start:d.pos] + "'", start}
+	}
+	return lua.LNumber(f), nil
+}
+
+func (d *decoder) str() (string, *jsonError) {
+	start := d.pos
+	d.pos++
+	// Fast path: no escapes.
+	for i := d.pos; i < len(d.s); i++ {
+		c := d.s[i]
+		if c == '"' {
+			s := d.s[d.pos:i]
+			d.pos = i + 1
+			return s, nil
+		}
+		if c == '\\' {
+			break
+		}
+	}
+	var b []byte
+	for d.pos < len(d.s) {
+		c := d.s[d.pos]
+		switch c {
+		case '"':
+			d.pos++
+			return string(b), nil
+		case '\\':
+			if d.pos+1 >= len(d.s) {
+				return "", &jsonError{"unterminated string", start}
+			}
+			e := d.s[d.pos+1]
+			d.pos += 2
+			switch e {
+			case 'n':
+				b = append(b, '\n')
+			case 't':
+				b = append(b, '\t')
+			case 'r':
+				b = append(b, '\r')
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return "", &jsonError{"invalid \\u escape", d.pos - 2}
+				}
+				if utf16.IsSurrogate(r) {
+					if d.pos+1 < len(d.s) && d.s[d.pos] == '\\' && d.s[d.pos+1] == 'u' {
+						d.pos += 2
+						r2, ok := d.hex4()
+						if !ok {
+							return "", &jsonError{"invalid \\u escape", d.pos - 2}
+						}
+						r = utf16.DecodeRune(r, r2)
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				b = utf8.AppendRune(b, r)
+			default: // \" \\ \/ and dkjson's leniency for others
+				b = append(b, e)
+			}
+		default:
+			b = append(b, c)
+			d.pos++
+		}
+	}
+	return "", &jsonError{"unterminated string", start}
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if d.pos+4 > len(d.s) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(d.s[d.pos:d.pos+4], 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	d.pos += 4
+	return rune(n), true
+}
