@@ -7,16 +7,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"syscall"
+	"time"
 
 	"flowgate/collectors/zmq"
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/engine"
+	"flowgate/engine/alerts"
+	"flowgate/lua/api"
 	"flowgate/lua/httpd"
+	"flowgate/lua/scripts"
 )
 
 func main() {
@@ -25,6 +30,8 @@ func main() {
 		switch args[0] {
 		case "probe":
 			os.Exit(runProbe(args[1:], os.Stdout, os.Stderr))
+		case "scripts":
+			os.Exit(runScripts(args[1:], os.Stdout, os.Stderr))
 		case "-h", "--help", "help":
 			fmt.Print(usage())
 			return
@@ -50,6 +57,9 @@ const version = "0.1.0"
 type app struct {
 	log        *slog.Logger
 	eng        *engine.Engine
+	alerts     *alerts.Store
+	scripts    *scripts.Runtime
+	geoip      *api.GeoIP
 	collectors []*zmq.Collector
 	http       *httpd.Server
 }
@@ -92,6 +102,31 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		}
 		a.collectors = append(a.collectors, c)
 	}
+	// User scripts subscribe to the engine's flow events, so the runtime
+	// exists before the engine starts.
+	a.alerts = alerts.NewStore(alerts.Config{})
+	deps := api.Deps{
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		Cache:      api.NewCache(),
+		Logger:     log,
+		ScriptsDir: opts.ScriptsDir,
+		DataDir:    opts.DataDir,
+		Version:    version,
+	}
+	if opts.GeoIPDir != "" {
+		g, err := api.OpenGeoIP(opts.GeoIPDir)
+		if err != nil {
+			return nil, fmt.Errorf("--geoip-dir: %w", err)
+		}
+		a.geoip, deps.GeoIP = g, g
+	}
+	a.scripts = scripts.New(scripts.Config{
+		Dir:        opts.ScriptsDir,
+		DataDir:    opts.DataDir,
+		CallBudget: opts.LuaCallBudget,
+		Logger:     log,
+	}, a.eng, a.alerts, deps)
+
 	hcfg := httpd.DefaultConfiguration()
 	hcfg.Addr = opts.HTTPAddr
 	hcfg.DisableLogin = opts.DisableLogin
@@ -102,6 +137,11 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		Logger:  log,
 		Metrics: []func(io.Writer){a.socketMetrics},
 	})
+	a.http.HandleAlerts(a.alerts)
+	a.http.Handle("/lua/rest/v2/get/user_script/", a.scripts.Handler())
+	a.http.Handle("/lua/rest/v2/edit/user_script/", a.scripts.Handler())
+	a.http.Handle("/lua/rest/v2/enable/", a.scripts.Handler())
+	a.http.Handle("/lua/rest/v2/disable/", a.scripts.Handler())
 	return a, nil
 }
 
@@ -126,6 +166,9 @@ func loadCurveKey(opts Options, log *slog.Logger) (zmtp.CurveKeyPair, error) {
 }
 
 func (a *app) start() error {
+	if err := a.scripts.Start(); err != nil {
+		return err
+	}
 	if err := a.eng.Start(); err != nil {
 		return err
 	}
@@ -147,7 +190,11 @@ func (a *app) stop() {
 	for _, c := range a.collectors {
 		c.Stop()
 	}
-	a.eng.Stop()
+	a.eng.Stop() // ends every flow: flowEnd hooks run
+	a.scripts.Stop()
+	if a.geoip != nil {
+		a.geoip.Close()
+	}
 }
 
 // socketMetrics exports the ZMTP transport counters of every collector.
@@ -203,7 +250,11 @@ func run(opts Options) error {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	for s := range sig {
 		if s == syscall.SIGHUP {
-			log.Info("SIGHUP: nothing to reload yet")
+			if err := a.scripts.Reload(); err != nil {
+				log.Error("SIGHUP: reloading scripts failed", "err", err)
+			} else {
+				log.Info("SIGHUP: scripts reloaded")
+			}
 			continue
 		}
 		log.Info("stopping", "signal", s.String())

@@ -28,6 +28,8 @@ type Options struct {
 	DisableLogin  bool
 	AdminPassword string
 	FlowIdle      time.Duration
+	GeoIPDir      string
+	LuaCallBudget time.Duration
 	ConfigFile    string
 	Verbose       bool
 }
@@ -130,6 +132,18 @@ var options = []option{
 		n, err := parsePositive(v)
 		o.FlowIdle = time.Duration(n) * time.Second
 		return err
+	}},
+	{"", "geoip-dir", true, "directory with GeoLite2-City/-Country/-ASN.mmdb", func(o *Options, v string) error {
+		o.GeoIPDir = v
+		return nil
+	}},
+	{"", "lua-call-budget", true, "time a Lua hook call may run before it is stopped, e.g. 100ms", func(o *Options, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration like 100ms, got %q", v)
+		}
+		o.LuaCallBudget = d
+		return nil
 	}},
 	{"v", "verbose", false, "verbose logging", func(o *Options, _ string) error {
 		o.Verbose = true

@@ -81,6 +81,8 @@ type binding struct {
 	flowState map[uint64]*flowState
 	pruneAt   int
 
+	syslogStats [6]uint64 // interface.incSyslogStats totals
+
 	// unknown functions, one erroring stub per table.field
 	missing map[string]lua.LValue
 }

@@ -3,7 +3,7 @@ package modules
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -21,10 +21,10 @@ import (
 // written sorted so that output is stable.
 
 type jsonCodec struct {
-	null      *lua.LTable // json.null
-	objMeta   *lua.LTable // {__jsontype="object"}
-	arrMeta   *lua.LTable // {__jsontype="array"}
-	scratch   []kv
+	null    *lua.LTable // json.null
+	objMeta *lua.LTable // {__jsontype="object"}
+	arrMeta *lua.LTable // {__jsontype="array"}
+	scratch []kv
 }
 
 type kv struct {
@@ -69,13 +69,13 @@ func (c *jsonCodec) module(L *lua.LState) *lua.LTable {
 }
 
 type encState struct {
-	L       *lua.LState
-	c       *jsonCodec
-	buf     []byte
-	indent  bool
-	keyord  []lua.LValue
-	visited map[*lua.LTable]bool
-	state   lua.LValue
+	L      *lua.LState
+	c      *jsonCodec
+	buf    []byte
+	indent bool
+	keyord []lua.LValue
+	stack  []*lua.LTable // tables being encoded, for cycle detection
+	state  lua.LValue
 }
 
 func (c *jsonCodec) luaEncode(L *lua.LState) int {
@@ -140,7 +140,7 @@ func appendNumber(b []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f) || math.IsInf(f, 0):
 		return append(b, "null"...) // what dkjson writes
-	case f == math.Trunc(f) && math.Abs(f) < 1e15:
+	case f == math.Trunc(f) && math.Abs(f) <= 1<<53:
 		return strconv.AppendInt(b, int64(f), 10)
 	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64)
@@ -170,24 +170,29 @@ func (e *encState) table(t *lua.LTable, level int) error {
 			jsontype = string(s)
 		}
 	}
-	if e.visited == nil {
-		e.visited = map[*lua.LTable]bool{}
+	// Nesting is shallow: a scan of the ancestors is cheaper than a map.
+	for _, a := range e.stack {
+		if a == t {
+			return fmt.Errorf("reference cycle")
+		}
 	}
-	if e.visited[t] {
-		return fmt.Errorf("reference cycle")
-	}
-	e.visited[t] = true
-	defer delete(e.visited, t)
-
+	e.stack = append(e.stack, t)
 	// Collect the pairs once; the scratch slice is shared down the
 	// recursion by slicing off the tail.
 	base := len(e.c.scratch)
-	t.ForEach(func(k, v lua.LValue) { e.c.scratch = append(e.c.scratch, kv{k, v}) })
-	pairs := e.c.scratch[base:]
-	defer func() {
-		clear(e.c.scratch[base:])
-		e.c.scratch = e.c.scratch[:base]
-	}()
+	// Next walks the table's own boxed keys; ForEach would box every string
+	// key again (one allocation per member).
+	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
+		e.c.scratch = append(e.c.scratch, kv{k, v})
+	}
+	err := e.tableBody(t, e.c.scratch[base:], jsontype, level)
+	clear(e.c.scratch[base:])
+	e.c.scratch = e.c.scratch[:base]
+	e.stack = e.stack[:len(e.stack)-1]
+	return err
+}
+
+func (e *encState) tableBody(t *lua.LTable, pairs []kv, jsontype string, level int) error {
 
 	isArr, max := false, 0
 	switch jsontype {
@@ -234,7 +239,15 @@ func (e *encState) table(t *lua.LTable, level int) error {
 			}
 		}
 	}
-	sort.Slice(pairs, func(i, j int) bool { return lessKey(pairs[i].k, pairs[j].k) })
+	slices.SortFunc(pairs, func(a, b kv) int {
+		if lessKey(a.k, b.k) {
+			return -1
+		}
+		if lessKey(b.k, a.k) {
+			return 1
+		}
+		return 0
+	})
 	for _, p := range pairs {
 		ks, ok := keyString(p.k)
 		if !ok {

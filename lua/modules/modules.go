@@ -12,7 +12,8 @@ import (
 )
 
 // Install makes every module require-able in L through package.preload,
-// whatever package.path says. Modules that read the running hook (the
+// whatever package.path says, and loads lua_utils (its globals, as ntopng's
+// runners do before any script). Modules that read the running hook (the
 // alerts bridge) read ctx at call time, so one Install per state suffices.
 func Install(L *lua.LState, ctx *api.Context) {
 	install(L, ctx)

@@ -147,11 +147,7 @@ func (r *Runtime) Start() error {
 // Stop stops the scheduler and poller and tears down the flow scripts (in
 // their interface goroutines).
 func (r *Runtime) Stop() {
-	if r.stop != nil {
-		close(r.stop)
-		<-r.done
-		r.stop = nil
-	}
+	r.stopLoop()
 	r.obsMu.Lock()
 	obs := append([]*flowObserver(nil), r.observers...)
 	r.obsMu.Unlock()
@@ -159,6 +155,15 @@ func (r *Runtime) Stop() {
 		o.iface.Do(func(*engine.Tables) { o.close() })
 	}
 	r.wd.Stop()
+}
+
+// stopLoop stops the scheduler/poller goroutine only (tests drive tick).
+func (r *Runtime) stopLoop() {
+	if r.stop != nil {
+		close(r.stop)
+		<-r.done
+		r.stop = nil
+	}
 }
 
 func (r *Runtime) loop(stop, done chan struct{}) {

@@ -32,17 +32,17 @@ type script struct {
 	table *lua.LTable
 	hooks map[string]*lua.LFunction // after `all` expansion
 
-	setup, teardown                        *lua.LFunction
-	onEnable, onDisable, onUpdateConfig    *lua.LFunction
-	localOnly, twh, isAlert                bool
-	l4                                     int // -1: any
-	l7                                     int // -1: any
-	divisor                                uint32
-	prio                                   float64
-	defaultEnabled                         bool
-	setupFailed                            bool
-	notes                                  []string // warnings (unknown hook names, bad values)
-	unknownKeys                            []string
+	setup, teardown                     *lua.LFunction
+	onEnable, onDisable, onUpdateConfig *lua.LFunction
+	localOnly, twh, isAlert             bool
+	l4                                  int // -1: any
+	l7                                  int // -1: any
+	divisor                             uint32
+	prio                                float64
+	defaultEnabled                      bool
+	setupFailed                         bool
+	notes                               []string // warnings (unknown hook names, bad values)
+	unknownKeys                         []string
 }
 
 // skipError says why a script is not run; it is not a failure of the

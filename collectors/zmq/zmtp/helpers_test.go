@@ -3,7 +3,9 @@ package zmtp
 import (
 	"bufio"
 	"context"
+	"flowgate/internal/testpeer"
 	"io"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -87,9 +89,13 @@ func needPython(t testing.TB, curve bool) {
 		pyCurve = strings.TrimSpace(string(out)) == "True"
 	})
 	if pyErr != "" {
-		t.Skip("python3-zmq not installed: " + pyErr)
+		testpeer.PythonZMQ(t) // skips, or fails under FLOWGATE_REQUIRE_PEERS=1
+		t.Skip("python3-zmq not usable: " + pyErr)
 	}
 	if curve && !pyCurve {
+		if os.Getenv("FLOWGATE_REQUIRE_PEERS") == "1" {
+			t.Fatal("python3-zmq's libzmq has no CURVE")
+		}
 		t.Skip("python3-zmq libzmq built without CURVE")
 	}
 }

@@ -1,0 +1,1 @@
+return { hooks = {}, my_custom_key = 1 }
