@@ -5,6 +5,9 @@ go 1.26.8
 require (
 	github.com/go-zeromq/goczmq/v4 v4.2.2 // indirect
 	github.com/go-zeromq/zmq4 v0.17.0 // indirect
+	github.com/gopacket/gopacket v1.7.7 // indirect
+	github.com/gosnmp/gosnmp v1.47.0 // indirect
+	github.com/leodido/go-syslog/v4 v4.3.0 // indirect
 	github.com/maxmind/mmdbwriter v1.0.0 // indirect
 	github.com/oschwald/maxminddb-golang v1.13.1 // indirect
 	github.com/yuin/gopher-lua v1.1.1 // indirect

@@ -17,7 +17,7 @@ type flowKey struct {
 	pa, pb uint16
 	vlan   uint16
 	proto  uint8
-	pad    uint8 // always 0: keeps the struct free of implicit padding
+	_      uint8 // always 0: keeps the struct free of implicit padding
 	priv   uint32
 }
 

@@ -52,7 +52,7 @@ func TestBidirectionalMerge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			i := newIface(t, testConfig(c))
 			process(i, tc.recs...)
-			f := onlyFlow(t, &*i)
+			f := onlyFlow(t, i)
 			if f.CliBytes != tc.cliBytes || f.SrvBytes != tc.srvBytes || f.CliPkts != tc.cliPkts || f.SrvPkts != tc.srvPkts {
 				t.Errorf("counters cli %d/%d srv %d/%d, want %d/%d %d/%d", f.CliBytes, f.CliPkts, f.SrvBytes, f.SrvPkts,
 					tc.cliBytes, tc.cliPkts, tc.srvBytes, tc.srvPkts)

@@ -132,7 +132,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// Host totals add up to the same bytes (each byte is sent by one host
 	// and received by another).
-	hosts := c.rsp(fmt.Sprintf("/lua/rest/v2/get/host/active.lua?ifid=0&perPage=1000"))
+	hosts := c.rsp("/lua/rest/v2/get/host/active.lua?ifid=0&perPage=1000")
 	var sent, rcvd uint64
 	for _, h := range hosts["data"].([]any) {
 		b := h.(map[string]any)["bytes"].(map[string]any)

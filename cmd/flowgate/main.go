@@ -124,6 +124,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		Dir:        opts.ScriptsDir,
 		DataDir:    opts.DataDir,
 		CallBudget: opts.LuaCallBudget,
+		Now:        opts.scriptClock,
 		Logger:     log,
 	}, a.eng, a.alerts, deps)
 

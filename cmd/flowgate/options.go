@@ -32,6 +32,9 @@ type Options struct {
 	LuaCallBudget time.Duration
 	ConfigFile    string
 	Verbose       bool
+
+	// scriptClock replaces the periodic scheduler's clock (tests only).
+	scriptClock func() time.Time
 }
 
 func defaultOptions() Options {

@@ -26,6 +26,10 @@ type Deps struct {
 	DataDir    string
 	// Version is what ntop.getInfo reports as "version" (flowgate's own).
 	Version string
+
+	// Ext carries components the api package does not know, for functions
+	// registered with RegisterNtopWith (key chosen by the registering package).
+	Ext map[string]any
 }
 
 // Install sets the globals flow, host, network, interface and ntop in L.
@@ -39,6 +43,9 @@ func Install(L *lua.LState, ctx *Context, deps Deps) {
 		tbl := L.NewTable()
 		for _, fn := range t.fns {
 			L.SetField(tbl, fn.name, L.NewFunction(fn.make(b)))
+		}
+		if t.name == "ntop" {
+			installRegistered(L, tbl, b.deps)
 		}
 		// Calling a function flowgate does not provide gives a clear error
 		// instead of "attempt to call a nil value".
@@ -131,9 +138,22 @@ func register(table string, fns []luaFn) {
 func Provided() map[string][]string {
 	out := make(map[string][]string, len(tables))
 	for _, t := range tables {
+		seen := make(map[string]bool, len(t.fns))
 		names := make([]string, 0, len(t.fns))
 		for _, f := range t.fns {
-			names = append(names, f.name)
+			if !seen[f.name] {
+				seen[f.name] = true
+				names = append(names, f.name)
+			}
+		}
+		if t.name == "ntop" {
+			// registered functions, less the unavailable stubs
+			for _, f := range RegisteredNtop() {
+				if f.Status != StatusUnavailable && !seen[f.Name] {
+					seen[f.Name] = true
+					names = append(names, f.Name)
+				}
+			}
 		}
 		sort.Strings(names)
 		out[t.name] = names

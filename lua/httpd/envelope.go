@@ -18,7 +18,6 @@ var (
 	errNotGranted       = restError{-3, "NOT_GRANTED", http.StatusUnauthorized}
 	errInvalidHost      = restError{-4, "INVALID_HOST", http.StatusBadRequest}
 	errInvalidArgs      = restError{-5, "INVALID_ARGUMENTS", http.StatusBadRequest}
-	errInternal         = restError{-6, "INTERNAL_ERROR", http.StatusInternalServerError}
 )
 
 // envelope is ntopng's v2 answer: {rc, rc_str, rc_str_hr, rsp}.

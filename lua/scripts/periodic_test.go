@@ -88,8 +88,7 @@ func TestPeriodicParams(t *testing.T) {
 
 func TestPeriodicOverrunSkips(t *testing.T) {
 	dir := copyTree(t, "periodic")
-	var fx *fixture
-	fx = newFixture(t, dir, nil)
+	fx := newFixture(t, dir, nil)
 	base := time.Date(2024, 3, 10, 10, 0, 30, 0, time.UTC)
 	fx.rt.tick(base)
 	// The clock says the 10:01 run ended at 10:03:10: 10:02 and 10:03 are

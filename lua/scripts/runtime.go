@@ -9,7 +9,6 @@ package scripts
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -385,10 +384,3 @@ func (r *Runtime) currentSet() *scriptSet { return r.set.Load() }
 var errNotFound = errors.New("no such script")
 var errBadHook = errors.New("the script has no such hook")
 
-func hookErr(f *file, hook string, err error) error {
-	var ve *vm.Error
-	if errors.As(err, &ve) {
-		return err
-	}
-	return fmt.Errorf("%s %s: %w", f.Path, hook, err)
-}

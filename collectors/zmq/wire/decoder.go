@@ -29,7 +29,6 @@ type Decoder struct {
 	val     value   // current field value (a field so it never escapes per call)
 	item    TLVItem // current TLV item, likewise
 	arena   []byte  // unescaped strings and formatted additional fields of the current record
-	records int
 }
 
 // NewDecoder returns a Decoder; it does no I/O.

@@ -265,9 +265,7 @@ func (p *PubSocket) serve(c *conn, _ int, _ string) error {
 		return ps
 	})
 	c.nc.Close() // unblocks a writer stuck on a slow peer
-	if e := <-werr; e != nil && err == nil {
-		err = e
-	}
+	<-werr // the reader's error (never nil) says why the peer ended
 	return err
 }
 

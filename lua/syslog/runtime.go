@@ -1,0 +1,332 @@
+// Package syslog runs ntopng syslog handler scripts
+// (callbacks/syslog/<producer>.lua): one long-lived Lua state per producer,
+// fed through a bounded queue whose drops are counted, with setup/teardown
+// and hooks.handleEvent in its 4.2 (syslog_conf, message, host, priority)
+// and 4.0 (message) forms. It is the engine.LogSink the syslog collector
+// delivers to; the states are built with the same bindings and modules as
+// the user-script runtime, bound to the syslog engine interface so that
+// interface.processFlow lands flows there.
+package syslog
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"flowgate/engine"
+	"flowgate/engine/alerts"
+	"flowgate/internal/ratelog"
+	"flowgate/lua/api"
+	"flowgate/lua/modules"
+	"flowgate/lua/vm"
+)
+
+// Config of the handler runtime. Zero fields take defaults.
+type Config struct {
+	Dir     string // scripts root (--scripts-dir)
+	DataDir string
+
+	QueueSize       int           // events queued per producer (default 65536)
+	CallBudget      time.Duration // one handleEvent call (default 100 ms)
+	LifecycleBudget time.Duration // loading, setup, teardown (default 10 s)
+
+	// ScriptConf overrides a handler's default_value as the script_conf
+	// its 4.2 syslog_conf carries (key → script_conf).
+	ScriptConf map[string]map[string]any
+
+	// Install, if set, runs in every new state after the bindings.
+	Install func(L *lua.LState, ctx *api.Context)
+	Logger  *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.QueueSize <= 0 {
+		c.QueueSize = 65536
+	}
+	if c.CallBudget <= 0 {
+		c.CallBudget = 100 * time.Millisecond
+	}
+	if c.LifecycleBudget <= 0 {
+		c.LifecycleBudget = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Runtime is the syslog handler runtime of one syslog interface.
+type Runtime struct {
+	cfg   Config
+	iface *engine.Interface
+	eng   *engine.Engine
+	store *alerts.Store
+	deps  api.Deps
+	log   *slog.Logger
+	rl    *ratelog.Limiter
+	wd    *vm.Watchdog
+
+	handlers atomic.Pointer[map[string]*handler]
+	mu       sync.Mutex // Start/Stop
+	wg       sync.WaitGroup
+
+	unhandledMu sync.Mutex
+	unhandled   map[string]*atomic.Uint64 // producer without a handler → events
+}
+
+// New returns an inert runtime whose handlers run against iface (the
+// syslog engine interface, kind "syslog"). eng and store may be nil.
+func New(cfg Config, eng *engine.Engine, iface *engine.Interface, store *alerts.Store, deps api.Deps) *Runtime {
+	cfg = cfg.withDefaults()
+	if deps.ScriptsDir == "" {
+		deps.ScriptsDir = cfg.Dir
+	}
+	if deps.DataDir == "" {
+		deps.DataDir = cfg.DataDir
+	}
+	r := &Runtime{cfg: cfg, eng: eng, iface: iface, store: store, deps: deps,
+		log: cfg.Logger.With("component", "syslog-lua"), wd: vm.NewWatchdog(0), unhandled: map[string]*atomic.Uint64{}}
+	r.rl = ratelog.New(r.log, 10*time.Second)
+	empty := map[string]*handler{}
+	r.handlers.Store(&empty)
+	return r
+}
+
+// Discover lists the handler files of dir: key (producer) → path. The
+// pre-plugin callbacks/syslog/ wins over 4.2's callbacks/system/syslog/,
+// then the 4.2 and 4.0 plugin layouts; the first file of a key wins.
+func Discover(dir string) map[string]string {
+	out := map[string]string{}
+	if dir == "" {
+		return out
+	}
+	patterns := []string{
+		filepath.Join(dir, "callbacks", "syslog", "*.lua"),
+		filepath.Join(dir, "callbacks", "system", "syslog", "*.lua"),
+		filepath.Join(dir, "plugins", "*", "*", "user_scripts", "syslog", "*.lua"),
+		filepath.Join(dir, "plugins", "*", "user_scripts", "syslog", "*.lua"),
+	}
+	for _, p := range patterns {
+		files, _ := filepath.Glob(p)
+		sort.Strings(files)
+		for _, f := range files {
+			key := strings.ToLower(strings.TrimSuffix(filepath.Base(f), ".lua"))
+			if _, ok := out[key]; !ok {
+				out[key] = f
+			}
+		}
+	}
+	return out
+}
+
+// Start compiles the handlers and starts one goroutine (and Lua state) per
+// producer, which runs the script and its setup before taking events. A
+// script that does not compile or load is logged and left out; the others
+// run.
+func (r *Runtime) Start() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.wd.Start()
+	files := Discover(r.cfg.Dir)
+	hs := map[string]*handler{}
+	var problems []string
+	for key, path := range files {
+		proto, err := vm.Compile(path)
+		if err != nil {
+			problems = append(problems, err.Error())
+			r.log.Warn("syslog handler not loaded", "file", path, "err", err)
+			continue
+		}
+		hs[key] = &handler{r: r, key: key, path: path, proto: proto, q: make(chan engine.LogEvent, r.cfg.QueueSize),
+			ready: make(chan struct{}), done: make(chan struct{})}
+	}
+	keys := make([]string, 0, len(hs))
+	for k := range hs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	conf := r.syslogConf(hs)
+	for _, k := range keys {
+		h := hs[k]
+		r.wg.Add(1)
+		go h.run(conf)
+	}
+	// Wait for every state to finish its setup, so that the first events
+	// find their handler loaded (setup is bounded by LifecycleBudget).
+	for _, k := range keys {
+		<-hs[k].ready
+	}
+	for _, k := range keys {
+		if hs[k].disabled.Load() {
+			delete(hs, k)
+		}
+	}
+	r.handlers.Store(&hs)
+	r.log.Info("syslog handlers loaded", "dir", r.cfg.Dir, "producers", strings.Join(keys, ","))
+	if len(problems) > 0 {
+		return fmt.Errorf("syslog handlers: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Stop closes the queues; each producer drains what was queued, runs its
+// teardown and closes its state.
+func (r *Runtime) Stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	hs := *r.handlers.Load()
+	empty := map[string]*handler{}
+	r.handlers.Store(&empty)
+	for _, h := range hs {
+		h.closeQueue()
+	}
+	r.wg.Wait()
+	r.wd.Stop()
+}
+
+// HasHandler tells whether producer has a loaded handler.
+func (r *Runtime) HasHandler(producer string) bool {
+	_, ok := (*r.handlers.Load())[producer]
+	return ok
+}
+
+// Deliver queues ev for its producer's handler without blocking.
+func (r *Runtime) Deliver(ev *engine.LogEvent) engine.LogDelivery {
+	h := (*r.handlers.Load())[ev.Producer]
+	if h == nil {
+		r.countUnhandled(ev.Producer)
+		return engine.LogNoHandler
+	}
+	h.received.Add(1)
+	if !h.enqueue(ev) {
+		h.dropped.Add(1)
+		return engine.LogDropped
+	}
+	return engine.LogQueued
+}
+
+func (r *Runtime) countUnhandled(p string) {
+	r.unhandledMu.Lock()
+	c := r.unhandled[p]
+	if c == nil {
+		if len(r.unhandled) >= 1024 {
+			// Bounded: hostile senders can invent tags.
+			p = "(other)"
+			c = r.unhandled[p]
+		}
+		if c == nil {
+			c = new(atomic.Uint64)
+			r.unhandled[p] = c
+		}
+	}
+	r.unhandledMu.Unlock()
+	c.Add(1)
+}
+
+// syslogConf is 4.2's syslog_conf: {<key> = {all = {enabled, script_conf}}}
+// for every handler, as Go values converted in each state.
+func (r *Runtime) syslogConf(hs map[string]*handler) map[string]any {
+	out := map[string]any{}
+	for k := range hs {
+		sc := map[string]any{}
+		for ck, cv := range r.cfg.ScriptConf[k] {
+			sc[ck] = cv
+		}
+		out[k] = map[string]any{"all": map[string]any{"enabled": true, "script_conf": sc}}
+	}
+	return out
+}
+
+// ProducerStats are one producer's counters, in ntopng's syslog stats
+// names where they exist.
+type ProducerStats struct {
+	Producer         string `json:"producer"`
+	Path             string `json:"path,omitempty"`
+	Received         uint64 `json:"received"`  // events routed to it
+	Handled          uint64 `json:"handled"`   // handleEvent calls that returned
+	Dropped          uint64 `json:"dropped"`   // its queue was full
+	Errors           uint64 `json:"errors"`    // calls that raised (timeouts included)
+	Timeouts         uint64 `json:"timeouts"`  // calls stopped by the budget
+	Queued           int    `json:"queued"`    // now in its queue
+	Unhandled        uint64 `json:"unhandled"` // no handler (producers without a script), or counted by the script
+	TotEvents        uint64 `json:"tot_events"`
+	Malformed        uint64 `json:"malformed"`
+	Alerts           uint64 `json:"alerts"`
+	HostCorrelations uint64 `json:"host_correlations"`
+	Flows            uint64 `json:"flows"`
+	LastError        string `json:"last_error,omitempty"`
+	HasHandler       bool   `json:"has_handler"`
+}
+
+// Stats returns per-producer counters (handlers, then producers seen
+// without a handler), sorted by producer.
+func (r *Runtime) Stats() []ProducerStats {
+	var out []ProducerStats
+	for _, h := range *r.handlers.Load() {
+		out = append(out, h.stats())
+	}
+	r.unhandledMu.Lock()
+	for p, c := range r.unhandled {
+		out = append(out, ProducerStats{Producer: p, Received: c.Load(), Unhandled: c.Load()})
+	}
+	r.unhandledMu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Producer < out[j].Producer })
+	return out
+}
+
+// Totals sums the producers' counters (the interface's syslog stats).
+func (r *Runtime) Totals() ProducerStats {
+	t := ProducerStats{Producer: "*"}
+	for _, s := range r.Stats() {
+		t.Received += s.Received
+		t.Handled += s.Handled
+		t.Dropped += s.Dropped
+		t.Errors += s.Errors
+		t.Timeouts += s.Timeouts
+		t.Queued += s.Queued
+		t.Unhandled += s.Unhandled
+		t.TotEvents += s.TotEvents
+		t.Malformed += s.Malformed
+		t.Alerts += s.Alerts
+		t.HostCorrelations += s.HostCorrelations
+		t.Flows += s.Flows
+	}
+	return t
+}
+
+// WaitIdle waits until every queue is empty and no call runs, or the
+// deadline passes (tests, benchmarks, shutdown reports).
+func (r *Runtime) WaitIdle(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		busy := false
+		for _, h := range *r.handlers.Load() {
+			if h.received.Load() != h.finished.Load()+h.dropped.Load() {
+				busy = true
+			}
+		}
+		if !busy {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+var errNoTable = errors.New("the script does not return a table")
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
