@@ -11,6 +11,9 @@
 #   json-update JSON updates of 1,000,000 long-lived flows  at 330,000 flows/s
 #   json-new    JSON, every record a new flow               at 100,000 flows/s
 #   *-max       the same with no rate limit (the sender's pace)
+#   tlv-new-scripts  tlv-new at 150,000 flows/s with three flow scripts loaded
+#               (bench/scripts: protocolDetected, periodicUpdate, flowEnd), flows
+#               detected and ended by idle expiry
 #   memory      1,000,000 active flows: resident memory per flow
 # RATE=<flows/s> overrides the rate of every scenario.
 set -euo pipefail
@@ -61,6 +64,14 @@ print(f"{name:12s} sent {probe['flows']:>11,} flows in {probe['seconds']:.1f}s =
       f"lost {lost:,} | active flows {rest['num_flows']:,} | RSS {after/2**20:,.0f} MiB "
       f"({(after-base)/max(rest['num_flows'],1):.0f} B/active flow over the idle baseline)")
 PY
+	if [[ " ${fgargs[*]} " == *" --scripts-dir "* ]]; then
+		# Let the last flows expire, then show how often each hook ran.
+		sleep 15
+		curl -sf "http://127.0.0.1:$hport/lua/rest/v2/get/user_script/stats.lua" | python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["rsp"]["scripts"]:
+    print("    script %-10s calls %11d errors %d timeouts %d" % (s["script_key"], s["calls"], s["errors"], s["timeouts"]))'
+	fi
 	kill "$fg"; wait "$fg" 2>/dev/null || true
 }
 
@@ -74,6 +85,7 @@ for s in "${scenarios[@]}"; do
 	tlv-new-max)     run "$s" 0 --flow-idle-timeout 10 -- -format tlv -flows 100000 -churn 100 ;;
 	json-update-max) run "$s" 0 -- -format json -flows 1000000 ;;
 	json-new-max)    run "$s" 0 --flow-idle-timeout 10 -- -format json -flows 100000 -churn 100 ;;
+	tlv-new-scripts) run "$s" 150000 --flow-idle-timeout 10 --scripts-dir bench/scripts -- -format tlv -flows 100000 -churn 100 ;;
 	memory)      run "$s" 700000 -- -format tlv -flows 1000000 ;;
 	*) echo "unknown scenario $s"; exit 2 ;;
 	esac

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"strings"
+	"unsafe"
 
 	"flowgate/engine/ndpi"
 )
@@ -96,8 +97,58 @@ type Flow struct {
 	PeriodicCount uint32 // FlowPeriodicUpdate calls so far
 	Status        uint64 // bitmap of flow status ids (0..63) set via SetFlowStatus
 
-	ext  *FlowExtra // rare numeric fields, allocated on first use
+	// self is the flow's own address while it sits in its chunk. Flow holds
+	// no pointer, so chunks of flows are never scanned by the GC; the rare
+	// side data (FlowExtra, L7 metadata) hangs off the chunk instead, found
+	// from the flow's address. A copy of a Flow has another address and
+	// sees no side data, rather than someone else's.
+	self uintptr
+}
+
+// flowSide is the side data of one flow.
+type flowSide struct {
+	ext  *FlowExtra // rare numeric fields
 	meta []metaStr  // L7 metadata strings, usually none or one (see Meta)
+}
+
+// flowChunkT is a block of flow slots. Its one pointer comes first, so the
+// GC scans a single word of it however many flows it holds.
+type flowChunkT struct {
+	side  *[flowChunk]*flowSide
+	flows [flowChunk]Flow
+}
+
+func newFlowChunk() *flowChunkT {
+	return &flowChunkT{side: new([flowChunk]*flowSide)}
+}
+
+// sidePtr returns the flow's side-data slot, nil for a copy of a Flow.
+func (f *Flow) sidePtr() **flowSide {
+	if f.self == 0 || f.self != uintptr(unsafe.Pointer(f)) {
+		return nil
+	}
+	idx := uintptr(f.slot & (flowChunk - 1))
+	c := (*flowChunkT)(unsafe.Add(unsafe.Pointer(f), -int(idx*unsafe.Sizeof(Flow{})+unsafe.Offsetof(flowChunkT{}.flows))))
+	return &c.side[idx]
+}
+
+func (f *Flow) side() *flowSide {
+	if p := f.sidePtr(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// sideAlloc returns the side data, creating it.
+func (f *Flow) sideAlloc() *flowSide {
+	p := f.sidePtr()
+	if p == nil {
+		return &flowSide{} // a copy: changes are dropped with it
+	}
+	if *p == nil {
+		*p = &flowSide{}
+	}
+	return *p
 }
 
 // MetaKey names one of a flow's L7 metadata strings. They are kept as a
@@ -133,9 +184,13 @@ type metaStr struct {
 
 // Meta returns one L7 metadata string, "" when the flow has none.
 func (f *Flow) Meta(k MetaKey) string {
-	for i := range f.meta {
-		if f.meta[i].key == k {
-			return f.meta[i].val
+	s := f.side()
+	if s == nil {
+		return ""
+	}
+	for i := range s.meta {
+		if s.meta[i].key == k {
+			return s.meta[i].val
 		}
 	}
 	return ""
@@ -146,15 +201,16 @@ func (f *Flow) setMeta(k MetaKey, v string) {
 	if v == "" {
 		return
 	}
-	for i := range f.meta {
-		if f.meta[i].key == k {
-			if f.meta[i].val != v {
-				f.meta[i].val = strings.Clone(v)
+	s := f.sideAlloc()
+	for i := range s.meta {
+		if s.meta[i].key == k {
+			if s.meta[i].val != v {
+				s.meta[i].val = strings.Clone(v)
 			}
 			return
 		}
 	}
-	f.meta = append(f.meta, metaStr{k, strings.Clone(v)})
+	s.meta = append(s.meta, metaStr{k, strings.Clone(v)})
 }
 
 func (f *Flow) DNSQuery() string       { return f.Meta(MetaDNSQuery) }
@@ -232,19 +288,24 @@ func hashAddr(b *[16]byte, v6 bool) uint32 {
 	return h
 }
 
-func (f *Flow) Client() netip.Addr  { return addrOf(&f.cli, f.flags&flowV6 != 0) }
-func (f *Flow) Server() netip.Addr  { return addrOf(&f.srv, f.flags&flowV6 != 0) }
-func (f *Flow) ClientPort() uint16  { return f.cliPort }
-func (f *Flow) ServerPort() uint16  { return f.srvPort }
-func (f *Flow) VLAN() uint16        { return f.vlan }
-func (f *Flow) Proto() uint8        { return f.proto }
-func (f *Flow) PrivateID() uint32   { return f.privateID }
-func (f *Flow) IsIPv6() bool        { return f.flags&flowV6 != 0 }
-func (f *Flow) Detected() bool      { return f.flags&flowDetected != 0 }
-func (f *Flow) Bytes() uint64       { return f.CliBytes + f.SrvBytes }
-func (f *Flow) Packets() uint64     { return f.CliPkts + f.SrvPkts }
-func (f *Flow) Duration() uint32    { return f.LastSeen - f.FirstSeen }
-func (f *Flow) Extra() *FlowExtra   { return f.ext } // nil when the flow carried no rare field
+func (f *Flow) Client() netip.Addr { return addrOf(&f.cli, f.flags&flowV6 != 0) }
+func (f *Flow) Server() netip.Addr { return addrOf(&f.srv, f.flags&flowV6 != 0) }
+func (f *Flow) ClientPort() uint16 { return f.cliPort }
+func (f *Flow) ServerPort() uint16 { return f.srvPort }
+func (f *Flow) VLAN() uint16       { return f.vlan }
+func (f *Flow) Proto() uint8       { return f.proto }
+func (f *Flow) PrivateID() uint32  { return f.privateID }
+func (f *Flow) IsIPv6() bool       { return f.flags&flowV6 != 0 }
+func (f *Flow) Detected() bool     { return f.flags&flowDetected != 0 }
+func (f *Flow) Bytes() uint64      { return f.CliBytes + f.SrvBytes }
+func (f *Flow) Packets() uint64    { return f.CliPkts + f.SrvPkts }
+func (f *Flow) Duration() uint32   { return f.LastSeen - f.FirstSeen }
+func (f *Flow) Extra() *FlowExtra { // nil when the flow carried no rare field
+	if s := f.side(); s != nil {
+		return s.ext
+	}
+	return nil
+}
 func (f *Flow) CreatedUnix() uint32 { return f.created }
 
 // L7 returns the nDPI application id, or the master when the app is 0.
@@ -295,10 +356,11 @@ func l4Name(p uint8) string {
 }
 
 func (f *Flow) extra() *FlowExtra {
-	if f.ext == nil {
-		f.ext = &FlowExtra{}
+	s := f.sideAlloc()
+	if s.ext == nil {
+		s.ext = &FlowExtra{}
 	}
-	return f.ext
+	return s.ext
 }
 
 func setStr(dst *string, src string) {

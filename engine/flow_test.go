@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"testing"
+	"time"
 
 	"flowgate/engine/ndpi"
 )
@@ -46,5 +47,34 @@ func TestBreakdownEmpty(t *testing.T) {
 	var f Flow
 	if c, s := f.Breakdown(); c != 0 || s != 0 {
 		t.Errorf("empty flow breakdown %d/%d", c, s)
+	}
+}
+
+// TestFlowSideData: L7 metadata and rare fields live beside the flow, not in
+// it (flow chunks hold no pointer for the GC to scan); a copy of a Flow sees
+// none of them, and an expired flow's side data does not leak into the
+// flow that reuses its slot.
+func TestFlowSideData(t *testing.T) {
+	c := newClock()
+	i := newIface(t, testConfig(c))
+	now := c.Unix()
+	r := rec("10.1.0.1", "10.1.0.2", 40000, 53, 17, 100, 1, 0, 0, now, now)
+	r.DNSQuery, r.SrcAS = "example.org", 64500
+	process(i, r)
+	f := onlyFlow(t, i)
+	if f.DNSQuery() != "example.org" || f.Extra() == nil || f.Extra().CliAS != 64500 {
+		t.Fatalf("side data not kept: %q %+v", f.DNSQuery(), f.Extra())
+	}
+	cp := *f
+	if cp.DNSQuery() != "" || cp.Extra() != nil {
+		t.Errorf("a copy sees side data: %q %+v", cp.DNSQuery(), cp.Extra())
+	}
+	c.Add(200 * time.Second)
+	i.Do(func(tb *Tables) { tb.Tick() })
+	now = c.Unix()
+	process(i, rec("10.1.0.3", "10.1.0.4", 40000, 80, 6, 100, 1, 0, 0, now, now))
+	g := onlyFlow(t, i)
+	if g.DNSQuery() != "" || g.Extra() != nil {
+		t.Errorf("reused slot kept the old flow's side data: %q %+v", g.DNSQuery(), g.Extra())
 	}
 }

@@ -61,11 +61,13 @@ func process(i *Interface, recs ...FlowRecord) {
 }
 
 // onlyFlow returns the single flow of the table, failing otherwise.
-func onlyFlow(t *testing.T, i *Interface) Flow {
+// onlyFlow returns the interface's single flow, in place (not a copy: a
+// copy has no side data). Read it only while the interface is idle.
+func onlyFlow(t *testing.T, i *Interface) *Flow {
 	t.Helper()
-	var out []Flow
+	var out []*Flow
 	i.Do(func(tb *Tables) {
-		tb.Flows(func(f *Flow) bool { out = append(out, *f); return true })
+		tb.Flows(func(f *Flow) bool { out = append(out, f); return true })
 	})
 	if len(out) != 1 {
 		t.Fatalf("got %d flows, want 1", len(out))

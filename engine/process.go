@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unsafe"
 
 	"flowgate/engine/ndpi"
 )
@@ -144,7 +145,7 @@ func (t *Tables) processFlow(r *FlowRecord) {
 	if recordHasMeta(r) {
 		applyMeta(f, r)
 	}
-	if f.ext != nil || recordHasExtra(r) {
+	if recordHasExtra(r) || f.Extra() != nil {
 		t.applyExtra(f, r, s2d)
 	}
 
@@ -514,7 +515,7 @@ func (t *Tables) newFlow(tag uint32, sa, da *[16]byte, r *FlowRecord, v6 bool) *
 	} else {
 		slot = t.flowSlots
 		if slot>>flowChunkBits >= uint32(len(t.flowChunks)) {
-			t.flowChunks = append(t.flowChunks, new([flowChunk]Flow))
+			t.flowChunks = append(t.flowChunks, newFlowChunk())
 		}
 		t.flowSlots++
 	}
@@ -526,6 +527,7 @@ func (t *Tables) newFlow(tag uint32, sa, da *[16]byte, r *FlowRecord, v6 bool) *
 		gen: gen, slot: slot, cliHost: cs, srvHost: ss,
 		created: t.now, nextPeriodic: t.now + uint32(t.cfg.PeriodicUpdate/time.Second),
 	}
+	f.self = uintptr(unsafe.Pointer(f))
 	if v6 {
 		f.flags |= flowV6
 	}
@@ -597,6 +599,9 @@ func (t *Tables) endFlow(f *Flow, slot uint32, tag uint32, hasTag bool) {
 	sh.ActiveAsServer--
 	ch.lastWall, sh.lastWall = t.now, t.now
 	gen := f.gen + 1
+	if p := f.sidePtr(); p != nil {
+		*p = nil
+	}
 	*f = Flow{gen: gen, slot: slot}
 	t.flowFree = append(t.flowFree, slot)
 	t.stats.FlowsExpired++

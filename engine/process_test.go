@@ -235,7 +235,7 @@ func TestNewFlowAfterExpiry(t *testing.T) {
 	i := newIface(t, testConfig(c))
 	now := c.Unix()
 	process(i, rec("10.1.0.1", "10.1.0.2", 40000, 53, 17, 100, 1, 0, 0, now, now))
-	first := onlyFlow(t, i)
+	first := *onlyFlow(t, i) // a copy: the slot is reused below
 	// Idle but not swept yet: the next record must start a new flow.
 	c.Add(61 * time.Second)
 	now = c.Unix()

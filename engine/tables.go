@@ -41,7 +41,7 @@ type Tables struct {
 	now  uint32 // nowT in epoch seconds
 
 	flowIdx    flowIndex
-	flowChunks []*[flowChunk]Flow
+	flowChunks []*flowChunkT
 	flowFree   []uint32
 	flowSlots  uint32 // high-water mark of used slots
 
@@ -108,7 +108,7 @@ func (t *Tables) Interface() *Interface { return t.iface }
 func (t *Tables) Now() time.Time { return t.nowT }
 
 func (t *Tables) flow(slot uint32) *Flow {
-	return &t.flowChunks[slot>>flowChunkBits][slot&(flowChunk-1)]
+	return &t.flowChunks[slot>>flowChunkBits].flows[slot&(flowChunk-1)]
 }
 
 func (t *Tables) host(slot uint32) *Host {

@@ -92,9 +92,15 @@ func newDecoder(first gopacket.LayerType) *decoder {
 	d := &decoder{first: first, decoded: make([]gopacket.LayerType, 0, 16)}
 	// The skipper comes before the fragment header so that the latter wins
 	// for its own layer type (the container keeps the last one put).
-	d.parser = gopacket.NewDecodingLayerParser(first,
-		&d.eth, &d.sll, &d.vlan, &d.ip4, &d.ip6, &d.ip6ext, &d.ip6frg, &d.gre,
-		&d.tcp, &d.udp, &d.icmp4, &d.icmp6)
+	d.parser = gopacket.NewDecodingLayerParser(first)
+	// A sparse slice indexed by layer type: a map lookup per layer costs
+	// more than the decoding of most layers.
+	var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
+	for _, l := range []gopacket.DecodingLayer{&d.eth, &d.sll, &d.vlan, &d.ip4, &d.ip6, &d.ip6ext, &d.ip6frg, &d.gre,
+		&d.tcp, &d.udp, &d.icmp4, &d.icmp6} {
+		dlc = dlc.Put(l)
+	}
+	d.parser.SetDecodingLayerContainer(dlc)
 	d.parser.IgnoreUnsupported = true
 	d.tcp.Options = make([]layers.TCPOption, 0, 8)
 	d.ip4.Options = make([]layers.IPv4Option, 0, 4)
@@ -186,8 +192,10 @@ func (d *decoder) decode(data []byte, p *pkt) (ok bool, reason string) {
 						return false, ReasonIPv6Ext
 					}
 				}
-			case layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination:
-				p.proto = uint8(d.ip6ext.NextHeader)
+			default:
+				if t != layers.LayerTypeIPv6 && layers.LayerClassIPv6Extension.Contains(t) {
+					p.proto = uint8(d.ip6ext.NextHeader)
+				}
 			}
 		}
 	default:
@@ -195,6 +203,14 @@ func (d *decoder) decode(data []byte, p *pkt) (ok bool, reason string) {
 	}
 	if p.fragment {
 		return true, ""
+	}
+	switch l4 {
+	case layers.LayerTypeTCP:
+		p.proto = 6
+	case layers.LayerTypeUDP:
+		p.proto = 17
+	case layers.LayerTypeICMPv6:
+		p.proto = 58
 	}
 	switch l4 {
 	case layers.LayerTypeTCP:
@@ -264,6 +280,7 @@ func (d *decoder) firstFragmentL4(p *pkt, b []byte) bool {
 func (d *decoder) decodeFrom(first gopacket.LayerType, data []byte) error {
 	d.decoded = d.decoded[:0]
 	if err := d.ip6.DecodeFromBytes(data, d.parser); err != nil {
+		d.failed = layers.LayerTypeIPv6
 		return err
 	}
 	d.decoded = append(d.decoded, layers.LayerTypeIPv6)

@@ -161,7 +161,7 @@ func (t *tracker) packet(p *pkt) {
 	if p.proto == 6 && !p.laterFrag {
 		t.tcp(f, dir, p)
 	}
-	if len(p.payload) > 0 && !f.l7.decided {
+	if len(p.payload) > 0 && !f.l7.done {
 		t.inspect(f, dir, p)
 	}
 	if p.ts >= t.nextTick {
@@ -199,7 +199,7 @@ func (t *tracker) newFlow(k *fkey, p *pkt, fromA bool) (*flow, int32) {
 	}
 	f.cliIsA = cliIsSrc == fromA
 	if p.proto != 6 && p.proto != 17 {
-		f.l7.decided = true // no dissector applies: ports/protocol guess in the engine
+		f.l7.decided, f.l7.done = true, true // no dissector applies: ports/protocol guess in the engine
 	}
 	t.idx[*k] = i
 	t.stats.FlowsCreated.Add(1)

@@ -7,7 +7,6 @@ package syslog
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -301,7 +300,12 @@ func (r *receiver) handle(line []byte, peer netip.Addr) {
 	}
 	ev := &r.ev
 	*ev = engine.LogEvent{Producer: producer, Message: p.content, Peer: peer, Device: p.device, App: p.app,
-		Time: p.time, Raw: p.raw, Priority: max(p.priority, 0), Host: r.peerStr}
+		Time: p.time, Raw: p.raw, Priority: p.priority, Host: r.peerStr}
+	if p.priority < 0 {
+		// RFC 3164 §4.3.3: a relay gives a message without PRI the
+		// priority 13 (user.notice); 0 would read as an emergency.
+		ev.Priority = 13
+	}
 	if p.device != "" {
 		ev.Host = p.device
 	}
@@ -314,8 +318,6 @@ func (r *receiver) handle(line []byte, peer netip.Addr) {
 		c.c.dropped.Add(1)
 	}
 }
-
-var errStopped = errors.New("syslog collector stopped")
 
 func (c *Collector) stopped() bool {
 	select {

@@ -159,7 +159,7 @@ func parseFilter(get func(string) string) (Filter, error) {
 	for _, v := range splitList(get("entities")) {
 		v = strings.ToLower(v)
 		if _, ok := alerts.ParseEntity(v); !ok && v != entitySyslog && v != entitySystem {
-			return f, fmt.Errorf("entity %q: want flow, host, interface, network, snmp_device, syslog, system, ...", v)
+			return f, fmt.Errorf("entity %q: want flow, host, interface, network, snmp_device, syslog, system or another entity key", v)
 		}
 		f.Entities = append(f.Entities, v)
 	}

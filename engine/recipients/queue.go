@@ -173,7 +173,8 @@ func (q *Queue) readSegment(path string) (valid int64, err error) {
 }
 
 // Push appends a record and returns how many old records it pushed out.
-func (q *Queue) Push(id string, payload []byte) (dropped int, err error) {
+// doc, when known, spares the worker decoding payload again.
+func (q *Queue) Push(id string, payload []byte, doc *Doc) (dropped int, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
@@ -206,7 +207,11 @@ func (q *Queue) Push(id string, payload []byte) (dropped int, err error) {
 	q.curSize += int64(len(b))
 	q.nextSeq++
 	q.dirty = true
-	q.items = append(q.items, &Event{Seq: seq, ID: id, JSON: append([]byte(nil), payload...)})
+	ev := &Event{Seq: seq, ID: id, JSON: append([]byte(nil), payload...)}
+	if doc != nil {
+		ev.SetDoc(doc)
+	}
+	q.items = append(q.items, ev)
 	for len(q.items)-q.off > q.max {
 		q.items[q.off] = nil
 		q.off++

@@ -31,16 +31,16 @@ var Formats = []string{"text", "json", "cef", "ecs", "rfc5424"}
 // filter and recipient keys; everything else belongs to the endpoint.
 var recipientKeys = map[string]bool{"name": true, "format": true, "min_severity": true,
 	"categories": true, "entities": true, "networks": true, "pools": true, "actions": true,
-	"queue_size": true, "batch": true}
+	"queue_size": true, "batch": true, "linger": true}
 
 // endpointKeys are the parameters each endpoint kind understands; anything
 // else is a typo the operator should hear about.
 var endpointKeys = map[string][]string{
 	"syslog":  {"framing", "octet_counting", "facility", "app", "hostname", "ca", "cert", "key", "insecure", "server_name", "timeout"},
-	"webhook": {"secret", "style", "timeout", "username", "password", "header_name", "channel"},
+	"webhook": {"secret", "style", "timeout", "username", "password", "channel", "ca", "insecure", "server_name"},
 	"file":    {"max_size", "keep"},
-	"smtp":    {"from", "to", "starttls", "insecure", "ca", "subject", "timeout"},
-	"nats":    {"stream", "user", "password", "token", "timeout", "tls", "insecure", "ca"},
+	"smtp":    {"from", "to", "starttls", "insecure", "ca", "server_name", "timeout"},
+	"nats":    {"stream", "token", "timeout", "tls", "insecure", "ca", "server_name"},
 	"shell":   {"timeout"},
 }
 
