@@ -240,24 +240,27 @@ func (g *generator) finish(t0 time.Time) Report {
 
 // send frames body with the configured header and compression.
 func (g *generator) send(pub *zmtp.PubSocket, topic string, body []byte, tlv bool) error {
+	hdr, payload := g.frame(topic, body, tlv)
+	g.rep.Messages++
+	g.rep.PayloadBytes += uint64(len(payload))
+	return pub.Send(hdr, payload)
+}
+
+// frame returns the header and payload frames of one message; both are
+// reused by the next call.
+func (g *generator) frame(topic string, body []byte, tlv bool) (hdr, payload []byte) {
 	cfg := g.cfg
-	payload := body
-	compress := cfg.Compress
+	payload = body
+	compress := cfg.Compress && (cfg.Header == 3 || !tlv) // legacy headers cannot say "compressed TLV"
 	if compress {
 		g.zbuf.Reset()
 		if cfg.Header != 3 {
-			if tlv {
-				compress = false // legacy headers cannot say "compressed TLV"
-			} else {
-				g.zbuf.WriteByte(0)
-			}
+			g.zbuf.WriteByte(0) // the legacy marker of compressed JSON
 		}
-		if compress {
-			g.zw.Reset(&g.zbuf)
-			g.zw.Write(body)
-			g.zw.Close()
-			payload = g.zbuf.Bytes()
-		}
+		g.zw.Reset(&g.zbuf)
+		g.zw.Write(body)
+		g.zw.Close()
+		payload = g.zbuf.Bytes()
 	}
 	version := uint8(2) // JSON
 	if tlv {
@@ -285,9 +288,7 @@ func (g *generator) send(pub *zmtp.PubSocket, topic string, body []byte, tlv boo
 		// sizes its output buffer from it (spec §2.4).
 		g.hdr = wire.AppendHeaderV3(g.hdr, topic, flags, uint32(len(body)), uint32(len(body)), id, cfg.SourceID)
 	}
-	g.rep.Messages++
-	g.rep.PayloadBytes += uint64(len(payload))
-	return pub.Send(g.hdr, payload)
+	return g.hdr, payload
 }
 
 // flows encodes the next n flow records.
