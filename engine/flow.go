@@ -320,7 +320,7 @@ func (f *Flow) L7() uint16 {
 func (f *Flow) L7Name() string { return ndpi.FullName(f.L7Master, f.L7App) }
 
 // L4Name is the protocol name as ntopng shows it.
-func (f *Flow) L4Name() string { return l4Name(f.proto) }
+func (f *Flow) L4Name() string { return L4Name(f.proto) }
 
 // Breakdown returns the client→server and server→client share of bytes in
 // percent, summing to 100 (0/0 for an empty flow).
@@ -333,7 +333,8 @@ func (f *Flow) Breakdown() (cli2srv, srv2cli int) {
 	return c, 100 - c
 }
 
-func l4Name(p uint8) string {
+// L4Name is ntopng's label of an IP protocol number.
+func L4Name(p uint8) string {
 	switch p {
 	case 1:
 		return "ICMP"

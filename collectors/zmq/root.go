@@ -225,8 +225,7 @@ func (c *Collector) Handle(frames [][]byte, source int) {
 			c.fail(wire.Reason(err), err, "topic", "event")
 			return
 		}
-		b := c.iface.NewBatch()
-		b.Source = source
+		b := c.batchFor(source)
 		b.Events = append(b.Events, ev)
 		c.iface.Enqueue(b)
 	case wire.TopicCounter:
@@ -241,8 +240,7 @@ func (c *Collector) Handle(frames [][]byte, source int) {
 			c.fail(wire.Reason(err), err, "topic", "counter")
 			return
 		}
-		b := c.iface.NewBatch()
-		b.Source = source
+		b := c.batchFor(source)
 		b.Counters = append(b.Counters, rec)
 		c.iface.Enqueue(b)
 	case wire.TopicTemplate:
@@ -275,8 +273,7 @@ func (c *Collector) Handle(frames [][]byte, source int) {
 			c.fail(wire.Reason(err), err, "topic", "listening-ports")
 			return
 		}
-		b := c.iface.NewBatch()
-		b.Source = source
+		b := c.batchFor(source)
 		b.Listening = append(b.Listening, lp)
 		c.iface.Enqueue(b)
 	case wire.TopicSNMPIfaces:
@@ -302,8 +299,7 @@ func (c *Collector) Handle(frames [][]byte, source int) {
 // flows decodes a flow payload into one batch. Records decoded before an
 // error are kept, like ntopng does.
 func (c *Collector) flows(body []byte, format wire.Format, source int) {
-	b := c.iface.NewBatch()
-	b.Source = source
+	b := c.batchFor(source)
 	c.batch = b
 	var err error
 	var n int
@@ -322,6 +318,12 @@ func (c *Collector) flows(body []byte, format wire.Format, source int) {
 		return
 	}
 	c.iface.Enqueue(b)
+}
+
+func (c *Collector) batchFor(source int) *engine.Batch {
+	b := c.iface.NewBatch()
+	b.Source = source
+	return b
 }
 
 // emit copies a decoded record into the batch. The record's strings alias

@@ -511,7 +511,7 @@ func l4Number(v lua.LValue) uint8 {
 		return uint8(n)
 	}
 	for p := 0; p < 256; p++ {
-		if l4Name(uint8(p)) == s {
+		if engine.L4Name(uint8(p)) == s {
 			return uint8(p)
 		}
 	}

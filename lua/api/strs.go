@@ -26,34 +26,11 @@ var (
 
 	l4Names = func() (out [256]lua.LValue) {
 		for i := range out {
-			out[i] = lua.LString(l4Name(uint8(i)))
+			out[i] = lua.LString(engine.L4Name(uint8(i)))
 		}
 		return out
 	}()
 )
-
-// l4Name is ntopng's L4 protocol label.
-func l4Name(p uint8) string {
-	switch p {
-	case 1:
-		return "ICMP"
-	case 2:
-		return "IGMP"
-	case 6:
-		return "TCP"
-	case 17:
-		return "UDP"
-	case 47:
-		return "GRE"
-	case 50:
-		return "ESP"
-	case 58:
-		return "IPv6-ICMP"
-	case 132:
-		return "SCTP"
-	}
-	return "Other IP"
-}
 
 // flowStrCache holds the boxed strings of the flow a hook runs for; it is
 // rebuilt when the hook moves to another flow (ID includes a generation, so

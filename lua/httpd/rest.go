@@ -135,6 +135,29 @@ func (pg paging) window(n int) (int, int) {
 	return from, to
 }
 
+// sortPage sorts rows by less in the requested order and returns the page.
+func sortPage[T any](rows []T, pg paging, less func(a, b *T) bool) []T {
+	sort.SliceStable(rows, func(a, b int) bool {
+		if pg.desc {
+			return less(&rows[b], &rows[a])
+		}
+		return less(&rows[a], &rows[b])
+	})
+	from, to := pg.window(len(rows))
+	return rows[from:to]
+}
+
+// answer is ntopng's paged list: data, currentPage, perPage, totalRows, sort.
+func (pg paging) answer(data any, total int) map[string]any {
+	return map[string]any{
+		"data":        data,
+		"currentPage": pg.page,
+		"perPage":     pg.perPage,
+		"totalRows":   total,
+		"sort":        [][]string{{"column_" + pg.column, pg.sortOrder()}},
+	}
+}
+
 func (pg paging) sortOrder() string {
 	if pg.desc {
 		return "desc"
@@ -196,15 +219,9 @@ func (s *Server) getActiveHosts(w http.ResponseWriter, r *http.Request) {
 			return true
 		})
 	})
-	sort.SliceStable(rows, func(a, b int) bool {
-		if pg.desc {
-			return less(&rows[b], &rows[a])
-		}
-		return less(&rows[a], &rows[b])
-	})
-	from, to := pg.window(len(rows))
-	data := make([]map[string]any, 0, to-from)
-	for _, h := range rows[from:to] {
+	page := sortPage(rows, pg, less)
+	data := make([]map[string]any, 0, len(page))
+	for _, h := range page {
 		ip := h.ip.String()
 		data = append(data, map[string]any{
 			"ip": ip, "name": ip, "key": hostKey(h.ip), "vlan": h.vlan,
@@ -217,13 +234,7 @@ func (s *Server) getActiveHosts(w http.ResponseWriter, r *http.Request) {
 			"num_alerts": h.alerts, "country": "", "os": 0,
 		})
 	}
-	writeOK(w, map[string]any{
-		"data":        data,
-		"currentPage": pg.page,
-		"perPage":     pg.perPage,
-		"totalRows":   len(rows),
-		"sort":        [][]string{{"column_" + pg.column, pg.sortOrder()}},
-	})
+	writeOK(w, pg.answer(data, len(rows)))
 }
 
 var hostOrder = map[string]func(a, b *hostRow) bool{
@@ -417,15 +428,9 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 			return true
 		})
 	})
-	sort.SliceStable(rows, func(a, b int) bool {
-		if pg.desc {
-			return less(&rows[b], &rows[a])
-		}
-		return less(&rows[a], &rows[b])
-	})
-	from, to := pg.window(len(rows))
-	data := make([]map[string]any, 0, to-from)
-	for _, f := range rows[from:to] {
+	page := sortPage(rows, pg, less)
+	data := make([]map[string]any, 0, len(page))
+	for _, f := range page {
 		total := f.cliBytes + f.srvBytes
 		c2s, s2c := 0, 0
 		if total > 0 {
@@ -447,13 +452,7 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 			"thpt":      map[string]float32{"bps": f.bps, "pps": f.pps},
 		})
 	}
-	writeOK(w, map[string]any{
-		"data":        data,
-		"currentPage": pg.page,
-		"perPage":     pg.perPage,
-		"totalRows":   len(rows),
-		"sort":        [][]string{{"column_" + pg.column, pg.sortOrder()}},
-	})
+	writeOK(w, pg.answer(data, len(rows)))
 }
 
 var flowOrder = map[string]func(a, b *flowRow) bool{
