@@ -64,7 +64,7 @@ func TestRunLuaErrors(t *testing.T) {
 	dir := t.TempDir()
 	cases := []struct {
 		src, wantErr string
-		code        int
+		code         int
 	}{
 		{`error("boom")`, "boom", 1},
 		{`ntop.getCache()`, "ntop.getCache: argument #1 (key) must be a string, got nil", 1},
@@ -78,8 +78,9 @@ func TestRunLuaErrors(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want %d, %q", c.src, code, errs, c.code, c.wantErr)
 		}
 	}
-	if code, _, _ := runLuaTest(t, ""); code != 2 {
-		t.Errorf("no file: exit %d", code)
+	var out, errb bytes.Buffer
+	if code := runLua(nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "usage: flowgate lua") {
+		t.Errorf("no file: exit %d, %q", code, errb.String())
 	}
 	if code, _, _ := runLuaTest(t, "", "-d", dir, filepath.Join(dir, "missing.lua")); code != 1 {
 		t.Errorf("missing file: exit %d", code)

@@ -21,6 +21,7 @@ import (
 	"flowgate/engine/alerts"
 	"flowgate/lua/api"
 	"flowgate/lua/httpd"
+	"flowgate/lua/kv"
 	"flowgate/lua/scripts"
 )
 
@@ -32,6 +33,8 @@ func main() {
 			os.Exit(runProbe(args[1:], os.Stdout, os.Stderr))
 		case "scripts":
 			os.Exit(runScripts(args[1:], os.Stdout, os.Stderr))
+		case "lua":
+			os.Exit(runLua(args[1:], os.Stdout, os.Stderr))
 		case "-h", "--help", "help":
 			fmt.Print(usage())
 			return
@@ -58,6 +61,7 @@ type app struct {
 	log        *slog.Logger
 	eng        *engine.Engine
 	alerts     *alerts.Store
+	kv         kv.Store
 	scripts    *scripts.Runtime
 	geoip      *api.GeoIP
 	collectors []*zmq.Collector
@@ -105,9 +109,20 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	// User scripts subscribe to the engine's flow events, so the runtime
 	// exists before the engine starts.
 	a.alerts = alerts.NewStore(alerts.Config{})
+	store, err := kv.Open(kv.Config{Redis: opts.Redis, Dir: opts.DataDir})
+	if err != nil {
+		return nil, fmt.Errorf("cache store: %w", err)
+	}
+	a.kv = store
+	oui, _ := api.LoadOUI(api.DefaultOUIFiles...) // Debian's ieee-data, when installed
 	deps := api.Deps{
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
-		Cache:      api.NewCache(),
+		Cache:      api.NewCacheOn(store),
+		Resolver:   api.NewResolver(),
+		LuaCache:   api.NewLuaCache(),
+		Categories: api.NewCustomCategories(),
+		OUI:        oui,
+		AllowExec:  opts.AllowLuaExec,
 		Logger:     log,
 		ScriptsDir: opts.ScriptsDir,
 		DataDir:    opts.DataDir,
@@ -196,6 +211,7 @@ func (a *app) stop() {
 	if a.geoip != nil {
 		a.geoip.Close()
 	}
+	a.kv.Close() // last: scripts may write to it until they stop
 }
 
 // socketMetrics exports the ZMTP transport counters of every collector.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"flowgate/lua/kv"
 )
 
 // Options is the command line and configuration file of the main job, in
@@ -29,6 +31,8 @@ type Options struct {
 	AdminPassword string
 	FlowIdle      time.Duration
 	GeoIPDir      string
+	Redis         string
+	AllowLuaExec  bool
 	LuaCallBudget time.Duration
 	ConfigFile    string
 	Verbose       bool
@@ -146,6 +150,17 @@ var options = []option{
 			return fmt.Errorf("want a positive duration like 100ms, got %q", v)
 		}
 		o.LuaCallBudget = d
+		return nil
+	}},
+	{"r", "redis", true, "Redis for the cache: [host[:port[:password]]][@db] or /path.sock[@db] (default: embedded store in the data dir)", func(o *Options, v string) error {
+		if _, err := kv.ParseRedisSpec(v); err != nil {
+			return err
+		}
+		o.Redis = v
+		return nil
+	}},
+	{"", "allow-lua-exec", false, "let scripts run commands with ntop.execCmd", func(o *Options, _ string) error {
+		o.AllowLuaExec = true
 		return nil
 	}},
 	{"v", "verbose", false, "verbose logging", func(o *Options, _ string) error {

@@ -1,12 +1,15 @@
 package api
 
 import (
-	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"sort"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"flowgate/collectors/zmq/zmtp"
 )
 
 // Deps are the process-wide services the bindings use. Every field is
@@ -27,6 +30,21 @@ type Deps struct {
 	// Version is what ntop.getInfo reports as "version" (flowgate's own).
 	Version string
 
+	// LogLevel, when set, is the level ntop.setLoggingLevel changes (the
+	// Logger's handler should read it).
+	LogLevel *slog.LevelVar
+	// OUI answers ntop.getMacManufacturer (nil: unknown vendors).
+	OUI *OUI
+	// LuaCache is seed §32's cache shared by all states (nil: one per state).
+	LuaCache *LuaCache
+	// AllowExec lets ntop.execCmd/execCmdAsync run shell commands (off by
+	// default: a script is not a shell).
+	AllowExec bool
+	// Categories are the custom categories of ntop.loadCustomCategory* (nil: one per state).
+	Categories *CustomCategories
+	// Resolver is the reverse-DNS cache of ntop.resolveName (nil: one per state).
+	Resolver *Resolver
+
 	// Ext carries components the api package does not know, for functions
 	// registered with RegisterNtopWith (key chosen by the registering package).
 	Ext map[string]any
@@ -45,7 +63,7 @@ func Install(L *lua.LState, ctx *Context, deps Deps) {
 			L.SetField(tbl, fn.name, L.NewFunction(fn.make(b)))
 		}
 		if t.name == "ntop" {
-			installRegistered(L, tbl, b.deps)
+			b.installNtopExtras(L, tbl)
 		}
 		// Calling a function flowgate does not provide gives a clear error
 		// instead of "attempt to call a nil value".
@@ -92,6 +110,16 @@ type binding struct {
 
 	// unknown functions, one erroring stub per table.field
 	missing map[string]lua.LValue
+	// unavailable ntop.* functions already logged by this state
+	warned map[string]bool
+	// networks added with ntop.addLocalNetwork
+	extraNets []netip.Prefix
+	minLevel  slog.Level          // ntop.setLoggingLevel for this state
+	insecure  *http.Client        // no_verify_cert requests
+	tcpConns  map[string]net.Conn // ntop.send_tcp_data connections
+	asyncCmds map[int64]*asyncCmd // ntop.execCmdAsync handles
+	nextCmd   int64
+	zmqSub    *zmtp.SubSocket // ntop.zmq_connect
 }
 
 func newBinding(L *lua.LState, ctx *Context, deps Deps) *binding {
@@ -106,7 +134,7 @@ func newBinding(L *lua.LState, ctx *Context, deps Deps) *binding {
 	}
 	return &binding{ctx: ctx, deps: deps, cached: make(map[string]map[string]string),
 		l7names: make(map[uint32]lua.LValue), flowState: make(map[uint64]*flowState), pruneAt: 1024,
-		missing: make(map[string]lua.LValue)}
+		missing: make(map[string]lua.LValue), warned: map[string]bool{}, minLevel: slog.LevelDebug - 4}
 }
 
 type luaFn struct {
@@ -166,8 +194,4 @@ func fn(name string, f func(b *binding, L *lua.LState) int) luaFn {
 	return luaFn{name: name, make: func(b *binding) lua.LGFunction {
 		return func(L *lua.LState) int { return f(b, L) }
 	}}
-}
-
-func argErr(table, name string, err error) error {
-	return fmt.Errorf("%s.%s: %w", table, name, err)
 }

@@ -95,7 +95,7 @@ func TestFlowWithoutContext(t *testing.T) {
 
 func TestUndefinedFunction(t *testing.T) {
 	e := newEnv(t, Deps{})
-	for _, expr := range []string{"flow.getNoSuchThing()", "ntop.snmpget('x')", "interface.getFlowsInfo()"} {
+	for _, expr := range []string{"flow.getNoSuchThing()", "ntop.noSuchFunction('x')", "interface.getFlowsInfo()"} {
 		got := eval(e.L, expr)
 		if !contains(got, "is not provided by flowgate") {
 			t.Errorf("%s = %q, want a 'not provided' error", expr, got)

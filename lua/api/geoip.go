@@ -21,6 +21,9 @@ type GeoIP struct {
 
 	mu    sync.RWMutex
 	cache map[netip.Addr]GeoInfo
+
+	asnOnce  sync.Once
+	asnNames map[uint32]string // ntop.getASNameFromASN, built on first use
 }
 
 // GeoInfo is what the databases know about one address; empty fields mean

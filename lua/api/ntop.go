@@ -234,6 +234,9 @@ func syslogLevel(p int) slog.Level {
 }
 
 func (b *binding) log(level slog.Level, msg string) {
+	if level < b.minLevel {
+		return
+	}
 	b.deps.Logger.Log(context.Background(), level, msg, "script", b.ctx.Script, "subdir", b.ctx.Subdir)
 }
 
@@ -254,6 +257,7 @@ type httpReq struct {
 	user, pwd, bearer              string
 	timeout                        time.Duration
 	returnContent                  bool
+	insecure                       bool // no_verify_cert: skip TLS verification
 	headers                        map[string]string
 }
 
@@ -281,7 +285,7 @@ func (b *binding) do(L *lua.LState, r httpReq) lua.LValue {
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
 	var body io.Reader
-	if r.method == http.MethodPost {
+	if r.method != http.MethodGet {
 		body = strings.NewReader(r.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
@@ -301,7 +305,11 @@ func (b *binding) do(L *lua.LState, r httpReq) lua.LValue {
 	for k, v := range r.headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := b.deps.HTTPClient.Do(req)
+	client := b.deps.HTTPClient
+	if r.insecure {
+		client = b.insecureClient()
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		b.log(slog.LevelWarn, "ntop.http "+r.method+" "+r.url+": "+err.Error())
 		return lua.LNil
@@ -326,8 +334,9 @@ func (b *binding) do(L *lua.LState, r httpReq) lua.LValue {
 
 // ntopHTTPGet is httpGet(url[, user, pwd, timeout, return_content, ...]).
 func ntopHTTPGet(b *binding, L *lua.LState) int {
-	L.Push(b.do(L, httpReq{method: http.MethodGet, url: L.CheckString(1), user: optStr(L.Get(2)),
-		pwd: optStr(L.Get(3)), timeout: secs(L.Get(4)), returnContent: lua.LVAsBool(L.Get(5))}))
+	L.Push(b.do(L, httpReq{method: http.MethodGet, url: argKey(L, "httpGet", 1, "url"), user: optStr(L.Get(2)),
+		pwd: optStr(L.Get(3)), timeout: secs(L.Get(4)), returnContent: lua.LVAsBool(L.Get(5)),
+		insecure: lua.LVAsBool(L.Get(6))}))
 	return 1
 }
 

@@ -53,6 +53,5 @@ func (a *numAlloc) value(f float64) lua.LValue {
 }
 
 func (b *binding) pushNum(L *lua.LState, f float64) { L.Push(b.num.value(f)) }
-func (b *binding) pushU(L *lua.LState, u uint64)    { L.Push(b.num.value(float64(u))) }
 func (b *binding) pushI(L *lua.LState, i int64)     { L.Push(b.num.value(float64(i))) }
 func (b *binding) n(f float64) lua.LValue           { return b.num.value(f) }

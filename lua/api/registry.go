@@ -92,19 +92,16 @@ func RegisteredNtop() []NtopFunc {
 }
 
 // installRegistered sets the registered functions in the ntop table; they
-// win over a same-named built-in.
-func installRegistered(L *lua.LState, tbl *lua.LTable, d Deps) {
+// win over a same-named built-in. An "unavailable" registration without a
+// function gets the same stub as an unprovided seed function.
+func installRegistered(L *lua.LState, tbl *lua.LTable, b *binding) {
 	for _, f := range RegisteredNtop() {
 		var g lua.LGFunction
 		if f.Make != nil {
-			g = f.Make(d)
+			g = f.Make(b.deps)
 		}
 		if g == nil {
-			full := "ntop." + f.Name
-			g = func(L *lua.LState) int {
-				L.RaiseError("%s is unavailable in flowgate (see docs/ntop-api.md)", full)
-				return 0
-			}
+			g = b.unavailable(f.Name)
 		}
 		L.SetField(tbl, f.Name, L.NewFunction(g))
 	}

@@ -15,8 +15,6 @@ import (
 // state for protocol names, per flow for addresses and host keys.
 
 var (
-	lEmpty = lua.LValue(lua.LString(""))
-
 	categoryNames = func() (out [256]lua.LValue) {
 		for i := range out {
 			out[i] = lua.LString(ndpi.Category(i).String())
@@ -36,7 +34,7 @@ var (
 // rebuilt when the hook moves to another flow (ID includes a generation, so
 // a reused slot is never mistaken for the old flow).
 type flowStrCache struct {
-	id, srvKeyID uint64
+	id           uint64
 	f            *engine.Flow
 	cliIP, srvIP lua.LValue
 	cliKey       lua.LValue

@@ -68,9 +68,7 @@ type Embedded struct {
 }
 
 // NewMemory returns an embedded store that is not persisted (tests, `flowgate lua` without a data dir).
-func NewMemory() *Embedded {
-	return &Embedded{m: newMem(time.Now)}
-}
+func NewMemory() *Embedded { return NewMemoryClock(time.Now) }
 
 // OpenEmbedded opens (or creates) the log in cfg.Dir, replays it, and
 // starts the background flush. The file is locked: a second process
@@ -90,7 +88,7 @@ func OpenEmbedded(cfg Config) (*Embedded, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("kv: %s is in use by another process: %w", e.path, err)
+		return nil, fmt.Errorf("kv: %s: %w (%v)", e.path, ErrLocked, err)
 	}
 	good, err := e.replay(f)
 	if err != nil {
@@ -890,4 +888,28 @@ func (d *decoder) str() string {
 	s := string(d.b[:n])
 	d.b = d.b[n:]
 	return s
+}
+
+// OpenSnapshot loads the log in dir into a memory-only store without
+// locking it: a look at the data of a store a running process holds.
+// Nothing written to the snapshot is persisted.
+func OpenSnapshot(dir string) (*Embedded, error) {
+	e := NewMemory()
+	f, err := os.Open(filepath.Join(dir, FileName))
+	if errors.Is(err, os.ErrNotExist) {
+		return e, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kv: %w", err)
+	}
+	defer f.Close()
+	if _, err := e.replay(f); err != nil {
+		return nil, fmt.Errorf("kv: replaying %s: %w", f.Name(), err)
+	}
+	return e, nil
+}
+
+// NewMemoryClock is NewMemory on a given clock (tests of TTLs).
+func NewMemoryClock(now func() time.Time) *Embedded {
+	return &Embedded{m: newMem(now)}
 }

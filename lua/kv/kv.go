@@ -68,6 +68,7 @@ var (
 	ErrNoKey     = errors.New("ERR no such key")
 	ErrBadDump   = errors.New("ERR DUMP payload version or checksum are wrong")
 	ErrClosed    = errors.New("kv: store closed")
+	ErrLocked    = errors.New("store is in use by another process")
 )
 
 // RedisSpec is a parsed ntopng -r value.
