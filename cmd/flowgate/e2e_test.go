@@ -215,3 +215,29 @@ func TestRESTErrorsAndLogin(t *testing.T) {
 		}
 	}
 }
+
+// TestPcapInterface: `-i FILE.pcapng` replays a capture into the same
+// engine and REST as ZMQ flows, beside a ZMQ interface.
+func TestPcapInterface(t *testing.T) {
+	a, _ := startApp(t, "--disable-login", "-i", "../../collectors/packet/testdata/gopacket_tls.pcapng")
+	c := &client{t: t, base: "http://" + a.http.Addr()}
+	env, _ := c.get("/lua/rest/v2/get/ntopng/interfaces.lua")
+	if ifs := env["rsp"].([]any); len(ifs) != 2 {
+		t.Fatalf("interfaces %v", ifs)
+	}
+	var flows map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		flows = c.rsp("/lua/rest/v2/get/flow/active.lua?ifid=1")
+		if num(flows["totalRows"]) > 0 {
+			break
+		}
+	}
+	rows, _ := flows["data"].([]any)
+	if len(rows) == 0 {
+		t.Fatal("no flow from the capture")
+	}
+	f := rows[0].(map[string]any)
+	if p := f["protocol"].(map[string]any); p["l7"] != "TLS" || f["server"].(map[string]any)["port"] != float64(443) {
+		t.Errorf("flow %v", f)
+	}
+}

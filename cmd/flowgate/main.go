@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"flowgate/collectors/packet"
 	"flowgate/collectors/zmq"
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/engine"
@@ -65,6 +66,7 @@ type app struct {
 	scripts    *scripts.Runtime
 	geoip      *api.GeoIP
 	collectors []*zmq.Collector
+	packets    []*packet.Collector
 	http       *httpd.Server
 }
 
@@ -89,7 +91,19 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	}
 	for _, iface := range opts.Interfaces {
 		if !zmq.IsZMQ(iface) {
-			return nil, fmt.Errorf("interface %q: only ZMQ endpoints (tcp://host:port, tcp://*:port c) are supported", iface)
+			// A network interface name or a capture file: packets.
+			pcfg := packet.DefaultConfig()
+			pcfg.Source, pcfg.Filter, pcfg.Pace, pcfg.Logger = iface, opts.PacketFilter, opts.PcapPace, log
+			kind := "packet"
+			if packet.IsCaptureFile(iface) {
+				pcfg.File, kind = true, "pcap"
+			}
+			pc, err := packet.New(pcfg, a.eng.AddInterface(iface, kind))
+			if err != nil {
+				return nil, fmt.Errorf("interface %q: %w", iface, err)
+			}
+			a.packets = append(a.packets, pc)
+			continue
 		}
 		eps, err := zmq.ParseEndpoints(iface)
 		if err != nil {
@@ -194,6 +208,13 @@ func (a *app) start() error {
 			return err
 		}
 	}
+	// A capture that cannot start (no such interface, not a capture file)
+	// is reported and counted; the other interfaces go on.
+	for _, pc := range a.packets {
+		if err := pc.Start(); err != nil {
+			a.log.Error("packet interface not started", "err", err)
+		}
+	}
 	if err := a.http.Start(); err != nil {
 		a.stop()
 		return err
@@ -205,6 +226,9 @@ func (a *app) stop() {
 	a.http.Stop()
 	for _, c := range a.collectors {
 		c.Stop()
+	}
+	for _, pc := range a.packets {
+		pc.Stop()
 	}
 	a.eng.Stop() // ends every flow: flowEnd hooks run
 	a.scripts.Stop()

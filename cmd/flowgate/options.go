@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"flowgate/collectors/packet"
 	"flowgate/lua/kv"
 )
 
@@ -32,6 +33,8 @@ type Options struct {
 	FlowIdle      time.Duration
 	GeoIPDir      string
 	Redis         string
+	PacketFilter  string
+	PcapPace      bool
 	AllowLuaExec  bool
 	LuaCallBudget time.Duration
 	ConfigFile    string
@@ -161,6 +164,17 @@ var options = []option{
 	}},
 	{"", "allow-lua-exec", false, "let scripts run commands with ntop.execCmd", func(o *Options, _ string) error {
 		o.AllowLuaExec = true
+		return nil
+	}},
+	{"B", "packet-filter", true, "packet filter for capture interfaces (tcpdump syntax, a subset)", func(o *Options, v string) error {
+		if _, err := packet.CompileFilter(v); err != nil {
+			return err
+		}
+		o.PacketFilter = v
+		return nil
+	}},
+	{"", "pcap-pace", false, "replay -i FILE.pcap at its recorded speed (default: as fast as it reads)", func(o *Options, _ string) error {
+		o.PcapPace = true
 		return nil
 	}},
 	{"v", "verbose", false, "verbose logging", func(o *Options, _ string) error {

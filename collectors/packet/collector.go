@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -34,6 +33,7 @@ type Collector struct {
 	stop    chan struct{}
 	done    chan struct{}
 	stopped sync.Once
+	started atomic.Bool
 	err     atomic.Pointer[error]
 }
 
@@ -60,7 +60,7 @@ func New(cfg Config, iface *engine.Interface) (*Collector, error) {
 	}
 	return &Collector{
 		cfg: cfg, iface: iface, filter: f,
-		log:  ratelog.New(slog.Default(), 10*time.Second),
+		log:  ratelog.New(cfg.Logger, 10*time.Second),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}, nil
 }
@@ -84,6 +84,9 @@ func (c *Collector) Err() error {
 // Start opens the capture (the interface must exist; the file must be a
 // pcap or pcapng capture) and runs it in its own goroutine.
 func (c *Collector) Start() error {
+	if !c.started.CompareAndSwap(false, true) {
+		return errors.New("packet interface: already started")
+	}
 	var err error
 	if c.cfg.File {
 		c.src, err = openFile(c.cfg.Source)
@@ -106,10 +109,16 @@ func (c *Collector) Start() error {
 	return nil
 }
 
-// Stop ends the capture, exports pending flow deltas and waits.
+// drainFor bounds the drain of a live capture at Stop.
+const drainFor = 500 * time.Millisecond
+
+// Stop ends the capture, exports pending flow deltas and waits. It may be
+// called whether or not Start was, or succeeded.
 func (c *Collector) Stop() {
 	c.stopped.Do(func() { close(c.stop) })
-	<-c.done
+	if c.started.Load() {
+		<-c.done
+	}
 }
 
 func (c *Collector) run(first gopacket.LayerType) {
@@ -121,20 +130,36 @@ func (c *Collector) run(first gopacket.LayerType) {
 	var p pkt
 	var wallStart time.Time
 	var fileStart int64
+	// A live capture that is told to stop first drains what the kernel
+	// already holds (until a poll finds nothing, at most drainFor), so the
+	// last packets before Stop are counted.
+	var drainUntil time.Time
 	for n := 0; ; n++ {
-		if n&255 == 0 {
+		if n&255 == 0 && drainUntil.IsZero() {
 			select {
 			case <-c.stop:
-				t.flushAll()
-				return
+				if c.cfg.File {
+					t.flushAll()
+					return
+				}
+				drainUntil = time.Now().Add(drainFor)
 			default:
 			}
+		}
+		if !drainUntil.IsZero() && time.Now().After(drainUntil) {
+			t.flushAll()
+			return
 		}
 		data, ci, err := c.src.read()
 		if err != nil {
 			if errors.Is(err, afpacket.ErrTimeout) {
+				if !drainUntil.IsZero() {
+					t.flushAll()
+					return
+				}
 				t.idle(c.cfg.Now().UnixNano() - t.offset)
 				c.kernelStats()
+				n = -1 // look at the stop channel now
 				continue
 			}
 			t.flushAll()

@@ -37,6 +37,11 @@ func mixedCapture(t testing.TB) *capture {
 	for i := range 5 {
 		c.udp(fmt.Sprintf("2001:db8::%d", 1+i), "2001:db8::ff", uint16(21000+i), 6000, []byte("v6"))
 	}
+	v6 := &conv{c: c, cli: "2001:db8::a", srv: "2001:db8::b", cport: 45000, sport: 80, cliSeq: 9, srvSeq: 99, v6: true, rtt: time.Millisecond}
+	v6.open()
+	v6.send(true, []byte("GET / HTTP/1.1\r\nHost: v6.example\r\n\r\n"))
+	v6.send(false, []byte("HTTP/1.1 200 OK\r\n\r\n"))
+	v6.close()
 	return c
 }
 
@@ -67,7 +72,6 @@ func runFile(t *testing.T, cfg Config) (*Collector, *engine.Interface, *engine.E
 
 type engFlow struct {
 	proto        uint8
-	cli, srv     string
 	l7           uint16
 	pkts, bytes  uint64
 	latency      bool
@@ -153,6 +157,9 @@ func TestFileReplayMatchesTshark(t *testing.T) {
 			if f := flows["6 10.0.0.1:40001 10.0.0.80:8081"]; f.l7 != ndpiHTTP || f.httpURL != "/index.html?q=1" || !f.latency {
 				t.Errorf("http flow in engine: %+v", f)
 			}
+			if f := flows["6 2001:db8::a:45000 2001:db8::b:80"]; f.l7 != ndpiHTTP || !f.latency || f.pkts != 8 {
+				t.Errorf("ipv6 http flow in engine: %+v", f)
+			}
 			if f := flows["6 10.0.0.1:40002 10.0.0.43:8443"]; f.l7 != ndpiTLS || f.sni != "tls.example.net" {
 				t.Errorf("tls flow in engine: %+v", f)
 			}
@@ -198,6 +205,8 @@ func TestCaptureErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	never, _ := New(Config{Source: "lo"}, iface)
+	never.Stop() // never started: returns at once
 	if err := col.Start(); err == nil || !strings.Contains(err.Error(), "no network interface") {
 		t.Errorf("missing interface: %v", err)
 	}
@@ -239,5 +248,32 @@ func TestIsCaptureFile(t *testing.T) {
 		if IsCaptureFile(s) != want {
 			t.Errorf("IsCaptureFile(%q) != %v", s, want)
 		}
+	}
+}
+
+// TestRealCapture replays a real capture (a TLS download from 2022 that
+// gopacket ships in its pcapng tests, BSD licence): tshark sees one TCP
+// conversation with SNI www.baidu.com and JA3 f436b941...; ndpiReader says TLS.
+func TestRealCapture(t *testing.T) {
+	path := filepath.Join("testdata", "gopacket_tls.pcapng")
+	wantTCP, wantUDP := tsharkConversations(t, path)
+	col, iface, _ := runFile(t, Config{Source: path})
+	flows := engineFlows(iface)
+	if len(flows) != wantTCP+wantUDP || wantTCP != 1 {
+		t.Fatalf("flows %v, tshark %d TCP %d UDP", flows, wantTCP, wantUDP)
+	}
+	f, ok := flows["6 172.16.71.4:46664 112.80.248.76:443"]
+	if !ok || f.l7 != ndpiTLS || f.sni != "www.baidu.com" || f.pkts != 276 || !f.latency {
+		t.Errorf("flow %+v", f)
+	}
+	var ja3 string
+	iface.Do(func(tb *engine.Tables) {
+		tb.Flows(func(f *engine.Flow) bool { ja3 = f.JA3C(); return false })
+	})
+	if ja3 != "f436b9416f37d134cadd04886327d3e8" {
+		t.Errorf("ja3 %q", ja3)
+	}
+	if col.Stats().Malformed.Load() != 0 || col.Err() != nil {
+		t.Errorf("malformed %v err %v", col.Stats().MalformedByReason(), col.Err())
 	}
 }

@@ -1,6 +1,7 @@
 package packet
 
 import (
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,8 @@ type Config struct {
 	// several flowgate processes or sockets can share an interface.
 	FanoutGroup uint16
 
-	Now func() time.Time
+	Logger *slog.Logger // nil: slog.Default()
+	Now    func() time.Time
 }
 
 // DefaultConfig returns the defaults: 1 s exports, nProbe's 30 s idle and
@@ -86,6 +88,9 @@ func (c Config) withDefaults() Config {
 	dur(&c.DetectTimeout, d.DetectTimeout)
 	if c.Now == nil {
 		c.Now = d.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
 	}
 	return c
 }

@@ -40,6 +40,8 @@ type l7state struct {
 
 	buf     []byte // a TLS ClientHello spanning segments
 	bufNext uint32 // sequence number expected to extend buf
+
+	quic *quicState // CRYPTO stream of the client's Initials
 }
 
 func (s *l7state) fill(r *engine.FlowRecord, first bool) {
@@ -78,9 +80,13 @@ func (t *tracker) inspect(f *flow, dir int, p *pkt) {
 	case 17:
 		switch {
 		case (sport == 53 || cport == 53) && dissectDNS(s, pl):
-		case isQUICInitial(pl):
-			s.classify(ndpiQUIC)
-			s.done = true
+		case s.app == ndpiQUIC || s.app == 0 && isQUICInitial(pl):
+			if s.app == 0 {
+				s.classify(ndpiQUIC)
+			}
+			if dir == 0 {
+				dissectQUIC(s, pl)
+			}
 		}
 	case 6:
 		switch {

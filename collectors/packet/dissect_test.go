@@ -109,7 +109,7 @@ func TestDissectors(t *testing.T) {
 	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(tl.last.JA3C) {
 		t.Errorf("ja3 %q", tl.last.JA3C)
 	}
-	// Go offers TLS 1.3 with SNI, h2 first and last ALPN "h2" → "h2"; 
+	// Go offers TLS 1.3 with SNI, h2 first and last ALPN "h2" → "h2";
 	// the ALPN list's first value is what JA4 uses.
 	if !regexp.MustCompile(`^t13d\d{4}h2_[0-9a-f]{12}_[0-9a-f]{12}$`).MatchString(tl.last.JA4C) {
 		t.Errorf("ja4 %q", tl.last.JA4C)
@@ -163,5 +163,31 @@ func TestGREASE(t *testing.T) {
 		if isGREASE(x) {
 			t.Errorf("%#x GREASE", x)
 		}
+	}
+}
+
+// TestJA4Vector checks JA4 on a published browser fingerprint: the values
+// of a Chrome 143 ClientHello (ciphers, extensions, signature algorithms in
+// wire order) and its JA4 and JA3 as reported by a fingerprinting service.
+func TestJA4Vector(t *testing.T) {
+	h := clientHello{version: 0x0303, maxVer: 0x0304, sni: []byte("tls.browserleaks.com"), alpn: []byte("h2")}
+	for _, c := range []uint16{0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035} {
+		h.ciphers.add(c)
+	}
+	for _, e := range []uint16{0x002d, 0x0033, 0x0010, 0xfe0d, 0x0017, 0x44cd, 0x0000, 0x000b, 0x000a, 0x002b, 0xff01, 0x0023, 0x0012, 0x0005, 0x000d, 0x001b} {
+		h.exts.add(e)
+	}
+	for _, s := range []uint16{0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601} {
+		h.sigAlgs.add(s)
+	}
+	if got, want := h.ja4(false), "t13d1516h2_8daaf6152771_d8a2da3f94cd"; got != want {
+		t.Errorf("ja4 %s, want %s", got, want)
+	}
+	for _, g := range []uint16{4588, 29, 23, 24} {
+		h.groups.add(g)
+	}
+	h.pointFmts.add(0)
+	if got, want := h.ja3(), "98487aa16281980e7d1120d399efb6a4"; got != want {
+		t.Errorf("ja3 %s, want %s", got, want)
 	}
 }

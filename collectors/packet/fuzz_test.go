@@ -14,6 +14,9 @@ func FuzzPacket(f *testing.F) {
 		f.Add(p)
 	}
 	f.Add(hello)
+	for _, p := range quicCapture(f).pkts {
+		f.Add(p[42:]) // the UDP payload: an encrypted Initial
+	}
 	f.Add(dnsMsg(7, "a.b", 28, true, 2))
 	st := &Stats{}
 	tr := newTracker(Config{MaxFlows: 64}.withDefaults(), st, &memSink{})
@@ -44,5 +47,7 @@ func FuzzPacket(f *testing.F) {
 			h.ja4(true)
 		}
 		isQUICInitial(data)
+		var q l7state
+		dissectQUIC(&q, data)
 	})
 }

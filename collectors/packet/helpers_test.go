@@ -102,14 +102,13 @@ type tcpSeg struct {
 
 // conv is a TCP conversation between two IPv4 endpoints.
 type conv struct {
-	c                *capture
-	cli, srv         string
-	cport, sport     uint16
-	cliSeq, srvSeq   uint32
-	vlan             uint16
-	v6               bool
-	rtt              time.Duration // between SYN and SYN/ACK, SYN/ACK and ACK
-	noChecksumLayers bool
+	c              *capture
+	cli, srv       string
+	cport, sport   uint16
+	cliSeq, srvSeq uint32
+	vlan           uint16
+	v6             bool
+	rtt            time.Duration // between SYN and SYN/ACK, SYN/ACK and ACK
 }
 
 func (cv *conv) seg(s tcpSeg) {

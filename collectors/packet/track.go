@@ -83,7 +83,7 @@ type tracker struct {
 	out   sink
 
 	flows []flow
-	idx   map[fkey]int32
+	idx   *flowIndex
 	free  []int32
 	frag  [1024]fragEntry
 
@@ -97,7 +97,7 @@ func newTracker(cfg Config, stats *Stats, out sink) *tracker {
 		cfg:   cfg,
 		stats: stats,
 		out:   out,
-		idx:   make(map[fkey]int32, 1024),
+		idx:   newFlowIndex(),
 	}
 }
 
@@ -133,15 +133,11 @@ func (t *tracker) packet(p *pkt) {
 	if p.proto == 1 || p.proto == 58 {
 		k.pa, k.pb = 0, 0 // ICMP type/code are not part of the key
 	}
-	i, ok := t.idx[k]
 	var f *flow
-	if !ok {
-		f, i = t.newFlow(&k, p, fromA)
-		if f == nil {
-			return
-		}
-	} else {
+	if i, ok := t.idx.get(&k, t.flows); ok {
 		f = &t.flows[i]
+	} else if f = t.newFlow(&k, p, fromA); f == nil {
+		return
 	}
 	dir := 1
 	if fromA == f.cliIsA {
@@ -169,10 +165,10 @@ func (t *tracker) packet(p *pkt) {
 	}
 }
 
-func (t *tracker) newFlow(k *fkey, p *pkt, fromA bool) (*flow, int32) {
-	if len(t.idx) >= t.cfg.MaxFlows {
+func (t *tracker) newFlow(k *fkey, p *pkt, fromA bool) *flow {
+	if t.idx.n >= t.cfg.MaxFlows {
 		t.stats.TableFull.Add(1)
-		return nil, 0
+		return nil
 	}
 	var i int32
 	if n := len(t.free); n > 0 {
@@ -201,9 +197,9 @@ func (t *tracker) newFlow(k *fkey, p *pkt, fromA bool) (*flow, int32) {
 	if p.proto != 6 && p.proto != 17 {
 		f.l7.decided, f.l7.done = true, true // no dissector applies: ports/protocol guess in the engine
 	}
-	t.idx[*k] = i
+	t.idx.put(k, i, t.flows)
 	t.stats.FlowsCreated.Add(1)
-	return f, i
+	return f
 }
 
 // tcp follows the handshake, teardown, sequence numbers and windows.
@@ -345,8 +341,8 @@ func (f *flow) pending() bool {
 }
 
 func (t *tracker) end(i int32) {
+	t.idx.remove(i, t.flows)
 	f := &t.flows[i]
-	delete(t.idx, f.key)
 	f.inUse = false
 	t.free = append(t.free, i)
 	t.stats.FlowsEnded.Add(1)

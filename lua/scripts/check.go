@@ -85,7 +85,7 @@ func Check(dir string, w io.Writer) (problems int, err error) {
 				report(true, "%v", cerr)
 			} else {
 				f.Proto = p
-				s, eerr := evalScript(st, f, 0)
+				s, eerr := evalScript(st, f, 0, true)
 				var skip *skipError
 				switch {
 				case errors.As(eerr, &skip):

@@ -160,7 +160,7 @@ func (o *flowObserver) rebuild(g uint64) {
 	o.st = o.r.newState(o.ctx, set)
 	var all []*flowScript
 	for _, f := range set.files["flow"] {
-		s, err := evalScript(o.st, f, o.r.cfg.LifecycleBudget)
+		s, err := evalScript(o.st, f, o.r.cfg.LifecycleBudget, o.iface != nil && isPacketKind(o.iface.Kind()))
 		if err != nil {
 			var skip *skipError
 			if errors.As(err, &skip) {

@@ -88,3 +88,16 @@ func TestFlowHooksCallCounts(t *testing.T) {
 		t.Errorf("fixture: %d DNS flows, %d UDP flows", dnsFlows, udp)
 	}
 }
+
+// TestPacketInterfaceOnly: a packet_interface_only script stays out of a
+// flow collector (above) but runs on an interface that captures packets.
+func TestPacketInterfaceOnly(t *testing.T) {
+	for _, kind := range []string{"packet", "pcap"} {
+		fx := newFixtureKind(t, copyTree(t, "flow"), kind, nil)
+		fx.flow("10.0.0.1", "10.0.0.2", 40000, 443, 6, 0)
+		fx.flow("10.0.0.3", "10.0.0.4", 40001, 80, 6, 0)
+		if st := fx.stats("packet_only"); st.Calls != 2 {
+			t.Errorf("%s interface: packet_only ran %d times, want once per detected flow (2)", kind, st.Calls)
+		}
+	}
+}

@@ -182,7 +182,7 @@ func (r *Runtime) runSubdir(set *scriptSet, sub string, g int, when time.Time, i
 			st = r.newState(ctx, set)
 			defer st.Close()
 		}
-		s, err := evalScript(st, f, r.cfg.LifecycleBudget)
+		s, err := evalScript(st, f, r.cfg.LifecycleBudget, i != nil && isPacketKind(i.Kind()))
 		if err != nil {
 			var skip *skipError
 			if !errors.As(err, &skip) {

@@ -232,7 +232,7 @@ func (r *Runtime) describe(set *scriptSet) map[string]map[string]*info {
 	defer st.Close()
 	for sub, files := range set.files {
 		for _, f := range files {
-			s, err := evalScript(st, f, r.cfg.LifecycleBudget)
+			s, err := evalScript(st, f, r.cfg.LifecycleBudget, true)
 			if err != nil {
 				var skip *skipError
 				if !errors.As(err, &skip) {

@@ -45,6 +45,9 @@ type script struct {
 	unknownKeys                         []string
 }
 
+// isPacketKind tells the engine interface kinds that capture packets.
+func isPacketKind(kind string) bool { return kind == "packet" || kind == "pcap" }
+
 // skipError says why a script is not run; it is not a failure of the
 // script (packet_interface_only on a ZMQ collector, ...).
 type skipError struct{ why string }
@@ -53,7 +56,9 @@ func (e *skipError) Error() string { return e.why }
 
 // evalScript runs the chunk and checks the contract. A *skipError means the
 // script is deliberately not run here; other errors are script problems.
-func evalScript(st *vm.State, f *file, budget time.Duration) (*script, error) {
+// packetIface says whether the script is loaded for an interface that sees
+// packets (packet_interface_only scripts run only there).
+func evalScript(st *vm.State, f *file, budget time.Duration, packetIface bool) (*script, error) {
 	ret, err := st.Call(budget, st.Load(f.Proto), 0, nil, nil, nil)
 	if err != nil {
 		return nil, err
@@ -105,8 +110,8 @@ func evalScript(st *vm.State, f *file, budget time.Duration) (*script, error) {
 	}
 
 	b := func(k string) bool { return lua.LVAsBool(t.RawGetString(k)) }
-	if b("packet_interface_only") {
-		return nil, &skipError{"packet_interface_only: flowgate's interfaces are flow collectors"}
+	if b("packet_interface_only") && !packetIface {
+		return nil, &skipError{"packet_interface_only: not a packet interface"}
 	}
 	if b("nedge_only") {
 		return nil, &skipError{"nedge_only: flowgate is not nEdge"}
