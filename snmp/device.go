@@ -205,7 +205,9 @@ type deviceStore struct {
 func (s *deviceStore) load() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.devs = map[string]DeviceConfig{}
+	if s.devs == nil {
+		s.devs = map[string]DeviceConfig{}
+	}
 	if s.path == "" {
 		return nil
 	}

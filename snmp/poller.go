@@ -101,6 +101,7 @@ type Poller struct {
 	rlog  *ratelog.Limiter
 	store deviceStore
 	flows *flowCounter
+	roles roles
 
 	mu    sync.RWMutex
 	state map[string]*device
@@ -477,8 +478,14 @@ type pollResult struct {
 	bad    int
 }
 
-// poll reads the system group and the interface tables.
-func (p *Poller) poll(cfg DeviceConfig) (*pollResult, error) {
+// poll reads the system group and the interface tables. A decoder panic
+// on a hostile reply becomes an error of this poll.
+func (p *Poller) poll(cfg DeviceConfig) (res *pollResult, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			err = fmt.Errorf("poll %s: decoder panic: %v", cfg.Key(), x)
+		}
+	}()
 	g := cfg.client(p.cfg.Timeout, p.cfg.Retries)
 	if err := g.Connect(); err != nil {
 		return nil, fmt.Errorf("connect %s: %w", cfg.Key(), err)
@@ -589,7 +596,7 @@ func (p *Poller) pollDevice(key string, cfg DeviceConfig) error {
 	if err != nil {
 		p.rlog.Warn("poll:"+key, "snmp poll failed", "device", key, "err", err)
 	}
-	p.raise(key, cfg, err, becameUnreach, recovered, rebooted, now)
+	p.raise(key, err, becameUnreach, recovered, rebooted, now)
 	if fn := p.onPoll.Load(); fn != nil {
 		(*fn)(key)
 	}
@@ -661,7 +668,7 @@ func (p *Poller) apply(d *device, r *pollResult, now time.Time) (rebooted bool) 
 
 // raise turns reachability changes and reboots into alerts on the device
 // entity (ntopng 4.2 alert_unresponsive_device, alert_snmp_device_reset).
-func (p *Poller) raise(key string, cfg DeviceConfig, err error, down, up, reboot bool, now time.Time) {
+func (p *Poller) raise(key string, err error, down, up, reboot bool, now time.Time) {
 	st := p.deps.Alerts
 	if st == nil {
 		return
@@ -685,7 +692,6 @@ func (p *Poller) raise(key string, cfg DeviceConfig, err error, down, up, reboot
 		a.JSON = jsonString(map[string]any{"device": key})
 		st.StoreEvent(a)
 	}
-	_ = cfg
 }
 
 func jsonString(v any) string {

@@ -60,9 +60,6 @@ var ifXColumns = []column{
 	{oidIfXEntry + "18.", func(i *Interface, v gosnmp.SnmpPDU) bool { return str(&i.Alias, v) }},
 }
 
-// errBadType is a reply whose value has the wrong ASN.1 type for its column.
-var errBadType = errors.New("wrong value type")
-
 func str(dst *string, v gosnmp.SnmpPDU) bool {
 	switch x := v.Value.(type) {
 	case []byte:

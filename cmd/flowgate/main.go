@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +25,9 @@ import (
 	"flowgate/lua/httpd"
 	"flowgate/lua/kv"
 	"flowgate/lua/scripts"
+	"flowgate/lua/snmpapi"
+	"flowgate/snmp"
+	snmpscripts "flowgate/snmp/scripts"
 )
 
 func main() {
@@ -67,7 +71,12 @@ type app struct {
 	geoip      *api.GeoIP
 	collectors []*zmq.Collector
 	packets    []*packet.Collector
-	http       *httpd.Server
+
+	snmp        *snmp.Poller
+	snmpScripts *snmpscripts.Runner
+	traps       *snmp.TrapReceiver
+	trapAddr    string
+	http        *httpd.Server
 }
 
 func newApp(opts Options, log *slog.Logger) (*app, error) {
@@ -90,6 +99,14 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		curve = &kp
 	}
 	for _, iface := range opts.Interfaces {
+		if strings.HasPrefix(iface, "snmptrap://") {
+			addr, err := snmp.ParseTrapEndpoint(iface) // port 162 when omitted
+			if err != nil {
+				return nil, err
+			}
+			a.trapAddr = addr
+			continue
+		}
 		if !zmq.IsZMQ(iface) {
 			// A network interface name or a capture file: packets.
 			pcfg := packet.DefaultConfig()
@@ -137,6 +154,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		Categories: api.NewCustomCategories(),
 		OUI:        oui,
 		AllowExec:  opts.AllowLuaExec,
+		Ext:        map[string]any{}, // filled below, before anything starts
 		Logger:     log,
 		ScriptsDir: opts.ScriptsDir,
 		DataDir:    opts.DataDir,
@@ -156,6 +174,9 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		Now:        opts.scriptClock,
 		Logger:     log,
 	}, a.eng, a.alerts, deps)
+	if err := a.setupSNMP(opts, log, deps); err != nil {
+		return nil, err
+	}
 
 	hcfg := httpd.DefaultConfiguration()
 	hcfg.Addr = opts.HTTPAddr
@@ -165,9 +186,10 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	a.http = httpd.New(hcfg, httpd.Dependencies{
 		Engine:  a.eng,
 		Logger:  log,
-		Metrics: []func(io.Writer){a.socketMetrics},
+		Metrics: []func(io.Writer){a.socketMetrics, a.snmpMetrics},
 	})
 	a.http.HandleAlerts(a.alerts)
+	a.http.HandleSNMP(a.snmp, a.traps)
 	a.http.Handle("/lua/rest/v2/get/user_script/", a.scripts.Handler())
 	a.http.Handle("/lua/rest/v2/edit/user_script/", a.scripts.Handler())
 	a.http.Handle("/lua/rest/v2/enable/", a.scripts.Handler())
@@ -208,6 +230,20 @@ func (a *app) start() error {
 			return err
 		}
 	}
+	if err := a.snmp.Start(); err != nil {
+		a.stop()
+		return err
+	}
+	if err := a.snmpScripts.Start(); err != nil {
+		a.stop()
+		return err
+	}
+	if a.traps != nil {
+		if err := a.traps.Start(); err != nil {
+			a.stop()
+			return err
+		}
+	}
 	// A capture that cannot start (no such interface, not a capture file)
 	// is reported and counted; the other interfaces go on.
 	for _, pc := range a.packets {
@@ -224,6 +260,11 @@ func (a *app) start() error {
 
 func (a *app) stop() {
 	a.http.Stop()
+	if a.traps != nil {
+		a.traps.Stop() // drains its queue into the trap scripts
+	}
+	a.snmpScripts.Stop()
+	a.snmp.Stop()
 	for _, c := range a.collectors {
 		c.Stop()
 	}
@@ -236,6 +277,62 @@ func (a *app) stop() {
 		a.geoip.Close()
 	}
 	a.kv.Close() // last: scripts may write to it until they stop
+}
+
+// setupSNMP creates the poller (before the engine starts: it observes
+// flows for the exporter-interface counters), its scripts and the trap
+// receiver, and hands them to the ntop.snmp* functions through deps.Ext.
+func (a *app) setupSNMP(opts Options, log *slog.Logger, deps api.Deps) error {
+	var devs []snmp.DeviceConfig
+	for _, s := range opts.SNMPDevices {
+		d, err := snmp.ParseDevice(s)
+		if err != nil {
+			return err
+		}
+		devs = append(devs, d)
+	}
+	a.snmp = snmp.New(snmp.Config{DataDir: opts.DataDir, Interval: opts.SNMPInterval, Devices: devs, Logger: log},
+		snmp.Deps{Alerts: a.alerts, Engine: a.eng, IfNames: a.probeIfNames})
+	a.snmpScripts = snmpscripts.New(snmpscripts.Config{Dir: opts.ScriptsDir, DataDir: opts.DataDir, Logger: log},
+		a.snmp, a.alerts, deps)
+	deps.Ext[snmpapi.ExtPoller] = a.snmp
+	if a.trapAddr == "" {
+		return nil
+	}
+	var users []snmp.TrapUser
+	for _, s := range opts.SNMPTrapUsers {
+		u, err := snmp.ParseTrapUser(s)
+		if err != nil {
+			return err
+		}
+		users = append(users, u)
+	}
+	traps, err := snmp.NewTrapReceiver(snmp.TrapConfig{Addr: a.trapAddr, Communities: opts.SNMPTrapCommunities,
+		Users: users, Logger: log}, snmp.TrapDeps{Alerts: a.alerts, OnTrap: a.snmpScripts.OnTrap})
+	if err != nil {
+		return err
+	}
+	a.traps = traps
+	deps.Ext[snmpapi.ExtTraps] = traps
+	return nil
+}
+
+// probeIfNames are the interface names nProbes announced (snmp-ifaces).
+func (a *app) probeIfNames(exporter string) map[uint32]string {
+	out := map[uint32]string{}
+	for _, c := range a.collectors {
+		for k, v := range c.SNMPInterfaceNames(exporter) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (a *app) snmpMetrics(w io.Writer) {
+	a.snmp.WriteMetrics(w)
+	if a.traps != nil {
+		a.traps.WriteMetrics(w)
+	}
 }
 
 // socketMetrics exports the ZMTP transport counters of every collector.

@@ -13,6 +13,7 @@ import (
 
 	"flowgate/collectors/packet"
 	"flowgate/lua/kv"
+	"flowgate/snmp"
 )
 
 // Options is the command line and configuration file of the main job, in
@@ -34,11 +35,16 @@ type Options struct {
 	GeoIPDir      string
 	Redis         string
 	PacketFilter  string
-	PcapPace      bool
-	AllowLuaExec  bool
-	LuaCallBudget time.Duration
-	ConfigFile    string
-	Verbose       bool
+
+	SNMPDevices         []string
+	SNMPInterval        time.Duration
+	SNMPTrapCommunities []string
+	SNMPTrapUsers       []string
+	PcapPace            bool
+	AllowLuaExec        bool
+	LuaCallBudget       time.Duration
+	ConfigFile          string
+	Verbose             bool
 
 	// scriptClock replaces the periodic scheduler's clock (tests only).
 	scriptClock func() time.Time
@@ -175,6 +181,29 @@ var options = []option{
 	}},
 	{"", "pcap-pace", false, "replay -i FILE.pcap at its recorded speed (default: as fast as it reads)", func(o *Options, _ string) error {
 		o.PcapPace = true
+		return nil
+	}},
+	{"", "snmp-device", true, "poll an SNMP device: snmp://community@host[:port][?version=1|2c&interval=S] or snmp://user@host?version=3&auth=SHA:pass&priv=AES:pass (repeatable)", func(o *Options, v string) error {
+		if _, err := snmp.ParseDevice(v); err != nil {
+			return err
+		}
+		o.SNMPDevices = append(o.SNMPDevices, v)
+		return nil
+	}},
+	{"", "snmp-poll-interval", true, "default SNMP poll interval, seconds (default 60)", func(o *Options, v string) error {
+		n, err := parsePositive(v)
+		o.SNMPInterval = time.Duration(n) * time.Second
+		return err
+	}},
+	{"", "snmp-trap-community", true, "accepted v1/v2c trap communities, comma list (default: any)", func(o *Options, v string) error {
+		o.SNMPTrapCommunities = append(o.SNMPTrapCommunities, strings.Split(v, ",")...)
+		return nil
+	}},
+	{"", "snmp-trap-user", true, "SNMPv3 trap user USER[:AUTH:PASS[:PRIV:PASS]] (repeatable)", func(o *Options, v string) error {
+		if _, err := snmp.ParseTrapUser(v); err != nil {
+			return err
+		}
+		o.SNMPTrapUsers = append(o.SNMPTrapUsers, v)
 		return nil
 	}},
 	{"v", "verbose", false, "verbose logging", func(o *Options, _ string) error {

@@ -1,0 +1,65 @@
+package snmpscripts_test
+
+import (
+	"io"
+	"log/slog"
+	"time"
+
+	"flowgate/engine"
+	"flowgate/engine/alerts"
+	"flowgate/lua/api"
+	"flowgate/lua/httpd"
+	"flowgate/lua/snmpapi"
+	"flowgate/snmp"
+	snmpscripts "flowgate/snmp/scripts"
+)
+
+// Example_wiring is how cmd/flowgate wires SNMP (compiled, not run).
+func Example_wiring() {
+	log := slog.Default()
+	eng := engine.New(engine.DefaultConfig())
+	store := alerts.NewStore(alerts.Config{})
+	// Ext is a map shared by every copy of deps: created before any
+	// runtime copies deps, filled before anything starts.
+	deps := api.Deps{Logger: log, ScriptsDir: "/var/lib/flowgate/scripts", DataDir: "/var/lib/flowgate",
+		Ext: map[string]any{}}
+
+	// --snmp-device (repeatable) and -i snmptrap://ip[:port].
+	var devs []snmp.DeviceConfig
+	for _, s := range []string{"snmp://public@192.0.2.1?interval=60"} {
+		d, err := snmp.ParseDevice(s)
+		if err != nil {
+			return
+		}
+		devs = append(devs, d)
+	}
+	trapAddr, _ := snmp.ParseTrapEndpoint("snmptrap://0.0.0.0:162")
+	user, _ := snmp.ParseTrapUser("ops:SHA:secret123:AES:secret456")
+
+	// Before eng.Start: the poller observes flows.
+	poller := snmp.New(snmp.Config{DataDir: "/var/lib/flowgate", Interval: 60 * time.Second, Devices: devs, Logger: log},
+		snmp.Deps{Alerts: store, Engine: eng, IfNames: nil /* zmq collectors' SNMPInterfaceNames */})
+	runner := snmpscripts.New(snmpscripts.Config{Dir: deps.ScriptsDir, DataDir: deps.DataDir, Logger: log}, poller, store, deps)
+	traps, err := snmp.NewTrapReceiver(snmp.TrapConfig{Addr: trapAddr, Communities: []string{"public"},
+		Users: []snmp.TrapUser{user}, Logger: log}, snmp.TrapDeps{Alerts: store, OnTrap: runner.OnTrap})
+	if err != nil {
+		return
+	}
+	// ntop.snmp* in every Lua state built from deps (flow, periodic, SNMP).
+	deps.Ext[snmpapi.ExtPoller] = poller
+	deps.Ext[snmpapi.ExtTraps] = traps
+
+	srv := httpd.New(httpd.DefaultConfiguration(), httpd.Dependencies{Engine: eng, Logger: log,
+		Metrics: []func(io.Writer){poller.WriteMetrics, traps.WriteMetrics}})
+	srv.HandleSNMP(poller, traps)
+
+	// Start after the engine and collectors; stop in reverse.
+	_ = eng.Start()
+	_ = poller.Start()
+	_ = runner.Start()
+	_ = traps.Start()
+	traps.Stop()
+	runner.Stop()
+	poller.Stop()
+	eng.Stop()
+}
