@@ -383,4 +383,3 @@ func (r *Runtime) currentSet() *scriptSet { return r.set.Load() }
 
 var errNotFound = errors.New("no such script")
 var errBadHook = errors.New("the script has no such hook")
-

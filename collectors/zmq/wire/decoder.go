@@ -23,12 +23,12 @@ const DefaultMaxAdditional = 64
 // Decoder decodes flow payloads. It owns a reusable record and scratch
 // space, so it is meant for one goroutine.
 type Decoder struct {
-	labels  *Labels
-	maxAdd  int
-	rec     engine.FlowRecord
-	val     value   // current field value (a field so it never escapes per call)
-	item    TLVItem // current TLV item, likewise
-	arena   []byte  // unescaped strings and formatted additional fields of the current record
+	labels *Labels
+	maxAdd int
+	rec    engine.FlowRecord
+	val    value   // current field value (a field so it never escapes per call)
+	item   TLVItem // current TLV item, likewise
+	arena  []byte  // unescaped strings and formatted additional fields of the current record
 }
 
 // NewDecoder returns a Decoder; it does no I/O.

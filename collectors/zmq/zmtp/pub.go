@@ -265,7 +265,7 @@ func (p *PubSocket) serve(c *conn, _ int, _ string) error {
 		return ps
 	})
 	c.nc.Close() // unblocks a writer stuck on a slow peer
-	<-werr // the reader's error (never nil) says why the peer ended
+	<-werr       // the reader's error (never nil) says why the peer ended
 	return err
 }
 
