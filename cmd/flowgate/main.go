@@ -4,12 +4,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -17,15 +19,20 @@ import (
 	"time"
 
 	"flowgate/collectors/packet"
+	syslogc "flowgate/collectors/syslog"
 	"flowgate/collectors/zmq"
 	"flowgate/collectors/zmq/zmtp"
+	"flowgate/deploy"
 	"flowgate/engine"
 	"flowgate/engine/alerts"
+	"flowgate/engine/recipients"
 	"flowgate/lua/api"
 	"flowgate/lua/httpd"
 	"flowgate/lua/kv"
+	"flowgate/lua/recipientapi"
 	"flowgate/lua/scripts"
 	"flowgate/lua/snmpapi"
+	luasyslog "flowgate/lua/syslog"
 	"flowgate/snmp"
 	snmpscripts "flowgate/snmp/scripts"
 )
@@ -64,13 +71,20 @@ const version = "0.1.0"
 // app is the wired set of components.
 type app struct {
 	log        *slog.Logger
+	opts       Options
 	eng        *engine.Engine
 	alerts     *alerts.Store
+	recipients *recipients.Manager
+	retention  context.CancelFunc
 	kv         kv.Store
 	scripts    *scripts.Runtime
 	geoip      *api.GeoIP
 	collectors []*zmq.Collector
 	packets    []*packet.Collector
+
+	syslogPending []syslogPending
+	syslogRT      []*luasyslog.Runtime
+	syslogCol     []*syslogc.Collector
 
 	snmp        *snmp.Poller
 	snmpScripts *snmpscripts.Runner
@@ -83,12 +97,17 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	if installed, err := deploy.InstallScripts(opts.ScriptsDir); err != nil {
+		return nil, err
+	} else if installed {
+		log.Info("installed flowgate's scripts into a new scripts dir", "dir", opts.ScriptsDir)
+	}
 	ecfg := engine.DefaultConfig()
 	ecfg.LocalNetworks = opts.LocalNetworks
 	ecfg.MaxFlows = opts.MaxFlows
 	ecfg.MaxHosts = opts.MaxHosts
 	ecfg.FlowIdle = opts.FlowIdle
-	a := &app{log: log, eng: engine.New(ecfg)}
+	a := &app{log: log, opts: opts, eng: engine.New(ecfg)}
 
 	var curve *zmtp.CurveKeyPair
 	if opts.ZMQEncryption {
@@ -99,6 +118,27 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		curve = &kp
 	}
 	for _, iface := range opts.Interfaces {
+		if strings.HasPrefix(iface, "syslog://") {
+			scfg, err := syslogc.ParseURL(iface)
+			if err != nil {
+				return nil, err
+			}
+			extra, err := syslogc.ParseProducers(opts.SyslogProducers...)
+			if err != nil {
+				return nil, err
+			}
+			if scfg.Producers == nil {
+				scfg.Producers = map[string]string{}
+			}
+			for k, v := range extra {
+				scfg.Producers[k] = v
+			}
+			i := a.eng.AddInterface(iface, "syslog")
+			scfg.CertFile, scfg.KeyFile, scfg.Logger = opts.SyslogTLSCert, opts.SyslogTLSKey, log
+			scfg.ProducersFile = filepath.Join(opts.DataDir, fmt.Sprintf("syslog_producers_%d.json", i.ID()))
+			a.syslogPending = append(a.syslogPending, syslogPending{i, scfg})
+			continue
+		}
 		if strings.HasPrefix(iface, "snmptrap://") {
 			addr, err := snmp.ParseTrapEndpoint(iface) // port 162 when omitted
 			if err != nil {
@@ -140,6 +180,15 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	// User scripts subscribe to the engine's flow events, so the runtime
 	// exists before the engine starts.
 	a.alerts = alerts.NewStore(alerts.Config{})
+	a.recipients = recipients.New(recipients.Config{DataDir: opts.DataDir, URLs: opts.Recipients,
+		QueueSize: opts.RecipientQueueSize, AllowShell: opts.RecipientAllowShell, Version: version, Logger: log,
+		IfName: func(id int) string {
+			if i := a.eng.Interface(id); i != nil {
+				return i.Name()
+			}
+			return ""
+		}})
+	a.alerts.Subscribe(a.recipients.Notify)
 	store, err := kv.Open(kv.Config{Redis: opts.Redis, Dir: opts.DataDir})
 	if err != nil {
 		return nil, fmt.Errorf("cache store: %w", err)
@@ -160,6 +209,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		DataDir:    opts.DataDir,
 		Version:    version,
 	}
+	deps.Ext[recipientapi.ExtKey] = a.recipients
 	if opts.GeoIPDir != "" {
 		g, err := api.OpenGeoIP(opts.GeoIPDir)
 		if err != nil {
@@ -186,10 +236,15 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	a.http = httpd.New(hcfg, httpd.Dependencies{
 		Engine:  a.eng,
 		Logger:  log,
-		Metrics: []func(io.Writer){a.socketMetrics, a.snmpMetrics},
+		Metrics: []func(io.Writer){a.socketMetrics, a.snmpMetrics, a.recipients.WriteMetrics},
 	})
 	a.http.HandleAlerts(a.alerts)
+	a.http.HandleAlertOps(a.alerts)
+	a.http.HandleRecipients(a.recipients)
 	a.http.HandleSNMP(a.snmp, a.traps)
+	for _, p := range a.syslogPending {
+		a.setupSyslog(opts, log, deps, p)
+	}
 	a.http.Handle("/lua/rest/v2/get/user_script/", a.scripts.Handler())
 	a.http.Handle("/lua/rest/v2/edit/user_script/", a.scripts.Handler())
 	a.http.Handle("/lua/rest/v2/enable/", a.scripts.Handler())
@@ -218,6 +273,14 @@ func loadCurveKey(opts Options, log *slog.Logger) (zmtp.CurveKeyPair, error) {
 }
 
 func (a *app) start() error {
+	if err := a.recipients.Start(); err != nil {
+		return fmt.Errorf("recipients: %w", err)
+	}
+	if a.opts.AlertsMaxAge > 0 || a.opts.AlertsMaxCount > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		a.retention = cancel
+		go a.alerts.RunRetention(ctx, time.Minute, a.opts.AlertsMaxAge, a.opts.AlertsMaxCount)
+	}
 	if err := a.scripts.Start(); err != nil {
 		return err
 	}
@@ -244,6 +307,16 @@ func (a *app) start() error {
 			return err
 		}
 	}
+	for i, rt := range a.syslogRT {
+		if err := rt.Start(); err != nil {
+			a.stop()
+			return err
+		}
+		if err := a.syslogCol[i].Start(); err != nil {
+			a.stop()
+			return err
+		}
+	}
 	// A capture that cannot start (no such interface, not a capture file)
 	// is reported and counted; the other interfaces go on.
 	for _, pc := range a.packets {
@@ -265,6 +338,10 @@ func (a *app) stop() {
 	}
 	a.snmpScripts.Stop()
 	a.snmp.Stop()
+	for i, col := range a.syslogCol {
+		col.Stop()
+		a.syslogRT[i].Stop() // drains the handler queues, runs teardown
+	}
 	for _, c := range a.collectors {
 		c.Stop()
 	}
@@ -276,7 +353,30 @@ func (a *app) stop() {
 	if a.geoip != nil {
 		a.geoip.Close()
 	}
-	a.kv.Close() // last: scripts may write to it until they stop
+	if a.retention != nil {
+		a.retention()
+	}
+	a.recipients.Stop() // after every alert source, so their last alerts are queued
+	a.kv.Close()        // last: scripts may write to it until they stop
+}
+
+// syslogPending is a syslog interface waiting for the Lua runtime.
+type syslogPending struct {
+	iface *engine.Interface
+	cfg   syslogc.Config
+}
+
+// setupSyslog gives a syslog interface its handler runtime (one long-lived
+// Lua state per producer), its listeners and its REST endpoints.
+func (a *app) setupSyslog(opts Options, log *slog.Logger, deps api.Deps, p syslogPending) {
+	rt := luasyslog.New(luasyslog.Config{Dir: opts.ScriptsDir, DataDir: opts.DataDir, CallBudget: opts.LuaCallBudget,
+		Workers: opts.SyslogLuaWorkers, Logger: log}, a.eng, p.iface, a.alerts, deps)
+	col := syslogc.New(p.cfg, rt)
+	a.syslogRT, a.syslogCol = append(a.syslogRT, rt), append(a.syslogCol, col)
+	ifid := p.iface.ID()
+	a.http.HandleSyslog(httpd.SyslogEndpoint{Ifid: ifid, Producers: col.Producers, SetProducer: col.SetProducer,
+		ListenerStats: func() any { return col.Stats() }, ProducerStats: func() any { return rt.Stats() },
+		Totals: rt.SyslogTotals, Metrics: func(w io.Writer) { col.WriteMetrics(w, ifid); rt.WriteMetrics(w, ifid) }})
 }
 
 // setupSNMP creates the poller (before the engine starts: it observes

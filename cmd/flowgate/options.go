@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"flowgate/collectors/packet"
+	syslogc "flowgate/collectors/syslog"
+	"flowgate/engine/recipients"
 	"flowgate/lua/kv"
 	"flowgate/snmp"
 )
@@ -36,6 +38,17 @@ type Options struct {
 	Redis         string
 	PacketFilter  string
 
+	SyslogTLSCert    string
+	SyslogTLSKey     string
+	SyslogProducers  []string
+	SyslogLuaWorkers int
+
+	Recipients          []string
+	RecipientQueueSize  int
+	RecipientAllowShell bool
+	AlertsMaxAge        time.Duration
+	AlertsMaxCount      int
+
 	SNMPDevices         []string
 	SNMPInterval        time.Duration
 	SNMPTrapCommunities []string
@@ -57,6 +70,8 @@ func defaultOptions() Options {
 		MaxHosts: 1 << 20,
 		MaxFlows: 2 << 20,
 		FlowIdle: 60 * time.Second,
+
+		SyslogLuaWorkers: 2, // one Lua state decodes ~70k Suricata events/s; two keep up with 100k
 	}
 }
 
@@ -182,6 +197,55 @@ var options = []option{
 	{"", "pcap-pace", false, "replay -i FILE.pcap at its recorded speed (default: as fast as it reads)", func(o *Options, _ string) error {
 		o.PcapPace = true
 		return nil
+	}},
+	{"", "syslog-tls-cert", true, "certificate file for -i syslog://…@tls", func(o *Options, v string) error {
+		o.SyslogTLSCert = v
+		return nil
+	}},
+	{"", "syslog-tls-key", true, "key file for -i syslog://…@tls", func(o *Options, v string) error {
+		o.SyslogTLSKey = v
+		return nil
+	}},
+	{"", "syslog-producers", true, "syslog producer map: source=producer,... (source an IP, a device name or *; repeatable)", func(o *Options, v string) error {
+		if _, err := syslogc.ParseProducers(v); err != nil {
+			return err
+		}
+		o.SyslogProducers = append(o.SyslogProducers, v)
+		return nil
+	}},
+	{"", "syslog-lua-workers", true, "Lua states per syslog producer (default 2)", func(o *Options, v string) error {
+		n, err := parsePositive(v)
+		o.SyslogLuaWorkers = n
+		return err
+	}},
+	{"", "recipient", true, "send alerts to a recipient: syslog+udp|tcp|tls://host:port[?format=text|json|cef|ecs|rfc5424], webhook+https://host/path?secret=S[&style=slack|discord|mattermost|teams], file:///path.jsonl, smtp://user:pw@host:587?to=a@b, nats://host:4222/subject?stream=S; filters min_severity=, categories=, entities=, networks=, pools=, actions= (repeatable)", func(o *Options, v string) error {
+		if _, err := recipients.ParseURL(v); err != nil {
+			return err
+		}
+		o.Recipients = append(o.Recipients, v)
+		return nil
+	}},
+	{"", "recipient-queue-size", true, "alerts kept per recipient while its endpoint is down (default 100000)", func(o *Options, v string) error {
+		n, err := parsePositive(v)
+		o.RecipientQueueSize = n
+		return err
+	}},
+	{"", "recipient-allow-shell", false, "allow shell:// recipients", func(o *Options, _ string) error {
+		o.RecipientAllowShell = true
+		return nil
+	}},
+	{"", "alerts-max-age", true, "delete stored alerts older than this, e.g. 720h", func(o *Options, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration like 720h, got %q", v)
+		}
+		o.AlertsMaxAge = d
+		return nil
+	}},
+	{"", "alerts-max-count", true, "keep at most this many stored alerts", func(o *Options, v string) error {
+		n, err := parsePositive(v)
+		o.AlertsMaxCount = n
+		return err
 	}},
 	{"", "snmp-device", true, "poll an SNMP device: snmp://community@host[:port][?version=1|2c&interval=S] or snmp://user@host?version=3&auth=SHA:pass&priv=AES:pass (repeatable)", func(o *Options, v string) error {
 		if _, err := snmp.ParseDevice(v); err != nil {

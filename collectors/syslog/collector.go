@@ -8,6 +8,7 @@ package syslog
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -326,4 +327,32 @@ func (c *Collector) stopped() bool {
 	default:
 		return false
 	}
+}
+
+// WriteMetrics writes the listener counters as Prometheus lines.
+func (c *Collector) WriteMetrics(w io.Writer, ifid int) {
+	s := c.Stats()
+	for _, x := range []struct {
+		name, help string
+		v          uint64
+	}{
+		{"received", "Syslog messages read.", s.Received},
+		{"bytes", "Syslog message bytes read.", s.Bytes},
+		{"malformed", "Messages no parser accepted and no \"*\" producer took.", s.Malformed},
+		{"raw", "Unparsed messages delivered raw to the \"*\" producer.", s.Raw},
+		{"no_producer", "Messages for which no producer could be named.", s.NoProducer},
+		{"unhandled", "Messages of a producer without a handler.", s.Unhandled},
+		{"delivered", "Messages queued to a handler.", s.Delivered},
+		{"dropped", "Messages dropped: the handler queue was full.", s.Dropped},
+		{"oversized", "Messages over the maximum size.", s.Oversized},
+		{"conns_accepted", "TCP/TLS connections accepted.", s.Accepted},
+		{"conns_rejected", "TCP/TLS connections refused at the limit.", s.Rejected},
+		{"conns_idle_closed", "TCP/TLS connections closed when idle.", s.IdleClosed},
+		{"conn_errors", "TCP/TLS read, handshake and framing errors.", s.ConnErrors},
+		{"read_errors", "UDP read errors.", s.ReadErrors},
+	} {
+		fmt.Fprintf(w, "# HELP flowgate_syslog_%s_total %s\n# TYPE flowgate_syslog_%s_total counter\nflowgate_syslog_%s_total{ifid=\"%d\"} %d\n",
+			x.name, x.help, x.name, x.name, ifid, x.v)
+	}
+	fmt.Fprintf(w, "# HELP flowgate_syslog_conns_open Open TCP/TLS connections.\n# TYPE flowgate_syslog_conns_open gauge\nflowgate_syslog_conns_open{ifid=\"%d\"} %d\n", ifid, s.ConnsOpen)
 }

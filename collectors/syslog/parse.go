@@ -33,7 +33,7 @@ func newParser() *parser {
 	return &parser{
 		p5424: rfc5424.NewParser(rfc5424.WithBestEffort()),
 		// RFC 3339 timestamps: devices that send ISO dates in the 3164 slot.
-		p3164: rfc3164.NewParser(rfc3164.WithBestEffort(), rfc3164.WithRFC3339(), rfc3164.WithYear(rfc3164.CurrentYear{})),
+		p3164: rfc3164.NewParser(rfc3164.WithBestEffort(), rfc3164.WithRFC3339(), rfc3164.WithSecondFractions(), rfc3164.WithYear(rfc3164.CurrentYear{})),
 	}
 }
 
@@ -97,6 +97,16 @@ func (p *parser) parse(line []byte) parsed {
 		}
 	}
 	in := line
+	var fracTime time.Time
+	if pri >= 0 {
+		// RFC 3339 stamps with fractions (rsyslog's RSYSLOG_ForwardFormat,
+		// many appliances) are refused by the 3164 machine: parse the
+		// stamp here and hand it the stamp without the fraction.
+		if stripped, ts, ok := stripFraction(rest); ok {
+			p.buf = append(append(p.buf[:0], line[:len(line)-len(rest)]...), stripped...)
+			in, fracTime = p.buf, ts
+		}
+	}
 	if pri < 0 {
 		// 3164 without <PRI> (some appliances and `logger --no-act` style
 		// relays): parse it with a neutral one; the handler still gets 0.
@@ -106,6 +116,9 @@ func (p *parser) parse(line []byte) parsed {
 	if m, _ := p.p3164.Parse(in); m != nil {
 		if sm, ok := m.(*rfc3164.SyslogMessage); ok && sm.Priority != nil && (sm.Message != nil || sm.Appname != nil) {
 			fill(&out, &sm.Base)
+			if !fracTime.IsZero() {
+				out.time = fracTime
+			}
 			return out
 		}
 	}
@@ -175,4 +188,27 @@ func fortinetValue(b []byte, key string) string {
 		return string(v)
 	}
 	return ""
+}
+
+// stripFraction recognizes "YYYY-MM-DDTHH:MM:SS.fff<zone> rest" and returns
+// the line without ".fff" and the full-precision time.
+func stripFraction(b []byte) ([]byte, time.Time, bool) {
+	if len(b) < 21 || b[4] != '-' || b[10] != 'T' || b[19] != '.' {
+		return nil, time.Time{}, false
+	}
+	sp := bytes.IndexByte(b, ' ')
+	if sp < 0 {
+		sp = len(b)
+	}
+	ts, err := time.Parse(time.RFC3339Nano, string(b[:sp]))
+	if err != nil {
+		return nil, time.Time{}, false
+	}
+	j := 20
+	for j < sp && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	out := make([]byte, 0, len(b))
+	out = append(append(out, b[:19]...), b[j:]...)
+	return out, ts, true
 }

@@ -190,3 +190,28 @@ func lowerASCII(s string) string {
 	}
 	return s
 }
+
+// ParseProducers reads the configuration form of the producer map,
+// "source=producer" items separated by commas (or given one per flag):
+// "10.0.0.5=suricata,fw01=fortinet,*=host_log".
+func ParseProducers(items ...string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, it := range items {
+		for _, kv := range strings.Split(it, ",") {
+			kv = strings.TrimSpace(kv)
+			if kv == "" {
+				continue
+			}
+			k, v, ok := strings.Cut(kv, "=")
+			k, v = strings.ToLower(strings.TrimSpace(k)), strings.ToLower(strings.TrimSpace(v))
+			if !ok {
+				return nil, fmt.Errorf("syslog producer %q: want source=producer", kv)
+			}
+			if err := checkProducer(k, v); err != nil {
+				return nil, err
+			}
+			out[k] = v
+		}
+	}
+	return out, nil
+}

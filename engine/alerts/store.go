@@ -42,6 +42,8 @@ type Alert struct {
 	Category    int    // user_scripts.script_categories id of the script
 	PoolID      int
 	Flow        *FlowInfo // set for flow alerts only
+	// Acknowledged is set by Store.Acknowledge (ops.go): a user has seen it.
+	Acknowledged bool
 }
 
 // FlowInfo is what a flow alert notification carries about the flow
@@ -137,6 +139,7 @@ type Store struct {
 	subs   []func(Notification)
 
 	triggered, released, stored, dropped atomic.Uint64
+	acked, deleted, expired              atomic.Uint64 // ops.go
 }
 
 // NewStore returns an empty store.

@@ -107,10 +107,15 @@ func TestWebhookHMACAndOutage(t *testing.T) {
 // A receiver that hangs or answers 500, and hosts that do not exist, never
 // hold up the other recipients.
 func TestHostileEndpointsDoNotBlockOthers(t *testing.T) {
+	release := make(chan struct{})
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
 	}))
 	defer hang.Close()
+	defer close(release)
 	fail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no", http.StatusInternalServerError)
 	}))
@@ -159,9 +164,6 @@ func TestHostileEndpointsDoNotBlockOthers(t *testing.T) {
 const childEnv = "FLOWGATE_RECIPIENTS_CHILD"
 
 func TestKill9(t *testing.T) {
-	if os.Getenv(childEnv) != "" {
-		return // the child runs TestKill9Child
-	}
 	const n = 5000
 	sink := newHookSink("k")
 	var slow atomic.Bool
@@ -175,7 +177,7 @@ func TestKill9(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	u := "webhook+http://" + strings.TrimPrefix(srv.URL, "http://") + "/?secret=k&name=hook&batch=50"
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9Child$")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1", "FG_DIR="+dir, "FG_URL="+u, "FG_N="+strconv.Itoa(n))
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -217,14 +219,20 @@ func TestKill9(t *testing.T) {
 	t.Logf("delivered before kill: %d, after restart: %d, duplicates (same event id): %d", before, n-before, dups)
 }
 
-func TestKill9Child(t *testing.T) {
-	if os.Getenv(childEnv) == "" {
-		t.Skip("run by TestKill9 in a child process")
+// TestMain runs the kill -9 child instead of the tests when asked to.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		kill9Child()
 	}
+	os.Exit(m.Run())
+}
+
+func kill9Child() {
 	n, _ := strconv.Atoi(os.Getenv("FG_N"))
 	m := New(Config{DataDir: os.Getenv("FG_DIR"), URLs: []string{os.Getenv("FG_URL")}})
 	if err := m.Start(); err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
 	for i := 0; i < n; i++ {
 		m.Notify(alerts.Notification{Alert: hostAlert(i)})

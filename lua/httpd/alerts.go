@@ -55,6 +55,7 @@ type alertRecord struct {
 	RowID       string     `json:"row_id"`
 	IfID        int        `json:"ifid"`
 	Status      string     `json:"status"` // "engaged" or "historical"
+	Acked       bool       `json:"acknowledged"`
 	Action      string     `json:"action"`
 	AlertID     valueLabel `json:"alert_id"`
 	AlertName   string     `json:"alert_name"`
@@ -254,6 +255,7 @@ func newAlertRecord(a *alerts.Alert) alertRecord {
 		RowID:       strconv.FormatUint(a.ID, 10),
 		IfID:        a.IfID,
 		Status:      status,
+		Acked:       a.Acknowledged,
 		Action:      string(a.Action),
 		AlertID:     valueLabel{a.Type, t.Title},
 		AlertName:   t.Title,

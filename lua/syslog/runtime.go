@@ -11,8 +11,8 @@ package syslog
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -26,7 +26,6 @@ import (
 	"flowgate/engine/alerts"
 	"flowgate/internal/ratelog"
 	"flowgate/lua/api"
-	"flowgate/lua/modules"
 	"flowgate/lua/vm"
 )
 
@@ -35,7 +34,13 @@ type Config struct {
 	Dir     string // scripts root (--scripts-dir)
 	DataDir string
 
-	QueueSize       int           // events queued per producer (default 65536)
+	QueueSize int // events queued per producer (default 65536)
+	// Workers is the number of Lua states (goroutines) per producer, all
+	// fed from the producer's queue (default 1, ntopng's model). More
+	// workers scale a heavy handler (JSON decoding) over cores, at the
+	// price that module-level variables are per state and events of one
+	// producer may be handled out of order.
+	Workers         int
 	CallBudget      time.Duration // one handleEvent call (default 100 ms)
 	LifecycleBudget time.Duration // loading, setup, teardown (default 10 s)
 
@@ -51,6 +56,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.QueueSize <= 0 {
 		c.QueueSize = 65536
+	}
+	if c.Workers <= 0 {
+		c.Workers = 1
 	}
 	if c.CallBudget <= 0 {
 		c.CallBudget = 100 * time.Millisecond
@@ -76,6 +84,7 @@ type Runtime struct {
 	wd    *vm.Watchdog
 
 	handlers atomic.Pointer[map[string]*handler]
+	running  atomic.Bool
 	mu       sync.Mutex // Start/Stop
 	wg       sync.WaitGroup
 
@@ -147,7 +156,7 @@ func (r *Runtime) Start() error {
 			continue
 		}
 		hs[key] = &handler{r: r, key: key, path: path, proto: proto, q: make(chan engine.LogEvent, r.cfg.QueueSize),
-			ready: make(chan struct{}), done: make(chan struct{})}
+			stop: make(chan struct{})}
 	}
 	keys := make([]string, 0, len(hs))
 	for k := range hs {
@@ -157,20 +166,25 @@ func (r *Runtime) Start() error {
 	conf := r.syslogConf(hs)
 	for _, k := range keys {
 		h := hs[k]
-		r.wg.Add(1)
-		go h.run(conf)
+		h.ready.Add(r.cfg.Workers)
+		for range r.cfg.Workers {
+			r.wg.Add(1)
+			go h.run(conf)
+		}
 	}
 	// Wait for every state to finish its setup, so that the first events
 	// find their handler loaded (setup is bounded by LifecycleBudget).
 	for _, k := range keys {
-		<-hs[k].ready
+		hs[k].ready.Wait()
 	}
 	for _, k := range keys {
 		if hs[k].disabled.Load() {
+			hs[k].closeQueue() // workers that did load tear down and exit
 			delete(hs, k)
 		}
 	}
 	r.handlers.Store(&hs)
+	r.running.Store(true)
 	r.log.Info("syslog handlers loaded", "dir", r.cfg.Dir, "producers", strings.Join(keys, ","))
 	if len(problems) > 0 {
 		return fmt.Errorf("syslog handlers: %s", strings.Join(problems, "; "))
@@ -183,9 +197,12 @@ func (r *Runtime) Start() error {
 func (r *Runtime) Stop() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.running.Swap(false) {
+		return
+	}
+	// The handlers stay in the map so that their counters remain readable;
+	// Deliver refuses events from now on.
 	hs := *r.handlers.Load()
-	empty := map[string]*handler{}
-	r.handlers.Store(&empty)
 	for _, h := range hs {
 		h.closeQueue()
 	}
@@ -207,7 +224,7 @@ func (r *Runtime) Deliver(ev *engine.LogEvent) engine.LogDelivery {
 		return engine.LogNoHandler
 	}
 	h.received.Add(1)
-	if !h.enqueue(ev) {
+	if !r.running.Load() || !h.enqueue(ev) {
 		h.dropped.Add(1)
 		return engine.LogDropped
 	}
@@ -326,7 +343,39 @@ func (r *Runtime) WaitIdle(timeout time.Duration) bool {
 
 var errNoTable = errors.New("the script does not return a table")
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+// SyslogTotals is the interface's "syslog" statistics in ntopng's names:
+// tot_events counts every event routed to a producer (with or without a
+// handler); malformed, alerts, host_correlations and flows are what the
+// handlers reported through interface.incSyslogStats; unhandled adds the
+// events of producers without a handler to what handlers reported.
+func (r *Runtime) SyslogTotals() map[string]uint64 {
+	t := r.Totals()
+	return map[string]uint64{"tot_events": t.Received, "malformed": t.Malformed, "unhandled": t.Unhandled,
+		"alerts": t.Alerts, "host_correlations": t.HostCorrelations, "flows": t.Flows, "dropped": t.Dropped}
+}
+
+// WriteMetrics writes the per-producer counters as Prometheus lines.
+func (r *Runtime) WriteMetrics(w io.Writer, ifid int) {
+	type m struct {
+		name, help string
+		get        func(*ProducerStats) uint64
+	}
+	ms := []m{
+		{"flowgate_syslog_producer_received_total", "Syslog events routed to the producer.", func(s *ProducerStats) uint64 { return s.Received }},
+		{"flowgate_syslog_producer_handled_total", "handleEvent calls that returned.", func(s *ProducerStats) uint64 { return s.Handled }},
+		{"flowgate_syslog_producer_dropped_total", "Events dropped: the producer's queue was full.", func(s *ProducerStats) uint64 { return s.Dropped }},
+		{"flowgate_syslog_producer_errors_total", "handleEvent calls that raised (timeouts included).", func(s *ProducerStats) uint64 { return s.Errors }},
+		{"flowgate_syslog_producer_unhandled_total", "Events without a handler, or reported unhandled by it.", func(s *ProducerStats) uint64 { return s.Unhandled }},
+		{"flowgate_syslog_producer_malformed_total", "Events the handler reported malformed.", func(s *ProducerStats) uint64 { return s.Malformed }},
+		{"flowgate_syslog_producer_alerts_total", "Alerts the handler reported.", func(s *ProducerStats) uint64 { return s.Alerts }},
+		{"flowgate_syslog_producer_flows_total", "Flows the handler reported.", func(s *ProducerStats) uint64 { return s.Flows }},
+		{"flowgate_syslog_producer_host_correlations_total", "Host correlations the handler reported.", func(s *ProducerStats) uint64 { return s.HostCorrelations }},
+	}
+	stats := r.Stats()
+	for _, x := range ms {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", x.name, x.help, x.name)
+		for i := range stats {
+			fmt.Fprintf(w, "%s{ifid=\"%d\",producer=%q} %d\n", x.name, ifid, stats[i].Producer, x.get(&stats[i]))
+		}
+	}
 }

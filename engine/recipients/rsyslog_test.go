@@ -1,0 +1,92 @@
+package recipients
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"flowgate/engine/alerts"
+	"flowgate/internal/testpeer"
+)
+
+// rsyslogOSSL is rsyslog's OpenSSL stream driver (Debian rsyslog-openssl).
+const rsyslogOSSL = "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so"
+
+// TestRsyslog sends CEF over TCP (octet counting) and RFC 5424 over TLS to
+// a real rsyslogd and checks what it wrote to its file.
+func TestRsyslog(t *testing.T) {
+	rsyslogd := testpeer.Command(t, "rsyslogd", "rsyslog")
+	if _, err := os.Stat(rsyslogOSSL); err != nil {
+		if os.Getenv("FLOWGATE_REQUIRE_PEERS") == "1" {
+			t.Fatal("rsyslog's TLS driver is not available (install: apt-get install rsyslog-openssl); FLOWGATE_REQUIRE_PEERS=1 forbids skipping")
+		}
+		t.Skip("rsyslog's TLS driver is not available (install: apt-get install rsyslog-openssl)")
+	}
+	dir := t.TempDir()
+	ca, cert, key := writeCerts(t, dir)
+	tcpPort, tlsPort := freePort(t), freePort(t)
+	out := filepath.Join(dir, "out.log")
+	conf := fmt.Sprintf(`global(workDirectory=%q defaultNetstreamDriverCAFile=%q defaultNetstreamDriverCertFile=%q defaultNetstreamDriverKeyFile=%q)
+module(load="imtcp")
+template(name="raw" type="string" string="%%msg%%|%%structured-data%%\n")
+ruleset(name="out") { action(type="omfile" file=%q template="raw") }
+input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out")
+input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")
+`, dir, ca, cert, key, out, tcpPort, tlsPort)
+	confPath := filepath.Join(dir, "rsyslog.conf")
+	must(t, os.WriteFile(confPath, []byte(conf), 0o600))
+	cmd := exec.Command(rsyslogd, "-n", "-f", confPath, "-i", filepath.Join(dir, "rsyslog.pid"))
+	var stderr strings.Builder // the untrusted client makes rsyslogd complain
+	cmd.Stderr = &stderr
+	must(t, cmd.Start())
+	defer func() {
+		if t.Failed() {
+			t.Log("rsyslogd: " + stderr.String())
+		}
+	}()
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	m := newTestManager(t, t.TempDir(),
+		"syslog+tcp://127.0.0.1:"+strconv.Itoa(tcpPort)+"?format=cef&name=tcp",
+		"syslog+tls://127.0.0.1:"+strconv.Itoa(tlsPort)+"?format=rfc5424&name=tls&ca="+ca,
+		"syslog+tls://127.0.0.1:"+strconv.Itoa(tlsPort)+"?name=untrusted", // no ca=: must fail verification
+	)
+	defer m.Stop()
+	const n = 30
+	for i := 0; i < n; i++ {
+		m.Notify(alerts.Notification{Alert: hostAlert(i)})
+	}
+	// rsyslogd may still be starting: the workers retry until it listens.
+	var lines []string
+	waitFor(t, "rsyslog output", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(out)
+		lines = strings.Split(strings.TrimSpace(string(b)), "\n")
+		return len(lines) >= 2*n
+	})
+	cef, sd := 0, 0
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "CEF:0|ntop|flowgate|1.0|49|Threshold Cross|7|") && strings.Contains(l, "cs3=n"):
+			cef++
+		case strings.Contains(l, `[flowgate@32473 id="fg-`) && strings.Contains(l, `type="alert_threshold_cross"`):
+			sd++
+		default:
+			t.Errorf("unexpected line: %s", l)
+		}
+	}
+	if cef != n || sd != n {
+		t.Fatalf("cef %d, rfc5424 %d, want %d each", cef, sd, n)
+	}
+	waitFor(t, "certificate error", 10*time.Second, func() bool {
+		s, _ := m.Get("untrusted")
+		return strings.Contains(s.LastError, "certificate")
+	})
+	if s, _ := m.Get("untrusted"); s.Sent != 0 || s.QueueLen != n {
+		t.Fatalf("untrusted: %+v", s)
+	}
+}

@@ -1,0 +1,275 @@
+package syslog
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"flowgate/engine"
+	"flowgate/lua/api"
+	"flowgate/lua/modules"
+	"flowgate/lua/vm"
+)
+
+// handler is one producer: its queue, its goroutine and (inside that
+// goroutine only) its Lua state.
+type handler struct {
+	r     *Runtime
+	key   string
+	path  string
+	proto *lua.FunctionProto
+
+	q        chan engine.LogEvent
+	stop     chan struct{}
+	stopOnce sync.Once
+	ready    sync.WaitGroup // every worker: done after setup (or failure to load)
+	disabled atomic.Bool
+
+	received, finished, handled, dropped, errs, timeouts atomic.Uint64
+	syslog                                               [6]atomic.Uint64 // interface.incSyslogStats
+
+	mu      sync.Mutex
+	lastErr string
+}
+
+func (h *handler) enqueue(ev *engine.LogEvent) bool {
+	select {
+	case h.q <- *ev:
+		return true
+	default:
+		return false
+	}
+}
+
+// closeQueue asks the goroutine to drain, tear down and exit. The channel
+// itself is never closed, so a Deliver racing with Stop cannot panic: its
+// event is simply not handled.
+func (h *handler) closeQueue() {
+	h.stopOnce.Do(func() { close(h.stop) })
+}
+
+func (h *handler) stats() ProducerStats {
+	h.mu.Lock()
+	le := h.lastErr
+	h.mu.Unlock()
+	return ProducerStats{Producer: h.key, Path: h.path, Received: h.received.Load(), Handled: h.handled.Load(),
+		Dropped: h.dropped.Load(), Errors: h.errs.Load(), Timeouts: h.timeouts.Load(), Queued: len(h.q),
+		TotEvents: h.syslog[0].Load(), Malformed: h.syslog[1].Load(), Unhandled: h.syslog[2].Load(),
+		Alerts: h.syslog[3].Load(), HostCorrelations: h.syslog[4].Load(), Flows: h.syslog[5].Load(),
+		LastError: le, HasHandler: true}
+}
+
+var (
+	trampOnce  sync.Once
+	trampProto *lua.FunctionProto
+	trampErr   error
+)
+
+// trampoline binds syslog_conf to a 4.2 handler so that each event is a
+// three-argument call (vm.State.Call takes at most three).
+func trampoline() (*lua.FunctionProto, error) {
+	trampOnce.Do(func() {
+		trampProto, trampErr = vm.CompileString(
+			"local f, conf = ...\nreturn function(m, h, p) return f(conf, m, h, p) end", "=syslog_dispatch")
+	})
+	return trampProto, trampErr
+}
+
+func (h *handler) fail(err error) {
+	h.errs.Add(1)
+	var ve *vm.Error
+	if errors.As(err, &ve) && ve.Kind == vm.KindTimeout {
+		h.timeouts.Add(1)
+	}
+	h.mu.Lock()
+	h.lastErr = err.Error()
+	h.mu.Unlock()
+	h.r.rl.Warn("call:"+h.key, "syslog handler failed", "producer", h.key, "err", err.Error())
+}
+
+// run is one worker: it owns its Lua state (load, setup, events,
+// teardown). A producer has Config.Workers of them on one queue.
+func (h *handler) run(conf map[string]any) {
+	r := h.r
+	defer r.wg.Done()
+	var readyOnce sync.Once
+	markReady := func() { readyOnce.Do(h.ready.Done) }
+	defer markReady()
+	ctx := &api.Context{Engine: r.eng, Iface: r.iface, Alerts: r.store, Script: h.key, Subdir: "syslog", Now: time.Now()}
+	st := vm.New(vm.Options{
+		ScriptsDir: r.cfg.Dir,
+		DataDir:    r.cfg.DataDir,
+		Watchdog:   r.wd,
+		Install: func(L *lua.LState) {
+			api.Install(L, ctx, r.deps)
+			modules.Install(L, ctx)
+			h.wrapSyslogStats(L)
+			if r.cfg.Install != nil {
+				r.cfg.Install(L, ctx)
+			}
+		},
+	})
+	defer st.Close()
+	call, script, form40, err := h.load(st, conf)
+	if err != nil {
+		h.disabled.Store(true)
+		h.fail(err)
+		r.log.Warn("syslog handler disabled", "producer", h.key, "file", h.path, "err", err)
+		return
+	}
+	markReady()
+	budget := r.cfg.CallBudget
+	handle := func(ev *engine.LogEvent) {
+		ctx.Now = time.Now()
+		var err error
+		if form40 {
+			_, err = st.Call(budget, call, 1, lua.LString(ev.Message), nil, nil)
+		} else {
+			_, err = st.Call(budget, call, 3, lua.LString(ev.Message), lua.LString(ev.Host), lua.LNumber(ev.Priority))
+		}
+		if err != nil {
+			h.fail(err)
+		} else {
+			h.handled.Add(1)
+		}
+		h.finished.Add(1)
+	}
+	for {
+		select {
+		case ev := <-h.q:
+			handle(&ev)
+		case <-h.stop:
+			for {
+				select {
+				case ev := <-h.q:
+					handle(&ev)
+					continue
+				default:
+				}
+				break
+			}
+			if td, ok := script.RawGetString("teardown").(*lua.LFunction); ok {
+				ctx.Now = time.Now()
+				if _, err := st.Call(r.cfg.LifecycleBudget, td, 1, h.scriptConf(st.L, conf), nil, nil); err != nil {
+					h.fail(fmt.Errorf("teardown: %w", err))
+				}
+			}
+			return
+		}
+	}
+}
+
+// load runs the script file and its setup, and resolves the handler.
+func (h *handler) load(st *vm.State, conf map[string]any) (call lua.LValue, script *lua.LTable, form40 bool, err error) {
+	r := h.r
+	ret, err := st.Call(r.cfg.LifecycleBudget, st.Load(h.proto), 0, nil, nil, nil)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	t, ok := ret.(*lua.LTable)
+	if !ok {
+		return nil, nil, false, fmt.Errorf("%s: %w (got %s)", h.path, errNoTable, ret.Type())
+	}
+	// The key is the file name, whatever the script says (4.2 injects it).
+	t.RawSetString("key", lua.LString(h.key))
+	hooks, _ := t.RawGetString("hooks").(*lua.LTable)
+	if hooks == nil {
+		return nil, nil, false, fmt.Errorf("%s: no hooks table", h.path)
+	}
+	fn, ok := hooks.RawGetString("handleEvent").(*lua.LFunction)
+	if !ok {
+		return nil, nil, false, fmt.Errorf("%s: no hooks.handleEvent function", h.path)
+	}
+	if setup, ok := t.RawGetString("setup").(*lua.LFunction); ok {
+		ret, err := st.Call(r.cfg.LifecycleBudget, setup, 0, nil, nil, nil)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("setup: %w", err)
+		}
+		// The seed: "if it returns false then the script is considered
+		// disabled". Returning nothing keeps it enabled (seed examples
+		// return true, but a handler without a return is common).
+		if ret == lua.LFalse {
+			return nil, nil, false, fmt.Errorf("%s: setup() returned false", h.path)
+		}
+	}
+	// 4.0 / dev-2019 handlers take (message); 4.2 ones
+	// (syslog_conf, message, host, priority).
+	if fn.Proto != nil && fn.Proto.NumParameters == 1 && fn.Proto.IsVarArg == 0 {
+		return fn, t, true, nil
+	}
+	tp, err := trampoline()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	mk, err := st.Call(r.cfg.LifecycleBudget, st.Load(tp), 2, fn, goToLua(st.L, conf), nil)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return mk, t, false, nil
+}
+
+// scriptConf is this handler's script_conf (the teardown argument).
+func (h *handler) scriptConf(L *lua.LState, conf map[string]any) lua.LValue {
+	if c, ok := conf[h.key].(map[string]any); ok {
+		if all, ok := c["all"].(map[string]any); ok {
+			return goToLua(L, all["script_conf"])
+		}
+	}
+	return L.NewTable()
+}
+
+// wrapSyslogStats counts interface.incSyslogStats per producer, then lets
+// the binding count it for interface.getStats() too.
+func (h *handler) wrapSyslogStats(L *lua.LState) {
+	it, ok := L.GetGlobal("interface").(*lua.LTable)
+	if !ok {
+		return
+	}
+	orig, _ := it.RawGetString("incSyslogStats").(*lua.LFunction)
+	it.RawSetString("incSyslogStats", L.NewFunction(func(L *lua.LState) int {
+		for k := 1; k <= 6 && k <= L.GetTop(); k++ {
+			if n := L.OptInt64(k, 0); n > 0 {
+				h.syslog[k-1].Add(uint64(n))
+			}
+		}
+		if orig != nil && orig.IsG {
+			return orig.GFunction(L)
+		}
+		return 0
+	}))
+}
+
+// goToLua converts configuration values (JSON-like) to Lua.
+func goToLua(L *lua.LState, v any) lua.LValue {
+	switch x := v.(type) {
+	case nil:
+		return lua.LNil
+	case bool:
+		return lua.LBool(x)
+	case string:
+		return lua.LString(x)
+	case int:
+		return lua.LNumber(x)
+	case int64:
+		return lua.LNumber(x)
+	case float64:
+		return lua.LNumber(x)
+	case map[string]any:
+		t := L.CreateTable(0, len(x))
+		for k, e := range x {
+			t.RawSetString(k, goToLua(L, e))
+		}
+		return t
+	case []any:
+		t := L.CreateTable(len(x), 0)
+		for _, e := range x {
+			t.Append(goToLua(L, e))
+		}
+		return t
+	}
+	return lua.LString(fmt.Sprint(v))
+}
