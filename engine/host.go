@@ -39,7 +39,39 @@ type Host struct {
 	thptAt           int64 // unix nanos of the last sample
 
 	L7    []HostL7 // per-application traffic, allocated on first traffic
+	L4    [NumL4Classes]HostL4
 	peers hll
+}
+
+// L4 classes of ntopng's host data: tcp, udp, icmp and other_ip.
+const (
+	L4TCP = iota
+	L4UDP
+	L4ICMP
+	L4Other
+	NumL4Classes
+)
+
+// L4ClassNames are the names ntopng's host data uses (tcp.bytes.sent, ...).
+var L4ClassNames = [NumL4Classes]string{"tcp", "udp", "icmp", "other_ip"}
+
+// L4Class maps an IP protocol number to its class.
+func L4Class(proto uint8) int {
+	switch proto {
+	case 6:
+		return L4TCP
+	case 17:
+		return L4UDP
+	case 1, 58:
+		return L4ICMP
+	}
+	return L4Other
+}
+
+// HostL4 is a host's traffic for one L4 class.
+type HostL4 struct {
+	BytesSent, BytesRcvd uint64
+	PktsSent, PktsRcvd   uint64
 }
 
 // HostL7 is a host's traffic for one nDPI protocol (app, or master when app is 0).

@@ -171,6 +171,16 @@ func (t *Tables) processFlow(r *FlowRecord) {
 		sl.PktsSent += sp
 		sl.BytesRcvd += cb
 		sl.PktsRcvd += cp
+		l4 := L4Class(f.proto)
+		c4, s4 := &ch.L4[l4], &sh.L4[l4]
+		c4.BytesSent += cb
+		c4.PktsSent += cp
+		c4.BytesRcvd += sb
+		c4.PktsRcvd += sp
+		s4.BytesSent += sb
+		s4.PktsSent += sp
+		s4.BytesRcvd += cb
+		s4.PktsRcvd += cp
 
 		if nc, ns := ch.Network, sh.Network; nc >= 0 || ns >= 0 {
 			if nc == ns {

@@ -172,6 +172,14 @@ func TestEndToEnd(t *testing.T) {
 	if host["ip"] != "10.1.0.1" || host["localhost"] != true || num(host["bytes.sent"]) == 0 {
 		t.Errorf("host data %v", host)
 	}
+	// The emulator sends DNS over UDP and HTTP/TLS over TCP: the per-L4
+	// split adds up to the host's totals.
+	for _, dir := range []string{"sent", "rcvd"} {
+		l4 := num(host["tcp.bytes."+dir]) + num(host["udp.bytes."+dir]) + num(host["icmp.bytes."+dir]) + num(host["other_ip.bytes."+dir])
+		if l4 != num(host["bytes."+dir]) || num(host["tcp.bytes."+dir]) == 0 || num(host["udp.bytes."+dir]) == 0 {
+			t.Errorf("per-L4 bytes %s: tcp %v udp %v sum %d, total %v", dir, host["tcp.bytes."+dir], host["udp.bytes."+dir], l4, host["bytes."+dir])
+		}
+	}
 	m, _ := c.get("/metrics")
 	if text := m["text"].(string); !strings.Contains(text, `flowgate_interface_flow_records_total{ifid="0"`) || !strings.Contains(text, "flowgate_zmtp_connections_total") {
 		t.Errorf("metrics:\n%s", text)

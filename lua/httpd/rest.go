@@ -344,7 +344,7 @@ func hostData(t *engine.Tables, h *engine.Host, ifid int) map[string]any {
 			networkName = nets[h.Network].Prefix.String()
 		}
 	}
-	return map[string]any{
+	rsp := map[string]any{
 		"ip": ip.String(), "name": ip.String(), "vlan": h.VLAN(), "ifid": ifid,
 		"tskey": tskey, "ipkey": ipkey,
 		"bytes.sent": h.BytesSent, "bytes.rcvd": h.BytesRcvd,
@@ -366,6 +366,12 @@ func hostData(t *engine.Tables, h *engine.Host, ifid int) map[string]any {
 		"ndpi": ndpiStats, "ndpi_categories": cats,
 		"country": "", "city": "", "asn": 0, "asname": "", "os": 0, "mac": "00:00:00:00:00:00",
 	}
+	for i, name := range engine.L4ClassNames {
+		l4 := &h.L4[i]
+		rsp[name+".bytes.sent"], rsp[name+".bytes.rcvd"] = l4.BytesSent, l4.BytesRcvd
+		rsp[name+".packets.sent"], rsp[name+".packets.rcvd"] = l4.PktsSent, l4.PktsRcvd
+	}
+	return rsp
 }
 
 // flowRow is the copy of a flow the flow list shows.
