@@ -132,3 +132,15 @@ func TestConfigFile(t *testing.T) {
 		t.Errorf("bad file: %v", err)
 	}
 }
+
+// TestSampleConfig: the commented sample configuration shipped in deploy/
+// is valid as it stands.
+func TestSampleConfig(t *testing.T) {
+	o, err := parseArgs([]string{"../../deploy/flowgate.conf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Interfaces) != 1 || o.Interfaces[0] != "tcp://*:5556c" || len(o.LocalNetworks) != 4 || o.HTTPAddr != ":3000" {
+		t.Errorf("sample config read as %+v", o)
+	}
+}
