@@ -34,6 +34,11 @@ type Config struct {
 	// URLs are the --recipient URLs; they are not written to
 	// recipients.json (the flags stay the source of truth).
 	URLs []string
+	// Endpoints and Recipients come from the configuration file: named
+	// endpoints and the recipients that reference them. Like URLs they
+	// are not written to the data dir; REST cannot edit or delete them.
+	Endpoints  []EndpointConfig
+	Recipients []RecipientConfig
 	// QueueSize is the default bound of a queue (queue_size= overrides).
 	QueueSize int
 	// AllowShell enables shell:// recipients (--recipient-allow-shell).
@@ -61,7 +66,8 @@ type Stats struct {
 	URL           string            `json:"url"` // secrets masked
 	Format        string            `json:"format"`
 	Filter        Filter            `json:"filter"`
-	Persistent    bool              `json:"persistent"` // added over REST/Lua, kept in recipients.json
+	EndpointName  string            `json:"endpoint_conf_name,omitempty"` // the named endpoint it references
+	Persistent    bool              `json:"persistent"`                   // added over REST/Lua, kept in recipients.json
 	Enqueued      uint64            `json:"enqueued"`
 	Filtered      uint64            `json:"filtered"`
 	Sent          uint64            `json:"sent"`
@@ -81,6 +87,7 @@ type Stats struct {
 type recipient struct {
 	spec    *Spec
 	persist bool
+	cfg     *RecipientConfig // set for a recipient that references a named endpoint
 	dir     string
 	q       *Queue
 	ep      endpoint // nil: a Lua-managed queue that scripts dequeue
@@ -88,6 +95,17 @@ type recipient struct {
 	batch   int
 	linger  time.Duration
 
+	// *recState survives an edit: the rebuilt recipient keeps the queue,
+	// its directory (the stable id) and its counters.
+	*recState
+
+	stop  chan struct{} // cancels an in-flight delivery too
+	drain chan struct{} // ends the worker between deliveries (live edits)
+	done  chan struct{}
+}
+
+// recState is what a recipient keeps across live edits.
+type recState struct {
 	enqueued, filtered, sent, failed, retried, rejected, queueErrs atomic.Uint64
 	lastUse                                                        atomic.Int64
 
@@ -96,9 +114,6 @@ type recipient struct {
 	lastErrTime int64
 	lastSuccess int64
 	custom      map[string]uint64
-
-	stop chan struct{}
-	done chan struct{}
 }
 
 // Manager owns the recipients, their queues and workers.
@@ -108,6 +123,8 @@ type Manager struct {
 	log  *slog.Logger
 
 	mu      sync.Mutex // add/remove
+	cfgMu   sync.Mutex // endpoint and recipient configuration changes, one at a time
+	eps     map[string]*namedEndpoint
 	recs    atomic.Pointer[[]*recipient]
 	started bool
 	stop    chan struct{}
@@ -143,7 +160,7 @@ func New(cfg Config) *Manager {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	m := &Manager{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), eps: map[string]*namedEndpoint{}}
 	m.recs.Store(&[]*recipient{})
 	m.bufPool.New = func() any { b := make([]byte, 0, 1024); return &b }
 	return m
@@ -173,6 +190,10 @@ func (m *Manager) Start() error {
 			return err
 		}
 	}
+	if err := m.startModel(); err != nil {
+		m.Stop()
+		return err
+	}
 	saved, err := m.loadSaved()
 	if err != nil {
 		m.Stop()
@@ -180,9 +201,12 @@ func (m *Manager) Start() error {
 	}
 	for _, s := range saved {
 		var err error
-		if s.Lua {
+		switch {
+		case s.Lua:
 			err = m.RegisterQueue(s.Name)
-		} else {
+		case s.Endpoint != "":
+			err = m.addModelRecipient(RecipientConfig{Name: s.Name, Endpoint: s.Endpoint, Params: s.Params}, true)
+		default:
 			_, err = m.add(s.URL, true)
 		}
 		if err != nil {
@@ -322,9 +346,9 @@ func (m *Manager) insert(r *recipient) error {
 		return err
 	}
 	r.q = q
-	r.custom = map[string]uint64{}
+	r.recState = &recState{custom: map[string]uint64{}}
 	if r.ep != nil {
-		r.stop, r.done = make(chan struct{}), make(chan struct{})
+		r.stop, r.drain, r.done = make(chan struct{}), make(chan struct{}), make(chan struct{})
 		go m.worker(r)
 	}
 	recs := append(append([]*recipient(nil), old...), r)
@@ -502,6 +526,9 @@ func (r *recipient) stats() Stats {
 	if r.spec.URL != nil {
 		s.URL = r.spec.Redacted()
 	}
+	if r.cfg != nil {
+		s.EndpointName = r.cfg.Endpoint
+	}
 	r.mu.Lock()
 	s.LastError, s.LastErrorTime, s.LastSuccess = r.lastErr, r.lastErrTime, r.lastSuccess
 	if len(r.custom) > 0 {
@@ -531,14 +558,7 @@ func (m *Manager) Test(ctx context.Context, name string) error {
 	if r.ep == nil {
 		return fmt.Errorf("recipient %s: a Lua queue has no endpoint to test", name)
 	}
-	now := time.Now().Unix()
-	a := alerts.Alert{IfID: -1, Type: 45 /* alert_test_failed */, Severity: alerts.SeverityInfo,
-		Entity: alerts.EntityTest, EntityVal: "test", Tstamp: now, TstampEnd: now,
-		Action: alerts.ActionStore, JSON: `{"message":"flowgate recipient test"}`}
-	n := alerts.Notification{Alert: a}
-	ev := &Event{ID: m.nextID() + "-test", JSON: n.JSON()}
-	ev.SetDoc(docFromAlert(&a))
-	err := r.ep.send(ctx, []*Event{ev}, r.format)
+	err := r.ep.send(ctx, []*Event{m.sampleEvent()}, r.format)
 	if err != nil {
 		r.setErr(fmt.Errorf("test: %w", err))
 	}
@@ -559,12 +579,19 @@ func (m *Manager) worker(r *recipient) {
 	backoff := m.cfg.BackoffMin
 	retrying := false
 	for {
+		select {
+		case <-r.drain:
+			return
+		default:
+		}
 		batch := r.q.Peek(r.batch)
 		if len(batch) == 0 {
 			select {
 			case <-r.q.Ready():
 				continue
 			case <-r.stop:
+				return
+			case <-r.drain:
 				return
 			}
 		}
@@ -578,6 +605,9 @@ func (m *Manager) worker(r *recipient) {
 				case <-t.C:
 					break wait
 				case <-r.stop:
+					t.Stop()
+					return
+				case <-r.drain:
 					t.Stop()
 					return
 				}
@@ -625,6 +655,9 @@ func (m *Manager) worker(r *recipient) {
 		case <-r.stop:
 			t.Stop()
 			return
+		case <-r.drain:
+			t.Stop()
+			return
 		}
 		backoff *= 2
 		if backoff > m.cfg.BackoffMax {
@@ -641,9 +674,11 @@ func (e *permanentError) Unwrap() error { return e.err }
 
 // saved is one entry of recipients.json.
 type saved struct {
-	URL  string `json:"url,omitempty"`
-	Name string `json:"name,omitempty"`
-	Lua  bool   `json:"lua,omitempty"`
+	URL      string            `json:"url,omitempty"`
+	Name     string            `json:"name,omitempty"`
+	Lua      bool              `json:"lua,omitempty"`
+	Endpoint string            `json:"endpoint_conf_name,omitempty"` // a recipient of a named endpoint
+	Params   map[string]string `json:"params,omitempty"`             // its filter and queue settings
 }
 
 func (m *Manager) savedPath() string { return filepath.Join(m.cfg.DataDir, "recipients.json") }
@@ -674,12 +709,19 @@ func (m *Manager) save() error {
 		case !r.persist:
 		case r.ep == nil:
 			out = append(out, saved{Name: r.spec.Name, Lua: true})
+		case r.cfg != nil:
+			out = append(out, saved{Name: r.cfg.Name, Endpoint: r.cfg.Endpoint, Params: r.cfg.Params})
 		default:
 			out = append(out, saved{URL: r.spec.Raw})
 		}
 	}
-	b, _ := json.MarshalIndent(out, "", "  ")
-	tmp := m.savedPath() + ".tmp"
+	return writeFile0600(m.savedPath(), out)
+}
+
+// writeFile0600 writes v as JSON atomically, readable by the owner only.
+func writeFile0600(path string, v any) error {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return fmt.Errorf("recipients: save: %w", err)
 	}
@@ -687,7 +729,9 @@ func (m *Manager) save() error {
 		_ = f.Sync()
 		f.Close()
 	}
-	if err := os.Rename(tmp, m.savedPath()); err != nil {
+	// WriteFile keeps the mode of a file that already exists.
+	_ = os.Chmod(tmp, 0o600)
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("recipients: save: %w", err)
 	}
 	return nil
