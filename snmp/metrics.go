@@ -16,6 +16,11 @@ func (p *Poller) WriteMetrics(w io.Writer) {
 	fmt.Fprintf(w, "# TYPE flowgate_snmp_reboots_total counter\nflowgate_snmp_reboots_total %d\n", c.Reboots)
 	fmt.Fprintf(w, "# TYPE flowgate_snmp_devices gauge\nflowgate_snmp_devices %d\n", c.Devices)
 	fmt.Fprintf(w, "# TYPE flowgate_snmp_devices_unreachable gauge\nflowgate_snmp_devices_unreachable %d\n", c.Unreachable)
+	fmt.Fprintf(w, "# TYPE flowgate_snmp_series_records_total counter\nflowgate_snmp_series_records_total %d\n", c.SeriesRecords)
+	fmt.Fprintf(w, "# TYPE flowgate_snmp_series_errors_total counter\nflowgate_snmp_series_errors_total %d\n", c.SeriesErrors)
+	fmt.Fprintf(w, "# TYPE flowgate_snmp_series_repairs_total counter\nflowgate_snmp_series_repairs_total %d\n", c.SeriesRepairs)
+	fmt.Fprintf(w, "# TYPE flowgate_snmp_series_compactions_total counter\nflowgate_snmp_series_compactions_total %d\n", c.SeriesCompactions)
+	fmt.Fprintf(w, "# TYPE flowgate_snmp_series_fsyncs_total counter\nflowgate_snmp_series_fsyncs_total %d\n", c.SeriesSyncs)
 }
 
 // WriteMetrics writes the trap receiver's Prometheus counters.

@@ -1,6 +1,7 @@
 package snmp
 
 import (
+	"sort"
 	"time"
 )
 
@@ -120,6 +121,29 @@ func (s *series) since(t int64) []Point {
 		}
 	}
 	return out
+}
+
+// sortIfNeeded puts the points in time order (a series loaded from a file
+// where two concurrent polls of a device wrote out of order).
+func (s *series) sortIfNeeded() {
+	n := len(s.pts)
+	start := 0
+	if s.full {
+		start = s.next
+	}
+	sorted := true
+	for k := 1; k < n && sorted; k++ {
+		sorted = s.pts[(start+k-1)%n].T <= s.pts[(start+k)%n].T
+	}
+	if sorted {
+		return
+	}
+	pts := make([]Point, 0, n)
+	for k := range n {
+		pts = append(pts, s.pts[(start+k)%n])
+	}
+	sort.SliceStable(pts, func(i, j int) bool { return pts[i].T < pts[j].T })
+	s.pts, s.next = pts, 0
 }
 
 // counterDelta is cur-prev for a counter of the given width, handling one

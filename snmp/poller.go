@@ -28,8 +28,12 @@ type Config struct {
 	MaxInFlight int
 	// MaxRepetitions of each GETBULK (25).
 	MaxRepetitions uint32
-	// Retention of the per-interface series (24 h).
+	// Retention of the per-interface series (24 h), in memory and, with a
+	// DataDir, in <DataDir>/snmp_series.
 	Retention time.Duration
+	// SeriesMaxBytes bounds each device's series file (256 MiB); past it
+	// the oldest points are compacted away.
+	SeriesMaxBytes int64
 	// Devices from the configuration file / flags; they are added (and
 	// persisted) at Start, replacing a stored device with the same key.
 	Devices []DeviceConfig
@@ -57,6 +61,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Retention <= 0 {
 		c.Retention = 24 * time.Hour
+	}
+	if c.SeriesMaxBytes <= 0 {
+		c.SeriesMaxBytes = 256 << 20
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -91,6 +98,12 @@ type Counters struct {
 	Reboots     uint64 `json:"reboots"`
 	Devices     int    `json:"devices"`
 	Unreachable int    `json:"unreachable"`
+	// Series persistence (zero without a data dir).
+	SeriesRecords     uint64 `json:"series_records"`     // points written
+	SeriesErrors      uint64 `json:"series_errors"`      // open/write/fsync failures
+	SeriesRepairs     uint64 `json:"series_repairs"`     // torn or corrupt tails truncated
+	SeriesCompactions uint64 `json:"series_compactions"` // files rewritten by age or size
+	SeriesSyncs       uint64 `json:"series_syncs"`       // fsyncs (at most one a second per file)
 }
 
 // Poller polls the configured devices and keeps their state.
@@ -100,6 +113,7 @@ type Poller struct {
 	log   *slog.Logger
 	rlog  *ratelog.Limiter
 	store deviceStore
+	ts    *seriesStore // nil without a data dir
 	flows *flowCounter
 	roles roles
 
@@ -131,6 +145,7 @@ type device struct {
 	lastUp   uint64
 	lastAt   time.Time
 	unreach  bool
+	pending  []byte // series records of the last apply, to persist
 }
 
 // New returns an inert poller; with deps.Engine it registers the flow
@@ -143,6 +158,7 @@ func New(cfg Config, deps Deps) *Poller {
 	p.rlog = ratelog.New(p.log, 10*time.Second)
 	if cfg.DataDir != "" {
 		p.store.path = filepath.Join(cfg.DataDir, DevicesFile)
+		p.ts = newSeriesStore(cfg.DataDir, cfg.Retention, cfg.SeriesMaxBytes, cfg.Now, p.log)
 	}
 	p.flows = newFlowCounter()
 	if deps.Engine != nil {
@@ -170,9 +186,41 @@ func (p *Poller) Start() error {
 	if err != nil {
 		p.log.Warn("snmp devices not saved", "err", err)
 	}
-	p.mu.Lock()
+	devs := make(map[string]*device, len(list))
+	keys := make([]string, 0, len(list))
 	for _, d := range list {
-		p.state[d.Key()] = p.newDevice(d)
+		devs[d.Key()] = p.newDevice(d)
+		keys = append(keys, d.Key())
+	}
+	if p.ts != nil {
+		// The stored series go straight into the rings (the read path).
+		caps := make(map[string]int, len(devs))
+		for k, d := range devs {
+			caps[k] = p.capacity(d)
+		}
+		err := p.ts.start(keys, func(key string, idx uint32, pt Point) {
+			d := devs[key]
+			s := d.series[idx]
+			if s == nil {
+				// Full size at once: a day of growth by doubling would
+				// allocate twice over at start.
+				s = &series{pts: make([]Point, 0, caps[key])}
+				d.series[idx] = s
+			}
+			s.add(pt, caps[key])
+		})
+		if err != nil {
+			p.log.Warn("snmp series not persisted", "err", err)
+		}
+		for _, d := range devs {
+			for _, s := range d.series {
+				s.sortIfNeeded()
+			}
+		}
+	}
+	p.mu.Lock()
+	for k, d := range devs {
+		p.state[k] = d
 	}
 	p.trackLocked()
 	p.mu.Unlock()
@@ -193,6 +241,9 @@ func (p *Poller) Stop() {
 	}
 	close(p.stop)
 	p.wg.Wait()
+	if p.ts != nil {
+		p.ts.close()
+	}
 	p.started = false
 }
 
@@ -254,6 +305,9 @@ func (p *Poller) RemoveDevice(key string) error {
 	delete(p.state, key)
 	p.trackLocked()
 	p.mu.Unlock()
+	if p.ts != nil {
+		p.ts.remove(key)
+	}
 	return err
 }
 
@@ -372,6 +426,10 @@ func (p *Poller) Series(key string, ifIndex uint32, since time.Time) ([]Point, b
 func (p *Poller) Counters() Counters {
 	c := Counters{Polls: p.polls.Load(), PollErrors: p.pollErrs.Load(), Requests: p.reqs.Load(),
 		BadValues: p.badVals.Load(), Reboots: p.reboots.Load()}
+	if p.ts != nil {
+		c.SeriesRecords, c.SeriesErrors, c.SeriesRepairs = p.ts.records.Load(), p.ts.writeErrs.Load(), p.ts.repairs.Load()
+		c.SeriesCompactions, c.SeriesSyncs = p.ts.compactions.Load(), p.ts.syncs.Load()
+	}
 	p.mu.RLock()
 	c.Devices = len(p.state)
 	for _, d := range p.state {
@@ -591,7 +649,12 @@ func (p *Poller) pollDevice(key string, cfg DeviceConfig) error {
 		}
 	}
 	d.st.NumIfaces = len(d.ifaces)
+	recs := d.pending
+	d.pending = nil
 	p.mu.Unlock()
+	if p.ts != nil {
+		p.ts.append(key, recs)
+	}
 
 	if err != nil {
 		p.rlog.Warn("poll:"+key, "snmp poll failed", "device", key, "err", err)
@@ -615,11 +678,11 @@ func (p *Poller) apply(d *device, r *pollResult, now time.Time) (rebooted bool) 
 	if !first && !rebooted && r.sys.UpTime > d.lastUp {
 		dt = float64(r.sys.UpTime-d.lastUp) / 100
 	}
-	iv := p.cfg.Interval
-	if d.cfg.Interval > 0 {
-		iv = time.Duration(d.cfg.Interval) * time.Second
+	capacity := p.capacity(d)
+	persist := p.ts != nil
+	if persist {
+		d.pending = make([]byte, 0, len(r.ifaces)*seriesRecLen)
 	}
-	capacity := max(int(p.cfg.Retention/iv), 1)
 	for idx, cur := range r.ifaces {
 		prev := d.ifaces[idx]
 		if prev != nil && !first && !rebooted && dt > 0 && prev.HC == cur.HC {
@@ -651,9 +714,13 @@ func (p *Poller) apply(d *device, r *pollResult, now time.Time) (rebooted bool) 
 			s = &series{}
 			d.series[idx] = s
 		}
-		s.add(Point{T: now.Unix(), InBps: float32(cur.InBps), OutBps: float32(cur.OutBps),
+		pt := Point{T: now.Unix(), InBps: float32(cur.InBps), OutBps: float32(cur.OutBps),
 			InErrors: uint32(min(cur.InErrorsDelta, 0xFFFFFFFF)), OutErrors: uint32(min(cur.OutErrorsDelta, 0xFFFFFFFF)),
-			OperStatus: uint8(cur.OperStatus)}, capacity)
+			OperStatus: uint8(cur.OperStatus)}
+		s.add(pt, capacity)
+		if persist {
+			d.pending = appendRecord(d.pending, idx, pt)
+		}
 	}
 	for idx := range d.series {
 		if r.ifaces[idx] == nil {
@@ -664,6 +731,16 @@ func (p *Poller) apply(d *device, r *pollResult, now time.Time) (rebooted bool) 
 	d.st.System = r.sys
 	d.lastUp, d.lastAt = r.sys.UpTime, now
 	return rebooted
+}
+
+// capacity is the number of points a series of d holds: the retention at
+// the device's poll interval.
+func (p *Poller) capacity(d *device) int {
+	iv := p.cfg.Interval
+	if d.cfg.Interval > 0 {
+		iv = time.Duration(d.cfg.Interval) * time.Second
+	}
+	return max(int(p.cfg.Retention/iv), 1)
 }
 
 // raise turns reachability changes and reboots into alerts on the device
