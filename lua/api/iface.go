@@ -405,88 +405,34 @@ type recordErr string
 func (e recordErr) Error() string { return string(e) }
 
 // fillRecord maps processFlow's keys (lower-case names and nProbe IE names)
-// onto a record; unknown keys go to the record's additional fields.
+// onto a record; unknown keys go to the record's additional fields. This
+// runs once per injected flow (Suricata at 100k events/s): the table is
+// walked with Next (its own boxed keys, no allocation per key) and a key is
+// lower-cased only when it has upper-case letters and is not an exact match.
 func fillRecord(r *engine.FlowRecord, t *lua.LTable) error {
 	var err error
-	str := func(v lua.LValue) string { return v.String() }
-	num := func(v lua.LValue) uint64 {
-		switch x := v.(type) {
-		case lua.LNumber:
-			if x < 0 {
-				return 0
-			}
-			return uint64(x)
-		case lua.LString:
-			n, _ := strconv.ParseUint(strings.TrimSpace(string(x)), 10, 64)
-			return n
-		}
-		return 0
-	}
-	addr := func(v lua.LValue) netip.Addr {
-		a, e := netip.ParseAddr(str(v))
-		if e != nil && err == nil {
-			err = recordErr("bad address " + strconv.Quote(str(v)))
-		}
-		return a
-	}
-	t.ForEach(func(k, v lua.LValue) {
+	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
 		key, ok := k.(lua.LString)
 		if !ok || v == lua.LNil {
-			return
+			continue
 		}
-		switch strings.ToLower(string(key)) {
-		case "src_ip", "ipv4_src_addr", "ipv6_src_addr":
-			r.SrcIP = addr(v)
-		case "dst_ip", "ipv4_dst_addr", "ipv6_dst_addr":
-			r.DstIP = addr(v)
-		case "src_port", "l4_src_port":
-			r.SrcPort = uint16(num(v))
-		case "dst_port", "l4_dst_port":
-			r.DstPort = uint16(num(v))
-		case "vlan_id", "src_vlan":
-			r.VLAN = uint16(num(v))
-		case "l4_proto", "protocol":
-			r.Proto = l4Number(v)
-		case "in_bytes":
-			r.InBytes = num(v)
-		case "out_bytes":
-			r.OutBytes = num(v)
-		case "in_pkts":
-			r.InPkts = num(v)
-		case "out_pkts":
-			r.OutPkts = num(v)
-		case "first_switched":
-			r.FirstSwitched = uint32(num(v))
-		case "last_switched":
-			r.LastSwitched = uint32(num(v))
-		case "first_switched_iso8601":
-			r.FirstSwitched = isoEpoch(str(v))
-		case "last_switched_iso8601":
-			r.LastSwitched = isoEpoch(str(v))
-		case "l7_proto":
-			r.L7App, r.L7Set = uint16(num(v)), true
-		case "dns_query":
-			r.DNSQuery = str(v)
-		case "dns_query_type":
-			r.DNSQueryType = uint16(num(v))
-		case "http_url":
-			r.HTTPURL = str(v)
-		case "http_site":
-			r.HTTPSite = str(v)
-		case "http_method":
-			r.HTTPMethod = str(v)
-		case "http_ret_code":
-			r.HTTPRetCode = uint16(num(v))
-		case "tls_server_name":
-			r.TLSServerName = str(v)
-		case "ja3c_hash":
-			r.JA3C = str(v)
-		case "ja3s_hash":
-			r.JA3S = str(v)
-		default:
-			r.Additional = append(r.Additional, engine.Field{Key: string(key), Value: str(v)})
+		if setRecordField(r, string(key), v, &err) {
+			continue
 		}
-	})
+		if ks := string(key); hasUpper(ks) {
+			// Lower-cased on the stack when ASCII (setRecordField keeps no
+			// reference); strings.ToLower otherwise, as before.
+			var buf [32]byte
+			if len(ks) <= len(buf) && lowerASCII(buf[:len(ks)], ks) {
+				if setRecordField(r, string(buf[:len(ks)]), v, &err) {
+					continue
+				}
+			} else if setRecordField(r, strings.ToLower(ks), v, &err) {
+				continue
+			}
+		}
+		r.Additional = append(r.Additional, engine.Field{Key: string(key), Value: luaString(v)})
+	}
 	if err != nil {
 		return err
 	}
@@ -501,12 +447,141 @@ func fillRecord(r *engine.FlowRecord, t *lua.LTable) error {
 	return nil
 }
 
+// hasUpper: s may change under strings.ToLower (an ASCII capital or any
+// non-ASCII byte).
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerASCII writes s lower-cased into b; false when s is not ASCII.
+func lowerASCII(b []byte, s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return false
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return true
+}
+
+// luaString is v.String() without fmt for integral numbers.
+func luaString(v lua.LValue) string {
+	switch x := v.(type) {
+	case lua.LString:
+		return string(x)
+	case lua.LNumber:
+		if f := float64(x); f == float64(int64(f)) {
+			return strconv.FormatInt(int64(f), 10)
+		}
+	}
+	return v.String()
+}
+
+func recordNum(v lua.LValue) uint64 {
+	switch x := v.(type) {
+	case lua.LNumber:
+		if x < 0 {
+			return 0
+		}
+		return uint64(x)
+	case lua.LString:
+		n, _ := strconv.ParseUint(strings.TrimSpace(string(x)), 10, 64)
+		return n
+	}
+	return 0
+}
+
+// setRecordField sets the record field a (lower-case) processFlow key names
+// and reports whether the key is one; a bad address is left in *err (the
+// first one).
+func setRecordField(r *engine.FlowRecord, key string, v lua.LValue, err *error) bool {
+	str := luaString
+	num := recordNum
+	addr := func(v lua.LValue) netip.Addr {
+		a, e := netip.ParseAddr(str(v))
+		if e != nil && *err == nil {
+			*err = recordErr("bad address " + strconv.Quote(str(v)))
+		}
+		return a
+	}
+	switch key {
+	case "src_ip", "ipv4_src_addr", "ipv6_src_addr":
+		r.SrcIP = addr(v)
+	case "dst_ip", "ipv4_dst_addr", "ipv6_dst_addr":
+		r.DstIP = addr(v)
+	case "src_port", "l4_src_port":
+		r.SrcPort = uint16(num(v))
+	case "dst_port", "l4_dst_port":
+		r.DstPort = uint16(num(v))
+	case "vlan_id", "src_vlan":
+		r.VLAN = uint16(num(v))
+	case "l4_proto", "protocol":
+		r.Proto = l4Number(v)
+	case "in_bytes":
+		r.InBytes = num(v)
+	case "out_bytes":
+		r.OutBytes = num(v)
+	case "in_pkts":
+		r.InPkts = num(v)
+	case "out_pkts":
+		r.OutPkts = num(v)
+	case "first_switched":
+		r.FirstSwitched = uint32(num(v))
+	case "last_switched":
+		r.LastSwitched = uint32(num(v))
+	case "first_switched_iso8601":
+		r.FirstSwitched = isoEpoch(str(v))
+	case "last_switched_iso8601":
+		r.LastSwitched = isoEpoch(str(v))
+	case "l7_proto":
+		r.L7App, r.L7Set = uint16(num(v)), true
+	case "dns_query":
+		r.DNSQuery = str(v)
+	case "dns_query_type":
+		r.DNSQueryType = uint16(num(v))
+	case "http_url":
+		r.HTTPURL = str(v)
+	case "http_site":
+		r.HTTPSite = str(v)
+	case "http_method":
+		r.HTTPMethod = str(v)
+	case "http_ret_code":
+		r.HTTPRetCode = uint16(num(v))
+	case "tls_server_name":
+		r.TLSServerName = str(v)
+	case "ja3c_hash":
+		r.JA3C = str(v)
+	case "ja3s_hash":
+		r.JA3S = str(v)
+	default:
+		return false
+	}
+	return true
+}
+
 // l4Number accepts a protocol number or name ("TCP", "udp", "ICMP").
 func l4Number(v lua.LValue) uint8 {
 	if n, ok := v.(lua.LNumber); ok {
 		return uint8(n)
 	}
 	s := strings.ToUpper(v.String())
+	switch s { // the usual names first, without the scan below
+	case "TCP":
+		return 6
+	case "UDP":
+		return 17
+	case "ICMP":
+		return 1
+	}
 	if n, err := strconv.Atoi(s); err == nil {
 		return uint8(n)
 	}
@@ -522,11 +597,82 @@ func l4Number(v lua.LValue) uint8 {
 }
 
 // isoEpoch parses Suricata-style ISO 8601 times ("2020-11-02T10:00:00.123456+0100").
+// The usual shape (date, time, up to 9 fraction digits, then Z, ±hh:mm,
+// ±hhmm or nothing for UTC) is read directly; anything else goes through
+// time.Parse with the layouts accepted before.
 func isoEpoch(s string) uint32 {
+	if e, ok := isoEpochFast(s); ok {
+		return e
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999-0700", "2006-01-02T15:04:05"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return uint32(t.Unix())
 		}
 	}
 	return 0
+}
+
+func isoEpochFast(s string) (uint32, bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return 0, false
+	}
+	digits := func(p, n int) (int, bool) {
+		v := 0
+		for i := p; i < p+n; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := digits(0, 4)
+	mo, ok2 := digits(5, 2)
+	d, ok3 := digits(8, 2)
+	h, ok4 := digits(11, 2)
+	mi, ok5 := digits(14, 2)
+	sec, ok6 := digits(17, 2)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 {
+		return 0, false
+	}
+	dim := [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[mo]
+	if mo == 2 && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		dim = 29
+	}
+	if d > dim {
+		return 0, false
+	}
+	p := 19
+	if p < len(s) && s[p] == '.' {
+		q := p + 1
+		for q < len(s) && s[q] >= '0' && s[q] <= '9' {
+			q++
+		}
+		if q == p+1 || q-p-1 > 9 {
+			return 0, false
+		}
+		p = q
+	}
+	off := 0
+	switch rest := s[p:]; {
+	case rest == "" || rest == "Z":
+	case len(rest) == 5 || len(rest) == 6 && rest[3] == ':':
+		if rest[0] != '+' && rest[0] != '-' {
+			return 0, false
+		}
+		oh, ok1 := digits(p+1, 2)
+		om, ok2 := digits(p+len(rest)-2, 2)
+		if !ok1 || !ok2 || oh > 23 || om > 59 {
+			return 0, false
+		}
+		off = oh*3600 + om*60
+		if rest[0] == '-' {
+			off = -off
+		}
+	default:
+		return 0, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC).Unix() - int64(off)
+	return uint32(t), true
 }

@@ -3,10 +3,13 @@ package modules
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -25,6 +28,14 @@ type jsonCodec struct {
 	objMeta *lua.LTable // {__jsontype="object"}
 	arrMeta *lua.LTable // {__jsontype="array"}
 	scratch []kv
+	members []member              // decode: the members of the objects being decoded
+	elems   []lua.LValue          // decode: the elements of the arrays being decoded
+	keys    map[string]lua.LValue // decode: object keys seen, boxed once (fillObject)
+}
+
+type member struct {
+	k string
+	v lua.LValue
 }
 
 type kv struct {
@@ -520,50 +531,77 @@ func (d *decoder) object() (lua.LValue, *jsonError) {
 	start := d.pos
 	d.pos++
 	d.depth++
-	defer func() { d.depth-- }()
-	t := d.L.NewTable()
-	d.setMeta(t, d.objMeta)
+	// The members are gathered on a stack shared by the whole decode, then
+	// set into a table created at its final size: gopher-lua's NewTable
+	// reserves a 32-slot array and a 32-entry map, which for the small
+	// objects of event records (EVE, nProbe) was most of the allocation.
+	base := len(d.c.members)
+	err := d.objectMembers(start)
+	n := len(d.c.members) - base
+	var t *lua.LTable
+	if err == nil {
+		if n > 0 && tableLayout.ok {
+			t = d.L.CreateTable(0, 0)
+			d.c.fillObject(t, d.c.members[base:])
+		} else {
+			t = d.L.CreateTable(0, n)
+			for _, m := range d.c.members[base:] {
+				t.RawSetString(m.k, m.v)
+			}
+		}
+		d.setMeta(t, d.objMeta)
+	}
+	clear(d.c.members[base:])
+	d.c.members = d.c.members[:base]
+	d.depth--
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (d *decoder) objectMembers(start int) *jsonError {
 	d.skipWhite()
 	if d.pos < len(d.s) && d.s[d.pos] == '}' {
 		d.pos++
-		return t, nil
+		return nil
 	}
 	for {
 		d.skipWhite()
 		if d.pos >= len(d.s) {
-			return nil, &jsonError{"unterminated object", start}
+			return &jsonError{"unterminated object", start}
 		}
 		if d.s[d.pos] != '"' {
-			return nil, &jsonError{"expected a string key", d.pos}
+			return &jsonError{"expected a string key", d.pos}
 		}
 		k, err := d.str()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d.skipWhite()
 		if d.pos >= len(d.s) || d.s[d.pos] != ':' {
-			return nil, &jsonError{"colon expected", d.pos}
+			return &jsonError{"colon expected", d.pos}
 		}
 		d.pos++
 		v, err := d.decode()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if v != lua.LNil && v != nil {
-			t.RawSetString(k, v)
+			d.c.members = append(d.c.members, member{k, v})
 		}
 		d.skipWhite()
 		if d.pos >= len(d.s) {
-			return nil, &jsonError{"unterminated object", start}
+			return &jsonError{"unterminated object", start}
 		}
 		switch d.s[d.pos] {
 		case ',':
 			d.pos++
 		case '}':
 			d.pos++
-			return t, nil
+			return nil
 		default:
-			return nil, &jsonError{"'}' or ',' expected", d.pos}
+			return &jsonError{"'}' or ',' expected", d.pos}
 		}
 	}
 }
@@ -572,49 +610,78 @@ func (d *decoder) array() (lua.LValue, *jsonError) {
 	start := d.pos
 	d.pos++
 	d.depth++
-	defer func() { d.depth-- }()
-	t := d.L.NewTable()
-	d.setMeta(t, d.arrMeta)
+	base := len(d.c.elems)
+	err := d.arrayElems(start)
+	n := len(d.c.elems) - base
+	var t *lua.LTable
+	if err == nil {
+		t = d.L.CreateTable(n, 0)
+		d.setMeta(t, d.arrMeta)
+		for i, v := range d.c.elems[base:] {
+			if v != nil && v != lua.LNil {
+				t.RawSetInt(i+1, v)
+			}
+		}
+	}
+	clear(d.c.elems[base:])
+	d.c.elems = d.c.elems[:base]
+	d.depth--
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (d *decoder) arrayElems(start int) *jsonError {
 	d.skipWhite()
 	if d.pos < len(d.s) && d.s[d.pos] == ']' {
 		d.pos++
-		return t, nil
+		return nil
 	}
-	n := 0
 	for {
 		v, err := d.decode()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		n++
-		if v != nil && v != lua.LNil {
-			t.RawSetInt(n, v)
-		}
+		d.c.elems = append(d.c.elems, v)
 		d.skipWhite()
 		if d.pos >= len(d.s) {
-			return nil, &jsonError{"unterminated array", start}
+			return &jsonError{"unterminated array", start}
 		}
 		switch d.s[d.pos] {
 		case ',':
 			d.pos++
 		case ']':
 			d.pos++
-			return t, nil
+			return nil
 		default:
-			return nil, &jsonError{"']' or ',' expected", d.pos}
+			return &jsonError{"']' or ',' expected", d.pos}
 		}
 	}
 }
 
 func (d *decoder) number() (lua.LValue, *jsonError) {
 	start := d.pos
-	for d.pos < len(d.s) {
-		c := d.s[d.pos]
-		if (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-			d.pos++
-			continue
+	// Fast path: a plain non-negative integer (ports, counters, ids) is
+	// summed directly, and small ones come pre-boxed (no allocation).
+	n, i := uint64(0), d.pos
+	for i < len(d.s) && i-start < 15 {
+		c := d.s[i]
+		if c < '0' || c > '9' {
+			break
 		}
-		break
+		n = n*10 + uint64(c-'0')
+		i++
+	}
+	if i > start && (i == len(d.s) || !numChar(d.s[i])) && (d.s[start] != '0' || i == start+1) {
+		d.pos = i
+		if n < uint64(len(smallInts)) {
+			return smallInts[n], nil
+		}
+		return lua.LNumber(n), nil
+	}
+	for d.pos < len(d.s) && numChar(d.s[d.pos]) {
+		d.pos++
 	}
 	f, err := strconv.ParseFloat(d.s[start:d.pos], 64)
 	if err != nil {
@@ -622,6 +689,18 @@ func (d *decoder) number() (lua.LValue, *jsonError) {
 	}
 	return lua.LNumber(f), nil
 }
+
+func numChar(c byte) bool {
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+// smallInts are the boxed numbers 0..4095, shared by every decode.
+var smallInts = func() (t [4096]lua.LValue) {
+	for i := range t {
+		t[i] = lua.LNumber(i)
+	}
+	return t
+}()
 
 func (d *decoder) str() (string, *jsonError) {
 	start := d.pos
@@ -701,4 +780,78 @@ func (d *decoder) hex4() (rune, bool) {
 	}
 	d.pos += 4
 	return rune(n), true
+}
+
+// ---- filling decoded objects ----
+//
+// gopher-lua's RawSetString indexes a new string key three times (strdict,
+// the k2i map and the keys slice that Next walks), boxing the key twice and
+// growing k2i and keys from empty: about three allocations per member,
+// most of the cost of decoding an event record. fillObject builds the same
+// three structures directly, sized once, with keys boxed once per codec
+// (object keys repeat from record to record). It writes LTable's unexported
+// fields, located by name and type through reflect at start-up; if the
+// pinned gopher-lua ever lays LTable out differently, tableLayout.ok is
+// false and decoding falls back to RawSetString (TestJSONTableLayout
+// reports it).
+
+var tableLayout = func() (l struct {
+	ok                 bool
+	strdict, keys, k2i uintptr
+}) {
+	t := reflect.TypeFor[lua.LTable]()
+	field := func(name string, typ reflect.Type) (uintptr, bool) {
+		f, ok := t.FieldByName(name)
+		return f.Offset, ok && f.Type == typ && len(f.Index) == 1
+	}
+	var ok1, ok2, ok3 bool
+	l.strdict, ok1 = field("strdict", reflect.TypeFor[map[string]lua.LValue]())
+	l.keys, ok2 = field("keys", reflect.TypeFor[[]lua.LValue]())
+	l.k2i, ok3 = field("k2i", reflect.TypeFor[map[lua.LValue]int]())
+	l.ok = ok1 && ok2 && ok3
+	return l
+}()
+
+// maxInternedKeys bounds the per-codec key cache (a state decoding
+// documents with ever-new keys stops adding to it).
+const maxInternedKeys = 4096
+
+// internKey returns k boxed, from the cache when it was seen before; a
+// cached key is a copy, so it does not pin the decoded text.
+func (c *jsonCodec) internKey(k string) lua.LValue {
+	if lk, ok := c.keys[k]; ok {
+		return lk
+	}
+	if len(k) > 64 || len(c.keys) >= maxInternedKeys {
+		return lua.LString(k)
+	}
+	if c.keys == nil {
+		c.keys = make(map[string]lua.LValue, 64)
+	}
+	lk := lua.LValue(lua.LString(strings.Clone(k)))
+	c.keys[string(lk.(lua.LString))] = lk
+	return lk
+}
+
+// fillObject sets ms into the empty table t as RawSetString would, in
+// order (a repeated key keeps its first position and takes the last value).
+func (c *jsonCodec) fillObject(t *lua.LTable, ms []member) {
+	p := unsafe.Pointer(t)
+	sd := (*map[string]lua.LValue)(unsafe.Add(p, tableLayout.strdict))
+	keys := (*[]lua.LValue)(unsafe.Add(p, tableLayout.keys))
+	k2i := (*map[lua.LValue]int)(unsafe.Add(p, tableLayout.k2i))
+	strdict := make(map[string]lua.LValue, len(ms))
+	ks := make([]lua.LValue, 0, len(ms))
+	idx := make(map[lua.LValue]int, len(ms))
+	for _, m := range ms {
+		lk := c.internKey(m.k)
+		k := string(lk.(lua.LString))
+		n := len(strdict)
+		strdict[k] = m.v
+		if len(strdict) > n {
+			idx[lk] = len(ks)
+			ks = append(ks, lk)
+		}
+	}
+	*sd, *keys, *k2i = strdict, ks, idx
 }

@@ -42,28 +42,32 @@ function handler.setup()
   return true
 end
 
--- The record types that describe (a part of) a flow, and what each adds.
+-- The record types that describe (a part of) a flow. The engine record
+-- takes the 5-tuple, ids, and the counters and times of the record's
+-- "flow" (flow, alert) or "netflow" object; the enrichers then add what a
+-- transaction record carries.
 local enrich = {}
 
-function enrich.flow(ev, f)
-  local fl = ev.flow
-  if type(fl) ~= "table" then return end
-  f.in_pkts = fl.pkts_toserver
-  f.out_pkts = fl.pkts_toclient
-  f.in_bytes = fl.bytes_toserver
-  f.out_bytes = fl.bytes_toclient
-  f.first_switched_iso8601 = fl.start
-  f.last_switched_iso8601 = fl["end"]
-end
+local function no_counters() end
 
-function enrich.netflow(ev, f)
-  local nf = ev.netflow
-  if type(nf) ~= "table" then return end
-  f.in_pkts = nf.pkts
-  f.in_bytes = nf.bytes
-  f.first_switched_iso8601 = nf.start
-  f.last_switched_iso8601 = nf["end"]
-end
+-- counters(ev) -> in_pkts, out_pkts, in_bytes, out_bytes, start, end
+local counters = {
+  flow = function(ev)
+    local fl = ev.flow
+    if type(fl) ~= "table" then return end
+    return fl.pkts_toserver, fl.pkts_toclient, fl.bytes_toserver, fl.bytes_toclient, fl.start, fl["end"]
+  end,
+  netflow = function(ev)
+    local nf = ev.netflow
+    if type(nf) ~= "table" then return end
+    return nf.pkts, nil, nf.bytes, nil, nf.start, nf["end"]
+  end,
+}
+counters.alert = counters.flow
+counters.dns = no_counters
+counters.tls = no_counters
+counters.http = no_counters
+counters.fileinfo = no_counters
 
 function enrich.dns(ev, f)
   local d = ev.dns
@@ -110,37 +114,76 @@ function enrich.fileinfo(ev, f)
 end
 
 function enrich.alert(ev, f)
-  enrich.flow(ev, f)
   -- Alerts about an HTTP/TLS/DNS transaction carry its metadata too.
   if type(ev.http) == "table" then enrich.http(ev, f) end
   if type(ev.tls) == "table" then enrich.tls(ev, f) end
   if type(ev.dns) == "table" then enrich.dns(ev, f) end
 end
 
-local function five_tuple(ev)
-  if type(ev.src_ip) ~= "string" or type(ev.dest_ip) ~= "string" then return nil end
+-- The keys each enricher may add, cleared before a record is reused.
+local http_keys = { "http_site", "http_method", "http_ret_code", "http_url", "HTTP_USER_AGENT", "HTTP_MIME" }
+local tls_keys = { "tls_server_name", "ja3c_hash", "ja3s_hash", "TLS_VERSION_NAME", "TLS_CERT_SUBJECT", "TLS_CERT_ISSUER" }
+local dns_keys = { "dns_query", "DNS_QUERY_TYPE_NAME", "DNS_QUERY_ID", "DNS_RCODE" }
+local function concat(...)
+  local r = {}
+  for _, l in ipairs({ ... }) do
+    for _, k in ipairs(l) do r[#r + 1] = k end
+  end
+  return r
+end
+local extra_keys = {
+  dns = dns_keys,
+  tls = tls_keys,
+  http = http_keys,
+  fileinfo = concat(http_keys, { "FILE_NAME", "FILE_SIZE", "FILE_STATE" }),
+  alert = concat(http_keys, tls_keys, dns_keys, { "external_alert" }),
+}
+
+-- One record table per event type, reused from event to event: every key
+-- of the record is assigned (nil when the event lacks it) and what an
+-- enricher added last time is cleared. interface.processFlow copies the
+-- table into an engine record, and alerts copy the values they use, so
+-- nothing keeps it past the event. (A new table per event cost about 30
+-- allocations: gopher-lua indexes every new key twice.)
+local records = {}
+
+-- The engine record of an event with a 5-tuple (nil without one). A
+-- counter or time the record lacks stays out of the table (a false one
+-- too); a flow without times takes the event's timestamp.
+local function flow_record(ev, et, get_counters)
+  local src, dst = ev.src_ip, ev.dest_ip
+  if type(src) ~= "string" or type(dst) ~= "string" then return nil end
   local vlan = ev.vlan
   if type(vlan) == "table" then vlan = vlan[1] end
-  -- All the usual keys in one constructor: the table is sized once
-  -- instead of growing as the enrichers fill it (this runs per event).
-  return {
-    src_ip = ev.src_ip,
-    dst_ip = ev.dest_ip,
-    src_port = tonumber(ev.src_port) or 0,
-    dst_port = tonumber(ev.dest_port) or 0,
-    l4_proto = ev.proto or 0,
-    vlan_id = tonumber(vlan) or 0,
-    in_pkts = false, out_pkts = false, in_bytes = false, out_bytes = false,
-    first_switched_iso8601 = false, last_switched_iso8601 = false,
-    SURICATA_FLOW_ID = ev.flow_id,
-    SURICATA_APP_PROTO = ev.app_proto,
-    COMMUNITY_ID = ev.community_id,
-  }
+  local in_pkts, out_pkts, in_bytes, out_bytes, first, last = get_counters(ev)
+  local ts = ev.timestamp
+  local f = records[et]
+  if f == nil then
+    f = {}
+    records[et] = f
+  else
+    local extra = extra_keys[et]
+    if extra then
+      for i = 1, #extra do f[extra[i]] = nil end
+    end
+  end
+  f.src_ip = src
+  f.dst_ip = dst
+  f.src_port = tonumber(ev.src_port) or 0
+  f.dst_port = tonumber(ev.dest_port) or 0
+  f.l4_proto = ev.proto or 0
+  f.vlan_id = tonumber(vlan) or 0
+  f.in_pkts = in_pkts or nil
+  f.out_pkts = out_pkts or nil
+  f.in_bytes = in_bytes or nil
+  f.out_bytes = out_bytes or nil
+  f.first_switched_iso8601 = first or ts
+  f.last_switched_iso8601 = last or ts
+  f.SURICATA_FLOW_ID = ev.flow_id
+  f.SURICATA_APP_PROTO = ev.app_proto
+  f.COMMUNITY_ID = ev.community_id
+  return f
 end
-
--- Placeholders still false after enrichment are removed before
--- processFlow (false would read as a value).
-local placeholders = { "in_pkts", "out_pkts", "in_bytes", "out_bytes", "first_switched_iso8601", "last_switched_iso8601" }
 
 local function store_alert(ev, f)
   local a = ev.alert
@@ -176,10 +219,15 @@ local function store_alert(ev, f)
 end
 
 -- 4.2 signature: (syslog_conf, message, host, priority).
+local seen_conf
 function handler.hooks.handleEvent(syslog_conf, message, host, priority)
-  local conf = syslog_conf and syslog_conf.suricata and syslog_conf.suricata.all
-  if conf and conf.script_conf and conf.script_conf.alerts == false then
-    store_alerts = false
+  if syslog_conf ~= seen_conf then
+    -- The runtime passes the same configuration table to every call.
+    seen_conf = syslog_conf
+    local conf = syslog_conf and syslog_conf.suricata and syslog_conf.suricata.all
+    if conf and conf.script_conf and conf.script_conf.alerts == false then
+      store_alerts = false
+    end
   end
 
   local ev = json.decode(message)
@@ -188,20 +236,15 @@ function handler.hooks.handleEvent(syslog_conf, message, host, priority)
     return
   end
   local et = ev.event_type
-  local fill = enrich[et]
-  local f = fill and five_tuple(ev)
+  local get_counters = counters[et]
+  local f = get_counters and flow_record(ev, et, get_counters)
   if f == nil then
     -- stats, anomaly, records without a 5-tuple: not flows
     interface.incSyslogStats(1, 0, 1, 0, 0, 0)
     return
   end
-  fill(ev, f)
-  f.first_switched_iso8601 = f.first_switched_iso8601 or ev.timestamp
-  f.last_switched_iso8601 = f.last_switched_iso8601 or ev.timestamp
-  for i = 1, #placeholders do
-    local k = placeholders[i]
-    if not f[k] then f[k] = nil end
-  end
+  local fill = enrich[et]
+  if fill then fill(ev, f) end
   local alerts = 0
   if et == "alert" and store_alert(ev, f) then alerts = 1 end
   interface.processFlow(f)
