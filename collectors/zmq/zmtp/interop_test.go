@@ -96,7 +96,7 @@ func TestLibzmqPubToOurSub(t *testing.T) {
 					t.Fatal(err)
 				}
 				cfg.CurveServer = &kp
-				args = append(args, "--serverkey", kp.PublicZ85())
+				args = append(args, "--serverkey="+kp.PublicZ85()) // "=": a Z85 key may start with "-"
 			}
 			s := NewSub(cfg)
 			defer s.Close()
@@ -132,14 +132,14 @@ func TestLibzmqWrongServerKeyRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	ep := s.Endpoints()[0]
-	bad := startPy(t, "--role", "pub", "--mode", "connect", "--endpoint", ep, "--serverkey", other.PublicZ85())
+	bad := startPy(t, "--role", "pub", "--mode", "connect", "--endpoint", ep, "--serverkey="+other.PublicZ85())
 	for s.Stats().Handshake.CurveAuth == 0 {
 		if _, err := s.RecvContext(ctxPoll(ctx)); err != nil && ctx.Err() != nil {
 			t.Fatalf("wrong-key client never counted: %+v", s.Stats())
 		}
 	}
 	good := startPy(t, "--role", "pub", "--mode", "connect", "--endpoint", ep,
-		"--serverkey", kp.PublicZ85(), "--sizes", sizesArg())
+		"--serverkey="+kp.PublicZ85(), "--sizes", sizesArg())
 	collectPyPub(t, ctx, s, good)
 	bad.stdin.Close()
 	st := s.Stats()
@@ -179,7 +179,7 @@ func TestOurPubToLibzmqSub(t *testing.T) {
 			if tc.curve {
 				kp, _ := GenerateKeyPair()
 				cfg.CurveServerKey = &kp.Public
-				args = append(args, "--serversecret", kp.SecretZ85())
+				args = append(args, "--serversecret="+kp.SecretZ85())
 			}
 			p := NewPub(cfg)
 			defer p.Close()
