@@ -11,10 +11,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -118,64 +116,9 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		curve = &kp
 	}
 	for _, iface := range opts.Interfaces {
-		if strings.HasPrefix(iface, "syslog://") {
-			scfg, err := syslogc.ParseURL(iface)
-			if err != nil {
-				return nil, err
-			}
-			extra, err := syslogc.ParseProducers(opts.SyslogProducers...)
-			if err != nil {
-				return nil, err
-			}
-			if scfg.Producers == nil {
-				scfg.Producers = map[string]string{}
-			}
-			for k, v := range extra {
-				scfg.Producers[k] = v
-			}
-			i := a.eng.AddInterface(iface, "syslog")
-			scfg.CertFile, scfg.KeyFile, scfg.Logger = opts.SyslogTLSCert, opts.SyslogTLSKey, log
-			scfg.ProducersFile = filepath.Join(opts.DataDir, fmt.Sprintf("syslog_producers_%d.json", i.ID()))
-			a.syslogPending = append(a.syslogPending, syslogPending{i, scfg})
-			continue
-		}
-		if strings.HasPrefix(iface, "snmptrap://") {
-			addr, err := snmp.ParseTrapEndpoint(iface) // port 162 when omitted
-			if err != nil {
-				return nil, err
-			}
-			a.trapAddr = addr
-			continue
-		}
-		if !zmq.IsZMQ(iface) {
-			// A network interface name or a capture file: packets.
-			pcfg := packet.DefaultConfig()
-			pcfg.Source, pcfg.Filter, pcfg.Pace, pcfg.Logger = iface, opts.PacketFilter, opts.PcapPace, log
-			kind := "packet"
-			if packet.IsCaptureFile(iface) {
-				pcfg.File, kind = true, "pcap"
-			}
-			pc, err := packet.New(pcfg, a.eng.AddInterface(iface, kind))
-			if err != nil {
-				return nil, fmt.Errorf("interface %q: %w", iface, err)
-			}
-			a.packets = append(a.packets, pc)
-			continue
-		}
-		eps, err := zmq.ParseEndpoints(iface)
-		if err != nil {
+		if err := a.addInterface(opts, iface, curve, log); err != nil {
 			return nil, err
 		}
-		i := a.eng.AddInterface(iface, "zmq")
-		ccfg := zmq.DefaultConfiguration()
-		ccfg.Endpoints = eps
-		ccfg.Curve = curve
-		ccfg.Logger = log
-		c, err := zmq.New(ccfg, i)
-		if err != nil {
-			return nil, err
-		}
-		a.collectors = append(a.collectors, c)
 	}
 	// User scripts subscribe to the engine's flow events, so the runtime
 	// exists before the engine starts.
