@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flowgate/snmp/snmptest"
 	"fmt"
 	"io"
 	"log/slog"
@@ -282,5 +283,30 @@ func TestSyslogSuricata(t *testing.T) {
 	f := rows[0].(map[string]any)
 	if f["client"].(map[string]any)["ip"] != "192.168.10.5" || f["server"].(map[string]any)["port"] != float64(443) {
 		t.Errorf("flow %v", f)
+	}
+}
+
+// TestSNMPDevice: `--snmp-device` polls a real snmpd; the device shows
+// reachable, with its system group, over REST.
+func TestSNMPDevice(t *testing.T) {
+	agent := snmptest.StartAgent(t)
+	a, _ := startApp(t, "--disable-login", "--snmp-device",
+		fmt.Sprintf("snmp://%s@127.0.0.1:%d?version=2c", snmptest.ReadCommunity, agent.Port))
+	c := &client{t: t, base: "http://" + a.http.Addr()}
+	var dev map[string]any
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		env, _ := c.get("/lua/rest/v2/get/snmp/device/list.lua")
+		if list, ok := env["rsp"].([]any); ok && len(list) == 1 {
+			dev = list[0].(map[string]any)
+			if dev["reachable"] == true {
+				break
+			}
+		}
+	}
+	if dev == nil || dev["reachable"] != true {
+		t.Fatalf("device %v", dev)
+	}
+	if b, _ := json.Marshal(dev); !strings.Contains(string(b), snmptest.SysName) {
+		t.Errorf("system group not polled: %s", b)
 	}
 }
