@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flowgate/snmp/snmptest"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"flowgate/collectors/zmq/emulator"
+	"flowgate/snmp/snmptest"
 )
 
 func freePort(t *testing.T) int {
