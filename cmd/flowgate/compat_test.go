@@ -75,8 +75,9 @@ func TestCompatScripts(t *testing.T) {
 	}
 	clock := &fakeClock{t: time.Date(2026, 11, 21, 10, 0, 30, 0, time.UTC)}
 	zport := freePort(t)
+	alertsFile := filepath.Join(data, "alerts.jsonl")
 	opts, err := parseArgs([]string{"-i", fmt.Sprintf("tcp://127.0.0.1:%dc", zport), "-w", "127.0.0.1:0",
-		"-d", data, "-m", "10.1.0.0/16", "--disable-login"})
+		"-d", data, "-m", "10.1.0.0/16", "--disable-login", "--recipient", "file://" + alertsFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +187,18 @@ func TestCompatScripts(t *testing.T) {
 		if !got[k] {
 			t.Errorf("no alert for %s", k)
 		}
+	}
+	// The alerts reach the --recipient file, one JSON line each.
+	var delivered int
+	for deadline = time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		raw, _ := os.ReadFile(alertsFile)
+		delivered = strings.Count(string(raw), `"action":"engage"`)
+		if delivered >= len(want) {
+			break
+		}
+	}
+	if delivered != len(want) {
+		t.Errorf("recipient file holds %d engaged alerts, want %d", delivered, len(want))
 	}
 	stats := c.rsp("/lua/rest/v2/get/user_script/stats.lua")
 	if b, _ := json.Marshal(stats); strings.Contains(string(b), `"errors":1`) {
