@@ -96,7 +96,7 @@ func New(cfg Configuration, iface *engine.Interface) (*Collector, error) {
 		return nil, errors.New("zmq collector: no endpoint")
 	}
 	log := cfg.Logger.With("ifid", iface.ID(), "interface", iface.Name())
-	return &Collector{
+	c := &Collector{
 		cfg:       cfg,
 		iface:     iface,
 		stats:     iface.Collector(),
@@ -107,7 +107,10 @@ func New(cfg Configuration, iface *engine.Interface) (*Collector, error) {
 		snmpIf:    map[string]map[uint32]string{},
 		fieldMaps: map[string]wire.Option{},
 		done:      make(chan struct{}),
-	}, nil
+	}
+	// Records are decoded straight into the batch being filled.
+	c.dec.SetTarget(func() *engine.FlowRecord { return c.batch.AddFlow() })
+	return c, nil
 }
 
 // Start binds or connects every endpoint and starts receiving.
@@ -304,11 +307,12 @@ func (c *Collector) flows(body []byte, format wire.Format, source int) {
 	var err error
 	var n int
 	if format == wire.FormatTLV {
-		n, err = c.dec.DecodeTLVFlows(body, c.emit)
+		n, err = c.dec.DecodeTLVFlows(body, keep)
 	} else {
-		n, err = c.dec.DecodeJSONFlows(body, c.emit)
+		n, err = c.dec.DecodeJSONFlows(body, keep)
 	}
 	c.batch = nil
+	b.Flows = b.Flows[:n] // drop a record started but not finished
 	c.stats.FlowRecords.Add(uint64(n))
 	if err != nil {
 		c.fail(wire.Reason(err), err, "topic", "flow", "records_kept", n)
@@ -326,15 +330,8 @@ func (c *Collector) batchFor(source int) *engine.Batch {
 	return b
 }
 
-// emit copies a decoded record into the batch. The record's strings alias
-// the message body (which the batch keeps alive) or the decoder's per-message
-// arena; the Additional slice belongs to the decoder and is copied.
-func (c *Collector) emit(r *engine.FlowRecord) {
-	dst := c.batch.AddFlow()
-	add := dst.Additional[:0]
-	*dst = *r
-	dst.Additional = append(add, r.Additional...)
-}
+// keep accepts a record the decoder built in the batch: nothing to copy.
+func keep(*engine.FlowRecord) {}
 
 // sequence does the msg_id gap accounting of spec §2.6 per header source_id.
 func (c *Collector) sequence(h wire.Header) {

@@ -25,11 +25,24 @@ const DefaultMaxAdditional = 64
 type Decoder struct {
 	labels *Labels
 	maxAdd int
-	rec    engine.FlowRecord
+	rec    engine.FlowRecord // the record built when no target is set
 	val    value   // current field value (a field so it never escapes per call)
 	item   TLVItem // current TLV item, likewise
 	arena  []byte  // unescaped strings and formatted additional fields of the current record
+
+	// Records are built in place in what next returns (see SetTarget), or
+	// in rec; cur is the record being built, emitted whether it was emitted.
+	next    func() *engine.FlowRecord
+	cur     *engine.FlowRecord
+	emitted bool
 }
+
+// SetTarget makes the decoder build each record directly in a record next
+// returns (reset, ready to fill), so that a collector batching records
+// needs no copy. A record started but not emitted (a decode error, the end
+// of the message) is left in the last slot next gave: the caller keeps only
+// as many records as the decode call reports.
+func (d *Decoder) SetTarget(next func() *engine.FlowRecord) { d.next = next }
 
 // NewDecoder returns a Decoder; it does no I/O.
 func NewDecoder(cfg Config) *Decoder {
@@ -46,7 +59,22 @@ func NewDecoder(cfg Config) *Decoder {
 func (d *Decoder) Labels() *Labels { return d.labels }
 
 func (d *Decoder) resetRecord() {
-	d.rec.Reset()
+	switch {
+	case d.next == nil:
+		d.rec.Reset()
+		d.cur = &d.rec
+	case d.cur != nil && !d.emitted:
+		d.cur.Reset() // a record started and given up: reuse its slot
+	default:
+		d.cur = d.next()
+	}
+	d.emitted = false
+}
+
+// emitRecord hands the current record to emit.
+func (d *Decoder) emitRecord(emit func(*engine.FlowRecord)) {
+	d.emitted = true
+	emit(d.cur)
 }
 
 // newMessage starts a message. Strings of emitted records may point into
@@ -55,6 +83,7 @@ func (d *Decoder) resetRecord() {
 // message gets a fresh one (an allocation only for messages with escaped
 // strings or formatted additional fields).
 func (d *Decoder) newMessage() {
+	d.cur, d.emitted = nil, false
 	if len(d.arena) > 0 {
 		d.arena = make([]byte, 0, cap(d.arena))
 	}
@@ -81,14 +110,14 @@ func bytesString(b []byte) string {
 // field applies one resolved field; unconsumed ones become additional
 // fields keyed as received (key, or the decimal id when key is "").
 func (d *Decoder) field(pen, id uint32, key string, v *value) {
-	if apply(&d.rec, pen, id, v) {
+	if apply(d.cur, pen, id, v) {
 		return
 	}
 	d.additional(pen, id, key, v)
 }
 
 func (d *Decoder) additional(pen, id uint32, key string, v *value) {
-	r := &d.rec
+	r := d.cur
 	if len(r.Additional) >= d.maxAdd {
 		return
 	}

@@ -77,7 +77,7 @@ func (d *Decoder) DecodeJSONFlows(body []byte, emit func(*engine.FlowRecord)) (i
 			if err := s.object(); err != nil {
 				return records, err
 			}
-			emit(&d.rec)
+			d.emitRecord(emit)
 			records++
 			s.ws()
 			c := s.peek()
@@ -95,7 +95,7 @@ func (d *Decoder) DecodeJSONFlows(body []byte, emit func(*engine.FlowRecord)) (i
 		if err := s.object(); err != nil {
 			return 0, err
 		}
-		emit(&d.rec)
+		d.emitRecord(emit)
 		records++
 	case 0:
 		if s.i >= len(s.b) {
@@ -124,7 +124,7 @@ func (s *jscan) notObject(n int) error {
 	return errorf(ReasonJSONType, "json: element %d is not an object", n)
 }
 
-// object parses one flat flow object into d.rec (after resetting it).
+// object parses one flat flow object into d.cur (after resetting it).
 func (s *jscan) object() error {
 	d := s.d
 	d.resetRecord()

@@ -285,7 +285,7 @@ func (d *Decoder) DecodeTLVFlows(body []byte, emit func(*engine.FlowRecord)) (re
 		switch item.Type {
 		case TLVEndOfRecord:
 			if items > 0 {
-				emit(&d.rec)
+				d.emitRecord(emit)
 				records++
 				d.resetRecord()
 			}
