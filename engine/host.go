@@ -20,8 +20,7 @@ type Host struct {
 	live bool
 	slot uint32
 
-	BytesSent, BytesRcvd     uint64
-	PktsSent, PktsRcvd       uint64
+	Traffic                         // bytes and packets sent and received
 	ActiveAsClient           uint32 // flows currently active with this host as client
 	ActiveAsServer           uint32
 	TotalAsClient            uint64 // flows ever
@@ -68,17 +67,27 @@ func L4Class(proto uint8) int {
 	return L4Other
 }
 
-// HostL4 is a host's traffic for one L4 class.
-type HostL4 struct {
+// Traffic is what a host (or one of its protocols) sent and received.
+type Traffic struct {
 	BytesSent, BytesRcvd uint64
 	PktsSent, PktsRcvd   uint64
 }
 
+// add counts a flow update seen from this side: sent by it, received by it.
+func (t *Traffic) add(sentBytes, sentPkts, rcvdBytes, rcvdPkts uint64) {
+	t.BytesSent += sentBytes
+	t.PktsSent += sentPkts
+	t.BytesRcvd += rcvdBytes
+	t.PktsRcvd += rcvdPkts
+}
+
+// HostL4 is a host's traffic for one L4 class.
+type HostL4 = Traffic
+
 // HostL7 is a host's traffic for one nDPI protocol (app, or master when app is 0).
 type HostL7 struct {
-	Proto                uint16
-	BytesSent, BytesRcvd uint64
-	PktsSent, PktsRcvd   uint64
+	Proto uint16
+	Traffic
 }
 
 func (h *Host) IP() netip.Addr { return addrOf(&h.ip, h.v6) }

@@ -152,35 +152,14 @@ func (t *Tables) processFlow(r *FlowRecord) {
 	// Hosts, networks and interface totals.
 	ch, sh := t.host(f.cliHost), t.host(f.srvHost)
 	if traffic {
-		ch.BytesSent += cb
-		ch.PktsSent += cp
-		ch.BytesRcvd += sb
-		ch.PktsRcvd += sp
-		sh.BytesSent += sb
-		sh.PktsSent += sp
-		sh.BytesRcvd += cb
-		sh.PktsRcvd += cp
-		l7 := f.L7()
-		cl := ch.l7(l7)
-		cl.BytesSent += cb
-		cl.PktsSent += cp
-		cl.BytesRcvd += sb
-		cl.PktsRcvd += sp
-		sl := sh.l7(l7)
-		sl.BytesSent += sb
-		sl.PktsSent += sp
-		sl.BytesRcvd += cb
-		sl.PktsRcvd += cp
-		l4 := L4Class(f.proto)
-		c4, s4 := &ch.L4[l4], &sh.L4[l4]
-		c4.BytesSent += cb
-		c4.PktsSent += cp
-		c4.BytesRcvd += sb
-		c4.PktsRcvd += sp
-		s4.BytesSent += sb
-		s4.PktsSent += sp
-		s4.BytesRcvd += cb
-		s4.PktsRcvd += cp
+		// The client sent cb/cp and received sb/sp; the server the reverse.
+		l7, l4 := f.L7(), L4Class(f.proto)
+		for _, t := range [...]*Traffic{&ch.Traffic, &ch.l7(l7).Traffic, &ch.L4[l4]} {
+			t.add(cb, cp, sb, sp)
+		}
+		for _, t := range [...]*Traffic{&sh.Traffic, &sh.l7(l7).Traffic, &sh.L4[l4]} {
+			t.add(sb, sp, cb, cp)
+		}
 
 		if nc, ns := ch.Network, sh.Network; nc >= 0 || ns >= 0 {
 			if nc == ns {
