@@ -45,3 +45,13 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc := json.NewEncoder(w)
 	_ = enc.Encode(v)
 }
+
+// isPost answers 405 unless the request is a POST, as ntopng's write
+// endpoints require.
+func isPost(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusMethodNotAllowed, errInvalidArgs, "use POST")
+		return false
+	}
+	return true
+}

@@ -231,14 +231,6 @@ func (s *Server) handleEndpoints(m *recipients.Manager) {
 	})
 }
 
-func isPost(w http.ResponseWriter, r *http.Request) bool {
-	if r.Method != http.MethodPost {
-		writeError(w, http.StatusMethodNotAllowed, errInvalidArgs, "use POST")
-		return false
-	}
-	return true
-}
-
 // recipientParam reads a form value or a field of a JSON body.
 func recipientParam(r *http.Request, key string) string {
 	if r.Header.Get("Content-Type") == "application/json" && r.Body != nil {

@@ -53,6 +53,34 @@ func readParams(r *http.Request) (params, error) {
 	return p, nil
 }
 
+// ifaceRequest reads the parameters and the interface every per-interface
+// endpoint needs, answering the error itself when they are wrong.
+func (s *Server) ifaceRequest(w http.ResponseWriter, r *http.Request) (params, *engine.Interface, bool) {
+	p, err := readParams(r)
+	if err != nil {
+		writeError(w, 0, errInvalidArgs, err.Error())
+		return nil, nil, false
+	}
+	i, ok := s.iface(w, p)
+	return p, i, ok
+}
+
+// readListOrder reads the paging of a list sorted by bytes by default and
+// the ordering function of its sortColumn.
+func readListOrder[T any](w http.ResponseWriter, p params, orders map[string]func(a, b *T) bool) (paging, func(a, b *T) bool, bool) {
+	pg, err := readPaging(p, "bytes")
+	if err != nil {
+		writeError(w, 0, errInvalidArgs, err.Error())
+		return pg, nil, false
+	}
+	less, ok := orders[pg.column]
+	if !ok {
+		writeError(w, 0, errInvalidArgs, "unknown sortColumn "+strconv.Quote(pg.column))
+		return pg, nil, false
+	}
+	return pg, less, true
+}
+
 // iface resolves the ifid parameter, answering ntopng's error when it is
 // missing or unknown.
 func (s *Server) iface(w http.ResponseWriter, p params) (*engine.Interface, bool) {
@@ -186,23 +214,12 @@ func hostKey(ip netip.Addr) string {
 }
 
 func (s *Server) getActiveHosts(w http.ResponseWriter, r *http.Request) {
-	p, err := readParams(r)
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return
-	}
-	i, ok := s.iface(w, p)
+	p, i, ok := s.ifaceRequest(w, r)
 	if !ok {
 		return
 	}
-	pg, err := readPaging(p, "bytes")
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return
-	}
-	less, ok := hostOrder[pg.column]
+	pg, less, ok := readListOrder(w, p, hostOrder)
 	if !ok {
-		writeError(w, 0, errInvalidArgs, "unknown sortColumn "+strconv.Quote(pg.column))
 		return
 	}
 	var rows []hostRow
@@ -280,12 +297,7 @@ func parseHost(p params) (netip.Addr, uint16, error) {
 }
 
 func (s *Server) getHostData(w http.ResponseWriter, r *http.Request) {
-	p, err := readParams(r)
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return
-	}
-	i, ok := s.iface(w, p)
+	p, i, ok := s.ifaceRequest(w, r)
 	if !ok {
 		return
 	}
@@ -388,23 +400,12 @@ type flowRow struct {
 }
 
 func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
-	p, err := readParams(r)
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return
-	}
-	i, ok := s.iface(w, p)
+	p, i, ok := s.ifaceRequest(w, r)
 	if !ok {
 		return
 	}
-	pg, err := readPaging(p, "bytes")
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return
-	}
-	less, ok := flowOrder[pg.column]
+	pg, less, ok := readListOrder(w, p, flowOrder)
 	if !ok {
-		writeError(w, 0, errInvalidArgs, "unknown sortColumn "+strconv.Quote(pg.column))
 		return
 	}
 	// Optional filter by host, as ntopng's flows page does.
@@ -474,12 +475,7 @@ var flowOrder = map[string]func(a, b *flowRow) bool{
 }
 
 func (s *Server) getInterfaceData(w http.ResponseWriter, r *http.Request) {
-	p, err := readParams(r)
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return
-	}
-	i, ok := s.iface(w, p)
+	_, i, ok := s.ifaceRequest(w, r)
 	if !ok {
 		return
 	}

@@ -84,8 +84,7 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 		writeOK(w, pts)
 	})
 	s.mux.HandleFunc("/lua/rest/v2/add/snmp/device.lua", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			writeError(w, http.StatusMethodNotAllowed, errInvalidArgs, "POST required")
+		if !isPost(w, r) {
 			return
 		}
 		q, err := readParams(r)
@@ -116,8 +115,7 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 		writeOK(w, st)
 	})
 	s.mux.HandleFunc("/lua/rest/v2/delete/snmp/device.lua", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			writeError(w, http.StatusMethodNotAllowed, errInvalidArgs, "POST required")
+		if !isPost(w, r) {
 			return
 		}
 		q, err := readParams(r)
@@ -136,8 +134,7 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 		writeOK(w, map[string]any{})
 	})
 	s.mux.HandleFunc("/lua/rest/v2/poll/snmp/device.lua", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			writeError(w, http.StatusMethodNotAllowed, errInvalidArgs, "POST required")
+		if !isPost(w, r) {
 			return
 		}
 		q, err := readParams(r)

@@ -69,8 +69,7 @@ func (s *Server) HandleSyslog(eps ...SyslogEndpoint) {
 	})
 	edit := func(op string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPost {
-				writeError(w, http.StatusMethodNotAllowed, errInvalidArgs, "POST required")
+			if !isPost(w, r) {
 				return
 			}
 			p, e, ok := find(w, r)
