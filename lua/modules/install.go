@@ -220,20 +220,7 @@ func (b *bridge) store_() *alerts.Store {
 
 // trigger(entity_id, entity_val, type_id, subtype, severity_id, gran_secs, when, json, category) -> bool
 func (b *bridge) trigger(L *lua.LState) int {
-	a := b.alertArgs(L)
-	a.Severity = alerts.Severity(L.CheckInt(5))
-	a.Granularity = L.OptInt(6, 0)
-	a.Tstamp = b.when(L, 7)
-	a.JSON = L.OptString(8, "{}")
-	a.Category = L.OptInt(9, 0)
-	s := b.store_()
-	if s == nil || !a.Severity.Valid() {
-		L.Push(lua.LFalse)
-		return 1
-	}
-	s.Trigger(a)
-	L.Push(lua.LTrue)
-	return 1
+	return b.raise(L, func(s *alerts.Store, a alerts.Alert) { s.Trigger(a) })
 }
 
 // release(entity_id, entity_val, type_id, subtype, gran_secs, when) -> bool
@@ -252,6 +239,14 @@ func (b *bridge) release(L *lua.LState) int {
 
 // store(entity_id, entity_val, type_id, subtype, severity_id, gran_secs, when, json, category) -> bool
 func (b *bridge) store(L *lua.LState) int {
+	return b.raise(L, (*alerts.Store).StoreEvent)
+}
+
+// raise reads the arguments trigger and store share, (entity_id,
+// entity_val, type_id, subtype, severity_id, gran_secs, when, json,
+// category), and hands the alert to do; it answers false without a store
+// or with an invalid severity.
+func (b *bridge) raise(L *lua.LState, do func(*alerts.Store, alerts.Alert)) int {
 	a := b.alertArgs(L)
 	a.Severity = alerts.Severity(L.CheckInt(5))
 	a.Granularity = L.OptInt(6, 0)
@@ -263,7 +258,7 @@ func (b *bridge) store(L *lua.LState) int {
 		L.Push(lua.LFalse)
 		return 1
 	}
-	s.StoreEvent(a)
+	do(s, a)
 	L.Push(lua.LTrue)
 	return 1
 }
