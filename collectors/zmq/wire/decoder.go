@@ -26,9 +26,9 @@ type Decoder struct {
 	labels *Labels
 	maxAdd int
 	rec    engine.FlowRecord // the record built when no target is set
-	val    value   // current field value (a field so it never escapes per call)
-	item   TLVItem // current TLV item, likewise
-	arena  []byte  // unescaped strings and formatted additional fields of the current record
+	val    value             // current field value (a field so it never escapes per call)
+	item   TLVItem           // current TLV item, likewise
+	arena  []byte            // unescaped strings and formatted additional fields of the current record
 
 	// Records are built in place in what next returns (see SetTarget), or
 	// in rec; cur is the record being built, emitted whether it was emitted.
