@@ -178,20 +178,25 @@ func (c *Collector) Start() error {
 	}
 	c.stop = make(chan struct{})
 	tr := c.cfg.Transport
-	if tr == Both || tr == UDP {
-		if err := c.listenUDP(); err != nil {
+	if _, port, _ := net.SplitHostPort(c.cfg.Addr); tr == Both && port == "0" {
+		// Any free port (tests): one that both UDP and TCP can have.
+		u, l, err := bindPair(c.cfg.Addr)
+		if err != nil {
 			return err
 		}
-	}
-	if tr == Both || tr == TCP || tr == TLS {
-		addr := c.cfg.Addr
-		if tr == Both && c.udp != nil {
-			// Port 0 (tests): TCP on the port UDP got.
-			addr = c.udp.LocalAddr().String()
+		c.serveUDP(u)
+		c.serveTCP(l, nil)
+	} else {
+		if tr == Both || tr == UDP {
+			if err := c.listenUDP(); err != nil {
+				return err
+			}
 		}
-		if err := c.listenTCP(addr, tr == TLS); err != nil {
-			c.closeAll()
-			return err
+		if tr != UDP {
+			if err := c.listenTCP(c.cfg.Addr, tr == TLS); err != nil {
+				c.closeAll()
+				return err
+			}
 		}
 	}
 	c.started = time.Now()

@@ -30,10 +30,15 @@ func (c *Collector) listenTCP(addr string, useTLS bool) error {
 	if err != nil {
 		return fmt.Errorf("syslog tcp %s: %w", addr, err)
 	}
+	c.serveTCP(ln, tcfg)
+	return nil
+}
+
+// serveTCP accepts connections on a bound listener.
+func (c *Collector) serveTCP(ln net.Listener, tcfg *tls.Config) {
 	c.ln = ln
 	c.wg.Add(1)
 	go c.accept(ln, tcfg)
-	return nil
 }
 
 func (c *Collector) accept(ln net.Listener, tcfg *tls.Config) {

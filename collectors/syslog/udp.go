@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"syscall"
 )
 
 func (c *Collector) listenUDP() error {
@@ -15,6 +16,12 @@ func (c *Collector) listenUDP() error {
 	if err != nil {
 		return fmt.Errorf("syslog udp %s: %w", c.cfg.Addr, err)
 	}
+	c.serveUDP(conn)
+	return nil
+}
+
+// serveUDP starts the readers of a bound socket.
+func (c *Collector) serveUDP(conn *net.UDPConn) {
 	// A large receive buffer absorbs bursts while the readers catch up;
 	// the kernel caps it at net.core.rmem_max (the bench script raises it).
 	if err := conn.SetReadBuffer(c.cfg.UDPBuffer); err != nil {
@@ -25,7 +32,29 @@ func (c *Collector) listenUDP() error {
 		c.wg.Add(1)
 		go c.readUDP(conn)
 	}
-	return nil
+}
+
+// bindPair binds UDP and TCP on one port the system picks (an address with
+// port 0): the port UDP got may be taken for TCP, so it tries again.
+func bindPair(addr string) (*net.UDPConn, net.Listener, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("syslog %s: %w", addr, err)
+	}
+	for try := 0; ; try++ {
+		u, err := net.ListenUDP("udp", ua)
+		if err != nil {
+			return nil, nil, fmt.Errorf("syslog udp %s: %w", addr, err)
+		}
+		l, err := net.Listen("tcp", u.LocalAddr().String())
+		if err == nil {
+			return u, l, nil
+		}
+		u.Close()
+		if try == 20 || !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, nil, fmt.Errorf("syslog tcp %s: %w", addr, err)
+		}
+	}
 }
 
 // readUDP is one of several readers of the socket: each datagram is one
