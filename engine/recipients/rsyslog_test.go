@@ -2,6 +2,7 @@ package recipients
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,6 +51,18 @@ input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out" streamDriver.name
 		}
 	}()
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	// Send only once rsyslogd listens on both ports: otherwise the workers'
+	// backoff, not rsyslog, decides how long the test waits.
+	waitFor(t, "rsyslogd listening", 30*time.Second, func() bool {
+		for _, p := range []int{tcpPort, tlsPort} {
+			c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(p), time.Second)
+			if err != nil {
+				return false
+			}
+			c.Close()
+		}
+		return true
+	})
 
 	m := newTestManager(t, t.TempDir(),
 		"syslog+tcp://127.0.0.1:"+strconv.Itoa(tcpPort)+"?format=cef&name=tcp",
