@@ -8,4 +8,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-200000}"
-go test -run '^$' -bench 'SyslogTCP|WebhookBatched' -benchtime "${N}x" -count 3 ./engine/recipients
+go test -run '^$' -bench 'SyslogTCP|WebhookBatched' -benchtime "${N}x" -count 3 ./alerts/recipients

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/snmp/snmptest"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/internal/ratelog"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 func TestPollAgent(t *testing.T) {

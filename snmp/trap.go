@@ -17,7 +17,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/internal/ratelog"
 )
 

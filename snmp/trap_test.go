@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/snmp/snmptest"
 )
 

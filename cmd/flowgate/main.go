@@ -22,8 +22,8 @@ import (
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/deploy"
 	"flowgate/engine"
-	"flowgate/engine/alerts"
-	"flowgate/engine/recipients"
+	"flowgate/alerts"
+	"flowgate/alerts/recipients"
 	"flowgate/lua/api"
 	"flowgate/lua/httpd"
 	"flowgate/lua/kv"
@@ -32,7 +32,7 @@ import (
 	"flowgate/lua/snmpapi"
 	luasyslog "flowgate/lua/syslog"
 	"flowgate/snmp"
-	snmpscripts "flowgate/snmp/scripts"
+	"flowgate/lua/snmpscripts"
 )
 
 func main() {

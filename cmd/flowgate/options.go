@@ -13,7 +13,7 @@ import (
 
 	"flowgate/collectors/packet"
 	syslogc "flowgate/collectors/syslog"
-	"flowgate/engine/recipients"
+	"flowgate/alerts/recipients"
 	"flowgate/lua/kv"
 	"flowgate/snmp"
 )

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // Context is what the running hook is about. The runner sets the fields

@@ -6,7 +6,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // entityRef is what a host.*, network.* or interface.* alert call is about.

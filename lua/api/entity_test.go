@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // inHost runs fn with the context at host ip@0, inside Do.

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"testing"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/engine/ndpi"
 )
 

@@ -1,6 +1,6 @@
 package api
 
-import "flowgate/engine/alerts"
+import "flowgate/alerts"
 
 // statusDef is a 4.2 flow status (flow_keys.lua / flow_status_definitions):
 // the alert type and severity a flow alert of that status carries when the

@@ -4,7 +4,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 func (b *binding) network(L *lua.LState) *engine.NetworkStats {

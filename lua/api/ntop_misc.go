@@ -18,7 +18,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // Seed §11 (HTTP beyond get/post), §12, §23, §24, §25, §27–§29, §32, §33.

@@ -13,7 +13,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // Seed §3 (system & information) and §4 (file system) beyond ntop.go's.

@@ -7,7 +7,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // flowState is what ntopng keeps on a Flow beyond the status bitmap: the

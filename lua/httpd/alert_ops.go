@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // HandleAlertOps registers ntopng's acknowledge and delete endpoints for

@@ -5,7 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 func TestAlertOps(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // HandleAlerts registers the alert REST endpoints over store: the 4.2

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 func alertServer(t *testing.T) *Server {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"flowgate/engine/recipients"
+	"flowgate/alerts/recipients"
 )
 
 // HandleRecipients registers the recipient REST endpoints over m:

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
-	"flowgate/engine/recipients"
+	"flowgate/alerts"
+	"flowgate/alerts/recipients"
 )
 
 func TestRecipientsREST(t *testing.T) {

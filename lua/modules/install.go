@@ -10,7 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/lua/api"
 )
 

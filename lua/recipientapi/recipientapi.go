@@ -6,7 +6,7 @@ package recipientapi
 import (
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine/recipients"
+	"flowgate/alerts/recipients"
 	"flowgate/lua/api"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine/recipients"
+	"flowgate/alerts/recipients"
 	"flowgate/lua/api"
 )
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/lua/api"
 )
 

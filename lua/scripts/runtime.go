@@ -19,7 +19,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/lua/api"
 	"flowgate/lua/modules"
 	"flowgate/lua/vm"

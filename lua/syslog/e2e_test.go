@@ -14,7 +14,7 @@ import (
 
 	collector "flowgate/collectors/syslog"
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // copyScripts installs files (absolute paths) as dir/callbacks/syslog/<base>.

@@ -10,7 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/lua/api"
 )
 

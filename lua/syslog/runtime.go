@@ -23,7 +23,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/internal/ratelog"
 	"flowgate/lua/api"
 	"flowgate/lua/vm"

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 func TestParseURL(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // benchDeliver raises b.N alerts into a manager with the persistent queue

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"encoding/json"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"strings"
 	"testing"
 )

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // SignatureHeader carries "sha256=<hex HMAC-SHA256 of the body>" keyed by

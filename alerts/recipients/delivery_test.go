@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // hookSink is a webhook receiver that checks the HMAC and records the

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // smtpSink is a small SMTP server: EHLO, STARTTLS, AUTH PLAIN, MAIL, RCPT,

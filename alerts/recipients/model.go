@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // ntopng separates an endpoint (a kind and its connection parameters:

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // syslogEndpoint sends one syslog message per alert over UDP (one datagram

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // hostAlert is a host threshold alert like spec §5.4's example; i makes it

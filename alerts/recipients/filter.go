@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // Filter selects the alerts a recipient receives, as ntopng's recipients do

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/internal/testpeer"
 )
 

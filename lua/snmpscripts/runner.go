@@ -22,7 +22,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/lua/api"
 	"flowgate/lua/modules"
 	"flowgate/lua/vm"

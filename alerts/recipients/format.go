@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // formatCtx is what formats need beyond the event.

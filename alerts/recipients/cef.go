@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // CEF (ArcSight Common Event Format, version 0), as ArcSight, QRadar and

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 func TestTextFormat(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // smtpEndpoint mails alerts: one alert per mail, or a digest of up to

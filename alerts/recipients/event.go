@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"sync"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // Event is one queued notification as an endpoint sees it: the de-duplication

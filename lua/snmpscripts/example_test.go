@@ -6,12 +6,12 @@ import (
 	"time"
 
 	"flowgate/engine"
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/lua/api"
 	"flowgate/lua/httpd"
 	"flowgate/lua/snmpapi"
 	"flowgate/snmp"
-	snmpscripts "flowgate/snmp/scripts"
+	"flowgate/lua/snmpscripts"
 )
 
 // Example_wiring is how cmd/flowgate wires SNMP (compiled, not run).

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // ECSVersion is the Elastic Common Schema version the documents declare.

@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 )
 
 // DefaultQueueSize bounds each recipient's pending alerts.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/internal/testpeer"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"flowgate/engine/alerts"
+	"flowgate/alerts"
 	"flowgate/lua/api"
 	"flowgate/snmp"
 	"flowgate/snmp/snmptest"
