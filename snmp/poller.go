@@ -13,8 +13,8 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 	"flowgate/internal/ratelog"
 )
 

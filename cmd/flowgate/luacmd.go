@@ -14,8 +14,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 	"flowgate/lua/api"
 	"flowgate/lua/kv"
 	"flowgate/lua/modules"

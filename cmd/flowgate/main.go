@@ -16,23 +16,23 @@ import (
 	"syscall"
 	"time"
 
+	"flowgate/alerts"
+	"flowgate/alerts/recipients"
 	"flowgate/collectors/packet"
 	syslogc "flowgate/collectors/syslog"
 	"flowgate/collectors/zmq"
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/deploy"
 	"flowgate/engine"
-	"flowgate/alerts"
-	"flowgate/alerts/recipients"
 	"flowgate/lua/api"
 	"flowgate/lua/httpd"
 	"flowgate/lua/kv"
 	"flowgate/lua/recipientapi"
 	"flowgate/lua/scripts"
 	"flowgate/lua/snmpapi"
+	"flowgate/lua/snmpscripts"
 	luasyslog "flowgate/lua/syslog"
 	"flowgate/snmp"
-	"flowgate/lua/snmpscripts"
 )
 
 func main() {

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"flowgate/alerts/recipients"
 	"flowgate/collectors/packet"
 	syslogc "flowgate/collectors/syslog"
-	"flowgate/alerts/recipients"
 	"flowgate/lua/kv"
 	"flowgate/snmp"
 )

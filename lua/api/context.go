@@ -8,8 +8,8 @@ package api
 import (
 	"time"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 )
 
 // Context is what the running hook is about. The runner sets the fields

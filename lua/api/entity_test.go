@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 )
 
 // inHost runs fn with the context at host ip@0, inside Do.

@@ -13,8 +13,8 @@ import (
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 )
 
 var testNow = time.Unix(1604300000, 0)

@@ -3,8 +3,8 @@ package api
 import (
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 )
 
 func (b *binding) network(L *lua.LState) *engine.NetworkStats {

@@ -6,8 +6,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 )
 
 // flowState is what ntopng keeps on a Flow beyond the status bitmap: the

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 )
 
 func alertServer(t *testing.T) *Server {

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/engine"
 	"flowgate/alerts"
 	"flowgate/alerts/recipients"
+	"flowgate/engine"
 )
 
 func TestRecipientsREST(t *testing.T) {

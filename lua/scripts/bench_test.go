@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 	"flowgate/lua/api"
 )
 

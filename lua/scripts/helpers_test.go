@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 	"flowgate/lua/api"
 )
 

@@ -18,8 +18,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 	"flowgate/lua/api"
 	"flowgate/lua/modules"
 	"flowgate/lua/vm"

@@ -5,13 +5,13 @@ import (
 	"log/slog"
 	"time"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 	"flowgate/lua/api"
 	"flowgate/lua/httpd"
 	"flowgate/lua/snmpapi"
-	"flowgate/snmp"
 	"flowgate/lua/snmpscripts"
+	"flowgate/snmp"
 )
 
 // Example_wiring is how cmd/flowgate wires SNMP (compiled, not run).

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"flowgate/alerts"
 	collector "flowgate/collectors/syslog"
 	"flowgate/engine"
-	"flowgate/alerts"
 )
 
 // copyScripts installs files (absolute paths) as dir/callbacks/syslog/<base>.

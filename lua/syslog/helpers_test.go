@@ -9,8 +9,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 	"flowgate/lua/api"
 )
 

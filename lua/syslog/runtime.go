@@ -22,8 +22,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/engine"
 	"flowgate/alerts"
+	"flowgate/engine"
 	"flowgate/internal/ratelog"
 	"flowgate/lua/api"
 	"flowgate/lua/vm"
