@@ -444,3 +444,6 @@ func run(opts Options) error {
 	a.stop()
 	return nil
 }
+
+// httpAddr is the REST listener's address (tests use port 0).
+func (a *app) httpAddr() string { return a.http.Addr() }
