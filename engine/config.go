@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// Config sets the engine's limits and timers. Zero fields take the defaults
-// of DefaultConfig when passed to New.
-type Config struct {
+// Configuration sets the engine's limits and timers. Zero fields take the defaults
+// of DefaultConfiguration when passed to New.
+type Configuration struct {
 	LocalNetworks  []netip.Prefix // -m: hosts inside are "local"
 	MaxFlows       int            // per interface (-X); beyond, records are dropped and counted
 	MaxHosts       int            // per interface (-x); beyond, records are dropped and counted
@@ -18,10 +18,10 @@ type Config struct {
 	Now            func() time.Time
 }
 
-// DefaultConfig returns ntopng's defaults: 60 s flow idle, 300 s host idle,
+// DefaultConfiguration returns ntopng's defaults: 60 s flow idle, 300 s host idle,
 // 30 s periodic update, 131072 flows and hosts per interface.
-func DefaultConfig() Config {
-	return Config{
+func DefaultConfiguration() Configuration {
+	return Configuration{
 		MaxFlows:       131072,
 		MaxHosts:       131072,
 		FlowIdle:       60 * time.Second,
@@ -32,8 +32,8 @@ func DefaultConfig() Config {
 	}
 }
 
-func (c Config) withDefaults() Config {
-	d := DefaultConfig()
+func (c Configuration) withDefaults() Configuration {
+	d := DefaultConfiguration()
 	if c.MaxFlows <= 0 {
 		c.MaxFlows = d.MaxFlows
 	}

@@ -11,7 +11,7 @@ import (
 // Engine holds the interfaces. New does no I/O; Start launches one goroutine
 // per interface.
 type Engine struct {
-	cfg       Config
+	cfg       Configuration
 	mu        sync.Mutex
 	ifaces    []*Interface
 	factories []ObserverFactory
@@ -20,13 +20,13 @@ type Engine struct {
 	running   bool
 }
 
-// New returns an inert engine; zero Config fields take DefaultConfig values.
-func New(cfg Config) *Engine {
+// New returns an inert engine; zero Configuration fields take DefaultConfiguration values.
+func New(cfg Configuration) *Engine {
 	return &Engine{cfg: cfg.withDefaults()}
 }
 
 // Config is the effective configuration.
-func (e *Engine) Config() Config { return e.cfg }
+func (e *Engine) Config() Configuration { return e.cfg }
 
 // AddInterface adds an interface; ids are 0, 1, 2... in call order. kind is
 // "zmq", "pcap", "syslog"...

@@ -286,7 +286,7 @@ func TestPeersEstimate(t *testing.T) {
 }
 
 func TestStartTwice(t *testing.T) {
-	e := New(Config{})
+	e := New(Configuration{})
 	e.AddInterface("a", "zmq")
 	if err := e.Start(); err != nil {
 		t.Fatal(err)

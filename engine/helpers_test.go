@@ -29,8 +29,8 @@ func (c *fakeClock) Add(d time.Duration) {
 
 func (c *fakeClock) Unix() uint32 { return uint32(c.Now().Unix()) }
 
-func testConfig(c *fakeClock) Config {
-	cfg := DefaultConfig()
+func testConfig(c *fakeClock) Configuration {
+	cfg := DefaultConfiguration()
 	cfg.Now = c.Now
 	cfg.LocalNetworks = []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("192.168.0.0/24")}
 	return cfg
@@ -38,7 +38,7 @@ func testConfig(c *fakeClock) Config {
 
 // newIface returns an interface of an engine that is not started: Do runs
 // inline in the test goroutine.
-func newIface(t testing.TB, cfg Config) *Interface {
+func newIface(t testing.TB, cfg Configuration) *Interface {
 	t.Helper()
 	return New(cfg).AddInterface("tcp://127.0.0.1:5556c", "zmq")
 }

@@ -34,7 +34,7 @@ const (
 // only through Interface.Do. Pointers it hands out are valid during that call.
 type Tables struct {
 	iface *Interface
-	cfg   Config
+	cfg   Configuration
 	obs   FlowObserver
 
 	nowT time.Time
@@ -71,7 +71,7 @@ type listenEntry struct {
 	ports    []ListeningPort
 }
 
-func newTables(i *Interface, cfg Config) *Tables {
+func newTables(i *Interface, cfg Configuration) *Tables {
 	t := &Tables{
 		iface:      i,
 		cfg:        cfg,

@@ -35,7 +35,7 @@ func v2cTrap(b testing.TB) []byte {
 
 func benchReceiver(b *testing.B) (*TrapReceiver, net.Conn) {
 	store := alerts.NewStore(alerts.Config{})
-	r, err := NewTrapReceiver(TrapConfig{Addr: "127.0.0.1:0", Communities: []string{"public"}}, TrapDeps{Alerts: store})
+	r, err := NewTrapReceiver(TrapConfiguration{Addr: "127.0.0.1:0", Communities: []string{"public"}}, TrapDeps{Alerts: store})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func BenchmarkPollVsBulkwalk(b *testing.B) {
 // ifXTable columns) of the agent.
 func BenchmarkFullPoll(b *testing.B) {
 	a := snmptest.StartAgent(b)
-	p := New(Config{Interval: time.Hour, Timeout: 5 * time.Second}, Deps{})
+	p := New(Configuration{Interval: time.Hour, Timeout: 5 * time.Second}, Deps{})
 	d, err := p.AddDevice(DeviceConfig{Address: "127.0.0.1", Port: a.Port, Community: "public"})
 	if err != nil {
 		b.Fatal(err)

@@ -11,9 +11,9 @@ import (
 // Flows exported by a polled device are counted on its interfaces by
 // ifIndex; flows of other exporters are not.
 func TestFlowCorrelation(t *testing.T) {
-	eng := engine.New(engine.DefaultConfig())
+	eng := engine.New(engine.DefaultConfiguration())
 	iface := eng.AddInterface("zmq", "zmq")
-	p := New(Config{Interval: time.Hour}, Deps{Engine: eng, IfNames: func(exp string) map[uint32]string {
+	p := New(Configuration{Interval: time.Hour}, Deps{Engine: eng, IfNames: func(exp string) map[uint32]string {
 		if exp == "127.0.0.1" {
 			return map[uint32]string{7: "ge-0/0/7"}
 		}

@@ -18,8 +18,8 @@ import (
 	"flowgate/internal/ratelog"
 )
 
-// Config of the poller. Zero fields take defaults.
-type Config struct {
+// Configuration of the poller. Zero fields take defaults.
+type Configuration struct {
 	DataDir  string        // snmp_devices.json lives here; "" keeps devices in memory
 	Interval time.Duration // default poll interval (60 s)
 	Timeout  time.Duration // per request (2 s)
@@ -41,7 +41,11 @@ type Config struct {
 	Logger  *slog.Logger
 }
 
-func (c Config) withDefaults() Config {
+// DefaultConfiguration returns the defaults: 60 s interval, 2 s timeout,
+// one retry, 16 devices at a time, 24 h of series.
+func DefaultConfiguration() Configuration { return Configuration{}.withDefaults() }
+
+func (c Configuration) withDefaults() Configuration {
 	if c.Interval <= 0 {
 		c.Interval = 60 * time.Second
 	}
@@ -108,7 +112,7 @@ type Counters struct {
 
 // Poller polls the configured devices and keeps their state.
 type Poller struct {
-	cfg   Config
+	cfg   Configuration
 	deps  Deps
 	log   *slog.Logger
 	rlog  *ratelog.Limiter
@@ -151,7 +155,7 @@ type device struct {
 // New returns an inert poller; with deps.Engine it registers the flow
 // observer that counts flows per exporter interface (so it must precede
 // Engine.Start).
-func New(cfg Config, deps Deps) *Poller {
+func New(cfg Configuration, deps Deps) *Poller {
 	cfg = cfg.withDefaults()
 	p := &Poller{cfg: cfg, deps: deps, log: cfg.Logger.With("component", "snmp"),
 		state: map[string]*device{}, wake: make(chan struct{}, 1)}

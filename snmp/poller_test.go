@@ -20,7 +20,7 @@ func TestPollAgent(t *testing.T) {
 			AuthProtocol: "SHA", AuthPassword: testV3Auth, PrivProtocol: "AES", PrivPassword: testV3Priv}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := New(Config{DataDir: t.TempDir(), Interval: time.Hour, Timeout: time.Second}, Deps{})
+			p := New(Configuration{DataDir: t.TempDir(), Interval: time.Hour, Timeout: time.Second}, Deps{})
 			if err := p.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +69,7 @@ func TestUnreachableAndRecovery(t *testing.T) {
 	a := startAgent(t, "")
 	store := alerts.NewStore(alerts.Config{})
 	// Not started: only PollNow polls, so the counts are exact.
-	p := New(Config{Interval: time.Hour, Timeout: 300 * time.Millisecond, Retries: -1}, Deps{Alerts: store})
+	p := New(Configuration{Interval: time.Hour, Timeout: 300 * time.Millisecond, Retries: -1}, Deps{Alerts: store})
 	d, err := p.AddDevice(DeviceConfig{Address: "127.0.0.1", Port: a.Port, Community: "public"})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func TestUnreachableAndRecovery(t *testing.T) {
 
 func TestDevicesPersisted(t *testing.T) {
 	dir := t.TempDir()
-	p := New(Config{DataDir: dir, Interval: time.Hour}, Deps{})
+	p := New(Configuration{DataDir: dir, Interval: time.Hour}, Deps{})
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestDevicesPersisted(t *testing.T) {
 		t.Fatal("bad version accepted")
 	}
 	p.Stop()
-	q := New(Config{DataDir: dir, Interval: time.Hour}, Deps{})
+	q := New(Configuration{DataDir: dir, Interval: time.Hour}, Deps{})
 	if err := q.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestParseDevice(t *testing.T) {
 }
 
 func TestRatesWrapAndReset(t *testing.T) {
-	p := New(Config{Interval: 10 * time.Second}, Deps{})
+	p := New(Configuration{Interval: 10 * time.Second}, Deps{})
 	d := p.newDevice(DeviceConfig{Address: "x"})
 	t0 := time.Unix(1_700_000_000, 0)
 	step := func(up uint64, at time.Time, i Interface) (*Interface, bool) {
@@ -217,7 +217,7 @@ func TestSeriesRing(t *testing.T) {
 // Values of the wrong type are counted and skipped; the poll succeeds.
 func TestPollWrongTypes(t *testing.T) {
 	a := startAgent(t, "override .1.3.6.1.2.1.2.2.1.8.1 octet_str \"up\"\noverride .1.3.6.1.2.1.2.2.1.2.1 integer 5")
-	p := New(Config{Interval: time.Hour, Timeout: time.Second}, Deps{})
+	p := New(Configuration{Interval: time.Hour, Timeout: time.Second}, Deps{})
 	d, err := p.AddDevice(DeviceConfig{Address: "127.0.0.1", Port: a.Port, Community: "public"})
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +251,7 @@ func TestPollGarbageReplies(t *testing.T) {
 			_, _ = c.WriteToUDP(replies[i%len(replies)], from)
 		}
 	}()
-	p := New(Config{Interval: time.Hour, Timeout: 200 * time.Millisecond, Retries: -1}, Deps{})
+	p := New(Configuration{Interval: time.Hour, Timeout: 200 * time.Millisecond, Retries: -1}, Deps{})
 	d, err := p.AddDevice(DeviceConfig{Address: "127.0.0.1", Port: c.LocalAddr().(*net.UDPAddr).Port, Community: "public"})
 	if err != nil {
 		t.Fatal(err)

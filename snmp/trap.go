@@ -30,8 +30,8 @@ type TrapUser struct {
 	PrivPassword string `json:"priv_password,omitempty"`
 }
 
-// TrapConfig of the receiver. Zero fields take defaults.
-type TrapConfig struct {
+// TrapConfiguration of the receiver. Zero fields take defaults.
+type TrapConfiguration struct {
 	Addr string // ip:port, default ":162"
 	// Communities accepted from v1/v2c senders; empty accepts any.
 	Communities []string
@@ -44,6 +44,12 @@ type TrapConfig struct {
 	// beyond it they are dropped and counted (the alert is still stored).
 	QueueSize int
 	Logger    *slog.Logger
+}
+
+// DefaultTrapConfiguration listens on the standard port with a 4096-trap
+// script queue.
+func DefaultTrapConfiguration() TrapConfiguration {
+	return TrapConfiguration{Addr: ":162", QueueSize: 4096}
 }
 
 // ParseTrapEndpoint reads `snmptrap://ip[:port]` (port 162 when omitted).
@@ -115,7 +121,7 @@ const alertExternal = 7
 
 // TrapReceiver receives SNMP traps and informs on one UDP socket.
 type TrapReceiver struct {
-	cfg  TrapConfig
+	cfg  TrapConfiguration
 	deps TrapDeps
 	log  *slog.Logger
 	rlog *ratelog.Limiter
@@ -145,12 +151,13 @@ type TrapReceiver struct {
 func (r *TrapReceiver) SetEnabled(on bool) { r.disabled.Store(!on) }
 
 // NewTrapReceiver returns an inert receiver; bad v3 users are reported here.
-func NewTrapReceiver(cfg TrapConfig, deps TrapDeps) (*TrapReceiver, error) {
+func NewTrapReceiver(cfg TrapConfiguration, deps TrapDeps) (*TrapReceiver, error) {
+	def := DefaultTrapConfiguration()
 	if cfg.Addr == "" {
-		cfg.Addr = ":162"
+		cfg.Addr = def.Addr
 	}
 	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = 4096
+		cfg.QueueSize = def.QueueSize
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -12,7 +12,7 @@ import (
 
 func startReceiver(t *testing.T, store *alerts.Store, onTrap func(Trap)) *TrapReceiver {
 	t.Helper()
-	r, err := NewTrapReceiver(TrapConfig{Addr: "127.0.0.1:0", Communities: []string{"public"},
+	r, err := NewTrapReceiver(TrapConfiguration{Addr: "127.0.0.1:0", Communities: []string{"public"},
 		Users: []TrapUser{
 			{User: testV3User, AuthProtocol: "SHA", AuthPassword: testV3Auth, PrivProtocol: "AES", PrivPassword: testV3Priv},
 			{User: "other", AuthProtocol: "MD5", AuthPassword: "otherpass1"},

@@ -35,7 +35,7 @@ var deadDevice = DeviceConfig{Address: "127.0.0.1", Port: 1, Community: "public"
 func TestSeriesSurviveRestart(t *testing.T) {
 	a := startAgent(t, "")
 	dir := t.TempDir()
-	cfg := Config{DataDir: dir, Interval: time.Hour, Timeout: time.Second, Logger: quiet()}
+	cfg := Configuration{DataDir: dir, Interval: time.Hour, Timeout: time.Second, Logger: quiet()}
 	p := New(cfg, Deps{})
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestSeriesTornTail(t *testing.T) {
 			tc.tear(t, st.pathOf(key))
 
 			clk.set(t0 + 1800)
-			cfg := Config{DataDir: dir, Interval: time.Hour, Timeout: 100 * time.Millisecond, Retries: -1,
+			cfg := Configuration{DataDir: dir, Interval: time.Hour, Timeout: 100 * time.Millisecond, Retries: -1,
 				Devices: []DeviceConfig{deadDevice}, Now: clk.Now, Logger: quiet()}
 			p := New(cfg, Deps{})
 			if err := p.Start(); err != nil {
@@ -218,7 +218,7 @@ func TestSeriesRetention(t *testing.T) {
 	}
 
 	now := t0 + 24*600
-	cfg := Config{DataDir: dir, Interval: time.Hour, Retention: time.Hour, Timeout: 100 * time.Millisecond,
+	cfg := Configuration{DataDir: dir, Interval: time.Hour, Retention: time.Hour, Timeout: 100 * time.Millisecond,
 		Retries: -1, Devices: []DeviceConfig{deadDevice}, Now: clk.Now, Logger: quiet()}
 	p := New(cfg, Deps{})
 	if err := p.Start(); err != nil {

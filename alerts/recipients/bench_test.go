@@ -19,7 +19,7 @@ import (
 func benchDeliver(b *testing.B, url string, received func() int64) {
 	// The queue holds the whole burst: dropping the oldest would be a
 	// different measurement.
-	m := New(Config{DataDir: b.TempDir(), URLs: []string{url + "name=bench"}, Location: time.UTC, QueueSize: b.N + 1})
+	m := New(Configuration{DataDir: b.TempDir(), URLs: []string{url + "name=bench"}, Location: time.UTC, QueueSize: b.N + 1})
 	if err := m.Start(); err != nil {
 		b.Fatal(err)
 	}

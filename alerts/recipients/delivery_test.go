@@ -229,7 +229,7 @@ func TestMain(m *testing.M) {
 
 func kill9Child() {
 	n, _ := strconv.Atoi(os.Getenv("FG_N"))
-	m := New(Config{DataDir: os.Getenv("FG_DIR"), URLs: []string{os.Getenv("FG_URL")}})
+	m := New(Configuration{DataDir: os.Getenv("FG_DIR"), URLs: []string{os.Getenv("FG_URL")}})
 	if err := m.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

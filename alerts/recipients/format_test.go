@@ -200,7 +200,7 @@ func TestRFC5424Message(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Config{Hostname: "fg1", Location: testCtx.Loc})
+	m := New(Configuration{Hostname: "fg1", Location: testCtx.Loc})
 	m.fctx = *testCtx
 	e, err := newSyslog(sp, m)
 	if err != nil {

@@ -110,7 +110,7 @@ func must(t testing.TB, err error) {
 // newTestManager starts a manager on dir with fast retries.
 func newTestManager(t testing.TB, dir string, urls ...string) *Manager {
 	t.Helper()
-	m := New(Config{DataDir: dir, URLs: urls, BackoffMin: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
+	m := New(Configuration{DataDir: dir, URLs: urls, BackoffMin: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
 		Hostname: "fg1", Location: time.UTC, AllowShell: true})
 	if err := m.Start(); err != nil {
 		t.Fatal(err)

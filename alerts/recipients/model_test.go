@@ -70,7 +70,7 @@ func TestUnmask(t *testing.T) {
 func TestConfigFileModel(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "a.jsonl")
-	cfg := Config{DataDir: dir,
+	cfg := Configuration{DataDir: dir,
 		Endpoints:  []EndpointConfig{{Name: "f", Type: "file", Params: map[string]string{"url": out}}},
 		Recipients: []RecipientConfig{{Name: "r", Endpoint: "f", Params: map[string]string{"min_severity": "error"}}}}
 	m := New(cfg)

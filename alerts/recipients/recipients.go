@@ -26,8 +26,8 @@ import (
 // DefaultQueueSize bounds each recipient's pending alerts.
 const DefaultQueueSize = 100_000
 
-// Config of the Manager.
-type Config struct {
+// Configuration of the Manager.
+type Configuration struct {
 	// DataDir holds recipients/<name>/ (queues) and recipients.json (the
 	// recipients added over REST or Lua). Required.
 	DataDir string
@@ -118,7 +118,7 @@ type recState struct {
 
 // Manager owns the recipients, their queues and workers.
 type Manager struct {
-	cfg  Config
+	cfg  Configuration
 	fctx formatCtx
 	log  *slog.Logger
 
@@ -134,25 +134,33 @@ type Manager struct {
 	bufPool sync.Pool
 }
 
+// DefaultConfiguration returns the defaults: DefaultQueueSize alerts per
+// queue, fsync every second, retries between 250 ms and 30 s.
+func DefaultConfiguration() Configuration {
+	return Configuration{QueueSize: DefaultQueueSize, SyncEvery: time.Second,
+		BackoffMin: 250 * time.Millisecond, BackoffMax: 30 * time.Second, App: "flowgate", Version: "1.0"}
+}
+
 // New returns an idle manager; Start opens the queues.
-func New(cfg Config) *Manager {
+func New(cfg Configuration) *Manager {
+	def := DefaultConfiguration()
 	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = DefaultQueueSize
+		cfg.QueueSize = def.QueueSize
 	}
 	if cfg.SyncEvery <= 0 {
-		cfg.SyncEvery = time.Second
+		cfg.SyncEvery = def.SyncEvery
 	}
 	if cfg.BackoffMin <= 0 {
-		cfg.BackoffMin = 250 * time.Millisecond
+		cfg.BackoffMin = def.BackoffMin
 	}
 	if cfg.BackoffMax < cfg.BackoffMin {
-		cfg.BackoffMax = 30 * time.Second
+		cfg.BackoffMax = def.BackoffMax
 	}
 	if cfg.App == "" {
-		cfg.App = "flowgate"
+		cfg.App = def.App
 	}
 	if cfg.Version == "" {
-		cfg.Version = "1.0"
+		cfg.Version = def.Version
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.Local

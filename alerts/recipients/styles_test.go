@@ -11,7 +11,7 @@ import (
 )
 
 func TestChatBodies(t *testing.T) {
-	m := New(Config{})
+	m := New(Configuration{})
 	m.fctx = *testCtx
 	evs := []*Event{eventOf(hostAlert(1), "a"), eventOf(flowAlert(), "b")}
 	for style, key := range map[string]string{"slack": "text", "mattermost": "text", "discord": "content", "teams": "text"} {
@@ -56,7 +56,7 @@ func TestSavedRecipientsSurviveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Stop()
-	m2 := New(Config{DataDir: dir}) // shell not allowed now: skipped with a log line
+	m2 := New(Configuration{DataDir: dir}) // shell not allowed now: skipped with a log line
 	must(t, m2.Start())
 	defer m2.Stop()
 	if _, ok := m2.Get("saved"); !ok {
@@ -82,7 +82,7 @@ func TestShellEndpoint(t *testing.T) {
 	if !strings.HasPrefix(string(b), "CEF:0|ntop|flowgate|") {
 		t.Fatalf("script input: %q", b)
 	}
-	off := New(Config{DataDir: t.TempDir()})
+	off := New(Configuration{DataDir: t.TempDir()})
 	must(t, off.Start())
 	defer off.Stop()
 	if _, err := off.Add("shell://" + script); err == nil || !strings.Contains(err.Error(), "disabled") {

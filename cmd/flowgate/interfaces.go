@@ -48,7 +48,7 @@ func (a *app) addInterface(opts Options, iface string, curve *zmtp.CurveKeyPair,
 	}
 	if !zmq.IsZMQ(iface) {
 		// A network interface name or a capture file: packets.
-		pcfg := packet.DefaultConfig()
+		pcfg := packet.DefaultConfiguration()
 		pcfg.Source, pcfg.Filter, pcfg.Pace, pcfg.Logger = iface, opts.PacketFilter, opts.PcapPace, log
 		kind := "packet"
 		if packet.IsCaptureFile(iface) {

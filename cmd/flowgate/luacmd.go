@@ -110,7 +110,7 @@ func runLuaIn(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		deps.GeoIP = g
 	}
 
-	eng := engine.New(engine.DefaultConfig())
+	eng := engine.New(engine.DefaultConfiguration())
 	if len(ifaces) == 0 {
 		ifaces = stringList{"lua"}
 	}

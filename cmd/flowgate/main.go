@@ -100,7 +100,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	} else if installed {
 		log.Info("installed flowgate's scripts into a new scripts dir", "dir", opts.ScriptsDir)
 	}
-	ecfg := engine.DefaultConfig()
+	ecfg := engine.DefaultConfiguration()
 	ecfg.LocalNetworks = opts.LocalNetworks
 	ecfg.MaxFlows = opts.MaxFlows
 	ecfg.MaxHosts = opts.MaxHosts
@@ -123,7 +123,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	// User scripts subscribe to the engine's flow events, so the runtime
 	// exists before the engine starts.
 	a.alerts = alerts.NewStore(alerts.Config{})
-	a.recipients = recipients.New(recipients.Config{DataDir: opts.DataDir, URLs: opts.Recipients,
+	a.recipients = recipients.New(recipients.Configuration{DataDir: opts.DataDir, URLs: opts.Recipients,
 		QueueSize: opts.RecipientQueueSize, AllowShell: opts.RecipientAllowShell, Version: version, Logger: log,
 		IfName: func(id int) string {
 			if i := a.eng.Interface(id); i != nil {
@@ -160,7 +160,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		}
 		a.geoip, deps.GeoIP = g, g
 	}
-	a.scripts = scripts.New(scripts.Config{
+	a.scripts = scripts.New(scripts.Configuration{
 		Dir:        opts.ScriptsDir,
 		DataDir:    opts.DataDir,
 		CallBudget: opts.LuaCallBudget,
@@ -306,13 +306,13 @@ func (a *app) stop() {
 // syslogPending is a syslog interface waiting for the Lua runtime.
 type syslogPending struct {
 	iface *engine.Interface
-	cfg   syslogc.Config
+	cfg   syslogc.Configuration
 }
 
 // setupSyslog gives a syslog interface its handler runtime (one long-lived
 // Lua state per producer), its listeners and its REST endpoints.
 func (a *app) setupSyslog(opts Options, log *slog.Logger, deps api.Deps, p syslogPending) {
-	rt := luasyslog.New(luasyslog.Config{Dir: opts.ScriptsDir, DataDir: opts.DataDir, CallBudget: opts.LuaCallBudget,
+	rt := luasyslog.New(luasyslog.Configuration{Dir: opts.ScriptsDir, DataDir: opts.DataDir, CallBudget: opts.LuaCallBudget,
 		Workers: opts.SyslogLuaWorkers, Logger: log}, a.eng, p.iface, a.alerts, deps)
 	col := syslogc.New(p.cfg, rt)
 	a.syslogRT, a.syslogCol = append(a.syslogRT, rt), append(a.syslogCol, col)
@@ -334,9 +334,9 @@ func (a *app) setupSNMP(opts Options, log *slog.Logger, deps api.Deps) error {
 		}
 		devs = append(devs, d)
 	}
-	a.snmp = snmp.New(snmp.Config{DataDir: opts.DataDir, Interval: opts.SNMPInterval, Devices: devs, Logger: log},
+	a.snmp = snmp.New(snmp.Configuration{DataDir: opts.DataDir, Interval: opts.SNMPInterval, Devices: devs, Logger: log},
 		snmp.Deps{Alerts: a.alerts, Engine: a.eng, IfNames: a.probeIfNames})
-	a.snmpScripts = snmpscripts.New(snmpscripts.Config{Dir: opts.ScriptsDir, DataDir: opts.DataDir, Logger: log},
+	a.snmpScripts = snmpscripts.New(snmpscripts.Configuration{Dir: opts.ScriptsDir, DataDir: opts.DataDir, Logger: log},
 		a.snmp, a.alerts, deps)
 	deps.Ext[snmpapi.ExtPoller] = a.snmp
 	if a.trapAddr == "" {
@@ -350,7 +350,7 @@ func (a *app) setupSNMP(opts Options, log *slog.Logger, deps api.Deps) error {
 		}
 		users = append(users, u)
 	}
-	traps, err := snmp.NewTrapReceiver(snmp.TrapConfig{Addr: a.trapAddr, Communities: opts.SNMPTrapCommunities,
+	traps, err := snmp.NewTrapReceiver(snmp.TrapConfiguration{Addr: a.trapAddr, Communities: opts.SNMPTrapCommunities,
 		Users: users, Logger: log}, snmp.TrapDeps{Alerts: a.alerts, OnTrap: a.snmpScripts.OnTrap})
 	if err != nil {
 		return err

@@ -50,7 +50,7 @@ func benchCapture(b testing.TB) *capture {
 // (decode, filter, flow tracking, dissectors, export) as many times as
 // needed for n packets, moving the clock forward on each pass.
 func replay(b *testing.B, data []byte, n int) *Stats {
-	cfg := Config{}.withDefaults()
+	cfg := Configuration{}.withDefaults()
 	col := &Collector{cfg: cfg}
 	sink := &memSink{}
 	t := newTracker(cfg, &col.stats, sink)

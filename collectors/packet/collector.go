@@ -23,7 +23,7 @@ import (
 // Collector is one packet interface: a live interface or a capture file
 // turned into flow records for one engine interface.
 type Collector struct {
-	cfg    Config
+	cfg    Configuration
 	iface  *engine.Interface
 	filter *Filter
 	stats  Stats
@@ -46,7 +46,7 @@ type source interface {
 
 // New checks cfg and returns an inert collector for iface (created by the
 // caller with kind "packet" or "pcap"). It does no I/O.
-func New(cfg Config, iface *engine.Interface) (*Collector, error) {
+func New(cfg Configuration, iface *engine.Interface) (*Collector, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Source == "" {
 		return nil, errors.New("packet interface: no interface name or capture file")
@@ -332,7 +332,7 @@ func (s *fileSource) close()                    { s.f.Close() }
 type liveSource struct{ tp *afpacket.TPacket }
 
 // openLive opens an AF_PACKET TPACKET_V3 ring on an existing interface.
-func openLive(cfg Config) (source, error) {
+func openLive(cfg Configuration) (source, error) {
 	if _, err := net.InterfaceByName(cfg.Source); err != nil {
 		return nil, fmt.Errorf("packet interface: no network interface %q: %w", cfg.Source, err)
 	}

@@ -45,9 +45,9 @@ func mixedCapture(t testing.TB) *capture {
 	return c
 }
 
-func runFile(t *testing.T, cfg Config) (*Collector, *engine.Interface, *engine.Engine) {
+func runFile(t *testing.T, cfg Configuration) (*Collector, *engine.Interface, *engine.Engine) {
 	t.Helper()
-	eng := engine.New(engine.DefaultConfig())
+	eng := engine.New(engine.DefaultConfiguration())
 	iface := eng.AddInterface(filepath.Base(cfg.Source), "pcap")
 	if err := eng.Start(); err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func TestFileReplayMatchesTshark(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := c.file(name, ng)
 			wantTCP, wantUDP := tsharkConversations(t, path)
-			col, iface, _ := runFile(t, Config{Source: path})
+			col, iface, _ := runFile(t, Configuration{Source: path})
 			flows := engineFlows(iface)
 			var tcp, udp int
 			var pkts, bytes uint64
@@ -173,7 +173,7 @@ func TestFileReplayMatchesTshark(t *testing.T) {
 func TestFilter(t *testing.T) {
 	c := mixedCapture(t)
 	path := c.file("f.pcap", false)
-	col, iface, _ := runFile(t, Config{Source: path, Filter: "udp and not (port 53 or ip6)"})
+	col, iface, _ := runFile(t, Configuration{Source: path, Filter: "udp and not (port 53 or ip6)"})
 	for k, f := range engineFlows(iface) {
 		if f.proto != 17 || strings.Contains(k, ":53 ") || strings.HasSuffix(k, ":53") || strings.Contains(k, "2001:") {
 			t.Errorf("flow %s passed the filter", k)
@@ -190,22 +190,22 @@ func TestPacedReplay(t *testing.T) {
 		c.udp("10.0.0.1", "10.0.0.2", 1, 2, nil)
 		c.wait(20 * time.Millisecond)
 	}
-	col, iface, _ := runFile(t, Config{Source: c.file("p.pcap", false), Pace: true})
+	col, iface, _ := runFile(t, Configuration{Source: c.file("p.pcap", false), Pace: true})
 	if f := engineFlows(iface)["17 10.0.0.1:1 10.0.0.2:2"]; f.pkts != 3 || col.Err() != nil {
 		t.Errorf("paced replay: %+v err %v", f, col.Err())
 	}
 }
 
 func TestCaptureErrors(t *testing.T) {
-	eng := engine.New(engine.DefaultConfig())
+	eng := engine.New(engine.DefaultConfiguration())
 	iface := eng.AddInterface("x", "packet")
 	dir := t.TempDir()
 
-	col, err := New(Config{Source: "fgnosuchif0"}, iface)
+	col, err := New(Configuration{Source: "fgnosuchif0"}, iface)
 	if err != nil {
 		t.Fatal(err)
 	}
-	never, _ := New(Config{Source: "lo"}, iface)
+	never, _ := New(Configuration{Source: "lo"}, iface)
 	never.Stop() // never started: returns at once
 	if err := col.Start(); err == nil || !strings.Contains(err.Error(), "no network interface") {
 		t.Errorf("missing interface: %v", err)
@@ -214,15 +214,15 @@ func TestCaptureErrors(t *testing.T) {
 
 	notCap := filepath.Join(dir, "notes.pcap")
 	_ = os.WriteFile(notCap, []byte("this is not a capture file at all"), 0o644)
-	col, _ = New(Config{Source: notCap, File: true}, iface)
+	col, _ = New(Configuration{Source: notCap, File: true}, iface)
 	if err := col.Start(); err == nil || !strings.Contains(err.Error(), "not a pcap or pcapng capture") {
 		t.Errorf("not a capture: %v", err)
 	}
-	col, _ = New(Config{Source: filepath.Join(dir, "missing.pcap"), File: true}, iface)
+	col, _ = New(Configuration{Source: filepath.Join(dir, "missing.pcap"), File: true}, iface)
 	if err := col.Start(); err == nil {
 		t.Error("missing file: no error")
 	}
-	if _, err := New(Config{Source: "eth0", Filter: "port banana"}, iface); err == nil {
+	if _, err := New(Configuration{Source: "eth0", Filter: "port banana"}, iface); err == nil {
 		t.Error("bad filter accepted")
 	}
 	if iface.Collector().DecodeErrors()["open"] != 3 {
@@ -234,7 +234,7 @@ func TestCaptureErrors(t *testing.T) {
 	data := c.pcap()
 	trunc := filepath.Join(dir, "trunc.pcap")
 	_ = os.WriteFile(trunc, data[:len(data)-30], 0o644)
-	col, iface2, _ := runFile(t, Config{Source: trunc})
+	col, iface2, _ := runFile(t, Configuration{Source: trunc})
 	if col.Err() == nil || col.Stats().ReadErrors.Load() != 1 {
 		t.Errorf("truncated capture: err %v read errors %d", col.Err(), col.Stats().ReadErrors.Load())
 	}
@@ -257,7 +257,7 @@ func TestIsCaptureFile(t *testing.T) {
 func TestRealCapture(t *testing.T) {
 	path := filepath.Join("testdata", "gopacket_tls.pcapng")
 	wantTCP, wantUDP := tsharkConversations(t, path)
-	col, iface, _ := runFile(t, Config{Source: path})
+	col, iface, _ := runFile(t, Configuration{Source: path})
 	flows := engineFlows(iface)
 	if len(flows) != wantTCP+wantUDP || wantTCP != 1 {
 		t.Fatalf("flows %v, tshark %d TCP %d UDP", flows, wantTCP, wantUDP)

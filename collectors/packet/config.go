@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// Config sets up one packet interface. Zero fields take DefaultConfig's values.
-type Config struct {
+// Configuration sets up one packet interface. Zero fields take DefaultConfiguration's values.
+type Configuration struct {
 	// Source is a network interface name (live capture) or, when File is
 	// true, the path of a pcap or pcapng file.
 	Source string
@@ -46,10 +46,10 @@ type Config struct {
 	Now    func() time.Time
 }
 
-// DefaultConfig returns the defaults: 1 s exports, nProbe's 30 s idle and
+// DefaultConfiguration returns the defaults: 1 s exports, nProbe's 30 s idle and
 // 120 s lifetime timeouts, a 4 MiB ring.
-func DefaultConfig() Config {
-	return Config{
+func DefaultConfiguration() Configuration {
+	return Configuration{
 		SnapLen:        1600,
 		ExportInterval: time.Second,
 		IdleTimeout:    30 * time.Second,
@@ -64,8 +64,8 @@ func DefaultConfig() Config {
 	}
 }
 
-func (c Config) withDefaults() Config {
-	d := DefaultConfig()
+func (c Configuration) withDefaults() Configuration {
+	d := DefaultConfiguration()
 	pos := func(v *int, def int) {
 		if *v <= 0 {
 			*v = def

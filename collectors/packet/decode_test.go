@@ -123,7 +123,7 @@ func TestFragmentsJoinTheirFlow(t *testing.T) {
 	ip3 := ip4("10.0.0.1", "10.0.0.2", layers.IPProtocolUDP)
 	ip3.Id, ip3.FragOffset = 99, 5 // first fragment never seen
 	c.add(eth(false), ip3, gopacket.Payload(make([]byte, 32)))
-	ms, st := runTracker(t, c, Config{})
+	ms, st := runTracker(t, c, Configuration{})
 	s := sumFlows(ms.recs)["10.0.0.1:4000>10.0.0.2:5000"]
 	if s == nil || s.inP != 2 {
 		t.Fatalf("fragmented flow %+v", s)

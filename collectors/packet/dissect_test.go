@@ -88,7 +88,7 @@ func l7Capture(t testing.TB) (*capture, []byte) {
 
 func TestDissectors(t *testing.T) {
 	c, hello := l7Capture(t)
-	ms, st := runTracker(t, c, Config{})
+	ms, st := runTracker(t, c, Configuration{})
 	sums := sumFlows(ms.recs)
 
 	dns := sums["10.0.0.1:40000>10.0.0.53:53"]
@@ -146,7 +146,7 @@ func TestJA3AgainstTshark(t *testing.T) {
 	if len(fields) != 2 {
 		t.Fatalf("tshark output %q", out)
 	}
-	ms, _ := runTracker(t, c, Config{})
+	ms, _ := runTracker(t, c, Configuration{})
 	tl := sumFlows(ms.recs)["10.0.0.1:40002>10.0.0.43:8443"]
 	if tl == nil || tl.last.JA3C != fields[0] || tl.last.TLSServerName != fields[1] {
 		t.Errorf("ja3/sni %q %q, tshark says %q %q", tl.last.JA3C, tl.last.TLSServerName, fields[0], fields[1])

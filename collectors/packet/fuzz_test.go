@@ -19,7 +19,7 @@ func FuzzPacket(f *testing.F) {
 	}
 	f.Add(dnsMsg(7, "a.b", 28, true, 2))
 	st := &Stats{}
-	tr := newTracker(Config{MaxFlows: 64}.withDefaults(), st, &memSink{})
+	tr := newTracker(Configuration{MaxFlows: 64}.withDefaults(), st, &memSink{})
 	dEth := newDecoder(layers.LayerTypeEthernet)
 	dRaw := newDecoder(layers.LayerTypeIPv4)
 	var ts int64

@@ -252,7 +252,7 @@ func (m *memSink) flush() {
 }
 
 // runTracker decodes and tracks every packet of c, then flushes.
-func runTracker(t testing.TB, c *capture, cfg Config) (*memSink, *Stats) {
+func runTracker(t testing.TB, c *capture, cfg Configuration) (*memSink, *Stats) {
 	t.Helper()
 	st := &Stats{}
 	ms := &memSink{keep: true}

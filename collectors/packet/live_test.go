@@ -161,13 +161,13 @@ func TestLiveHelper(t *testing.T) {
 		fmt.Println("CLIENT-DONE")
 	case "capture":
 		ifname := os.Getenv("FG_PACKET_IF")
-		eng := engine.New(engine.DefaultConfig())
+		eng := engine.New(engine.DefaultConfiguration())
 		iface := eng.AddInterface(ifname, "packet")
 		if err := eng.Start(); err != nil {
 			t.Fatal(err)
 		}
 		defer eng.Stop()
-		col, err := New(Config{Source: ifname, ExportInterval: 100 * time.Millisecond}, iface)
+		col, err := New(Configuration{Source: ifname, ExportInterval: 100 * time.Millisecond}, iface)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -124,7 +124,7 @@ func ourFlows(t *testing.T, file string) map[string]string {
 	defer src.close()
 	first, _ := linkLayer(src.linkType())
 	ms := &memSink{keep: true}
-	tr := newTracker(Config{}.withDefaults(), &Stats{}, ms)
+	tr := newTracker(Configuration{}.withDefaults(), &Stats{}, ms)
 	d := newDecoder(first)
 	var p pkt
 	for {

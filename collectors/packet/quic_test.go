@@ -61,7 +61,7 @@ func quicCapture(t testing.TB) *capture {
 }
 
 func TestQUICInitialSNI(t *testing.T) {
-	ms, st := runTracker(t, quicCapture(t), Config{})
+	ms, st := runTracker(t, quicCapture(t), Configuration{})
 	q := sumFlows(ms.recs)["10.0.0.1:50123>10.0.0.44:443"]
 	if q == nil || q.l7 != ndpiQUIC || q.last.TLSServerName != "quic.example.org" || !strings.HasPrefix(q.last.JA4C, "q13d") {
 		t.Fatalf("quic flow: %+v", q)

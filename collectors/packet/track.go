@@ -78,7 +78,7 @@ type sink interface {
 // tracker turns decoded packets into flows and exports their deltas. It is
 // owned by one goroutine.
 type tracker struct {
-	cfg   Config
+	cfg   Configuration
 	stats *Stats
 	out   sink
 
@@ -92,7 +92,7 @@ type tracker struct {
 	offset   int64 // added to packet time in records (rebase of replayed files)
 }
 
-func newTracker(cfg Config, stats *Stats, out sink) *tracker {
+func newTracker(cfg Configuration, stats *Stats, out sink) *tracker {
 	return &tracker{
 		cfg:   cfg,
 		stats: stats,

@@ -24,7 +24,7 @@ func TestTCPFlowStateAndCounters(t *testing.T) {
 	cv2 := &conv{c: c, cli: "10.0.0.2", srv: "192.0.2.10", cport: 40001, sport: 22, cliSeq: 1, srvSeq: 1}
 	cv2.open()
 
-	ms, st := runTracker(t, c, Config{})
+	ms, st := runTracker(t, c, Configuration{})
 	sums := sumFlows(ms.recs)
 	s := sums["10.0.0.1:40000>192.0.2.10:8080"]
 	if s == nil {
@@ -76,7 +76,7 @@ func TestPeriodicDeltasAndTimeouts(t *testing.T) {
 	// 40 s of silence, then another flow's packet moves the clock: idle end.
 	c.wait(40 * time.Second)
 	c.udp("10.0.0.3", "10.0.0.4", 1, 2, nil)
-	ms, _ := runTracker(t, c, Config{DetectTimeout: time.Second})
+	ms, _ := runTracker(t, c, Configuration{DetectTimeout: time.Second})
 	s := sumFlows(ms.recs)["10.0.0.1:50000>10.0.0.2:9999"]
 	if s == nil || s.inP != 5 || s.outP != 5 {
 		t.Fatalf("udp flow %+v", s)
@@ -99,7 +99,7 @@ func TestActiveTimeoutAndTableFull(t *testing.T) {
 		c.wait(time.Second)
 	}
 	c.udp("10.0.0.5", "10.0.0.6", 1000, 2000, nil) // table full
-	ms, st := runTracker(t, c, Config{ActiveTimeout: 3 * time.Second, MaxFlows: 1})
+	ms, st := runTracker(t, c, Configuration{ActiveTimeout: 3 * time.Second, MaxFlows: 1})
 	var ends int
 	for _, r := range ms.recs {
 		if r.EndReason == "active" {
@@ -121,7 +121,7 @@ func TestClientServerRules(t *testing.T) {
 	cv.seg(tcpSeg{flags: tcpSYN | tcpACK, seq: 1, ack: 1})
 	// A UDP reply from a well-known port seen first.
 	c.udp("10.0.0.9", "10.0.0.8", 53, 40000, nil)
-	ms, _ := runTracker(t, c, Config{})
+	ms, _ := runTracker(t, c, Configuration{})
 	sums := sumFlows(ms.recs)
 	if sums["10.0.0.1:33000>10.0.0.2:443"] == nil || sums["10.0.0.8:40000>10.0.0.9:53"] == nil {
 		t.Errorf("orientation: %v", keys(sums))

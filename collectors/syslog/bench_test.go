@@ -27,7 +27,7 @@ func BenchmarkParse(b *testing.B) {
 // BenchmarkHandle is the whole receive path after the socket: parse,
 // route, deliver to a sink that counts.
 func BenchmarkHandle(b *testing.B) {
-	c := New(Config{}, countSink{})
+	c := New(Configuration{}, countSink{})
 	r := c.newReceiver()
 	l := []byte(benchLines["rfc3164"])
 	peer := netip.MustParseAddr("127.0.0.1")

@@ -30,9 +30,9 @@ const (
 	TLS  = "tls"
 )
 
-// Config of one syslog listener (one -i syslog://...). Zero fields take
+// Configuration of one syslog listener (one -i syslog://...). Zero fields take
 // defaults.
-type Config struct {
+type Configuration struct {
 	Addr      string // ip:port (default ":514")
 	Transport string // Both, UDP, TCP or TLS
 
@@ -51,7 +51,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-func (c Config) withDefaults() Config {
+// DefaultConfiguration returns the defaults: port 514, both transports, two UDP readers, 64 KiB messages.
+func DefaultConfiguration() Configuration { return Configuration{}.withDefaults() }
+
+func (c Configuration) withDefaults() Configuration {
 	if c.Addr == "" {
 		c.Addr = ":514"
 	}
@@ -77,10 +80,10 @@ func (c Config) withDefaults() Config {
 }
 
 // ParseURL reads the -i form syslog://ip:port[@udp|@tcp|@tls] into a
-// Config's Addr and Transport. ntopng 4.0's syslog://producer@ip:port hint
+// Configuration's Addr and Transport. ntopng 4.0's syslog://producer@ip:port hint
 // becomes a "*" producer map entry.
-func ParseURL(s string) (Config, error) {
-	var c Config
+func ParseURL(s string) (Configuration, error) {
+	var c Configuration
 	rest, ok := strings.CutPrefix(s, "syslog://")
 	if !ok {
 		return c, fmt.Errorf("syslog interface %q: want syslog://ip:port[@udp|@tcp|@tls]", s)
@@ -140,7 +143,7 @@ type counters struct {
 
 // Collector is one syslog listener.
 type Collector struct {
-	cfg  Config
+	cfg  Configuration
 	sink engine.LogSink
 	log  *slog.Logger
 	rl   *ratelog.Limiter
@@ -159,7 +162,7 @@ type Collector struct {
 }
 
 // New returns an inert collector that will deliver to sink.
-func New(cfg Config, sink engine.LogSink) *Collector {
+func New(cfg Configuration, sink engine.LogSink) *Collector {
 	cfg = cfg.withDefaults()
 	c := &Collector{cfg: cfg, sink: sink, log: cfg.Logger.With("component", "syslog", "addr", cfg.Addr)}
 	c.rl = ratelog.New(c.log, 10*time.Second)

@@ -114,7 +114,7 @@ func TestFramerByteByByte(t *testing.T) {
 
 func TestRouting(t *testing.T) {
 	sink := newSink("suricata", "fortinet", "fw", "host_log")
-	c := New(Config{Producers: map[string]string{"10.9.9.9": "fw", "CoreSwitch": "host_log"}}, sink)
+	c := New(Configuration{Producers: map[string]string{"10.9.9.9": "fw", "CoreSwitch": "host_log"}}, sink)
 	p := newParser()
 	peer := netip.MustParseAddr("10.1.1.1")
 	cases := []struct{ line, peer, want string }{
@@ -155,12 +155,12 @@ func TestRouting(t *testing.T) {
 
 func TestProducersFilePersists(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "producers.json")
-	c := startCollector(t, Config{ProducersFile: file, Producers: map[string]string{"a": "x"}}, newSink())
+	c := startCollector(t, Configuration{ProducersFile: file, Producers: map[string]string{"a": "x"}}, newSink())
 	if err := c.SetProducer("10.0.0.1", "Suricata"); err != nil {
 		t.Fatal(err)
 	}
 	c.Stop()
-	c2 := startCollector(t, Config{ProducersFile: file}, newSink())
+	c2 := startCollector(t, Configuration{ProducersFile: file}, newSink())
 	got := c2.Producers()
 	if got["10.0.0.1"] != "suricata" || got["a"] != "x" {
 		t.Fatalf("reloaded map %v", got)
@@ -168,14 +168,14 @@ func TestProducersFilePersists(t *testing.T) {
 	if err := os.WriteFile(file, []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := New(Config{ProducersFile: file, Addr: "127.0.0.1:0"}, newSink()).Start(); err == nil {
+	if err := New(Configuration{ProducersFile: file, Addr: "127.0.0.1:0"}, newSink()).Start(); err == nil {
 		t.Fatal("a broken producers file was accepted")
 	}
 }
 
 func TestUDPAndTCPSamePort(t *testing.T) {
 	sink := newSink("app")
-	c := startCollector(t, Config{}, sink)
+	c := startCollector(t, Configuration{}, sink)
 	u, err := net.Dial("udp", c.UDPAddr())
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +211,7 @@ func TestUDPAndTCPSamePort(t *testing.T) {
 // Hostile input is bounded and counted, and other senders keep flowing.
 func TestHostileInput(t *testing.T) {
 	sink := newSink("app")
-	c := startCollector(t, Config{MaxMessage: 1024, MaxConns: 20, IdleTimeout: 300 * time.Millisecond}, sink)
+	c := startCollector(t, Configuration{MaxMessage: 1024, MaxConns: 20, IdleTimeout: 300 * time.Millisecond}, sink)
 	// Binary garbage and invalid UTF-8 over UDP: malformed or delivered, never a crash.
 	u, _ := net.Dial("udp", c.UDPAddr())
 	defer u.Close()
@@ -268,7 +268,7 @@ func TestParseProducers(t *testing.T) {
 // and a 4 KiB buffer), the rest are refused at once, and UDP keeps flowing.
 func TestThousandsOfIdleConnections(t *testing.T) {
 	sink := newSink("app")
-	c := startCollector(t, Config{MaxConns: 500, IdleTimeout: time.Minute}, sink)
+	c := startCollector(t, Configuration{MaxConns: 500, IdleTimeout: time.Minute}, sink)
 	var conns []net.Conn
 	defer func() {
 		for _, cn := range conns {

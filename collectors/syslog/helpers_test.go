@@ -56,7 +56,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-func startCollector(t testing.TB, cfg Config, sink engine.LogSink) *Collector {
+func startCollector(t testing.TB, cfg Configuration, sink engine.LogSink) *Collector {
 	t.Helper()
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"

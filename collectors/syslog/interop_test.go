@@ -27,7 +27,7 @@ import (
 func TestLogger(t *testing.T) {
 	logger := testpeer.Command(t, "logger", "bsdutils")
 	sink := newSink("fgtest")
-	c := startCollector(t, Config{}, sink)
+	c := startCollector(t, Configuration{}, sink)
 	_, port, _ := net.SplitHostPort(c.UDPAddr())
 	runs := []struct {
 		name string
@@ -80,7 +80,7 @@ func TestRsyslogForwarding(t *testing.T) {
 	rsyslogd := testpeer.Command(t, "rsyslogd", "rsyslog")
 	logger := testpeer.Command(t, "logger", "bsdutils")
 	sink := newSink("fgrelay")
-	c := startCollector(t, Config{Transport: TCP}, sink)
+	c := startCollector(t, Configuration{Transport: TCP}, sink)
 	_, fport, _ := net.SplitHostPort(c.TCPAddr())
 	dir := t.TempDir()
 	in := freePort(t)
@@ -176,11 +176,11 @@ func selfSigned(t testing.TB) (certFile, keyFile string, pool *x509.CertPool) {
 
 func TestTLS(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
-	if err := New(Config{Addr: "127.0.0.1:0", Transport: TLS}, newSink()).Start(); err == nil {
+	if err := New(Configuration{Addr: "127.0.0.1:0", Transport: TLS}, newSink()).Start(); err == nil {
 		t.Fatal("TLS without certificate accepted")
 	}
 	sink := newSink("secure")
-	c := startCollector(t, Config{Transport: TLS, CertFile: certFile, KeyFile: keyFile}, sink)
+	c := startCollector(t, Configuration{Transport: TLS, CertFile: certFile, KeyFile: keyFile}, sink)
 	if c.UDPAddr() != "" {
 		t.Fatal("TLS listener opened UDP")
 	}

@@ -40,7 +40,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{clock: time.Unix(1729766400, 0)}
-	cfg := engine.DefaultConfig()
+	cfg := engine.DefaultConfiguration()
 	cfg.LocalNetworks = []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}
 	cfg.Now = func() time.Time { return f.clock }
 	f.eng = engine.New(cfg)

@@ -31,7 +31,7 @@ type testEnv struct {
 
 func newEnv(t testing.TB, deps Deps) *testEnv {
 	t.Helper()
-	eng := engine.New(engine.Config{
+	eng := engine.New(engine.Configuration{
 		LocalNetworks: []netip.Prefix{netip.MustParsePrefix("192.168.1.0/24")},
 		Now:           func() time.Time { return testNow },
 	})

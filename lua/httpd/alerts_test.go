@@ -13,7 +13,7 @@ import (
 
 func alertServer(t *testing.T) *Server {
 	t.Helper()
-	eng := engine.New(engine.DefaultConfig())
+	eng := engine.New(engine.DefaultConfiguration())
 	eng.AddInterface("eth0", "zmq") // ifid 0
 	s := New(Configuration{DisableLogin: true}, Dependencies{Engine: eng})
 	st := alerts.NewStore(alerts.Config{})

@@ -23,12 +23,12 @@ import (
 
 func TestRecipientsREST(t *testing.T) {
 	dir := t.TempDir()
-	m := recipients.New(recipients.Config{DataDir: dir})
+	m := recipients.New(recipients.Configuration{DataDir: dir})
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer m.Stop()
-	s := New(Configuration{DisableLogin: true}, Dependencies{Engine: engine.New(engine.DefaultConfig())})
+	s := New(Configuration{DisableLogin: true}, Dependencies{Engine: engine.New(engine.DefaultConfiguration())})
 	s.HandleRecipients(m)
 	do := func(method, path string, form url.Values) (int, map[string]any) {
 		req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
@@ -103,7 +103,7 @@ func TestEndpointRecipientREST(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	cfg := recipients.Config{DataDir: dir, BackoffMin: time.Millisecond, BackoffMax: 10 * time.Millisecond}
+	cfg := recipients.Configuration{DataDir: dir, BackoffMin: time.Millisecond, BackoffMax: 10 * time.Millisecond}
 	m := recipients.New(cfg)
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestEndpointRecipientREST(t *testing.T) {
 			m.Stop()
 		}
 	}()
-	s := New(Configuration{DisableLogin: true}, Dependencies{Engine: engine.New(engine.DefaultConfig())})
+	s := New(Configuration{DisableLogin: true}, Dependencies{Engine: engine.New(engine.DefaultConfiguration())})
 	s.HandleRecipients(m)
 	do := func(method, path string, form url.Values) (int, map[string]any) {
 		t.Helper()
@@ -271,7 +271,7 @@ func TestEndpointRecipientREST(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m2.Stop()
-	s = New(Configuration{DisableLogin: true}, Dependencies{Engine: engine.New(engine.DefaultConfig())})
+	s = New(Configuration{DisableLogin: true}, Dependencies{Engine: engine.New(engine.DefaultConfiguration())})
 	s.HandleRecipients(m2)
 	_, env = do("GET", "/lua/rest/v2/get/endpoint/config.lua?endpoint_conf_name=hook", nil)
 	if r := rsp(env); r["url"] == nil || !strings.Contains(fmt.Sprint(r["url"]), "/b") || fmt.Sprint(r["recipients"]) != "[r1]" {

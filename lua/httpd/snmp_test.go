@@ -16,9 +16,9 @@ import (
 
 func TestSNMPREST(t *testing.T) {
 	a := snmptest.StartAgent(t)
-	eng := engine.New(engine.DefaultConfig())
+	eng := engine.New(engine.DefaultConfiguration())
 	s := New(Configuration{DisableLogin: true}, Dependencies{Engine: eng})
-	p := snmp.New(snmp.Config{DataDir: t.TempDir(), Interval: time.Hour, Timeout: time.Second}, snmp.Deps{})
+	p := snmp.New(snmp.Configuration{DataDir: t.TempDir(), Interval: time.Hour, Timeout: time.Second}, snmp.Deps{})
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}

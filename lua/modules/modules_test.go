@@ -20,7 +20,7 @@ func newState(t testing.TB) (*lua.LState, *api.Context) {
 	t.Helper()
 	L := lua.NewState()
 	t.Cleanup(L.Close)
-	eng := engine.New(engine.DefaultConfig())
+	eng := engine.New(engine.DefaultConfiguration())
 	ctx := &api.Context{
 		Engine: eng, Iface: eng.AddInterface("eth0", "zmq"),
 		Alerts: alerts.NewStore(alerts.Config{}),

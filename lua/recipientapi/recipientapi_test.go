@@ -10,7 +10,7 @@ import (
 )
 
 func TestRecipientQueuesFromLua(t *testing.T) {
-	m := recipients.New(recipients.Config{DataDir: t.TempDir()})
+	m := recipients.New(recipients.Configuration{DataDir: t.TempDir()})
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,9 @@ func BenchmarkFlowHookCall(b *testing.B) {
 	src, _ := readFile("testdata/flow/callbacks/interface/flow/on_protocolDetected.lua")
 	writeFile(b, dir+"/callbacks/interface/flow/on_protocolDetected.lua", src)
 	clk := newClock(time.Date(2024, 3, 10, 10, 0, 0, 0, time.UTC))
-	eng := engine.New(engine.Config{Now: clk.Now})
+	eng := engine.New(engine.Configuration{Now: clk.Now})
 	iface := eng.AddInterface("bench", "zmq")
-	rt := New(Config{Dir: dir, Now: clk.Now, PollInterval: -1, Logger: quietLogger()}, eng, alerts.NewStore(alerts.Config{}), api.Deps{Logger: quietLogger()})
+	rt := New(Configuration{Dir: dir, Now: clk.Now, PollInterval: -1, Logger: quietLogger()}, eng, alerts.NewStore(alerts.Config{}), api.Deps{Logger: quietLogger()})
 	if err := rt.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -60,10 +60,10 @@ func BenchmarkNewFlowsWithScripts(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			clk := newClock(time.Date(2024, 3, 10, 10, 0, 0, 0, time.UTC))
-			eng := engine.New(engine.Config{Now: clk.Now, MaxFlows: 1 << 20, MaxHosts: 1 << 20})
+			eng := engine.New(engine.Configuration{Now: clk.Now, MaxFlows: 1 << 20, MaxHosts: 1 << 20})
 			iface := eng.AddInterface("bench", "zmq")
 			if withScripts {
-				rt := New(Config{Dir: "testdata/bench", Now: clk.Now, PollInterval: -1, Logger: quietLogger()}, eng, alerts.NewStore(alerts.Config{}), api.Deps{Logger: quietLogger()})
+				rt := New(Configuration{Dir: "testdata/bench", Now: clk.Now, PollInterval: -1, Logger: quietLogger()}, eng, alerts.NewStore(alerts.Config{}), api.Deps{Logger: quietLogger()})
 				if err := rt.Start(); err != nil {
 					b.Fatal(err)
 				}

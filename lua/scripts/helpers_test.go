@@ -116,19 +116,19 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 // newFixture builds an engine (one ZMQ interface, 10.0.0.0/8 local), an
 // alert store and a runtime on dir, all on one fake clock, and starts them.
-func newFixture(t testing.TB, dir string, mod func(*Config)) *fixture {
+func newFixture(t testing.TB, dir string, mod func(*Configuration)) *fixture {
 	t.Helper()
 	return newFixtureKind(t, dir, "zmq", mod)
 }
 
 // newFixtureKind is newFixture with an interface of the given kind.
-func newFixtureKind(t testing.TB, dir, kind string, mod func(*Config)) *fixture {
+func newFixtureKind(t testing.TB, dir, kind string, mod func(*Configuration)) *fixture {
 	t.Helper()
 	clk := newClock(time.Date(2024, 3, 10, 10, 0, 30, 0, time.UTC))
-	eng := engine.New(engine.Config{Now: clk.Now, LocalNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	eng := engine.New(engine.Configuration{Now: clk.Now, LocalNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 	iface := eng.AddInterface(kind+"0", kind)
 	store := alerts.NewStore(alerts.Config{Now: clk.Now})
-	cfg := Config{Dir: dir, DataDir: t.TempDir(), Now: clk.Now, PollInterval: -1, Logger: quietLogger()}
+	cfg := Configuration{Dir: dir, DataDir: t.TempDir(), Now: clk.Now, PollInterval: -1, Logger: quietLogger()}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 func TestIsolation(t *testing.T) {
-	fx := newFixture(t, copyTree(t, "isolation"), func(c *Config) { c.CallBudget = 50 * time.Millisecond })
+	fx := newFixture(t, copyTree(t, "isolation"), func(c *Configuration) { c.CallBudget = 50 * time.Millisecond })
 	fx.flow("10.0.0.1", "10.0.0.2", 40000, 80, 6, 0)
 	fx.flow("10.0.0.1", "10.0.0.2", 40001, 80, 6, 0)
 	for _, tc := range []struct {

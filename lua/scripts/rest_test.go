@@ -33,7 +33,7 @@ func call(t *testing.T, h http.Handler, method, path, body string) env {
 func TestConfigRESTRoundTrip(t *testing.T) {
 	dir := copyTree(t, "flow")
 	data := t.TempDir()
-	fx := newFixture(t, dir, func(c *Config) { c.DataDir = data })
+	fx := newFixture(t, dir, func(c *Configuration) { c.DataDir = data })
 	h := fx.rt.Handler()
 
 	for _, tc := range []struct {
@@ -65,7 +65,7 @@ func TestConfigRESTRoundTrip(t *testing.T) {
 	fx.rt.Stop()
 
 	// A new runtime on the same data dir sees the change.
-	fx2 := newFixture(t, dir, func(c *Config) { c.DataDir = data })
+	fx2 := newFixture(t, dir, func(c *Configuration) { c.DataDir = data })
 	e := call(t, fx2.rt.Handler(), "GET", PathGetConfig+"?script_subdir=flow&script_key=on_protocolDetected", "")
 	var v view
 	if err := json.Unmarshal(e.Rsp, &v); err != nil {

@@ -25,8 +25,8 @@ import (
 	"flowgate/lua/vm"
 )
 
-// Config of the runtime. Zero fields take defaults.
-type Config struct {
+// Configuration of the runtime. Zero fields take defaults.
+type Configuration struct {
 	Dir     string // scripts root (--scripts-dir); default DataDir/scripts
 	DataDir string // user_scripts_config.json lives here; "" keeps config in memory
 
@@ -51,7 +51,10 @@ type Config struct {
 	Logger  *slog.Logger
 }
 
-func (c Config) withDefaults() Config {
+// DefaultConfiguration returns the defaults: 100 ms per hook call, 10 s per lifecycle call.
+func DefaultConfiguration() Configuration { return Configuration{}.withDefaults() }
+
+func (c Configuration) withDefaults() Configuration {
 	if c.Dir == "" && c.DataDir != "" {
 		c.Dir = filepath.Join(c.DataDir, "scripts")
 	}
@@ -78,7 +81,7 @@ const ConfigFile = "user_scripts_config.json"
 
 // Runtime runs the user scripts of one directory on one engine.
 type Runtime struct {
-	cfg   Config
+	cfg   Configuration
 	eng   *engine.Engine
 	store *alerts.Store
 	deps  api.Deps
@@ -105,7 +108,7 @@ type Runtime struct {
 
 // New returns an inert runtime and registers its flow observer with eng
 // (so New must precede eng.Start). It does no I/O.
-func New(cfg Config, eng *engine.Engine, store *alerts.Store, deps api.Deps) *Runtime {
+func New(cfg Configuration, eng *engine.Engine, store *alerts.Store, deps api.Deps) *Runtime {
 	cfg = cfg.withDefaults()
 	r := &Runtime{cfg: cfg, eng: eng, store: store, deps: deps, log: cfg.Logger.With("component", "lua"),
 		wd: vm.NewWatchdog(0), stats: map[string]*scriptStats{}}

@@ -14,7 +14,7 @@ import (
 
 func TestNtopSNMP(t *testing.T) {
 	a := snmptest.StartAgent(t, `override -rw .1.3.6.1.4.1.99999.1.0 octet_str "before"`)
-	p := snmp.New(snmp.Config{Timeout: 300 * time.Millisecond, Retries: -1}, snmp.Deps{})
+	p := snmp.New(snmp.Configuration{Timeout: 300 * time.Millisecond, Retries: -1}, snmp.Deps{})
 	L := lua.NewState()
 	defer L.Close()
 	api.Install(L, &api.Context{}, api.Deps{Ext: map[string]any{ExtPoller: p}})

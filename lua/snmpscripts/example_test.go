@@ -17,7 +17,7 @@ import (
 // Example_wiring is how cmd/flowgate wires SNMP (compiled, not run).
 func Example_wiring() {
 	log := slog.Default()
-	eng := engine.New(engine.DefaultConfig())
+	eng := engine.New(engine.DefaultConfiguration())
 	store := alerts.NewStore(alerts.Config{})
 	// Ext is a map shared by every copy of deps: created before any
 	// runtime copies deps, filled before anything starts.
@@ -37,10 +37,10 @@ func Example_wiring() {
 	user, _ := snmp.ParseTrapUser("ops:SHA:secret123:AES:secret456")
 
 	// Before eng.Start: the poller observes flows.
-	poller := snmp.New(snmp.Config{DataDir: "/var/lib/flowgate", Interval: 60 * time.Second, Devices: devs, Logger: log},
+	poller := snmp.New(snmp.Configuration{DataDir: "/var/lib/flowgate", Interval: 60 * time.Second, Devices: devs, Logger: log},
 		snmp.Deps{Alerts: store, Engine: eng, IfNames: nil /* zmq collectors' SNMPInterfaceNames */})
-	runner := snmpscripts.New(snmpscripts.Config{Dir: deps.ScriptsDir, DataDir: deps.DataDir, Logger: log}, poller, store, deps)
-	traps, err := snmp.NewTrapReceiver(snmp.TrapConfig{Addr: trapAddr, Communities: []string{"public"},
+	runner := snmpscripts.New(snmpscripts.Configuration{Dir: deps.ScriptsDir, DataDir: deps.DataDir, Logger: log}, poller, store, deps)
+	traps, err := snmp.NewTrapReceiver(snmp.TrapConfiguration{Addr: trapAddr, Communities: []string{"public"},
 		Users: []snmp.TrapUser{user}, Logger: log}, snmp.TrapDeps{Alerts: store, OnTrap: runner.OnTrap})
 	if err != nil {
 		return

@@ -29,8 +29,8 @@ import (
 	"flowgate/snmp"
 )
 
-// Config of the runner. Zero fields take defaults.
-type Config struct {
+// Configuration of the runner. Zero fields take defaults.
+type Configuration struct {
 	Dir     string // scripts root (--scripts-dir); default DataDir/scripts
 	DataDir string
 	// CallBudget bounds one hook call (default 1 s: SNMP scripts may call
@@ -51,7 +51,7 @@ const (
 
 // Runner runs SNMP device and trap scripts.
 type Runner struct {
-	cfg    Config
+	cfg    Configuration
 	poller *snmp.Poller
 	store  *alerts.Store
 	deps   api.Deps
@@ -92,13 +92,17 @@ type Counters struct {
 	Trap      int    `json:"trap_scripts"`
 }
 
+// DefaultConfiguration returns the defaults: 1 s per hook call, scheduled
+// min/5mins runs.
+func DefaultConfiguration() Configuration { return Configuration{CallBudget: time.Second} }
+
 // New returns an inert runner.
-func New(cfg Config, poller *snmp.Poller, store *alerts.Store, deps api.Deps) *Runner {
+func New(cfg Configuration, poller *snmp.Poller, store *alerts.Store, deps api.Deps) *Runner {
 	if cfg.Dir == "" && cfg.DataDir != "" {
 		cfg.Dir = filepath.Join(cfg.DataDir, "scripts")
 	}
 	if cfg.CallBudget <= 0 {
-		cfg.CallBudget = time.Second
+		cfg.CallBudget = DefaultConfiguration().CallBudget
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -66,7 +66,7 @@ return s
 func TestDeviceScripts(t *testing.T) {
 	a := snmptest.StartAgent(t, "override -rw "+oidOperStatus1+" integer 1", "override -rw "+oidInErrors1+" counter 0")
 	store := alerts.NewStore(alerts.Config{})
-	p := snmp.New(snmp.Config{Interval: time.Hour, Timeout: time.Second}, snmp.Deps{Alerts: store})
+	p := snmp.New(snmp.Configuration{Interval: time.Hour, Timeout: time.Second}, snmp.Deps{Alerts: store})
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestDeviceScripts(t *testing.T) {
 	// a run re-confirms alerts by their time.
 	clock := time.Unix(1_800_000_000, 0)
 	now := func() time.Time { clock = clock.Add(time.Minute); return clock }
-	r := New(Config{Dir: scriptsDir(t), NoSchedule: true, Now: now}, p, store, api.Deps{})
+	r := New(Configuration{Dir: scriptsDir(t), NoSchedule: true, Now: now}, p, store, api.Deps{})
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -126,12 +126,12 @@ func TestDeviceScripts(t *testing.T) {
 
 func TestTrapScripts(t *testing.T) {
 	store := alerts.NewStore(alerts.Config{})
-	r := New(Config{Dir: scriptsDir(t), NoSchedule: true}, nil, store, api.Deps{})
+	r := New(Configuration{Dir: scriptsDir(t), NoSchedule: true}, nil, store, api.Deps{})
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer r.Stop()
-	rcv, err := snmp.NewTrapReceiver(snmp.TrapConfig{Addr: "127.0.0.1:0"}, snmp.TrapDeps{Alerts: store, OnTrap: r.OnTrap})
+	rcv, err := snmp.NewTrapReceiver(snmp.TrapConfiguration{Addr: "127.0.0.1:0"}, snmp.TrapDeps{Alerts: store, OnTrap: r.OnTrap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,12 +169,12 @@ func TestDeviceScriptsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := alerts.NewStore(alerts.Config{})
-	p := snmp.New(snmp.Config{Interval: time.Hour, Timeout: time.Second}, snmp.Deps{Alerts: store})
+	p := snmp.New(snmp.Configuration{Interval: time.Hour, Timeout: time.Second}, snmp.Deps{Alerts: store})
 	d, err := p.AddDevice(snmp.DeviceConfig{Address: "127.0.0.1", Port: a.Port, Community: snmptest.ReadCommunity})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := New(Config{Dir: scriptsDir(t), DataDir: data, NoSchedule: true}, p, store, api.Deps{})
+	r := New(Configuration{Dir: scriptsDir(t), DataDir: data, NoSchedule: true}, p, store, api.Deps{})
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}

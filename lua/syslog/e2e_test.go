@@ -93,7 +93,7 @@ func (f *fixture) flows() map[string]flowRow {
 	return out
 }
 
-func startPipeline(t testing.TB, dir string, cfg Config, ccfg collector.Config) (*fixture, *collector.Collector) {
+func startPipeline(t testing.TB, dir string, cfg Configuration, ccfg collector.Configuration) (*fixture, *collector.Collector) {
 	t.Helper()
 	f := newFixture(t, dir, cfg)
 	if ccfg.Addr == "" {
@@ -111,7 +111,7 @@ func startPipeline(t testing.TB, dir string, cfg Config, ccfg collector.Config) 
 // flows and alerts.
 func TestSuricataEVE(t *testing.T) {
 	dir := copyScripts(t, "../../deploy/scripts/callbacks/syslog/suricata.lua")
-	f, c := startPipeline(t, dir, Config{}, collector.Config{Transport: collector.TCP})
+	f, c := startPipeline(t, dir, Configuration{}, collector.Configuration{Transport: collector.TCP})
 	lines := eveLines(t)
 	sendEVE(t, c.TCPAddr(), lines)
 	waitFor(t, "all EVE lines handled", func() bool {
@@ -173,7 +173,7 @@ func TestCompatSuricata(t *testing.T) {
 		t.Skip("shared/compat/suricata.lua not beside the repository (it is not copied into it)")
 	}
 	dir := copyScripts(t, src)
-	f, c := startPipeline(t, dir, Config{}, collector.Config{Transport: collector.TCP})
+	f, c := startPipeline(t, dir, Configuration{}, collector.Configuration{Transport: collector.TCP})
 	lines := eveLines(t)
 	sendEVE(t, c.TCPAddr(), lines)
 	waitFor(t, "all EVE lines handled", func() bool { return f.rt.Totals().Handled+f.rt.Totals().Errors == uint64(len(lines)) })
@@ -192,8 +192,8 @@ func TestCompatSuricata(t *testing.T) {
 // producer map.
 func TestHostLog(t *testing.T) {
 	dir := copyScripts(t, "../../deploy/scripts/callbacks/syslog/host_log.lua")
-	f, c := startPipeline(t, dir, Config{ScriptConf: map[string]map[string]any{"host_log": {"threshold": 4}}},
-		collector.Config{Transport: collector.UDP, Producers: map[string]string{"*": "host_log"}})
+	f, c := startPipeline(t, dir, Configuration{ScriptConf: map[string]map[string]any{"host_log": {"threshold": 4}}},
+		collector.Configuration{Transport: collector.UDP, Producers: map[string]string{"*": "host_log"}})
 	u, err := net.Dial("udp", c.UDPAddr())
 	if err != nil {
 		t.Fatal(err)

@@ -81,10 +81,10 @@ type fixture struct {
 	rec   *recorder
 }
 
-func newFixture(t testing.TB, dir string, cfg Config) *fixture {
+func newFixture(t testing.TB, dir string, cfg Configuration) *fixture {
 	t.Helper()
 	f := &fixture{rec: &recorder{}}
-	f.eng = engine.New(engine.DefaultConfig())
+	f.eng = engine.New(engine.DefaultConfiguration())
 	f.iface = f.eng.AddInterface("syslog://127.0.0.1:0", "syslog")
 	f.store = alerts.NewStore(alerts.Config{})
 	if err := f.eng.Start(); err != nil {

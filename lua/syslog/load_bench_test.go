@@ -87,9 +87,9 @@ func BenchmarkLoad(b *testing.B) {
 		b.Fatalf("handler %q", handlerName)
 	}
 	readers, _ := strconv.Atoi(envOr("FLOWGATE_SYSLOG_UDP_READERS", "0"))
-	ccfg := collector.Config{Transport: transport, UDPBuffer: 32 << 20, UDPReaders: readers}
+	ccfg := collector.Configuration{Transport: transport, UDPBuffer: 32 << 20, UDPReaders: readers}
 	workers, _ := strconv.Atoi(envOr("FLOWGATE_SYSLOG_WORKERS", "1"))
-	f, col := startPipeline(b, dir, Config{QueueSize: 1 << 18, Workers: workers}, ccfg)
+	f, col := startPipeline(b, dir, Configuration{QueueSize: 1 << 18, Workers: workers}, ccfg)
 	_ = f
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000000") + "+0000"
 	msg := func(i int) string {
@@ -193,7 +193,7 @@ func BenchmarkLoad(b *testing.B) {
 // records and calling interface.processFlow (ns/op per event).
 func BenchmarkHandlerSuricata(b *testing.B) {
 	dir := copyScripts(b, "../../deploy/scripts/callbacks/syslog/suricata.lua")
-	f := newFixture(b, dir, Config{QueueSize: 1 << 16})
+	f := newFixture(b, dir, Configuration{QueueSize: 1 << 16})
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000000") + "+0000"
 	evs := make([]engine.LogEvent, 1024)
 	for i := range evs {
@@ -213,7 +213,7 @@ func BenchmarkHandlerSuricata(b *testing.B) {
 // BenchmarkHandlerCount: the same with a handler that only counts.
 func BenchmarkHandlerCount(b *testing.B) {
 	dir := writeScripts(b, map[string]string{"loadtest": countHandler})
-	f := newFixture(b, dir, Config{QueueSize: 1 << 16})
+	f := newFixture(b, dir, Configuration{QueueSize: 1 << 16})
 	ev := engine.LogEvent{Producer: "loadtest", Host: "h", Priority: 14, Message: "user alice logged in"}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -41,7 +41,7 @@ func call(t *testing.T, srv *httpd.Server, method, url, body string) (int, map[s
 // map edited over REST applies to the next message.
 func TestREST(t *testing.T) {
 	dir := copyScripts(t, "../../deploy/scripts/callbacks/syslog/suricata.lua", "../../deploy/scripts/callbacks/syslog/host_log.lua")
-	f, col := startPipeline(t, dir, Config{}, collector.Config{Transport: collector.TCP})
+	f, col := startPipeline(t, dir, Configuration{}, collector.Configuration{Transport: collector.TCP})
 	srv := httpd.New(httpd.Configuration{DisableLogin: true}, httpd.Dependencies{Engine: f.eng})
 	srv.HandleAlerts(f.store)
 	srv.HandleSyslog(endpoint(f, col))

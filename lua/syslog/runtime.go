@@ -29,8 +29,8 @@ import (
 	"flowgate/lua/vm"
 )
 
-// Config of the handler runtime. Zero fields take defaults.
-type Config struct {
+// Configuration of the handler runtime. Zero fields take defaults.
+type Configuration struct {
 	Dir     string // scripts root (--scripts-dir)
 	DataDir string
 
@@ -53,7 +53,10 @@ type Config struct {
 	Logger  *slog.Logger
 }
 
-func (c Config) withDefaults() Config {
+// DefaultConfiguration returns the defaults: 65536 events queued per producer, 100 ms per handleEvent call.
+func DefaultConfiguration() Configuration { return Configuration{}.withDefaults() }
+
+func (c Configuration) withDefaults() Configuration {
 	if c.QueueSize <= 0 {
 		c.QueueSize = 65536
 	}
@@ -74,7 +77,7 @@ func (c Config) withDefaults() Config {
 
 // Runtime is the syslog handler runtime of one syslog interface.
 type Runtime struct {
-	cfg   Config
+	cfg   Configuration
 	iface *engine.Interface
 	eng   *engine.Engine
 	store *alerts.Store
@@ -94,7 +97,7 @@ type Runtime struct {
 
 // New returns an inert runtime whose handlers run against iface (the
 // syslog engine interface, kind "syslog"). eng and store may be nil.
-func New(cfg Config, eng *engine.Engine, iface *engine.Interface, store *alerts.Store, deps api.Deps) *Runtime {
+func New(cfg Configuration, eng *engine.Engine, iface *engine.Interface, store *alerts.Store, deps api.Deps) *Runtime {
 	cfg = cfg.withDefaults()
 	if deps.ScriptsDir == "" {
 		deps.ScriptsDir = cfg.Dir

@@ -33,7 +33,7 @@ return s
 
 func TestHandlerSignatures(t *testing.T) {
 	dir := writeScripts(t, map[string]string{"app42": h42, "app40": h40})
-	f := newFixture(t, dir, Config{ScriptConf: map[string]map[string]any{"app42": {"level": 5}}})
+	f := newFixture(t, dir, Configuration{ScriptConf: map[string]map[string]any{"app42": {"level": 5}}})
 	if !f.rt.HasHandler("app42") || !f.rt.HasHandler("app40") || f.rt.HasHandler("other") {
 		t.Fatal("handlers not loaded")
 	}
@@ -80,7 +80,7 @@ func TestSetupFalseAndBrokenScripts(t *testing.T) {
 		"nohook":  "return {hooks={}}",
 		"ok":      h40,
 	})
-	f := newFixture(t, dir, Config{})
+	f := newFixture(t, dir, Configuration{})
 	for _, p := range []string{"off", "syntax", "notable", "nohook"} {
 		if f.rt.HasHandler(p) {
 			t.Errorf("%s should not be loaded", p)
@@ -100,7 +100,7 @@ function s.hooks.handleEvent(c, m)
 end
 return s`,
 	})
-	f := newFixture(t, dir, Config{CallBudget: 20 * time.Millisecond})
+	f := newFixture(t, dir, Configuration{CallBudget: 20 * time.Millisecond})
 	f.rt.Deliver(&engine.LogEvent{Producer: "bad", Message: "x"})
 	f.rt.Deliver(&engine.LogEvent{Producer: "bad", Message: "loop"})
 	f.rt.Deliver(&engine.LogEvent{Producer: "bad", Message: "y"})
@@ -124,7 +124,7 @@ return s`,
 	})
 	release := make(chan struct{})
 	rec := &recorder{}
-	f := newFixture(t, dir, Config{QueueSize: 8, CallBudget: time.Minute, Install: func(L *lua.LState, ctx *api.Context) {
+	f := newFixture(t, dir, Configuration{QueueSize: 8, CallBudget: time.Minute, Install: func(L *lua.LState, ctx *api.Context) {
 		rec.install(L, ctx)
 		L.SetGlobal("block", L.NewFunction(func(*lua.LState) int { <-release; return 0 }))
 	}})
@@ -192,7 +192,7 @@ function s.setup() record("setup") end
 function s.hooks.handleEvent(c, m) record(m) end
 function s.teardown() record("teardown") end
 return s`})
-	f := newFixture(t, dir, Config{Workers: 3})
+	f := newFixture(t, dir, Configuration{Workers: 3})
 	for i := range 100 {
 		f.rt.Deliver(&engine.LogEvent{Producer: "w", Message: strings.Repeat("x", i%5+1)})
 	}
@@ -234,7 +234,7 @@ function syslog_module.teardown()
 end
 
 return syslog_module`})
-	f := newFixture(t, dir, Config{})
+	f := newFixture(t, dir, Configuration{})
 	f.rt.Deliver(&engine.LogEvent{Producer: "suricata", Message: `{"event_type":"alert"}`})
 	waitFor(t, "event", func() bool { return len(f.rec.get()) == 1 })
 	if got := f.rec.get()[0][0]; got != "alert" {

@@ -11,7 +11,7 @@ import (
 // same type.
 func TestSuricataRecordsDoNotLeak(t *testing.T) {
 	dir := copyScripts(t, "../../deploy/scripts/callbacks/syslog/suricata.lua")
-	f := newFixture(t, dir, Config{})
+	f := newFixture(t, dir, Configuration{})
 	msgs := []string{
 		`{"event_type":"http","src_ip":"10.0.0.1","src_port":1001,"dest_ip":"10.9.0.1","dest_port":80,"proto":"TCP","http":{"hostname":"a.example","url":"/x"}}`,
 		`{"event_type":"http","src_ip":"10.0.0.2","src_port":1002,"dest_ip":"10.9.0.1","dest_port":80,"proto":"TCP","http":{"url":"/y"}}`,
