@@ -82,9 +82,8 @@ func (e *Engine) Start() error {
 	if e.stop != nil {
 		return errors.New("engine: cannot restart a stopped engine")
 	}
-	if len(e.ifaces) == 0 {
-		return errors.New("engine: no interfaces")
-	}
+	// No interface is a valid appliance: a trap receiver or an SNMP poller
+	// alone still serves REST, scripts and recipients.
 	e.stop = make(chan struct{})
 	for _, i := range e.ifaces {
 		started := make(chan struct{})

@@ -1,6 +1,16 @@
 // Command flowgate is the collector appliance: ntopng's command line and
-// configuration file, the nProbe ZMQ collector, the flow/host engine and
-// the REST API. `flowgate probe` is the nProbe emulator.
+// configuration file, the collectors, the flow/host engine, the script
+// runtimes, SNMP, recipients and the REST API. `flowgate probe` is the
+// nProbe emulator, `flowgate scripts check` checks a scripts directory,
+// `flowgate lua FILE` runs one script.
+//
+// Wiring: parseArgs reads and validates every option (the -i values through
+// the collectors registry, see collectors/README.md) before anything is
+// built; newApp builds each component inert and appends it to one ordered
+// list (cache store, recipients, alert retention, user scripts, engine,
+// SNMP scripts and poller, the -i interfaces in command-line order, HTTP);
+// start walks the list forward and stop walks back from the last component
+// that started.
 package main
 
 import (
@@ -18,8 +28,7 @@ import (
 
 	"flowgate/alerts"
 	"flowgate/alerts/recipients"
-	"flowgate/collectors/packet"
-	syslogc "flowgate/collectors/syslog"
+	"flowgate/collectors"
 	"flowgate/collectors/zmq"
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/deploy"
@@ -66,31 +75,46 @@ func main() {
 
 const version = "0.1.0"
 
-// app is the wired set of components.
+// app is the wired set of components. Every long-running part is in
+// components, in start order: start() walks the list forward, stop() walks
+// back from the last one that started.
 type app struct {
 	log        *slog.Logger
 	opts       Options
 	eng        *engine.Engine
 	alerts     *alerts.Store
 	recipients *recipients.Manager
-	retention  context.CancelFunc
 	kv         kv.Store
 	scripts    *scripts.Runtime
-	geoip      *api.GeoIP
-	collectors []*zmq.Collector
-	packets    []*packet.Collector
+	snmp       *snmp.Poller
+	traps      *snmp.TrapReceiver // nil without -i snmptrap://
+	zmq        []*zmq.Collector
+	syslog     []*collectors.Syslog
+	http       *httpd.Server
 
-	syslogPending []syslogPending
-	syslogRT      []*luasyslog.Runtime
-	syslogCol     []*syslogc.Collector
-
-	snmp        *snmp.Poller
-	snmpScripts *snmpscripts.Runner
-	traps       *snmp.TrapReceiver
-	trapAddr    string
-	http        *httpd.Server
+	components []component
+	started    int // components[:started] are running
 }
 
+// component is one entry of the start list.
+type component struct {
+	name  string
+	start func() error
+	stop  func()
+}
+
+func (a *app) add(name string, start func() error, stop func()) {
+	if start == nil {
+		start = func() error { return nil }
+	}
+	if stop == nil {
+		stop = func() {}
+	}
+	a.components = append(a.components, component{name, start, stop})
+}
+
+// newApp builds every component, inert, from options that parseArgs has
+// validated; nothing listens or runs until start.
 func newApp(opts Options, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -107,59 +131,46 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	ecfg.FlowIdle = opts.FlowIdle
 	a := &app{log: log, opts: opts, eng: engine.New(ecfg)}
 
-	var curve *zmtp.CurveKeyPair
-	if opts.ZMQEncryption {
-		kp, err := loadCurveKey(opts, log)
-		if err != nil {
-			return nil, err
-		}
-		curve = &kp
-	}
-	for _, iface := range opts.Interfaces {
-		if err := a.addInterface(opts, iface, curve, log); err != nil {
-			return nil, err
-		}
-	}
-	// User scripts subscribe to the engine's flow events, so the runtime
-	// exists before the engine starts.
-	a.alerts = alerts.NewStore(alerts.Config{})
-	a.recipients = recipients.New(recipients.Configuration{DataDir: opts.DataDir, URLs: opts.Recipients,
-		QueueSize: opts.RecipientQueueSize, AllowShell: opts.RecipientAllowShell, Version: version, Logger: log,
-		IfName: func(id int) string {
-			if i := a.eng.Interface(id); i != nil {
-				return i.Name()
-			}
-			return ""
-		}})
-	a.alerts.Subscribe(a.recipients.Notify)
+	// The cache store first and closed last: scripts write to it until
+	// they stop.
 	store, err := kv.Open(kv.Config{Redis: opts.Redis, Dir: opts.DataDir})
 	if err != nil {
 		return nil, fmt.Errorf("cache store: %w", err)
 	}
 	a.kv = store
-	oui, _ := api.LoadOUI(api.DefaultOUIFiles...) // Debian's ieee-data, when installed
-	deps := api.Deps{
-		HTTPClient: &http.Client{Timeout: 10 * time.Second},
-		Cache:      api.NewCacheOn(store),
-		Resolver:   api.NewResolver(),
-		LuaCache:   api.NewLuaCache(),
-		Categories: api.NewCustomCategories(),
-		OUI:        oui,
-		AllowExec:  opts.AllowLuaExec,
-		Ext:        map[string]any{}, // filled below, before anything starts
-		Logger:     log,
-		ScriptsDir: opts.ScriptsDir,
-		DataDir:    opts.DataDir,
-		Version:    version,
-	}
-	deps.Ext[recipientapi.ExtKey] = a.recipients
-	if opts.GeoIPDir != "" {
-		g, err := api.OpenGeoIP(opts.GeoIPDir)
-		if err != nil {
-			return nil, fmt.Errorf("--geoip-dir: %w", err)
+	a.add("cache store", nil, func() { store.Close() })
+
+	// Recipients stop after every alert source, so their last alerts are
+	// queued.
+	a.alerts = alerts.NewStore(alerts.Config{})
+	rcfg := recipients.DefaultConfiguration()
+	rcfg.DataDir, rcfg.URLs, rcfg.QueueSize, rcfg.AllowShell = opts.DataDir, opts.Recipients, opts.RecipientQueueSize, opts.RecipientAllowShell
+	rcfg.Version, rcfg.Logger = version, log
+	rcfg.IfName = func(id int) string {
+		if i := a.eng.Interface(id); i != nil {
+			return i.Name()
 		}
-		a.geoip, deps.GeoIP = g, g
+		return ""
 	}
+	a.recipients = recipients.New(rcfg)
+	a.alerts.Subscribe(a.recipients.Notify)
+	a.add("recipients", a.recipients.Start, a.recipients.Stop)
+	if opts.AlertsMaxAge > 0 || opts.AlertsMaxCount > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		a.add("alert retention", func() error {
+			go a.alerts.RunRetention(ctx, time.Minute, opts.AlertsMaxAge, opts.AlertsMaxCount)
+			return nil
+		}, cancel)
+	}
+
+	deps, closeDeps, err := a.luaDeps(opts, log)
+	if err != nil {
+		return nil, err
+	}
+	a.add("geoip", nil, closeDeps)
+	// User scripts subscribe to the engine's flow events, so the runtime
+	// exists before the engine starts; it stops after the engine, whose
+	// last flowEnd hooks it runs.
 	a.scripts = scripts.New(scripts.Configuration{
 		Dir:        opts.ScriptsDir,
 		DataDir:    opts.DataDir,
@@ -167,8 +178,53 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		Now:        opts.scriptClock,
 		Logger:     log,
 	}, a.eng, a.alerts, deps)
-	if err := a.setupSNMP(opts, log, deps); err != nil {
-		return nil, err
+	a.add("user scripts", a.scripts.Start, a.scripts.Stop)
+	a.add("engine", a.eng.Start, a.eng.Stop) // Stop ends every flow: flowEnd hooks run
+
+	// SNMP: the poller observes flows (exporter-interface counters), so it
+	// exists before the engine starts; its scripts and the trap scripts
+	// stop after the trap receiver, which drains its queue into them.
+	a.snmp = snmp.New(snmp.Configuration{DataDir: opts.DataDir, Interval: opts.SNMPInterval, Devices: opts.snmpDevices, Logger: log},
+		snmp.Deps{Alerts: a.alerts, Engine: a.eng, IfNames: a.probeIfNames})
+	snmpScripts := snmpscripts.New(snmpscripts.Configuration{Dir: opts.ScriptsDir, DataDir: opts.DataDir, Logger: log},
+		a.snmp, a.alerts, deps)
+	deps.Ext[snmpapi.ExtPoller] = a.snmp
+	a.add("snmp scripts", snmpScripts.Start, snmpScripts.Stop)
+	a.add("snmp poller", a.snmp.Start, a.snmp.Stop)
+
+	// The -i interfaces, in command-line order (their ifids).
+	cdeps := collectors.Deps{
+		Engine:  a.eng,
+		Logger:  log,
+		DataDir: opts.DataDir,
+		SyslogHandler: func(iface *engine.Interface) collectors.SyslogHandler {
+			return luasyslog.New(luasyslog.Configuration{Dir: opts.ScriptsDir, DataDir: opts.DataDir, CallBudget: opts.LuaCallBudget,
+				Workers: opts.SyslogLuaWorkers, Logger: log}, a.eng, iface, a.alerts, deps)
+		},
+		Traps: snmp.TrapDeps{Alerts: a.alerts, OnTrap: snmpScripts.OnTrap},
+	}
+	if opts.ZMQEncryption {
+		kp, err := loadCurveKey(opts, log)
+		if err != nil {
+			return nil, err
+		}
+		cdeps.Curve = &kp
+	}
+	for _, spec := range opts.inputs {
+		c, err := spec.New(cdeps)
+		if err != nil {
+			return nil, err
+		}
+		switch c := c.(type) {
+		case *zmq.Collector:
+			a.zmq = append(a.zmq, c)
+		case *collectors.Syslog:
+			a.syslog = append(a.syslog, c)
+		case *snmp.TrapReceiver:
+			a.traps = c
+			deps.Ext[snmpapi.ExtTraps] = c
+		}
+		a.add("interface "+spec.Value, c.Start, c.Stop)
 	}
 
 	hcfg := httpd.DefaultConfiguration()
@@ -185,14 +241,57 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	a.http.HandleAlertOps(a.alerts)
 	a.http.HandleRecipients(a.recipients)
 	a.http.HandleSNMP(a.snmp, a.traps)
-	for _, p := range a.syslogPending {
-		a.setupSyslog(opts, log, deps, p)
+	a.http.HandleSyslog(a.syslogEndpoints()...)
+	for _, p := range []string{"/lua/rest/v2/get/user_script/", "/lua/rest/v2/edit/user_script/", "/lua/rest/v2/enable/", "/lua/rest/v2/disable/"} {
+		a.http.Handle(p, a.scripts.Handler())
 	}
-	a.http.Handle("/lua/rest/v2/get/user_script/", a.scripts.Handler())
-	a.http.Handle("/lua/rest/v2/edit/user_script/", a.scripts.Handler())
-	a.http.Handle("/lua/rest/v2/enable/", a.scripts.Handler())
-	a.http.Handle("/lua/rest/v2/disable/", a.scripts.Handler())
+	a.add("http", a.http.Start, a.http.Stop) // last: it serves what the others hold
 	return a, nil
+}
+
+// luaDeps are what every Lua state of the appliance shares: the cache
+// store, resolvers, GeoIP, the recipients for ntop.recipient*; close
+// releases the GeoIP databases.
+func (a *app) luaDeps(opts Options, log *slog.Logger) (api.Deps, func(), error) {
+	oui, _ := api.LoadOUI(api.DefaultOUIFiles...) // Debian's ieee-data, when installed
+	deps := api.Deps{
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		Cache:      api.NewCacheOn(a.kv),
+		Resolver:   api.NewResolver(),
+		LuaCache:   api.NewLuaCache(),
+		Categories: api.NewCustomCategories(),
+		OUI:        oui,
+		AllowExec:  opts.AllowLuaExec,
+		Ext:        map[string]any{}, // filled by newApp, before anything starts
+		Logger:     log,
+		ScriptsDir: opts.ScriptsDir,
+		DataDir:    opts.DataDir,
+		Version:    version,
+	}
+	deps.Ext[recipientapi.ExtKey] = a.recipients
+	if opts.GeoIPDir == "" {
+		return deps, func() {}, nil
+	}
+	g, err := api.OpenGeoIP(opts.GeoIPDir)
+	if err != nil {
+		return deps, nil, fmt.Errorf("--geoip-dir: %w", err)
+	}
+	deps.GeoIP = g
+	return deps, func() { g.Close() }, nil
+}
+
+// syslogEndpoints are the syslog interfaces as the REST serves them, by
+// ifid.
+func (a *app) syslogEndpoints() []httpd.SyslogEndpoint {
+	var eps []httpd.SyslogEndpoint
+	for _, s := range a.syslog {
+		ifid, col := s.Iface.ID(), s.Listener
+		rt := s.Handler.(*luasyslog.Runtime)
+		eps = append(eps, httpd.SyslogEndpoint{Ifid: ifid, Producers: col.Producers, SetProducer: col.SetProducer,
+			ListenerStats: func() any { return col.Stats() }, ProducerStats: func() any { return rt.Stats() },
+			Totals: rt.SyslogTotals, Metrics: func(w io.Writer) { col.WriteMetrics(w, ifid); rt.WriteMetrics(w, ifid) }})
+	}
+	return eps
 }
 
 // loadCurveKey finds the CURVE server key as ntopng does: the secret given
@@ -215,155 +314,30 @@ func loadCurveKey(opts Options, log *slog.Logger) (zmtp.CurveKeyPair, error) {
 	return kp, nil
 }
 
+// start starts the components in order. When one fails, those already
+// started stop, in reverse, and the error names the component.
 func (a *app) start() error {
-	if err := a.recipients.Start(); err != nil {
-		return fmt.Errorf("recipients: %w", err)
-	}
-	if a.opts.AlertsMaxAge > 0 || a.opts.AlertsMaxCount > 0 {
-		ctx, cancel := context.WithCancel(context.Background())
-		a.retention = cancel
-		go a.alerts.RunRetention(ctx, time.Minute, a.opts.AlertsMaxAge, a.opts.AlertsMaxCount)
-	}
-	if err := a.scripts.Start(); err != nil {
-		return err
-	}
-	if err := a.eng.Start(); err != nil {
-		return err
-	}
-	for _, c := range a.collectors {
-		if err := c.Start(); err != nil {
+	for i, c := range a.components {
+		if err := c.start(); err != nil {
 			a.stop()
-			return err
+			return fmt.Errorf("%s: %w", c.name, err)
 		}
-	}
-	if err := a.snmp.Start(); err != nil {
-		a.stop()
-		return err
-	}
-	if err := a.snmpScripts.Start(); err != nil {
-		a.stop()
-		return err
-	}
-	if a.traps != nil {
-		if err := a.traps.Start(); err != nil {
-			a.stop()
-			return err
-		}
-	}
-	for i, rt := range a.syslogRT {
-		if err := rt.Start(); err != nil {
-			a.stop()
-			return err
-		}
-		if err := a.syslogCol[i].Start(); err != nil {
-			a.stop()
-			return err
-		}
-	}
-	// A capture that cannot start (no such interface, not a capture file)
-	// is reported and counted; the other interfaces go on.
-	for _, pc := range a.packets {
-		if err := pc.Start(); err != nil {
-			a.log.Error("packet interface not started", "err", err)
-		}
-	}
-	if err := a.http.Start(); err != nil {
-		a.stop()
-		return err
+		a.started = i + 1
 	}
 	return nil
 }
 
+// stop stops the started components in reverse order.
 func (a *app) stop() {
-	a.http.Stop()
-	if a.traps != nil {
-		a.traps.Stop() // drains its queue into the trap scripts
+	for ; a.started > 0; a.started-- {
+		a.components[a.started-1].stop()
 	}
-	a.snmpScripts.Stop()
-	a.snmp.Stop()
-	for i, col := range a.syslogCol {
-		col.Stop()
-		a.syslogRT[i].Stop() // drains the handler queues, runs teardown
-	}
-	for _, c := range a.collectors {
-		c.Stop()
-	}
-	for _, pc := range a.packets {
-		pc.Stop()
-	}
-	a.eng.Stop() // ends every flow: flowEnd hooks run
-	a.scripts.Stop()
-	if a.geoip != nil {
-		a.geoip.Close()
-	}
-	if a.retention != nil {
-		a.retention()
-	}
-	a.recipients.Stop() // after every alert source, so their last alerts are queued
-	a.kv.Close()        // last: scripts may write to it until they stop
-}
-
-// syslogPending is a syslog interface waiting for the Lua runtime.
-type syslogPending struct {
-	iface *engine.Interface
-	cfg   syslogc.Configuration
-}
-
-// setupSyslog gives a syslog interface its handler runtime (one long-lived
-// Lua state per producer), its listeners and its REST endpoints.
-func (a *app) setupSyslog(opts Options, log *slog.Logger, deps api.Deps, p syslogPending) {
-	rt := luasyslog.New(luasyslog.Configuration{Dir: opts.ScriptsDir, DataDir: opts.DataDir, CallBudget: opts.LuaCallBudget,
-		Workers: opts.SyslogLuaWorkers, Logger: log}, a.eng, p.iface, a.alerts, deps)
-	col := syslogc.New(p.cfg, rt)
-	a.syslogRT, a.syslogCol = append(a.syslogRT, rt), append(a.syslogCol, col)
-	ifid := p.iface.ID()
-	a.http.HandleSyslog(httpd.SyslogEndpoint{Ifid: ifid, Producers: col.Producers, SetProducer: col.SetProducer,
-		ListenerStats: func() any { return col.Stats() }, ProducerStats: func() any { return rt.Stats() },
-		Totals: rt.SyslogTotals, Metrics: func(w io.Writer) { col.WriteMetrics(w, ifid); rt.WriteMetrics(w, ifid) }})
-}
-
-// setupSNMP creates the poller (before the engine starts: it observes
-// flows for the exporter-interface counters), its scripts and the trap
-// receiver, and hands them to the ntop.snmp* functions through deps.Ext.
-func (a *app) setupSNMP(opts Options, log *slog.Logger, deps api.Deps) error {
-	var devs []snmp.DeviceConfig
-	for _, s := range opts.SNMPDevices {
-		d, err := snmp.ParseDevice(s)
-		if err != nil {
-			return err
-		}
-		devs = append(devs, d)
-	}
-	a.snmp = snmp.New(snmp.Configuration{DataDir: opts.DataDir, Interval: opts.SNMPInterval, Devices: devs, Logger: log},
-		snmp.Deps{Alerts: a.alerts, Engine: a.eng, IfNames: a.probeIfNames})
-	a.snmpScripts = snmpscripts.New(snmpscripts.Configuration{Dir: opts.ScriptsDir, DataDir: opts.DataDir, Logger: log},
-		a.snmp, a.alerts, deps)
-	deps.Ext[snmpapi.ExtPoller] = a.snmp
-	if a.trapAddr == "" {
-		return nil
-	}
-	var users []snmp.TrapUser
-	for _, s := range opts.SNMPTrapUsers {
-		u, err := snmp.ParseTrapUser(s)
-		if err != nil {
-			return err
-		}
-		users = append(users, u)
-	}
-	traps, err := snmp.NewTrapReceiver(snmp.TrapConfiguration{Addr: a.trapAddr, Communities: opts.SNMPTrapCommunities,
-		Users: users, Logger: log}, snmp.TrapDeps{Alerts: a.alerts, OnTrap: a.snmpScripts.OnTrap})
-	if err != nil {
-		return err
-	}
-	a.traps = traps
-	deps.Ext[snmpapi.ExtTraps] = traps
-	return nil
 }
 
 // probeIfNames are the interface names nProbes announced (snmp-ifaces).
 func (a *app) probeIfNames(exporter string) map[uint32]string {
 	out := map[uint32]string{}
-	for _, c := range a.collectors {
+	for _, c := range a.zmq {
 		for k, v := range c.SNMPInterfaceNames(exporter) {
 			out[k] = v
 		}
@@ -383,7 +357,8 @@ func (a *app) socketMetrics(w io.Writer) {
 	fmt.Fprintln(w, "# TYPE flowgate_zmtp_connections_total counter")
 	fmt.Fprintln(w, "# TYPE flowgate_zmtp_handshake_failures_total counter")
 	fmt.Fprintln(w, "# TYPE flowgate_zmtp_peers gauge")
-	for ifid, c := range a.collectors {
+	for _, c := range a.zmq {
+		ifid := c.Interface().ID()
 		st := c.Socket()
 		l := httpd.Label("ifid", strconv.Itoa(ifid))
 		fmt.Fprintf(w, "flowgate_zmtp_connections_total{%s,kind=\"accepted\"} %d\n", l, st.Accepted)

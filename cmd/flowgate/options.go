@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"flowgate/collectors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -59,6 +60,10 @@ type Options struct {
 	ConfigFile          string
 	Verbose             bool
 
+	// Validated by parseArgs, before anything is built: the -i values as
+	// collector specs, the --snmp-device values.
+	inputs      []collectors.Spec
+	snmpDevices []snmp.DeviceConfig
 	// scriptClock replaces the periodic scheduler's clock (tests only).
 	scriptClock func() time.Time
 }
@@ -321,13 +326,39 @@ func parseArgs(args []string) (Options, error) {
 	if err := applyArgs(&o, cmdline); err != nil {
 		return o, err
 	}
-	if len(o.Interfaces) == 0 {
+	// With no input at all, collect from nProbe as ntopng would; an SNMP
+	// poller alone (--snmp-device) is a deployment of its own.
+	if len(o.Interfaces) == 0 && len(o.SNMPDevices) == 0 {
 		o.Interfaces = []string{defaultInterface}
 	}
 	if o.ScriptsDir == "" {
 		o.ScriptsDir = o.DataDir + "/scripts"
 	}
-	return o, nil
+	return o, o.validate()
+}
+
+// validate checks what the options name (every -i against the collectors'
+// registry, every --snmp-device) so that a bad value is one clear error
+// before any component is built.
+func (o *Options) validate() error {
+	specs, err := collectors.Parse(o.Interfaces, collectors.Settings{
+		PacketFilter: o.PacketFilter, PcapPace: o.PcapPace,
+		SyslogTLSCert: o.SyslogTLSCert, SyslogTLSKey: o.SyslogTLSKey, SyslogProducers: o.SyslogProducers,
+		TrapCommunities: o.SNMPTrapCommunities, TrapUsers: o.SNMPTrapUsers,
+	})
+	if err != nil {
+		return err
+	}
+	o.inputs = specs
+	o.snmpDevices = nil
+	for _, s := range o.SNMPDevices {
+		d, err := snmp.ParseDevice(s)
+		if err != nil {
+			return fmt.Errorf("--snmp-device: %w", err)
+		}
+		o.snmpDevices = append(o.snmpDevices, d)
+	}
+	return nil
 }
 
 func applyArgs(o *Options, args []string) error {

@@ -186,3 +186,63 @@ func TestPollOnly(t *testing.T) {
 			strings.Contains(fmt.Sprint(list[0]), snmptest.SysName)
 	})
 }
+
+// TestBadInputsRefusedBeforeStart: a bad -i, --snmp-device or --recipient
+// is one clear error from the option parser (exit 2 in main), before any
+// component is built.
+func TestBadInputsRefusedBeforeStart(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-i", "foo://127.0.0.1:1"}, `unknown scheme "foo"`},
+		{[]string{"-i", "syslog://127.0.0.1:notaport"}, "syslog://127.0.0.1:notaport"},
+		{[]string{"-i", "syslog://127.0.0.1:5140@tls"}, "--syslog-tls-cert"},
+		{[]string{"-i", "snmptrap://127.0.0.1:1162", "-i", "snmptrap://127.0.0.1:1163"}, "only one snmptrap interface"},
+		{[]string{"-i", "eth0", "-B", "tcp port"}, `packet filter "tcp port"`},
+		{[]string{"--snmp-device", "snmp://"}, "snmp"},
+		{[]string{"--recipient", "gopher://x"}, "gopher"},
+	} {
+		_, err := parseArgs(append([]string{"-d", t.TempDir()}, tc.args...))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one naming %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestStartFailureStopsStarted: when a component cannot start (the HTTP
+// port is taken), start names it, and the components that had started are
+// stopped again: the ZMQ port they bound is free.
+func TestStartFailureStopsStarted(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	zport := freePort(t)
+	opts, err := parseArgs([]string{"-d", t.TempDir(), "--disable-login", "-w", busy.Addr().String(),
+		"-i", fmt.Sprintf("tcp://127.0.0.1:%dc", zport)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.start()
+	if err == nil {
+		a.stop()
+		t.Fatal("start succeeded on a busy HTTP port")
+	}
+	if !strings.HasPrefix(err.Error(), "http: ") {
+		t.Errorf("error %q does not name the http component", err)
+	}
+	if a.started != 0 {
+		t.Errorf("%d components still marked started", a.started)
+	}
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", zport))
+	if err != nil {
+		t.Fatalf("the ZMQ port is still bound after the failed start: %v", err)
+	}
+	l.Close()
+}

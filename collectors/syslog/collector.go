@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -99,8 +100,12 @@ func ParseURL(s string) (Configuration, error) {
 		c.Producers = map[string]string{"*": rest[:i]}
 		rest = rest[i+1:]
 	}
-	if _, _, err := net.SplitHostPort(rest); err != nil {
+	_, port, err := net.SplitHostPort(rest)
+	if err != nil {
 		return c, fmt.Errorf("syslog interface %q: %w", s, err)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
+		return c, fmt.Errorf("syslog interface %q: port %q is not a number from 0 to 65535", s, port)
 	}
 	c.Addr = rest
 	return c, nil

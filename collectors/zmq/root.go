@@ -357,3 +357,6 @@ func (c *Collector) sequence(h wire.Header) {
 	}
 	p.last, p.seen = h.MsgID, now
 }
+
+// Interface is the engine interface the collector feeds.
+func (c *Collector) Interface() *engine.Interface { return c.iface }
