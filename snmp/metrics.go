@@ -6,7 +6,7 @@ import (
 )
 
 // WriteMetrics writes the poller's Prometheus counters (for
-// httpd.Dependencies.Metrics).
+// web.Dependencies.Metrics).
 func (p *Poller) WriteMetrics(w io.Writer) {
 	c := p.Counters()
 	fmt.Fprintf(w, "# TYPE flowgate_snmp_polls_total counter\nflowgate_snmp_polls_total %d\n", c.Polls)

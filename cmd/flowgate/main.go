@@ -34,7 +34,7 @@ import (
 	"flowgate/deploy"
 	"flowgate/engine"
 	"flowgate/lua/api"
-	"flowgate/lua/httpd"
+	"flowgate/web"
 	"flowgate/lua/kv"
 	"flowgate/lua/recipientapi"
 	"flowgate/lua/scripts"
@@ -90,7 +90,7 @@ type app struct {
 	traps      *snmp.TrapReceiver // nil without -i snmptrap://
 	zmq        []*zmq.Collector
 	syslog     []*collectors.Syslog
-	http       *httpd.Server
+	http       *web.Server
 
 	components []component
 	started    int // components[:started] are running
@@ -227,12 +227,12 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		a.add("interface "+spec.Value, c.Start, c.Stop)
 	}
 
-	hcfg := httpd.DefaultConfiguration()
+	hcfg := web.DefaultConfiguration()
 	hcfg.Addr = opts.HTTPAddr
 	hcfg.DisableLogin = opts.DisableLogin
 	hcfg.DataDir = opts.DataDir
 	hcfg.AdminPassword = opts.AdminPassword
-	a.http = httpd.New(hcfg, httpd.Dependencies{
+	a.http = web.New(hcfg, web.Dependencies{
 		Engine:  a.eng,
 		Logger:  log,
 		Metrics: []func(io.Writer){a.socketMetrics, a.snmpMetrics, a.recipients.WriteMetrics},
@@ -282,12 +282,12 @@ func (a *app) luaDeps(opts Options, log *slog.Logger) (api.Deps, func(), error) 
 
 // syslogEndpoints are the syslog interfaces as the REST serves them, by
 // ifid.
-func (a *app) syslogEndpoints() []httpd.SyslogEndpoint {
-	var eps []httpd.SyslogEndpoint
+func (a *app) syslogEndpoints() []web.SyslogEndpoint {
+	var eps []web.SyslogEndpoint
 	for _, s := range a.syslog {
 		ifid, col := s.Iface.ID(), s.Listener
 		rt := s.Handler.(*luasyslog.Runtime)
-		eps = append(eps, httpd.SyslogEndpoint{Ifid: ifid, Producers: col.Producers, SetProducer: col.SetProducer,
+		eps = append(eps, web.SyslogEndpoint{Ifid: ifid, Producers: col.Producers, SetProducer: col.SetProducer,
 			ListenerStats: func() any { return col.Stats() }, ProducerStats: func() any { return rt.Stats() },
 			Totals: rt.SyslogTotals, Metrics: func(w io.Writer) { col.WriteMetrics(w, ifid); rt.WriteMetrics(w, ifid) }})
 	}
@@ -360,7 +360,7 @@ func (a *app) socketMetrics(w io.Writer) {
 	for _, c := range a.zmq {
 		ifid := c.Interface().ID()
 		st := c.Socket()
-		l := httpd.Label("ifid", strconv.Itoa(ifid))
+		l := web.Label("ifid", strconv.Itoa(ifid))
 		fmt.Fprintf(w, "flowgate_zmtp_connections_total{%s,kind=\"accepted\"} %d\n", l, st.Accepted)
 		fmt.Fprintf(w, "flowgate_zmtp_connections_total{%s,kind=\"dialed\"} %d\n", l, st.Dialed)
 		fmt.Fprintf(w, "flowgate_zmtp_peers{%s} %d\n", l, st.Peers)

@@ -45,7 +45,7 @@ func notFound(w http.ResponseWriter, why string) {
 }
 
 // Handler serves the user-script REST paths. Authentication is the
-// caller's (lua/httpd wraps it).
+// caller's (web wraps it).
 func (r *Runtime) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(PathGetConfig, r.getConfig)

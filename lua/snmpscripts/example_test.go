@@ -8,7 +8,7 @@ import (
 	"flowgate/alerts"
 	"flowgate/engine"
 	"flowgate/lua/api"
-	"flowgate/lua/httpd"
+	"flowgate/web"
 	"flowgate/lua/snmpapi"
 	"flowgate/lua/snmpscripts"
 	"flowgate/snmp"
@@ -49,7 +49,7 @@ func Example_wiring() {
 	deps.Ext[snmpapi.ExtPoller] = poller
 	deps.Ext[snmpapi.ExtTraps] = traps
 
-	srv := httpd.New(httpd.DefaultConfiguration(), httpd.Dependencies{Engine: eng, Logger: log,
+	srv := web.New(web.DefaultConfiguration(), web.Dependencies{Engine: eng, Logger: log,
 		Metrics: []func(io.Writer){poller.WriteMetrics, traps.WriteMetrics}})
 	srv.HandleSNMP(poller, traps)
 

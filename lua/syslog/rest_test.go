@@ -9,19 +9,19 @@ import (
 	"testing"
 
 	collector "flowgate/collectors/syslog"
-	"flowgate/lua/httpd"
+	"flowgate/web"
 )
 
 // endpoint is the wiring the lead puts in cmd/flowgate.
-func endpoint(f *fixture, col *collector.Collector) httpd.SyslogEndpoint {
+func endpoint(f *fixture, col *collector.Collector) web.SyslogEndpoint {
 	ifid := f.iface.ID()
-	return httpd.SyslogEndpoint{Ifid: ifid, Producers: col.Producers, SetProducer: col.SetProducer,
+	return web.SyslogEndpoint{Ifid: ifid, Producers: col.Producers, SetProducer: col.SetProducer,
 		ListenerStats: func() any { return col.Stats() }, ProducerStats: func() any { return f.rt.Stats() },
 		Totals:  f.rt.SyslogTotals,
 		Metrics: func(w io.Writer) { col.WriteMetrics(w, ifid); f.rt.WriteMetrics(w, ifid) }}
 }
 
-func call(t *testing.T, srv *httpd.Server, method, url, body string) (int, map[string]any, string) {
+func call(t *testing.T, srv *web.Server, method, url, body string) (int, map[string]any, string) {
 	t.Helper()
 	var r *http.Request
 	if body != "" {
@@ -42,7 +42,7 @@ func call(t *testing.T, srv *httpd.Server, method, url, body string) (int, map[s
 func TestREST(t *testing.T) {
 	dir := copyScripts(t, "../../deploy/scripts/callbacks/syslog/suricata.lua", "../../deploy/scripts/callbacks/syslog/host_log.lua")
 	f, col := startPipeline(t, dir, Configuration{}, collector.Configuration{Transport: collector.TCP})
-	srv := httpd.New(httpd.Configuration{DisableLogin: true}, httpd.Dependencies{Engine: f.eng})
+	srv := web.New(web.Configuration{DisableLogin: true}, web.Dependencies{Engine: f.eng})
 	srv.HandleAlerts(f.store)
 	srv.HandleSyslog(endpoint(f, col))
 

@@ -1,7 +1,7 @@
-// Package httpd is flowgate's HTTP face: ntopng's REST API v2 paths with
+// Package web is flowgate's HTTP face: ntopng's REST API v2 paths with
 // their {rc, rc_str, rsp} envelope, Prometheus metrics at /metrics, and the
 // login ntopng users expect (HTTP basic auth as `curl -u admin:...` sends it).
-package httpd
+package web
 
 import (
 	"context"
