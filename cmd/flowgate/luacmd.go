@@ -17,9 +17,9 @@ import (
 	"flowgate/alerts"
 	"flowgate/engine"
 	"flowgate/lua/api"
-	"flowgate/lua/kv"
 	"flowgate/lua/modules"
 	"flowgate/lua/vm"
+	"flowgate/store/kv"
 )
 
 // runLua is `flowgate lua [-d DIR] [-r REDIS] [-i NAME]... [--geoip-dir DIR]

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"flowgate/lua/api"
-	"flowgate/lua/kv"
+	"flowgate/store/kv"
 )
 
 func runLuaTest(t *testing.T, stdin string, args ...string) (int, string, string) {

@@ -34,14 +34,14 @@ import (
 	"flowgate/deploy"
 	"flowgate/engine"
 	"flowgate/lua/api"
-	"flowgate/web"
-	"flowgate/lua/kv"
 	"flowgate/lua/recipientapi"
 	"flowgate/lua/scripts"
 	"flowgate/lua/snmpapi"
 	"flowgate/lua/snmpscripts"
 	luasyslog "flowgate/lua/syslog"
 	"flowgate/snmp"
+	"flowgate/store/kv"
+	"flowgate/web"
 )
 
 func main() {

@@ -15,8 +15,8 @@ import (
 	"flowgate/alerts/recipients"
 	"flowgate/collectors/packet"
 	syslogc "flowgate/collectors/syslog"
-	"flowgate/lua/kv"
 	"flowgate/snmp"
+	"flowgate/store/kv"
 )
 
 // Options is the command line and configuration file of the main job, in

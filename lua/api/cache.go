@@ -4,7 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"flowgate/lua/kv"
+	"flowgate/store/kv"
 )
 
 // Cache is the store behind ntop.getCache/setCache and friends: a kv.Store

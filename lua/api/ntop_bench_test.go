@@ -6,8 +6,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/lua/kv"
-	"flowgate/lua/kv/kvtest"
+	"flowgate/store/kv"
+	"flowgate/store/kv/kvtest"
 )
 
 // benchCache runs b.N ntop.setCache or ntop.getCache calls from one Lua

@@ -13,8 +13,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/lua/kv"
-	"flowgate/lua/kv/kvtest"
+	"flowgate/store/kv"
+	"flowgate/store/kv/kvtest"
 )
 
 // runChunk runs Lua source in L and fails the test with its error.

@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"context"
 	"flowgate/collectors/zmq/zmtp"
-	"flowgate/lua/kv"
+	"flowgate/store/kv"
 	"io"
 	"log/slog"
 	"net"

@@ -10,7 +10,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"flowgate/lua/kv"
+	"flowgate/store/kv"
 )
 
 // prefKey maps ntop.getPref/setPref keys into the cache: both "my_key" and

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"flowgate/lua/kv/kvtest"
+	"flowgate/store/kv/kvtest"
 )
 
 // backends opens a fresh, empty store of each kind for a test.

@@ -3,7 +3,7 @@ package kv
 import (
 	"testing"
 
-	"flowgate/lua/kv/kvtest"
+	"flowgate/store/kv/kvtest"
 )
 
 // TestRedisAuthDBShared: the -r password and db forms work, and two
