@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"flowgate/alerts"
+	"flowgate/internal/testwait"
 )
 
 // benchDeliver raises b.N alerts into a manager with the persistent queue
@@ -32,7 +33,7 @@ func benchDeliver(b *testing.B, url string, received func() int64) {
 		a.ID = uint64(i)
 		m.Notify(alerts.Notification{Alert: a})
 	}
-	waitFor(b, "delivery", 5*time.Minute, func() bool {
+	testwait.Until(b, 5*time.Minute, "delivery", func() bool {
 		s, _ := m.Get("bench")
 		if s.Dropped > 0 {
 			b.Fatalf("queue dropped %d alerts", s.Dropped)
@@ -84,10 +85,7 @@ func BenchmarkSyslogTCP(b *testing.B) {
 		}
 	}()
 	benchDeliver(b, "syslog+tcp://"+ln.Addr().String()+"?format=cef&", func() int64 {
-		deadline := time.Now().Add(10 * time.Second)
-		for got.Load() < int64(b.N) && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
+		testwait.Wait(testwait.Timeout, func() bool { return got.Load() >= int64(b.N) })
 		return got.Load()
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"flowgate/alerts"
+	"flowgate/internal/testwait"
 )
 
 // hookSink is a webhook receiver that checks the HMAC and records the
@@ -68,6 +69,12 @@ func (h *hookSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+func (h *hookSink) badSigs() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.badSig
+}
+
 func (h *hookSink) distinct() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -84,15 +91,21 @@ func TestWebhookHMACAndOutage(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		m.Notify(alerts.Notification{Alert: hostAlert(i)})
 	}
-	waitFor(t, "failures while down", 10*time.Second, func() bool { s, _ := m.Get("hook"); return s.Failed >= 2 })
+	testwait.For(t, "failures while down", func() bool { s, _ := m.Get("hook"); return s.Failed >= 2 })
 	if s, _ := m.Get("hook"); s.Sent != 0 || s.QueueLen != 50 || s.LastError == "" {
 		t.Fatalf("while down: %+v", s)
 	}
 	sink.fail.Store(false)
-	waitFor(t, "delivery after recovery", 10*time.Second, func() bool { return sink.distinct() == 50 })
-	s, _ := m.Get("hook")
-	if s.Sent != 50 || s.QueueLen != 0 || s.Retried == 0 || s.LastSuccess == 0 || sink.badSig != 0 {
-		t.Fatalf("after recovery: %+v badSig %d", s, sink.badSig)
+	testwait.For(t, "delivery after recovery", func() bool { return sink.distinct() == 50 })
+	// The manager counts a batch as sent once the receiver's answer is back,
+	// which is after the receiver recorded it: wait for the counters too.
+	var s Stats
+	testwait.For(t, "sent and acknowledged after recovery", func() bool {
+		s, _ = m.Get("hook")
+		return s.Sent == 50 && s.QueueLen == 0
+	})
+	if s.Retried == 0 || s.LastSuccess == 0 || sink.badSigs() != 0 {
+		t.Fatalf("after recovery: %+v badSig %d", s, sink.badSigs())
 	}
 	if err := m.Test(t.Context(), "hook"); err != nil {
 		t.Fatalf("test action: %v", err)
@@ -101,7 +114,7 @@ func TestWebhookHMACAndOutage(t *testing.T) {
 	_, err := m.Add("webhook+http://" + strings.TrimPrefix(srv.URL, "http://") + "/hook?secret=wrong&name=bad")
 	must(t, err)
 	m.Notify(alerts.Notification{Alert: hostAlert(99)})
-	waitFor(t, "rejection", 10*time.Second, func() bool { s, _ := m.Get("bad"); return s.Rejected == 1 })
+	testwait.For(t, "rejection", func() bool { s, _ := m.Get("bad"); return s.Rejected == 1 })
 }
 
 // A receiver that hangs or answers 500, and hosts that do not exist, never
@@ -134,8 +147,8 @@ func TestHostileEndpointsDoNotBlockOthers(t *testing.T) {
 		m.Notify(alerts.Notification{Alert: hostAlert(i)})
 	}
 	m.Notify(alerts.Notification{Alert: flowAlert()}) // filtered out of the file
-	waitFor(t, "file delivery", 10*time.Second, func() bool { s, _ := m.Get("file"); return s.Sent == 20 })
-	waitFor(t, "errors reported", 10*time.Second, func() bool {
+	testwait.For(t, "file delivery", func() bool { s, _ := m.Get("file"); return s.Sent == 20 })
+	testwait.For(t, "errors reported", func() bool {
 		for _, n := range []string{"hang", "fail", "refused", "badtls"} {
 			if s, _ := m.Get(n); s.LastError == "" || s.Failed == 0 {
 				return false
@@ -194,7 +207,7 @@ func TestKill9(t *testing.T) {
 		_ = cmd.Process.Kill()
 		t.Fatal("child did not queue the burst")
 	}
-	waitFor(t, "some deliveries", 20*time.Second, func() bool { return sink.distinct() >= 200 })
+	testwait.Until(t, 20*time.Second, "some deliveries", func() bool { return sink.distinct() >= 200 })
 	must(t, cmd.Process.Kill()) // SIGKILL
 	_ = cmd.Wait()
 	before := sink.distinct()
@@ -204,7 +217,7 @@ func TestKill9(t *testing.T) {
 	slow.Store(false)
 	m := newTestManager(t, dir, u)
 	defer m.Stop()
-	waitFor(t, "all alerts after restart", 30*time.Second, func() bool { return sink.distinct() == n })
+	testwait.Until(t, 30*time.Second, "all alerts after restart", func() bool { return sink.distinct() == n })
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
 	dups := 0

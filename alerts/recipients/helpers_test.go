@@ -48,18 +48,6 @@ func eventOf(a alerts.Alert, id string) *Event {
 var testCtx = &formatCtx{Hostname: "fg1", App: "flowgate", Version: "1.0", Loc: time.UTC,
 	IfName: func(int) string { return "eth0" }}
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -12,6 +12,7 @@ import (
 
 	"flowgate/alerts"
 	"flowgate/internal/testpeer"
+	"flowgate/internal/testwait"
 )
 
 // TestNATSJetStream publishes to a real nats-server with JetStream; a
@@ -41,8 +42,8 @@ func TestNATSJetStream(t *testing.T) {
 		m.Notify(alerts.Notification{Alert: hostAlert(i)})
 	}
 	// nats-server may still be starting: the worker retries until it is up.
-	waitFor(t, "JetStream acks", 30*time.Second, func() bool { s, _ := m.Get("js"); return s.Sent == n })
-	waitFor(t, "no-stream error", 10*time.Second, func() bool {
+	testwait.Until(t, 30*time.Second, "JetStream acks", func() bool { s, _ := m.Get("js"); return s.Sent == n })
+	testwait.For(t, "no-stream error", func() bool {
 		s, _ := m.Get("nostream")
 		return strings.Contains(s.LastError, "no JetStream stream")
 	})

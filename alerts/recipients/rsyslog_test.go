@@ -13,6 +13,7 @@ import (
 
 	"flowgate/alerts"
 	"flowgate/internal/testpeer"
+	"flowgate/internal/testwait"
 )
 
 // rsyslogOSSL is rsyslog's OpenSSL stream driver (Debian rsyslog-openssl).
@@ -53,7 +54,7 @@ input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out" streamDriver.name
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	// Send only once rsyslogd listens on both ports: otherwise the workers'
 	// backoff, not rsyslog, decides how long the test waits.
-	waitFor(t, "rsyslogd listening", 30*time.Second, func() bool {
+	testwait.Until(t, 30*time.Second, "rsyslogd listening", func() bool {
 		for _, p := range []int{tcpPort, tlsPort} {
 			c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(p), time.Second)
 			if err != nil {
@@ -76,7 +77,7 @@ input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out" streamDriver.name
 	}
 	// rsyslogd may still be starting: the workers retry until it listens.
 	var lines []string
-	waitFor(t, "rsyslog output", 30*time.Second, func() bool {
+	testwait.Until(t, 30*time.Second, "rsyslog output", func() bool {
 		b, _ := os.ReadFile(out)
 		lines = strings.Split(strings.TrimSpace(string(b)), "\n")
 		return len(lines) >= 2*n
@@ -95,7 +96,7 @@ input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out" streamDriver.name
 	if cef != n || sd != n {
 		t.Fatalf("cef %d, rfc5424 %d, want %d each", cef, sd, n)
 	}
-	waitFor(t, "certificate error", 10*time.Second, func() bool {
+	testwait.For(t, "certificate error", func() bool {
 		s, _ := m.Get("untrusted")
 		return strings.Contains(s.LastError, "certificate")
 	})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"flowgate/alerts"
+	"flowgate/internal/testwait"
 )
 
 // smtpSink is a small SMTP server: EHLO, STARTTLS, AUTH PLAIN, MAIL, RCPT,
@@ -121,7 +122,7 @@ func TestSMTPDigestOverSTARTTLS(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		m.Notify(alerts.Notification{Alert: hostAlert(i)})
 	}
-	waitFor(t, "digest mail", 10*time.Second, func() bool { s, _ := m.Get("mail"); return s.Sent == 10 })
+	testwait.For(t, "digest mail", func() bool { s, _ := m.Get("mail"); return s.Sent == 10 })
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
 	if len(sink.mails) != 1 || !sink.authd[0] || !sink.tlsOn[0] {

@@ -1,13 +1,13 @@
 package recipients
 
 import (
-	"os"
-	"time"
-
 	"encoding/json"
-	"flowgate/alerts"
+	"os"
 	"strings"
 	"testing"
+
+	"flowgate/alerts"
+	"flowgate/internal/testwait"
 )
 
 func TestChatBodies(t *testing.T) {
@@ -77,7 +77,7 @@ func TestShellEndpoint(t *testing.T) {
 	m := newTestManager(t, dir, "shell://"+script+"?name=sh&format=cef")
 	defer m.Stop()
 	m.Notify(alerts.Notification{Alert: hostAlert(1)})
-	waitFor(t, "shell delivery", 10*time.Second, func() bool { s, _ := m.Get("sh"); return s.Sent == 1 })
+	testwait.For(t, "shell delivery", func() bool { s, _ := m.Get("sh"); return s.Sent == 1 })
 	b, _ := os.ReadFile(dir + "/got.txt")
 	if !strings.HasPrefix(string(b), "CEF:0|ntop|flowgate|") {
 		t.Fatalf("script input: %q", b)
