@@ -3,7 +3,6 @@ package syslog
 import (
 	"sync"
 	"testing"
-	"time"
 
 	"flowgate/engine"
 )
@@ -43,17 +42,6 @@ func (s *fakeSink) get() []engine.LogEvent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]engine.LogEvent(nil), s.events...)
-}
-
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 func startCollector(t testing.TB, cfg Configuration, sink engine.LogSink) *Collector {

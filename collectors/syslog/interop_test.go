@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"flowgate/internal/testpeer"
+	"flowgate/internal/testwait"
 )
 
 // util-linux logger over every transport and format it offers.
@@ -48,7 +49,7 @@ func TestLogger(t *testing.T) {
 			t.Fatalf("logger %v: %v %s", args, err, out)
 		}
 	}
-	waitFor(t, "all logger messages", func() bool { return len(sink.get()) == len(runs) })
+	testwait.For(t, "all logger messages", func() bool { return len(sink.get()) == len(runs) })
 	for _, e := range sink.get() {
 		var i int
 		if _, err := fmt.Sscanf(e.Message, "message %d:", &i); err != nil {
@@ -103,7 +104,7 @@ action(type="omfwd" target="127.0.0.1" port=%q protocol="tcp" template="RSYSLOG_
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	waitFor(t, "rsyslogd listening", func() bool {
+	testwait.For(t, "rsyslogd listening", func() bool {
 		cn, err := net.Dial("tcp", "127.0.0.1:"+in)
 		if err == nil {
 			cn.Close()
@@ -121,7 +122,7 @@ action(type="omfwd" target="127.0.0.1" port=%q protocol="tcp" template="RSYSLOG_
 			t.Fatalf("logger: %v %s", err, out)
 		}
 	}
-	waitFor(t, "relayed messages (two actions)", func() bool { return len(sink.get()) == 2*n })
+	testwait.For(t, "relayed messages (two actions)", func() bool { return len(sink.get()) == 2*n })
 	var msgs []string
 	for _, e := range sink.get() {
 		if e.Priority != 19*8+4 || e.Producer != "fgrelay" {
@@ -193,14 +194,14 @@ func TestTLS(t *testing.T) {
 		fmt.Fprintf(conn, "%d %s", len(msg), msg)
 	}
 	conn.Close()
-	waitFor(t, "TLS messages", func() bool { return len(sink.get()) == 10 })
+	testwait.For(t, "TLS messages", func() bool { return len(sink.get()) == 10 })
 	// A plain-text client on the TLS port fails the handshake: counted.
 	plain, err := net.Dial("tcp", c.TCPAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(plain, "<13>Nov 22 00:30:00 h secure: not tls\n")
-	waitFor(t, "handshake error", func() bool { return c.Stats().ConnErrors == 1 })
+	testwait.For(t, "handshake error", func() bool { return c.Stats().ConnErrors == 1 })
 	plain.Close()
 	if n := len(sink.get()); n != 10 {
 		t.Fatalf("%d events", n)

@@ -35,6 +35,26 @@ func For(t testing.TB, what string, cond func() bool) {
 	Until(t, Timeout, what, cond)
 }
 
+// ForState is For for a condition on a value the failure should show
+// (statistics, a row): cond returns the value it looked at and whether it
+// is the wanted one; on timeout the last value is printed with %+v.
+func ForState(t testing.TB, what string, cond func() (any, bool)) {
+	t.Helper()
+	untilState(t, Timeout, what, cond)
+}
+
+func untilState(t testing.TB, timeout time.Duration, what string, cond func() (any, bool)) {
+	t.Helper()
+	var last any
+	if !Wait(timeout, func() bool {
+		var ok bool
+		last, ok = cond()
+		return ok
+	}) {
+		t.Fatalf("timed out after %v waiting for %s; last: %+v", timeout, what, last)
+	}
+}
+
 // Wait polls cond until it returns true or timeout passes; it reports
 // whether cond held. For benchmarks and helpers that report rather than
 // fail.

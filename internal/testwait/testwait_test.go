@@ -33,6 +33,12 @@ func TestUntil(t *testing.T) {
 	if !strings.Contains(f.failed, "the impossible thing") {
 		t.Fatalf("a timeout must fail with its description, got %q", f.failed)
 	}
+	f = &fakeT{}
+	type stats struct{ Sent int }
+	untilState(f, 20*time.Millisecond, "sent", func() (any, bool) { return stats{Sent: 2}, false })
+	if !strings.Contains(f.failed, "waiting for sent; last: {Sent:2}") {
+		t.Fatalf("a timeout must show the last state, got %q", f.failed)
+	}
 	if Wait(10*time.Millisecond, func() bool { return false }) {
 		t.Fatal("Wait reported a condition that never held")
 	}

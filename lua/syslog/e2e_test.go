@@ -15,6 +15,7 @@ import (
 	"flowgate/alerts"
 	collector "flowgate/collectors/syslog"
 	"flowgate/engine"
+	"flowgate/internal/testwait"
 )
 
 // copyScripts installs files (absolute paths) as dir/callbacks/syslog/<base>.
@@ -114,10 +115,10 @@ func TestSuricataEVE(t *testing.T) {
 	f, c := startPipeline(t, dir, Configuration{}, collector.Configuration{Transport: collector.TCP})
 	lines := eveLines(t)
 	sendEVE(t, c.TCPAddr(), lines)
-	waitFor(t, "all EVE lines handled", func() bool {
+	testwait.For(t, "all EVE lines handled", func() bool {
 		return f.rt.Totals().Handled == uint64(len(lines))
 	})
-	waitFor(t, "7 flows", func() bool { return len(f.flows()) == 7 })
+	testwait.For(t, "7 flows", func() bool { return len(f.flows()) == 7 })
 	fl := f.flows()
 	checks := []struct {
 		key  string
@@ -176,13 +177,13 @@ func TestCompatSuricata(t *testing.T) {
 	f, c := startPipeline(t, dir, Configuration{}, collector.Configuration{Transport: collector.TCP})
 	lines := eveLines(t)
 	sendEVE(t, c.TCPAddr(), lines)
-	waitFor(t, "all EVE lines handled", func() bool { return f.rt.Totals().Handled+f.rt.Totals().Errors == uint64(len(lines)) })
+	testwait.For(t, "all EVE lines handled", func() bool { return f.rt.Totals().Handled+f.rt.Totals().Errors == uint64(len(lines)) })
 	st := f.rt.Stats()[0]
 	if st.Errors != 0 {
 		t.Fatalf("compat suricata.lua failed: %+v", st)
 	}
 	// 4.2's script makes flows of alert/http/fileinfo/dns/tls (and netflow) records.
-	waitFor(t, "flows", func() bool { return len(f.flows()) == 6 })
+	testwait.For(t, "flows", func() bool { return len(f.flows()) == 6 })
 	if st.TotEvents != 9 || st.Alerts != 2 || st.Flows != 4 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -209,7 +210,7 @@ func TestHostLog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "4 events", func() bool { return f.rt.Totals().Handled == 4 })
+	testwait.For(t, "4 events", func() bool { return f.rt.Totals().Handled == 4 })
 	rows, total := f.store.List(alerts.Query{})
 	if total != 2 {
 		t.Fatalf("%d alerts %+v", total, rows)

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -43,18 +42,6 @@ func (r *recorder) get() [][]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([][]string(nil), r.rows...)
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // writeScripts writes name → source under dir/callbacks/syslog.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	collector "flowgate/collectors/syslog"
+	"flowgate/internal/testwait"
 	"flowgate/web"
 )
 
@@ -48,8 +49,8 @@ func TestREST(t *testing.T) {
 
 	lines := eveLines(t)
 	sendEVE(t, col.TCPAddr(), lines)
-	waitFor(t, "EVE handled", func() bool { return f.rt.Totals().Handled == uint64(len(lines)) })
-	waitFor(t, "flows", func() bool { return len(f.flows()) == 7 })
+	testwait.For(t, "EVE handled", func() bool { return f.rt.Totals().Handled == uint64(len(lines)) })
+	testwait.For(t, "flows", func() bool { return len(f.flows()) == 7 })
 
 	_, env, body := call(t, srv, "GET", "/lua/rest/v2/get/flow/active.lua?ifid=0&perPage=50", "")
 	if env["rc"] != 0.0 || !strings.Contains(body, "203.0.113.80") || !strings.Contains(body, "198.51.100.7") {
@@ -82,7 +83,7 @@ func TestREST(t *testing.T) {
 		t.Fatalf("producers: %s", body)
 	}
 	sendEVE(t, col.TCPAddr(), lines[:1]) // now goes to host_log (priority 14: info, below threshold)
-	waitFor(t, "host_log event", func() bool {
+	testwait.For(t, "host_log event", func() bool {
 		for _, s := range f.rt.Stats() {
 			if s.Producer == "host_log" && s.Handled == 1 {
 				return true

@@ -11,6 +11,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"flowgate/engine"
+	"flowgate/internal/testwait"
 	"flowgate/lua/api"
 )
 
@@ -42,7 +43,7 @@ func TestHandlerSignatures(t *testing.T) {
 	if d := f.rt.Deliver(&engine.LogEvent{Producer: "other", Message: "x"}); d != engine.LogNoHandler {
 		t.Fatalf("delivery to a producer without handler = %v", d)
 	}
-	waitFor(t, "events", func() bool { return f.rt.WaitIdle(0) && len(f.rec.get()) >= 3 })
+	testwait.For(t, "events", func() bool { return f.rt.WaitIdle(0) && len(f.rec.get()) >= 3 })
 	f.rt.Stop()
 	got := f.rec.get()
 	want := [][]string{{"setup"}, {"event", "hello", "10.0.0.1", "13", "true", "5"}, {"teardown"}}
@@ -104,7 +105,7 @@ return s`,
 	f.rt.Deliver(&engine.LogEvent{Producer: "bad", Message: "x"})
 	f.rt.Deliver(&engine.LogEvent{Producer: "bad", Message: "loop"})
 	f.rt.Deliver(&engine.LogEvent{Producer: "bad", Message: "y"})
-	waitFor(t, "calls", func() bool { return f.rt.WaitIdle(0) })
+	testwait.For(t, "calls", func() bool { return f.rt.WaitIdle(0) })
 	s := f.rt.Stats()[0]
 	if s.Errors != 3 || s.Timeouts != 1 || s.Handled != 0 || !strings.Contains(s.LastError, "boom y") {
 		t.Fatalf("stats %+v", s)
@@ -136,13 +137,13 @@ return s`,
 		}
 	}
 	f.rt.Deliver(&engine.LogEvent{Producer: "fast", Message: "still flowing"})
-	waitFor(t, "the other producer", func() bool { return len(f.rec.get()) == 1 })
+	testwait.For(t, "the other producer", func() bool { return len(f.rec.get()) == 1 })
 	close(release)
 	// At most the queue and the event in the blocked call were accepted.
 	if dropped < 1000-8-1 {
 		t.Fatalf("dropped %d of 1000 with a queue of 8", dropped)
 	}
-	waitFor(t, "slow drained", func() bool { return f.rt.WaitIdle(0) })
+	testwait.For(t, "slow drained", func() bool { return f.rt.WaitIdle(0) })
 	var slow ProducerStats
 	for _, s := range f.rt.Stats() {
 		if s.Producer == "slow" {
@@ -196,7 +197,7 @@ return s`})
 	for i := range 100 {
 		f.rt.Deliver(&engine.LogEvent{Producer: "w", Message: strings.Repeat("x", i%5+1)})
 	}
-	waitFor(t, "100 events", func() bool { return f.rt.Totals().Handled == 100 })
+	testwait.For(t, "100 events", func() bool { return f.rt.Totals().Handled == 100 })
 	f.rt.Stop()
 	n := map[string]int{}
 	for _, r := range f.rec.get() {
@@ -236,7 +237,7 @@ end
 return syslog_module`})
 	f := newFixture(t, dir, Configuration{})
 	f.rt.Deliver(&engine.LogEvent{Producer: "suricata", Message: `{"event_type":"alert"}`})
-	waitFor(t, "event", func() bool { return len(f.rec.get()) == 1 })
+	testwait.For(t, "event", func() bool { return len(f.rec.get()) == 1 })
 	if got := f.rec.get()[0][0]; got != "alert" {
 		t.Fatalf("got %q", got)
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"flowgate/engine"
+	"flowgate/internal/testwait"
 )
 
 // suricata.lua reuses one record table per event type: what an event adds
@@ -25,7 +26,9 @@ func TestSuricataRecordsDoNotLeak(t *testing.T) {
 			t.Fatalf("event %d not queued", i)
 		}
 	}
-	waitFor(t, "6 flows", func() bool { return len(f.flows()) == len(msgs) })
+	// Idle too: the statistics checked below are counted in the same calls
+	// that make the flows, possibly after the last flow appears.
+	testwait.For(t, "6 flows and every call finished", func() bool { return len(f.flows()) == len(msgs) && f.rt.WaitIdle(0) })
 	fl := f.flows()
 	for key, want := range map[string]flowRow{
 		"10.0.0.1:1001-10.9.0.1:80": {site: "a.example", url: "a.example/x"},
