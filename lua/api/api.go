@@ -10,6 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"flowgate/collectors/zmq/zmtp"
+	"flowgate/lua/vm"
 )
 
 // Deps are the process-wide services the bindings use. Every field is
@@ -37,8 +38,8 @@ type Deps struct {
 	OUI *OUI
 	// LuaCache is seed §32's cache shared by all states (nil: one per state).
 	LuaCache *LuaCache
-	// AllowExec lets ntop.execCmd/execCmdAsync run shell commands (off by
-	// default: a script is not a shell).
+	// AllowExec lets ntop.execCmd/execCmdAsync, os.execute and io.popen
+	// run shell commands (off by default: a script is not a shell).
 	AllowExec bool
 	// Categories are the custom categories of ntop.loadCustomCategory* (nil: one per state).
 	Categories *CustomCategories
@@ -57,6 +58,11 @@ type Deps struct {
 // on one goroutine.
 func Install(L *lua.LState, ctx *Context, deps Deps) {
 	b := newBinding(L, ctx, deps)
+	if deps.AllowExec {
+		// --allow-lua-exec also lets scripts use os.execute and io.popen
+		// (the sandbox policy, docs/lua-sandbox.md).
+		vm.AllowExec(L)
+	}
 	for _, t := range tables {
 		tbl := L.NewTable()
 		for _, fn := range t.fns {
