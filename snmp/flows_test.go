@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"flowgate/engine"
+	"flowgate/internal/testwait"
 )
 
 // Flows exported by a polled device are counted on its interfaces by
@@ -44,7 +45,7 @@ func TestFlowCorrelation(t *testing.T) {
 	send("127.0.0.1", "10.0.0.1", 500, 200) // same flow, delta counters
 	send("127.0.0.9", "10.0.0.3", 99999, 99999)
 	var ifs []Interface
-	eventually(t, "flow bytes", func() bool {
+	testwait.For(t, "flow bytes", func() bool {
 		ifs, _ = p.Interfaces("127.0.0.1:1")
 		return len(ifs) == 2 && ifs[0].FlowBytesIn == 1500
 	})

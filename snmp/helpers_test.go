@@ -20,5 +20,3 @@ func (a agent) resume(testing.TB) { a.Resume() }
 func startAgent(t testing.TB, extra string) agent {
 	return agent{snmptest.StartAgent(t, extra)}
 }
-
-func eventually(t testing.TB, what string, cond func() bool) { snmptest.Eventually(t, what, cond) }

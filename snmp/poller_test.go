@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"flowgate/alerts"
+	"flowgate/internal/testwait"
 )
 
 func TestPollAgent(t *testing.T) {
@@ -93,7 +94,7 @@ func TestUnreachableAndRecovery(t *testing.T) {
 		t.Fatalf("counters %+v", c)
 	}
 	a.resume(t)
-	eventually(t, "recovery", func() bool { return p.PollNow(d.Key()) == nil })
+	testwait.For(t, "recovery", func() bool { return p.PollNow(d.Key()) == nil })
 	if eng := store.Engaged(-1, alerts.EntitySNMPDevice, d.Key()); len(eng) != 0 {
 		t.Fatalf("still engaged %+v", eng)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"flowgate/alerts"
+	"flowgate/internal/testwait"
 	"flowgate/snmp/snmptest"
 )
 
@@ -63,7 +64,7 @@ func TestTrapsFromNetSNMP(t *testing.T) {
 			if err := netsnmp(t, "snmptrap", tc.args...); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "trap "+tc.name, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) > i })
+			testwait.For(t, "trap "+tc.name, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) > i })
 			mu.Lock()
 			tr := got[i]
 			mu.Unlock()
@@ -121,7 +122,7 @@ func TestTrapBadInput(t *testing.T) {
 	if _, err := c.Write(ok); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the valid trap after the garbage", func() bool { return r.Counters().Traps == 1 })
+	testwait.For(t, "the valid trap after the garbage", func() bool { return r.Counters().Traps == 1 })
 	cn := r.Counters()
 	if cn.BadCommunity < 1 || cn.UnknownUser < 2 || cn.DecodeErrors+cn.NotTrap+cn.BadCommunity+cn.UnknownUser < uint64(len(bad)) {
 		t.Fatalf("counters %+v (bad sent %d)", cn, len(bad))
@@ -163,12 +164,12 @@ func TestTrapCollectionToggle(t *testing.T) {
 	if _, err := c.Write(msg); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the ignored trap", func() bool { return r.Counters().Ignored == 1 })
+	testwait.For(t, "the ignored trap", func() bool { return r.Counters().Ignored == 1 })
 	r.SetEnabled(true)
 	if _, err := c.Write(msg); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the trap", func() bool { return r.Counters().Traps == 1 })
+	testwait.For(t, "the trap", func() bool { return r.Counters().Traps == 1 })
 	if s := r.Sources(); len(s) != 1 || s[0].Traps != 1 {
 		t.Fatalf("sources %+v", s)
 	}

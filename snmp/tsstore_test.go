@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"flowgate/internal/testwait"
 )
 
 // fakeClock is a settable clock safe for the poller's goroutines.
@@ -45,7 +47,7 @@ func TestSeriesSurviveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// AddDevice kicks the scheduler: wait for that poll, then add two.
-	eventually(t, "first poll", func() bool { st, _ := p.Device(d.Key()); return st.Polls >= 1 })
+	testwait.For(t, "first poll", func() bool { st, _ := p.Device(d.Key()); return st.Polls >= 1 })
 	for range 2 {
 		if err := p.PollNow(d.Key()); err != nil {
 			t.Fatal(err)

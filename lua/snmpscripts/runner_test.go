@@ -11,6 +11,7 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"flowgate/alerts"
+	"flowgate/internal/testwait"
 	"flowgate/lua/api"
 	"flowgate/snmp"
 	"flowgate/snmp/snmptest"
@@ -143,7 +144,7 @@ func TestTrapScripts(t *testing.T) {
 		"1.3.6.1.2.1.2.2.1.1.9", "i", "9"); err != nil {
 		t.Fatal(err)
 	}
-	snmptest.Eventually(t, "the trap script's alert", func() bool { _, n := store.List(alerts.Query{}); return n == 2 })
+	testwait.For(t, "the trap script's alert", func() bool { _, n := store.List(alerts.Query{}); return n == 2 })
 	found := false
 	for _, al := range func() []alerts.Alert { rows, _ := store.List(alerts.Query{}); return rows }() {
 		if al.Type == alerts.UserTypeBase && al.EntityVal == "127.0.0.1" &&

@@ -17,6 +17,7 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"flowgate/internal/testpeer"
+	"flowgate/internal/testwait"
 )
 
 // The agent's credentials.
@@ -82,23 +83,21 @@ sysContact ops@example.org
 		_ = cmd.Process.Kill()
 		_, _ = cmd.Process.Wait()
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	answers := func() bool {
 		g := &gosnmp.GoSNMP{Target: "127.0.0.1", Port: uint16(port), Community: ReadCommunity, Version: gosnmp.Version2c,
 			Timeout: 200 * time.Millisecond, Retries: 0}
-		if err := g.Connect(); err == nil {
-			_, err = g.Get([]string{".1.3.6.1.2.1.1.3.0"})
-			g.Conn.Close()
-			if err == nil {
-				return a
-			}
+		if g.Connect() != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "snmpd.log"))
-			t.Fatalf("snmpd did not answer on port %d: %s", port, log)
-		}
-		time.Sleep(50 * time.Millisecond)
+		defer g.Conn.Close()
+		_, err := g.Get([]string{".1.3.6.1.2.1.1.3.0"})
+		return err == nil
 	}
+	if !testwait.Wait(testwait.Timeout, answers) {
+		log, _ := os.ReadFile(filepath.Join(dir, "snmpd.log"))
+		t.Fatalf("snmpd did not answer on port %d: %s", port, log)
+	}
+	return a
 }
 
 // Pause stops the agent process (SIGSTOP): it stops answering.
@@ -135,16 +134,4 @@ func Tool(t testing.TB, tool string, args ...string) ([]byte, error) {
 		t.Logf("%s %s: %v: %s", tool, strings.Join(args, " "), err, out)
 	}
 	return out, err
-}
-
-// Eventually polls cond until it holds or 20 s pass.
-func Eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
