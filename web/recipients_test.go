@@ -19,6 +19,7 @@ import (
 	"flowgate/alerts"
 	"flowgate/alerts/recipients"
 	"flowgate/engine"
+	"flowgate/internal/testwait"
 )
 
 func TestRecipientsREST(t *testing.T) {
@@ -91,7 +92,7 @@ func TestEndpointRecipientREST(t *testing.T) {
 		select {
 		case h := <-got:
 			return h
-		case <-time.After(10 * time.Second):
+		case <-time.After(testwait.Timeout):
 			t.Fatalf("%s: nothing reached the webhook", what)
 			return hookReq{}
 		}
@@ -211,17 +212,7 @@ func TestEndpointRecipientREST(t *testing.T) {
 	// The receiver sees a batch before the worker acknowledges it.
 	eventually := func(what string, m *recipients.Manager, ok func(recipients.Stats) bool) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			st, _ := m.Get("r1")
-			if ok(st) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %+v", what, st)
-			}
-			time.Sleep(time.Millisecond) // polling, bounded by the deadline
-		}
+		testwait.ForState(t, what, func() (any, bool) { st, _ := m.Get("r1"); return st, ok(st) })
 	}
 	eventually("stats after first alerts", m, func(st recipients.Stats) bool { return st.Filtered == 1 && st.Sent == 1 })
 
