@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"flowgate/collectors/zmq/emulator"
+	"flowgate/internal/testwait"
 )
 
 // compatDir is shared/compat beside the repository, as CI has it. Its
@@ -112,16 +113,12 @@ func TestCompatScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// flow_logger: one line per detected flow.
-	deadline := time.Now().Add(10 * time.Second)
 	var lines []string
-	for time.Now().Before(deadline) {
+	testwait.Wait(testwait.Timeout, func() bool {
 		raw, _ := os.ReadFile(logFile)
 		lines = strings.Split(strings.TrimSpace(string(raw)), "\n")
-		if len(raw) > 0 && uint64(len(lines)) >= rep.DistinctFlows {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(raw) > 0 && uint64(len(lines)) >= rep.DistinctFlows
+	})
 	if uint64(len(lines)) != rep.DistinctFlows {
 		t.Fatalf("flow_logger wrote %d lines, want one per flow (%d)", len(lines), rep.DistinctFlows)
 	}
@@ -142,8 +139,11 @@ func TestCompatScripts(t *testing.T) {
 	if len(want) == 0 {
 		t.Fatal("no host above the threshold: the test data is wrong")
 	}
-	// The scheduler takes its first tick as its baseline, so the clock moves
-	// a minute at a time until one minute run has happened.
+	// The scheduler takes its first tick (one a second) as its baseline, so
+	// the clock moves a minute at a time until one minute run has happened:
+	// a second move is needed only when the first came before that first
+	// tick. Each move waits far longer than a tick, so that a slow run is
+	// not taken for a missing one (a second move would run it twice).
 	minRuns := func() uint64 {
 		st := c.rsp("/lua/rest/v2/get/user_script/stats.lua")
 		for _, p := range st["periodic"].([]any) {
@@ -153,17 +153,15 @@ func TestCompatScripts(t *testing.T) {
 		}
 		return 0
 	}
-	for tries := 0; minRuns() == 0 && tries < 5; tries++ {
+	for tries := 0; minRuns() == 0 && tries < 3; tries++ {
 		clock.add(time.Minute)
-		for end := time.Now().Add(3 * time.Second); minRuns() == 0 && time.Now().Before(end); {
-			time.Sleep(50 * time.Millisecond)
-		}
+		testwait.Wait(10*time.Second, func() bool { return minRuns() > 0 })
 	}
 	if minRuns() != 1 {
 		t.Fatalf("minute runs: %d, want 1", minRuns())
 	}
 	got := map[string]bool{}
-	for deadline = time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	testwait.Wait(testwait.Timeout, func() bool {
 		env, _ := c.get("/lua/rest/v2/get/host/alert/list.lua?ifid=0&status=engaged&perPage=1000")
 		got = map[string]bool{}
 		if rsp, ok := env["rsp"].(map[string]any); ok {
@@ -172,10 +170,8 @@ func TestCompatScripts(t *testing.T) {
 				got[r.(map[string]any)["entity_val"].(string)] = true
 			}
 		}
-		if len(got) >= len(want) {
-			break
-		}
-	}
+		return len(got) >= len(want)
+	})
 	if len(got) != len(want) {
 		st, _ := c.get("/lua/rest/v2/get/user_script/stats.lua")
 		all, _ := c.get("/lua/rest/v2/get/host/alert/list.lua?ifid=0")
@@ -190,13 +186,11 @@ func TestCompatScripts(t *testing.T) {
 	}
 	// The alerts reach the --recipient file, one JSON line each.
 	var delivered int
-	for deadline = time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	testwait.Wait(testwait.Timeout, func() bool {
 		raw, _ := os.ReadFile(alertsFile)
 		delivered = strings.Count(string(raw), `"action":"engage"`)
-		if delivered >= len(want) {
-			break
-		}
-	}
+		return delivered >= len(want)
+	})
 	if delivered != len(want) {
 		t.Errorf("recipient file holds %d engaged alerts, want %d", delivered, len(want))
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"flowgate/collectors/zmq/emulator"
+	"flowgate/internal/testwait"
 	"flowgate/snmp/snmptest"
 )
 
@@ -109,14 +110,12 @@ func TestEndToEnd(t *testing.T) {
 		return rep
 	}
 	waitRecords := func(n uint64) map[string]any {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			d := c.rsp("/lua/rest/v2/get/interface/data.lua?ifid=0")
-			if num(d["zmqRecvStats"].(map[string]any)["flows"]) >= n || time.Now().After(deadline) {
-				return d
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		var d map[string]any
+		testwait.Wait(testwait.Timeout, func() bool {
+			d = c.rsp("/lua/rest/v2/get/interface/data.lua?ifid=0")
+			return num(d["zmqRecvStats"].(map[string]any)["flows"]) >= n
+		})
+		return d
 	}
 	rep := send(1, 0, 2000) // 500 flows updated 4 times
 	d := waitRecords(rep.Flows)
@@ -149,14 +148,10 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// Idle expiry: the flows end, the totals stay.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testwait.Wait(testwait.Timeout, func() bool {
 		d = c.rsp("/lua/rest/v2/get/interface/data.lua?ifid=0")
-		if num(d["num_flows"]) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return num(d["num_flows"]) == 0
+	})
 	if num(d["num_flows"]) != 0 {
 		t.Fatalf("flows did not expire: %v", d["num_flows"])
 	}
@@ -235,12 +230,10 @@ func TestPcapInterface(t *testing.T) {
 		t.Fatalf("interfaces %v", ifs)
 	}
 	var flows map[string]any
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	testwait.Wait(testwait.Timeout, func() bool {
 		flows = c.rsp("/lua/rest/v2/get/flow/active.lua?ifid=1")
-		if num(flows["totalRows"]) > 0 {
-			break
-		}
-	}
+		return num(flows["totalRows"]) > 0
+	})
 	rows, _ := flows["data"].([]any)
 	if len(rows) == 0 {
 		t.Fatal("no flow from the capture")
@@ -265,16 +258,14 @@ func TestSyslogSuricata(t *testing.T) {
 	defer conn.Close()
 	eve := `{"timestamp":"2026-11-22T00:30:00.000100+0000","flow_id":1001,"event_type":"flow","src_ip":"192.168.10.5","src_port":51514,"dest_ip":"93.184.216.34","dest_port":443,"proto":"TCP","app_proto":"tls","flow":{"pkts_toserver":12,"pkts_toclient":10,"bytes_toserver":1800,"bytes_toclient":9200,"start":"2026-11-22T00:29:50.000000+0000","end":"2026-11-22T00:29:59.000000+0000","age":9,"state":"closed","reason":"timeout"}}`
 	var flows map[string]any
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	testwait.Wait(testwait.Timeout, func() bool {
 		// UDP: resend until the listener has it (the first datagram may
 		// arrive before the handler state exists only in theory; the
 		// flow is merged, not duplicated, on a resend).
 		fmt.Fprintf(conn, "<134>Nov 22 00:30:00 ids suricata[123]: %s", eve)
 		flows = c.rsp("/lua/rest/v2/get/flow/active.lua?ifid=1")
-		if num(flows["totalRows"]) > 0 {
-			break
-		}
-	}
+		return num(flows["totalRows"]) > 0
+	})
 	rows, _ := flows["data"].([]any)
 	if len(rows) != 1 {
 		st, _ := c.get("/lua/rest/v2/get/syslog/stats.lua")
@@ -294,15 +285,13 @@ func TestSNMPDevice(t *testing.T) {
 		fmt.Sprintf("snmp://%s@127.0.0.1:%d?version=2c", snmptest.ReadCommunity, agent.Port))
 	c := &client{t: t, base: "http://" + a.http.Addr()}
 	var dev map[string]any
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	testwait.Wait(testwait.Timeout, func() bool {
 		env, _ := c.get("/lua/rest/v2/get/snmp/device/list.lua")
 		if list, ok := env["rsp"].([]any); ok && len(list) == 1 {
 			dev = list[0].(map[string]any)
-			if dev["reachable"] == true {
-				break
-			}
 		}
-	}
+		return dev != nil && dev["reachable"] == true
+	})
 	if dev == nil || dev["reachable"] != true {
 		t.Fatalf("device %v", dev)
 	}

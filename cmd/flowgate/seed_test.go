@@ -18,6 +18,7 @@ import (
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 
 	"flowgate/collectors/zmq/emulator"
+	"flowgate/internal/testwait"
 )
 
 // writeCityDB builds a GeoLite2-City database mapping each CIDR to a country.
@@ -104,7 +105,7 @@ func TestSeedSuspiciousCountries(t *testing.T) {
 		}
 	}
 	got := 0
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(testwait.Timeout)
 	for got < want {
 		select {
 		case l := <-lines:

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"flowgate/internal/testwait"
 	"flowgate/snmp/snmptest"
 )
 
@@ -45,16 +46,6 @@ func freeUDPPort(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
-// waitFor polls cond until it holds, or fails the test after 20 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
 // TestSeveralSyslogInterfaces: a ZMQ interface and two syslog interfaces
 // start together, and each syslog interface's REST (by its ifid) reports
 // its own listener and counts only what was sent to it.
@@ -83,7 +74,7 @@ func TestSeveralSyslogInterfaces(t *testing.T) {
 		conn.Close()
 		path := fmt.Sprintf("/lua/rest/v2/get/syslog/stats.lua?ifid=%d", tc.ifid)
 		var listener map[string]any
-		waitFor(t, path, func() bool {
+		testwait.For(t, path, func() bool {
 			listener = c.rsp(path)["listener"].(map[string]any)
 			return num(listener["received"]) >= uint64(tc.sent)
 		})
@@ -139,7 +130,7 @@ func TestTrapOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	var lines []string
-	waitFor(t, "the trap script's alert in the file recipient", func() bool {
+	testwait.For(t, "the trap script's alert in the file recipient", func() bool {
 		lines = readLines(out)
 		for _, l := range lines {
 			if strings.Contains(l, "trap-script-ran") && strings.Contains(l, "1.3.6.1.2.1.2.2.1.1.7=7") {
@@ -179,7 +170,7 @@ func TestPollOnly(t *testing.T) {
 	if ifs, ok := env["rsp"].([]any); code != 200 || !ok || len(ifs) != 0 {
 		t.Fatalf("interfaces: HTTP %d %v", code, env)
 	}
-	waitFor(t, "the device reachable over REST", func() bool {
+	testwait.For(t, "the device reachable over REST", func() bool {
 		env, _ := c.get("/lua/rest/v2/get/snmp/device/list.lua")
 		list, _ := env["rsp"].([]any)
 		return len(list) == 1 && list[0].(map[string]any)["reachable"] == true &&

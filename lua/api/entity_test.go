@@ -11,6 +11,7 @@ import (
 
 	"flowgate/alerts"
 	"flowgate/engine"
+	"flowgate/internal/testwait"
 )
 
 // inHost runs fn with the context at host ip@0, inside Do.
@@ -179,15 +180,13 @@ func TestProcessFlow(t *testing.T) {
 	}
 	var n int
 	var site string
-	for i := 0; i < 200 && n == 0; i++ {
+	testwait.For(t, "the processed flow in the engine", func() bool {
 		e.iface.Do(func(tb *engine.Tables) {
 			n = tb.NumFlows()
 			tb.Flows(func(f *engine.Flow) bool { site = f.HTTPSite(); return false })
 		})
-		if n == 0 {
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
+		return n != 0
+	})
 	if n != 1 || site != "example.org" {
 		t.Fatalf("flows after processFlow: %d, site %q", n, site)
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"flowgate/collectors/zmq/zmtp"
+	"flowgate/internal/testwait"
 	"flowgate/store/kv"
 	"io"
 	"log/slog"
@@ -177,13 +178,9 @@ func TestNtopResolve(t *testing.T) {
 	if ip := <-lookups; ip != "192.0.2.3" {
 		t.Fatalf("looked up %s", ip)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for eval(e.L, "ntop.getResolvedName('192.0.2.3')") != "host-192.0.2.3.example" {
-		if time.Now().After(deadline) {
-			t.Fatal("asynchronous resolution never landed")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, "the asynchronous resolution", func() bool {
+		return eval(e.L, "ntop.getResolvedName('192.0.2.3')") == "host-192.0.2.3.example"
+	})
 	if msg := chunkErr(e.L, "ntop.resolveName('not an ip')"); !strings.Contains(msg, "ntop.resolveName: argument #1 (ip)") {
 		t.Errorf("bad ip: %q", msg)
 	}
@@ -350,7 +347,7 @@ func TestNtopSend(t *testing.T) {
 		if s != "helloworld" {
 			t.Fatalf("tcp got %q", s)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testwait.Timeout):
 		t.Fatal("tcp data never arrived")
 	}
 	// a closed port
@@ -573,17 +570,13 @@ func TestNtopExec(t *testing.T) {
 		{"ntop.readResultCmdAsync(999)", "nil"},
 	})
 	runChunk(t, on.L, `H = ntop.execCmdAsync("printf async")`)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, "the async command's result", func() bool {
 		got := eval(on.L, "ntop.readResultCmdAsync(H)")
-		if got == "async" {
-			break
-		}
-		if got != "nil" || time.Now().After(deadline) {
+		if got != "nil" && got != "async" {
 			t.Fatalf("async result %q", got)
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return got == "async"
+	})
 	checkExprs(t, on.L, []exprCase{{"ntop.readResultCmdAsync(H)", "nil"}}) // read once
 }
 
@@ -656,7 +649,7 @@ func TestNtopSendMail(t *testing.T) {
 				t.Errorf("server got %q, lacking %q", s, want)
 			}
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testwait.Timeout):
 		t.Fatal("no mail")
 	}
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -743,13 +736,13 @@ func TestNtopZMQ(t *testing.T) {
 	checkExprs(t, e.L, []exprCase{{"ntop.zmq_receive()", "nil"}})
 	e.L.SetGlobal("EP", luaStr(pub.Endpoints()[0]))
 	runChunk(t, e.L, `ntop.zmq_connect(EP, "flow")`)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Timeout)
 	defer cancel()
 	if err := pub.WaitSubscribers(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	// the subscription reaches the publisher asynchronously: resend until seen
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testwait.Timeout)
 	for {
 		if err := pub.Send([]byte("event"), []byte("not for us")); err != nil {
 			t.Fatal(err)
