@@ -20,6 +20,7 @@ var luaFiles embed.FS
 // luaModules are the embedded modules, by require name.
 var luaModules = []string{
 	"lua_utils", "flow_utils", "alert_consts", "flow_consts", "user_scripts", "alerts_api",
+	"alert_severities", "flow_keys", "format_utils", "alert_utils", "companion_interface_utils",
 }
 
 // Aliases: other names under which ntopng scripts require the same module.

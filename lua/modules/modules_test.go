@@ -100,7 +100,7 @@ func TestLuaSnippets(t *testing.T) {
 		{"alert type keys", `local c=require("alert_consts"); return c.alert_types.alert_threshold_cross.alert_key.." "..c.alertTypeRaw(46).." "..c.alertType("alert_host_log")`, "49 alert_tcp_syn_flood 59"},
 		{"threshold create", `local c=require("alert_consts"); local t=c.alert_types.alert_threshold_cross.create(c.alert_severities.error, "bytes", c.alerts_granularities.min, "bytes", 5, "gt", 3)
 			return t.alert_type.alert_key.." "..t.alert_subtype.." "..t.alert_granularity.granularity_seconds.." "..t.alert_type_params.metric..t.alert_type_params.value..t.alert_type_params.operator..t.alert_type_params.threshold`, "49 bytes 60 bytes5gt3"},
-		{"generic create keeps severity", `local c=require("alert_consts"); local t=c.alert_types.alert_host_log.create(c.alert_severities.warning, {msg="x"}, 3)
+		{"generic create keeps severity", `local c=require("alert_consts"); local t=c.alert_types.alert_login_failed.create(c.alert_severities.warning, {msg="x"}, 3)
 			return t.alert_severity.severity_id.." "..t.alert_type_params.msg.." "..t.alert_type_params.args[1]`, "4 x 3"},
 		{"loadDefinition PEN key", `local c=require("alert_consts"); c.loadDefinition({alert_key={5,2}}, "alert_mine"); return c.alert_types.alert_mine.alert_key`, "327682"},
 		{"alert_keys", `local k=require("alert_keys"); return k.ntopng.alert_threshold_cross..","..k.user.alert_user_01`, "49,32768"},

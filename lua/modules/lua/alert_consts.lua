@@ -52,6 +52,13 @@ function alert_consts.alertSeverityById(id)
   return severity_by_id[tonumber(id)]
 end
 
+-- The syslog level (0 emergency .. 7 debug) of a severity id, as the
+-- syslog endpoint writes it; 6 (info) for an unknown id.
+function alert_consts.alertLevelToSyslogLevel(id)
+  local s = severity_by_id[tonumber(id)]
+  return s and s.syslog_severity or 6
+end
+
 function alert_consts.alertSeverityLabel(id, nohtml)
   local s = severity_by_id[tonumber(id)]
   if s == nil then return "" end
@@ -196,6 +203,19 @@ local function generic_creator(...)
   return r
 end
 
+-- Types whose 4.2 definition has its own creator signature.
+local own_creators = {
+  -- alert_host_log (4.2's host_log.lua): create(subtype, severity, host,
+  -- level, facility, message); the level is not kept, as in ntopng.
+  alert_host_log = function(subtype, severity, host, level, facility, message)
+    return {
+      alert_severity = severity,
+      alert_subtype = subtype,
+      alert_type_params = { host = host, facility = facility, message = message },
+    }
+  end,
+}
+
 local threshold_types = {
   alert_threshold_cross = true, alert_tcp_syn_flood = true, alert_tcp_syn_scan = true,
   alert_flows_flood = true, alert_am_threshold_cross = true, alert_too_many_drops = true,
@@ -237,7 +257,7 @@ for name, id in pairs(keys.ntopng) do
     alert_key = id,
     i18n_title = "alerts_dashboard." .. string.gsub(name, "^alert_", ""),
     icon = "fas fa-exclamation",
-    creator = threshold_types[name] and threshold_creator or nil,
+    creator = own_creators[name] or (threshold_types[name] and threshold_creator) or nil,
   }, name)
 end
 for name, id in pairs(keys.user) do
