@@ -205,11 +205,46 @@ func (h *handler) load(st *vm.State, conf map[string]any) (call lua.LValue, scri
 	if err != nil {
 		return nil, nil, false, err
 	}
-	mk, err := st.Call(r.cfg.LifecycleBudget, st.Load(tp), 2, fn, goToLua(st.L, conf), nil)
+	lconf := goToLua(st.L, conf)
+	withDefaults(st.L, lconf, h.key, t)
+	mk, err := st.Call(r.cfg.LifecycleBudget, st.Load(tp), 2, fn, lconf, nil)
 	if err != nil {
 		return nil, nil, false, err
 	}
 	return mk, t, false, nil
+}
+
+// withDefaults fills syslog_conf[key].all.script_conf with the script's
+// default_value for every key the configuration does not set, as ntopng's
+// user_scripts.getConfig does: 4.2's host_log.lua reads
+// syslog_conf.host_log.all.script_conf.threshold unguarded.
+func withDefaults(L *lua.LState, conf lua.LValue, key string, script *lua.LTable) {
+	def, ok := script.RawGetString("default_value").(*lua.LTable)
+	if !ok {
+		return
+	}
+	c, ok := conf.(*lua.LTable)
+	if !ok {
+		return
+	}
+	mine, ok := c.RawGetString(key).(*lua.LTable)
+	if !ok {
+		return
+	}
+	all, ok := mine.RawGetString("all").(*lua.LTable)
+	if !ok {
+		return
+	}
+	sc, ok := all.RawGetString("script_conf").(*lua.LTable)
+	if !ok {
+		sc = L.NewTable()
+		all.RawSetString("script_conf", sc)
+	}
+	def.ForEach(func(k, v lua.LValue) {
+		if sc.RawGet(k) == lua.LNil {
+			sc.RawSet(k, v)
+		}
+	})
 }
 
 // scriptConf is this handler's script_conf (the teardown argument).
