@@ -44,35 +44,64 @@ func idSet(ids []uint64) map[uint64]bool {
 // Acknowledge marks the historical alerts matching q (and ids, when given)
 // as acknowledged and returns how many changed.
 func (s *Store) Acknowledge(q Query, ids []uint64) int {
+	n, _ := s.AcknowledgeLabel(q, ids, "")
+	return n
+}
+
+// AcknowledgeLabel is Acknowledge with ntopng's user_label and the
+// History's error.
+func (s *Store) AcknowledgeLabel(q Query, ids []uint64, label string) (int, error) {
+	if h := s.cfg.History; h != nil {
+		n, err := h.Acknowledge(q, ids, label)
+		s.acked.Add(uint64(n))
+		return n, err
+	}
 	set := idSet(ids)
 	n := 0
 	s.mu.Lock()
 	for i := range s.hist {
 		if a := &s.hist[i]; !a.Acknowledged && selects(&q, set, a) {
 			a.Acknowledged = true
+			a.UserLabel = label
 			n++
 		}
 	}
 	s.mu.Unlock()
 	s.acked.Add(uint64(n))
-	return n
+	return n, nil
 }
 
 // Delete removes the historical alerts matching q (and ids, when given)
 // and returns how many it removed.
 func (s *Store) Delete(q Query, ids []uint64) int {
+	n, _ := s.DeleteErr(q, ids)
+	return n
+}
+
+// DeleteErr is Delete with the History's error.
+func (s *Store) DeleteErr(q Query, ids []uint64) (int, error) {
+	if h := s.cfg.History; h != nil {
+		n, err := h.Delete(q, ids)
+		s.deleted.Add(uint64(n))
+		return n, err
+	}
 	set := idSet(ids)
 	s.mu.Lock()
 	n := s.filterLocked(func(a *Alert) bool { return !selects(&q, set, a) })
 	s.mu.Unlock()
 	s.deleted.Add(uint64(n))
-	return n
+	return n, nil
 }
 
 // Retain drops historical alerts that ended more than maxAge before now
 // (0: no age bound) and then the oldest beyond maxCount (0: no count bound
 // but the store's HistorySize). It returns how many it removed.
 func (s *Store) Retain(now time.Time, maxAge time.Duration, maxCount int) int {
+	if h := s.cfg.History; h != nil {
+		n, _ := h.Retain(now, maxAge, maxCount)
+		s.expired.Add(uint64(n))
+		return n
+	}
 	cut := int64(0)
 	if maxAge > 0 {
 		cut = now.Add(-maxAge).Unix()

@@ -44,6 +44,8 @@ type Alert struct {
 	Flow        *FlowInfo // set for flow alerts only
 	// Acknowledged is set by Store.Acknowledge (ops.go): a user has seen it.
 	Acknowledged bool
+	// UserLabel is the note given when acknowledging (ntopng's user_label).
+	UserLabel string
 }
 
 // FlowInfo is what a flow alert notification carries about the flow
@@ -109,6 +111,26 @@ type Config struct {
 	HistorySize int
 	// Now is the clock used when an alert carries no time. Default time.Now.
 	Now func() time.Time
+	// History, when set, keeps the released and stored alerts instead of
+	// the in-memory ring (HistorySize is then unused): the store hands
+	// each one to History.Append and reads them back through it.
+	History History
+}
+
+// History is a durable home for released and stored alerts (the SQLite
+// store of alerts/sqlitestore). Append runs in the goroutine that raised
+// the alert, possibly the engine's, so it must never block: a history
+// that cannot keep up drops and counts. Query sees every alert appended
+// before it was called.
+type History interface {
+	Append(a Alert)
+	Query(q Query) (rows []Alert, total int, err error)
+	Acknowledge(q Query, ids []uint64, label string) (int, error)
+	Delete(q Query, ids []uint64) (int, error)
+	Retain(now time.Time, maxAge time.Duration, maxCount int) (int, error)
+	// MaxID is the largest alert ID stored, so that IDs stay unique
+	// across restarts.
+	MaxID() uint64
 }
 
 // DefaultHistorySize is the default bound of the history.
@@ -134,6 +156,7 @@ type Store struct {
 	head    int     // index of the oldest entry when full
 	full    bool
 	nextID  uint64
+	idBase  bool // nextID has been raised above History.MaxID
 
 	subsMu sync.RWMutex
 	subs   []func(Notification)
@@ -193,8 +216,7 @@ func (s *Store) Trigger(a Alert) (new bool) {
 		s.mu.Unlock()
 		return false
 	}
-	s.nextID++
-	a.ID = s.nextID
+	a.ID = s.newIDLocked()
 	a.TstampEnd = a.Tstamp
 	a.Action = ActionEngage
 	c := a
@@ -250,15 +272,32 @@ func (s *Store) StoreEvent(a Alert) {
 	a.TstampEnd = a.Tstamp
 	a.Action = ActionStore
 	s.mu.Lock()
-	s.nextID++
-	a.ID = s.nextID
+	a.ID = s.newIDLocked()
 	s.appendLocked(a)
 	s.mu.Unlock()
 	s.stored.Add(1)
 	s.notify(a)
 }
 
+// newIDLocked returns the next alert ID. With a History the first one
+// follows the largest ID it holds, read lazily because the history is
+// opened (Start) after the store is built.
+func (s *Store) newIDLocked() uint64 {
+	if !s.idBase && s.cfg.History != nil {
+		s.idBase = true
+		if m := s.cfg.History.MaxID(); m > s.nextID {
+			s.nextID = m
+		}
+	}
+	s.nextID++
+	return s.nextID
+}
+
 func (s *Store) appendLocked(a Alert) {
+	if h := s.cfg.History; h != nil {
+		h.Append(a)
+		return
+	}
 	if !s.full {
 		s.hist = append(s.hist, a)
 		if len(s.hist) == s.cfg.HistorySize {
@@ -396,8 +435,16 @@ func strCmp(a, b string) int {
 }
 
 // List returns one page of the alerts matching q and how many matched in
-// all. Ties are broken by ID so that pages are stable.
+// all. Ties are broken by ID so that pages are stable. A History error
+// yields what memory holds (Query reports it).
 func (s *Store) List(q Query) (rows []Alert, total int) {
+	rows, total, _ = s.Query(q)
+	return rows, total
+}
+
+// Query is List with the History's error.
+func (s *Store) Query(q Query) (rows []Alert, total int, err error) {
+	h := s.cfg.History
 	s.mu.RLock()
 	if q.Status != StatusHistorical {
 		for _, a := range s.engaged {
@@ -406,7 +453,7 @@ func (s *Store) List(q Query) (rows []Alert, total int) {
 			}
 		}
 	}
-	if q.Status != StatusEngaged {
+	if q.Status != StatusEngaged && h == nil {
 		for i := range s.hist {
 			if a := &s.hist[i]; q.match(a) {
 				rows = append(rows, *a)
@@ -414,6 +461,24 @@ func (s *Store) List(q Query) (rows []Alert, total int) {
 		}
 	}
 	s.mu.RUnlock()
+	extra := 0
+	if q.Status != StatusEngaged && h != nil {
+		// The page of the merged list lies within the history's first
+		// Offset+Limit rows in the same order.
+		hq := q
+		hq.Status = StatusHistorical
+		hq.Offset = 0
+		if q.Limit > 0 {
+			hq.Limit = max(q.Offset, 0) + q.Limit
+		}
+		var hrows []Alert
+		hrows, extra, err = h.Query(hq)
+		if err != nil {
+			extra = 0
+		}
+		rows = append(rows, hrows...)
+		extra -= len(hrows)
+	}
 	by := sorters[q.SortBy]
 	if by == nil {
 		by = sorters["tstamp"]
@@ -428,19 +493,19 @@ func (s *Store) List(q Query) (rows []Alert, total int) {
 		}
 		return c > 0
 	})
-	total = len(rows)
+	total = len(rows) + extra
 	from := q.Offset
-	if from > total {
-		from = total
+	if from > len(rows) {
+		from = len(rows)
 	}
 	if from < 0 {
 		from = 0
 	}
-	to := total
+	to := len(rows)
 	if q.Limit > 0 && from+q.Limit < to {
 		to = from + q.Limit
 	}
-	return rows[from:to], total
+	return rows[from:to], total, err
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,361 @@
+package sqlitestore
+
+import (
+	"database/sql"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"flowgate/alerts"
+)
+
+// SchemaVersion is written to PRAGMA user_version. A later release that
+// changes the tables adds a step to migrations and bumps it; Start runs
+// the steps between the file's version and this one in one transaction.
+const SchemaVersion = 1
+
+// colType is how a column is compared and bound: integers are parsed
+// before they reach SQL, texts are bound as they are.
+type colType int
+
+const (
+	colInt colType = iota
+	colText
+	colReal
+)
+
+type column struct {
+	name string
+	typ  colType
+	ddl  string // the column definition after the name
+}
+
+// Family is an ntopng 5 alert family: the name in REST paths
+// (get/<family>/alert/list.lua) and the key of one table.
+type Family string
+
+// The families, one table each (ntopng 5 alert_store_schema.sql).
+const (
+	FamilyHost      Family = "host"
+	FamilyFlow      Family = "flow"
+	FamilyInterface Family = "interface"
+	FamilyNetwork   Family = "network"
+	FamilyMAC       Family = "mac"
+	FamilySNMP      Family = "snmp_device"
+	FamilyUser      Family = "user"
+	FamilySystem    Family = "system"
+	FamilyAMHost    Family = "am_host"
+)
+
+// table is one family's table: ntopng's common columns, the family's own
+// columns, and how an alert fills them.
+type table struct {
+	family Family
+	name   string
+	own    []column
+	// values returns the family columns of a, in own's order.
+	values func(a *alerts.Alert) []any
+}
+
+// common are the columns of every table: ntopng's (rowid .. user_label_tstamp)
+// then flowgate's, which keep what a notification carries so that a
+// stored alert reads back as the alert.Alert it was (entity_id,
+// entity_val, subtype, script_key, subdir, category, pool_id, action).
+var common = []column{
+	{"rowid", colInt, "INTEGER PRIMARY KEY"},
+	{"alert_id", colInt, "INTEGER NOT NULL"},
+	{"alert_status", colInt, "INTEGER NOT NULL DEFAULT 0"},
+	{"interface_id", colInt, "INTEGER NULL"},
+	{"tstamp", colInt, "INTEGER NOT NULL"},
+	{"tstamp_end", colInt, "INTEGER NULL DEFAULT 0"},
+	{"severity", colInt, "INTEGER NOT NULL"},
+	{"score", colInt, "INTEGER NOT NULL DEFAULT 0"},
+	{"granularity", colInt, "INTEGER NOT NULL DEFAULT 0"},
+	{"counter", colInt, "INTEGER NOT NULL DEFAULT 1"},
+	{"description", colText, "TEXT NULL"},
+	{"json", colText, "TEXT NULL"},
+	{"user_label", colText, "TEXT NULL"},
+	{"user_label_tstamp", colInt, "INTEGER NULL DEFAULT 0"},
+	{"entity_id", colInt, "INTEGER NOT NULL DEFAULT 0"},
+	{"entity_val", colText, "TEXT NULL"},
+	{"subtype", colText, "TEXT NULL"},
+	{"script_key", colText, "TEXT NULL"},
+	{"subdir", colText, "TEXT NULL"},
+	{"category", colInt, "INTEGER NOT NULL DEFAULT 0"},
+	{"pool_id", colInt, "INTEGER NOT NULL DEFAULT 0"},
+	{"action", colText, "TEXT NULL"},
+}
+
+func commonValues(a *alerts.Alert) []any {
+	status := StatusHistorical
+	if a.Acknowledged {
+		status = StatusAcknowledged
+	}
+	score := 0
+	if a.Flow != nil {
+		score = a.Flow.Score
+	}
+	var label any
+	if a.UserLabel != "" {
+		label = a.UserLabel
+	}
+	return []any{int64(a.ID), a.Type, int(status), a.IfID, a.Tstamp, a.TstampEnd, int(a.Severity), score,
+		a.Granularity, 1, nil, a.JSON, label, 0, int(a.Entity), a.EntityVal, a.Subtype, a.Script,
+		a.Subdir, a.Category, a.PoolID, string(a.Action)}
+}
+
+func intCol(name string) column  { return column{name, colInt, "INTEGER NOT NULL DEFAULT 0"} }
+func textCol(name string) column { return column{name, colText, "TEXT NULL"} }
+
+var tables = []*table{
+	{family: FamilyHost, name: "host_alerts",
+		own: []column{intCol("ip_version"), {"ip", colText, "TEXT NOT NULL DEFAULT ''"}, intCol("vlan_id"),
+			textCol("name"), intCol("is_attacker"), intCol("is_victim"), intCol("is_client"), intCol("is_server"),
+			textCol("country")},
+		values: func(a *alerts.Alert) []any {
+			ip, vlan := splitHostKey(a.EntityVal)
+			return []any{ipVersion(ip), ip, vlan, nil, 0, 0, 0, 0, nil}
+		}},
+	{family: FamilyFlow, name: "flow_alerts",
+		own: []column{intCol("ip_version"), {"cli_ip", colText, "TEXT NOT NULL DEFAULT ''"},
+			{"srv_ip", colText, "TEXT NOT NULL DEFAULT ''"}, intCol("cli_port"), intCol("srv_port"), intCol("vlan_id"),
+			intCol("is_cli_attacker"), intCol("is_cli_victim"), intCol("is_srv_attacker"), intCol("is_srv_victim"),
+			intCol("proto"), intCol("l7_proto"), intCol("l7_master_proto"), intCol("l7_cat"),
+			textCol("cli_name"), textCol("srv_name"), textCol("cli_country"), textCol("srv_country"),
+			intCol("cli_blacklisted"), intCol("srv_blacklisted"), intCol("cli2srv_bytes"), intCol("srv2cli_bytes"),
+			intCol("cli2srv_pkts"), intCol("srv2cli_pkts"), intCol("first_seen"), textCol("community_id"),
+			intCol("flow_risk_bitmap"),
+			// flowgate's: the rest of a 4.2 flow alert notification
+			intCol("flow_status"), textCol("proto_ndpi"), textCol("info"), textCol("cli_os"), textCol("srv_os"),
+			intCol("cli_asn"), intCol("srv_asn"), intCol("cli_localhost"), intCol("srv_localhost"), intCol("replace_alert")},
+		values: func(a *alerts.Alert) []any {
+			f := a.Flow
+			if f == nil {
+				f = &alerts.FlowInfo{}
+			}
+			return []any{ipVersion(f.Cli.Addr), f.Cli.Addr, f.Srv.Addr, f.Cli.Port, f.Srv.Port, f.VLAN,
+				0, 0, 0, 0, f.Proto, f.L7Proto, f.L7Master, 0, nil, nil, nullStr(f.Cli.Country), nullStr(f.Srv.Country),
+				b2i(f.Cli.Blacklisted), b2i(f.Srv.Blacklisted), int64(f.Cli2SrvBytes), int64(f.Srv2CliBytes),
+				int64(f.Cli2SrvPkts), int64(f.Srv2CliPkts), f.FirstSeen, nil, 0,
+				f.Status, f.ProtoNDPI, nullStr(f.Info), nullStr(f.Cli.OS), nullStr(f.Srv.OS), int64(f.Cli.ASN), int64(f.Srv.ASN),
+				b2i(f.Cli.Localhost), b2i(f.Srv.Localhost), b2i(f.ReplaceAlert)}
+		}},
+	{family: FamilyInterface, name: "interface_alerts",
+		own: []column{intCol("ifid"), textCol("name"), textCol("alias")},
+		values: func(a *alerts.Alert) []any {
+			return []any{a.IfID, nil, nil}
+		}},
+	{family: FamilyNetwork, name: "network_alerts",
+		own: []column{intCol("local_network_id"), textCol("name"), textCol("alias")},
+		values: func(a *alerts.Alert) []any {
+			return []any{0, a.EntityVal, nil}
+		}},
+	{family: FamilyMAC, name: "mac_alerts",
+		own: []column{textCol("address"), intCol("device_type"), textCol("name"), intCol("is_attacker"), intCol("is_victim")},
+		values: func(a *alerts.Alert) []any {
+			return []any{a.EntityVal, 0, nil, 0, 0}
+		}},
+	{family: FamilySNMP, name: "snmp_alerts",
+		own: []column{{"ip", colText, "TEXT NOT NULL DEFAULT ''"}, {"port", colInt, "INTEGER NULL"}, textCol("name"), textCol("port_name")},
+		values: func(a *alerts.Alert) []any {
+			return []any{a.EntityVal, nil, nil, nil}
+		}},
+	{family: FamilyUser, name: "user_alerts",
+		own: []column{textCol("user")},
+		values: func(a *alerts.Alert) []any {
+			return []any{a.EntityVal}
+		}},
+	{family: FamilySystem, name: "system_alerts",
+		own: []column{textCol("name")},
+		values: func(a *alerts.Alert) []any {
+			return []any{a.EntityVal}
+		}},
+	{family: FamilyAMHost, name: "active_monitoring_alerts",
+		own: []column{textCol("resolved_ip"), textCol("resolved_name"), textCol("measurement"),
+			intCol("measure_threshold"), {"measure_value", colReal, "REAL NULL DEFAULT 0"}},
+		values: func(a *alerts.Alert) []any {
+			return []any{nil, a.EntityVal, nil, 0, 0.0}
+		}},
+}
+
+var tableByFamily = func() map[Family]*table {
+	m := map[Family]*table{}
+	for _, t := range tables {
+		m[t.family] = t
+	}
+	return m
+}()
+
+var tableByName = func() map[string]*table {
+	m := map[string]*table{}
+	for _, t := range tables {
+		m[t.name] = t
+	}
+	return m
+}()
+
+// Families lists the families in table order.
+func Families() []Family {
+	out := make([]Family, len(tables))
+	for i, t := range tables {
+		out[i] = t.family
+	}
+	return out
+}
+
+// Table is the SQL table of a family ("" when unknown).
+func (f Family) Table() string {
+	if t := tableByFamily[f]; t != nil {
+		return t.name
+	}
+	return ""
+}
+
+// FamilyOf is the family (table) an alert is stored in: ntopng 5 puts the
+// system interface's alerts (ifid -1) and those of the process, periodic
+// activity, InfluxDB, category lists, host pool and test entities in
+// system_alerts.
+func FamilyOf(a *alerts.Alert) Family {
+	switch a.Entity {
+	case alerts.EntityHost:
+		return FamilyHost
+	case alerts.EntityFlow:
+		return FamilyFlow
+	case alerts.EntityInterface:
+		if a.IfID == -1 {
+			return FamilySystem
+		}
+		return FamilyInterface
+	case alerts.EntityNetwork:
+		return FamilyNetwork
+	case alerts.EntityMAC:
+		return FamilyMAC
+	case alerts.EntitySNMPDevice:
+		return FamilySNMP
+	case alerts.EntityUser:
+		return FamilyUser
+	case alerts.EntityAMHost:
+		return FamilyAMHost
+	}
+	return FamilySystem
+}
+
+// columns of t: common then own.
+func (t *table) columns() []column { return append(append([]column(nil), common...), t.own...) }
+
+func (t *table) column(name string) (column, bool) {
+	for _, c := range common {
+		if c.name == name {
+			return c, true
+		}
+	}
+	for _, c := range t.own {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return column{}, false
+}
+
+func (t *table) ddl() []string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", t.name)
+	cols := t.columns()
+	for i, c := range cols {
+		sep := ",\n"
+		if i == len(cols)-1 {
+			sep = "\n"
+		}
+		fmt.Fprintf(&b, "  %s %s%s", quoteIdent(c.name), c.ddl, sep)
+	}
+	b.WriteString(")")
+	out := []string{b.String()}
+	idx := func(name string, cols ...string) {
+		out = append(out, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s_i_%s ON %s(%s)", t.name, name, t.name, strings.Join(cols, ",")))
+	}
+	// ntopng's indexes, plus interface_id+tstamp for the per-interface lists.
+	idx("id", "alert_id")
+	idx("alert_status", "alert_status")
+	idx("severity", "severity")
+	idx("tstamp", "tstamp")
+	idx("ifid_tstamp", "interface_id", "tstamp")
+	switch t.family {
+	case FamilyHost:
+		idx("ip", "vlan_id", "ip")
+	case FamilyFlow:
+		idx("cli_ip", "vlan_id", "cli_ip")
+		idx("srv_ip", "vlan_id", "srv_ip")
+		idx("cli_port", "cli_port")
+		idx("srv_port", "srv_port")
+		idx("l7_proto", "l7_proto")
+		idx("l7_master_proto", "l7_master_proto")
+		idx("flow_risk_bitmap", "flow_risk_bitmap")
+	case FamilyMAC:
+		idx("address", "address")
+	case FamilySNMP:
+		idx("ip", "ip")
+	}
+	return out
+}
+
+func (t *table) insertSQL() string {
+	cols := t.columns()
+	names := make([]string, len(cols))
+	marks := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = quoteIdent(c.name)
+		marks[i] = "?"
+	}
+	return fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) VALUES (%s)", t.name, strings.Join(names, ","), strings.Join(marks, ","))
+}
+
+// migrations[v] brings a file at user_version v to v+1.
+var migrations = []func(tx *sql.Tx) error{
+	0: func(tx *sql.Tx) error {
+		for _, t := range tables {
+			for _, stmt := range t.ddl() {
+				if _, err := tx.Exec(stmt); err != nil {
+					return fmt.Errorf("%s: %w", t.name, err)
+				}
+			}
+		}
+		return nil
+	},
+}
+
+func quoteIdent(s string) string { return `"` + s + `"` }
+
+func splitHostKey(k string) (ip string, vlan int) {
+	if i := strings.LastIndexByte(k, '@'); i >= 0 {
+		if v, err := strconv.Atoi(k[i+1:]); err == nil {
+			return k[:i], v
+		}
+	}
+	return k, 0
+}
+
+func ipVersion(ip string) int {
+	a, err := netip.ParseAddr(ip)
+	switch {
+	case err != nil:
+		return 0
+	case a.Is4() || a.Is4In6():
+		return 4
+	}
+	return 6
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,492 @@
+// Package sqlitestore is the durable history of flowgate's alerts: the
+// released and stored alerts of alerts.Store in one SQLite file, with
+// ntopng 5's alert-store tables and columns, a single batching writer,
+// retention, and the queries the REST and Lua layers run on it (lists
+// with ntopng's "value;op" filters, counters, time series, acknowledge,
+// delete, and read-only SELECTs for ntop.alert_store_query).
+//
+// It is one idea, "alert history in SQL", kept apart from alerts/ so that
+// the in-memory store (engaged alerts, notifications) does not depend on
+// a database driver and its users' tests need none.
+//
+// Durability: the file is in WAL mode with synchronous=FULL by default.
+// Every batch is one transaction; when Flush returns (or Append's alert
+// is counted as committed), the transaction is in the WAL and fsynced, so
+// it survives kill -9 and power loss. NORMAL (Configuration.Synchronous)
+// also survives kill -9 (the WAL is written before COMMIT returns; only
+// its fsync is deferred to checkpoints) but may lose the last batches on
+// power loss; FULL costs one fsync per batch, not per alert.
+//
+// Back-pressure: Append never blocks. Alerts are raised in the engine's
+// goroutines (flow hooks), which must not wait on a disk; a full queue
+// (Configuration.QueueSize) drops the alert and counts it in
+// Counters.Dropped. Recipients still get its notification.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"flowgate/alerts"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Configuration of a DB.
+type Configuration struct {
+	// Path of the database file; empty: DataDir/alerts.db.
+	Path    string
+	DataDir string
+	// QueueSize bounds the alerts waiting for the writer (default 65,536).
+	QueueSize int
+	// MaxBatch bounds the alerts of one transaction (default 8,192).
+	MaxBatch int
+	// Synchronous is SQLite's synchronous pragma: "FULL" (default) or
+	// "NORMAL" (see the package comment).
+	Synchronous string
+	// MaxAge and MaxCount bound the history (0: no bound); the writer
+	// enforces them every RetentionEvery (default one minute) with
+	// DELETEs of at most RetentionChunk rows each (default 5,000).
+	MaxAge         time.Duration
+	MaxCount       int
+	RetentionEvery time.Duration
+	RetentionChunk int
+	// ReadTimeout bounds a read-only query (default 5 s).
+	ReadTimeout time.Duration
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// DefaultConfiguration returns the defaults above.
+func DefaultConfiguration() Configuration {
+	return Configuration{QueueSize: 65536, MaxBatch: 8192, Synchronous: "FULL",
+		RetentionEvery: time.Minute, RetentionChunk: 5000, ReadTimeout: 5 * time.Second}
+}
+
+// Validate reports a configuration that Start would refuse.
+func (c Configuration) Validate() error {
+	switch c.Synchronous {
+	case "", "FULL", "NORMAL", "EXTRA":
+	default:
+		return fmt.Errorf("alert store: synchronous %q: want FULL or NORMAL", c.Synchronous)
+	}
+	if c.Path == "" && c.DataDir == "" {
+		return errors.New("alert store: no data dir")
+	}
+	if c.MaxAge < 0 || c.MaxCount < 0 {
+		return errors.New("alert store: negative retention bound")
+	}
+	return nil
+}
+
+// Counters are the DB's running totals.
+type Counters struct {
+	Appended     uint64 // accepted into the queue
+	Dropped      uint64 // refused: queue full, store stopped, or a failed batch
+	Committed    uint64 // alerts in committed transactions
+	Transactions uint64 // insert transactions committed
+	WriteErrors  uint64 // failed transactions
+	Expired      uint64 // removed by retention
+	Acknowledged uint64
+	Deleted      uint64
+	Queued       int // waiting now
+}
+
+// item is one entry of the writer's queue: an alert to insert, or an
+// operation run in order after the alerts before it (fn nil: a flush).
+type item struct {
+	a    alerts.Alert
+	op   bool
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// DB is the alert history. New is inert; Start opens the file.
+type DB struct {
+	cfg Configuration
+	log *slog.Logger
+
+	w    *sql.DB // the writer's single connection
+	r    *sql.DB // readers (WAL: they do not wait for the writer)
+	ro   *sql.DB // read-only, query_only: user SELECTs
+	stmt map[string]*sql.Stmt
+
+	queue   chan item
+	stop    chan struct{}
+	done    chan struct{}
+	stopped atomic.Bool
+	maxID   atomic.Uint64
+
+	appended, dropped, committed, txs, writeErrs atomic.Uint64
+	expired, acked, deleted                      atomic.Uint64
+
+	logMu   sync.Mutex
+	lastLog time.Time
+}
+
+// New returns a DB that does nothing until Start.
+func New(cfg Configuration) *DB {
+	d := DefaultConfiguration()
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = d.QueueSize
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = d.MaxBatch
+	}
+	if cfg.Synchronous == "" {
+		cfg.Synchronous = d.Synchronous
+	}
+	if cfg.RetentionEvery <= 0 {
+		cfg.RetentionEvery = d.RetentionEvery
+	}
+	if cfg.RetentionChunk <= 0 {
+		cfg.RetentionChunk = d.RetentionChunk
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = d.ReadTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Path == "" {
+		cfg.Path = filepath.Join(cfg.DataDir, "alerts.db")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &DB{cfg: cfg, log: log, queue: make(chan item, cfg.QueueSize),
+		stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Path is the database file.
+func (d *DB) Path() string { return d.cfg.Path }
+
+func dsn(path string, pragmas ...string) string {
+	s := "file:" + path + "?"
+	for i, p := range pragmas {
+		if i > 0 {
+			s += "&"
+		}
+		s += "_pragma=" + p
+	}
+	return s
+}
+
+// Start opens (or creates) the file, migrates its schema and starts the
+// writer. A file left by a killed process is recovered by SQLite from its
+// WAL: committed transactions are kept, a torn tail is ignored.
+func (d *DB) Start() error {
+	if err := d.cfg.Validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(d.cfg.Path), 0o750); err != nil {
+		return fmt.Errorf("alert store %s: %w", d.cfg.Path, err)
+	}
+	var err error
+	d.w, err = sql.Open("sqlite", dsn(d.cfg.Path, "busy_timeout(10000)", "journal_mode(WAL)",
+		"synchronous("+d.cfg.Synchronous+")", "foreign_keys(0)"))
+	if err != nil {
+		return fmt.Errorf("alert store %s: %w", d.cfg.Path, err)
+	}
+	d.w.SetMaxOpenConns(1)
+	d.w.SetConnMaxLifetime(0)
+	if err := d.migrate(); err != nil {
+		d.w.Close()
+		return err
+	}
+	d.r, err = sql.Open("sqlite", dsn(d.cfg.Path, "busy_timeout(10000)", "query_only(1)"))
+	if err == nil {
+		d.r.SetMaxOpenConns(4)
+		d.ro, err = sql.Open("sqlite", dsn(d.cfg.Path, "busy_timeout(10000)", "query_only(1)")+"&mode=ro")
+	}
+	if err != nil {
+		d.closeAll()
+		return fmt.Errorf("alert store %s: %w", d.cfg.Path, err)
+	}
+	d.ro.SetMaxOpenConns(2)
+	d.stmt = map[string]*sql.Stmt{}
+	var maxID uint64
+	for _, t := range tables {
+		st, err := d.w.Prepare(t.insertSQL())
+		if err != nil {
+			d.closeAll()
+			return fmt.Errorf("alert store %s: %w", t.name, err)
+		}
+		d.stmt[t.name] = st
+		var m sql.NullInt64
+		if err := d.w.QueryRow("SELECT MAX(rowid) FROM " + t.name).Scan(&m); err != nil {
+			d.closeAll()
+			return fmt.Errorf("alert store %s: %w", t.name, err)
+		}
+		if m.Valid && uint64(m.Int64) > maxID {
+			maxID = uint64(m.Int64)
+		}
+	}
+	d.maxID.Store(maxID)
+	go d.writer()
+	return nil
+}
+
+func (d *DB) migrate() error {
+	var v int
+	if err := d.w.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("alert store %s: %w", d.cfg.Path, err)
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("alert store %s: schema version %d is newer than this flowgate's %d", d.cfg.Path, v, SchemaVersion)
+	}
+	if v == SchemaVersion {
+		return nil
+	}
+	tx, err := d.w.Begin()
+	if err != nil {
+		return fmt.Errorf("alert store %s: %w", d.cfg.Path, err)
+	}
+	defer tx.Rollback()
+	for ; v < SchemaVersion; v++ {
+		if err := migrations[v](tx); err != nil {
+			return fmt.Errorf("alert store %s: migrating from version %d: %w", d.cfg.Path, v, err)
+		}
+	}
+	if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion)); err != nil {
+		return fmt.Errorf("alert store %s: %w", d.cfg.Path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("alert store %s: %w", d.cfg.Path, err)
+	}
+	return nil
+}
+
+func (d *DB) closeAll() {
+	for _, st := range d.stmt {
+		st.Close()
+	}
+	for _, db := range []*sql.DB{d.ro, d.r, d.w} {
+		if db != nil {
+			db.Close()
+		}
+	}
+}
+
+// Stop writes what is queued, stops the writer and closes the file.
+func (d *DB) Stop() {
+	if d.w == nil || d.stopped.Swap(true) {
+		return
+	}
+	close(d.stop)
+	<-d.done
+	d.closeAll()
+}
+
+// Append queues a released or stored alert for the writer. It never
+// blocks: a full queue drops the alert and counts it.
+func (d *DB) Append(a alerts.Alert) {
+	if d.stopped.Load() {
+		d.dropped.Add(1)
+		return
+	}
+	select {
+	case d.queue <- item{a: a}:
+		d.appended.Add(1)
+		// alerts.Store appends under its lock, so IDs arrive in order.
+		if a.ID > d.maxID.Load() {
+			d.maxID.Store(a.ID)
+		}
+	default:
+		d.dropped.Add(1)
+		d.logf("alert store queue full: alert dropped", "queue", cap(d.queue))
+	}
+}
+
+// MaxID is the largest alert ID stored or queued.
+func (d *DB) MaxID() uint64 { return d.maxID.Load() }
+
+// Flush waits until every alert appended before it was called is
+// committed (and, with synchronous FULL, fsynced).
+func (d *DB) Flush(ctx context.Context) error {
+	return d.do(ctx, nil)
+}
+
+// do runs fn in the writer, after the alerts queued before it, in its own
+// transaction (fn nil: only wait for them).
+func (d *DB) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if d.stopped.Load() || d.w == nil {
+		return errors.New("alert store: not running")
+	}
+	it := item{op: true, fn: fn, done: make(chan error, 1)}
+	select {
+	case d.queue <- it:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-d.done:
+		return errors.New("alert store: stopped")
+	}
+	select {
+	case err := <-it.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Counters returns the running totals.
+func (d *DB) Counters() Counters {
+	return Counters{Appended: d.appended.Load(), Dropped: d.dropped.Load(), Committed: d.committed.Load(),
+		Transactions: d.txs.Load(), WriteErrors: d.writeErrs.Load(), Expired: d.expired.Load(),
+		Acknowledged: d.acked.Load(), Deleted: d.deleted.Load(), Queued: len(d.queue)}
+}
+
+// logf logs at most once per ten seconds, so that a full disk does not
+// fill the log too.
+func (d *DB) logf(msg string, args ...any) {
+	d.logMu.Lock()
+	now := time.Now()
+	ok := now.Sub(d.lastLog) >= 10*time.Second
+	if ok {
+		d.lastLog = now
+	}
+	d.logMu.Unlock()
+	if ok {
+		d.log.Warn(msg, args...)
+	}
+}
+
+// writer is the only goroutine that writes: it takes what is queued, up
+// to MaxBatch alerts, inserts it in one transaction, then runs the
+// operation that ended the batch, if any.
+func (d *DB) writer() {
+	defer close(d.done)
+	tick := time.NewTicker(d.cfg.RetentionEvery)
+	defer tick.Stop()
+	batch := make([]*alerts.Alert, 0, d.cfg.MaxBatch)
+	items := make([]item, 0, d.cfg.MaxBatch)
+	for {
+		var first item
+		select {
+		case first = <-d.queue:
+		case <-tick.C:
+			if d.cfg.MaxAge > 0 || d.cfg.MaxCount > 0 {
+				d.retain(d.cfg.Now(), d.cfg.MaxAge, d.cfg.MaxCount)
+			}
+			continue
+		case <-d.stop:
+			d.drain()
+			return
+		}
+		items = append(items[:0], first)
+	fill:
+		for len(items) < d.cfg.MaxBatch && !items[len(items)-1].op {
+			select {
+			case it := <-d.queue:
+				items = append(items, it)
+			default:
+				break fill
+			}
+		}
+		batch = batch[:0]
+		var op *item
+		for i := range items {
+			if items[i].op {
+				op = &items[i]
+				continue
+			}
+			batch = append(batch, &items[i].a)
+		}
+		d.insert(batch)
+		if op != nil {
+			d.runOp(op)
+		}
+	}
+}
+
+// drain writes what is queued at Stop.
+func (d *DB) drain() {
+	for {
+		batch := make([]*alerts.Alert, 0, d.cfg.MaxBatch)
+		var ops []item
+	fill:
+		for len(batch) < d.cfg.MaxBatch {
+			select {
+			case it := <-d.queue:
+				if it.op {
+					ops = append(ops, it)
+					continue
+				}
+				a := it.a
+				batch = append(batch, &a)
+			default:
+				break fill
+			}
+		}
+		d.insert(batch)
+		for i := range ops {
+			d.runOp(&ops[i])
+		}
+		if len(batch) == 0 && len(ops) == 0 {
+			return
+		}
+	}
+}
+
+func (d *DB) runOp(op *item) {
+	if op.fn == nil {
+		op.done <- nil
+		return
+	}
+	tx, err := d.w.Begin()
+	if err == nil {
+		if err = op.fn(tx); err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
+	}
+	op.done <- err
+}
+
+func (d *DB) insert(batch []*alerts.Alert) {
+	if len(batch) == 0 {
+		return
+	}
+	err := d.insertTx(batch)
+	if err != nil {
+		d.writeErrs.Add(1)
+		d.dropped.Add(uint64(len(batch)))
+		d.logf("alert store write failed: alerts dropped", "alerts", len(batch), "err", err)
+		return
+	}
+	d.txs.Add(1)
+	d.committed.Add(uint64(len(batch)))
+}
+
+func (d *DB) insertTx(batch []*alerts.Alert) error {
+	tx, err := d.w.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmts := map[string]*sql.Stmt{}
+	args := make([]any, 0, 64)
+	for _, a := range batch {
+		t := tableByFamily[FamilyOf(a)]
+		st := stmts[t.name]
+		if st == nil {
+			st = tx.Stmt(d.stmt[t.name])
+			stmts[t.name] = st
+		}
+		args = append(append(args[:0], commonValues(a)...), t.values(a)...)
+		if _, err := st.Exec(args...); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,284 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"flowgate/alerts"
+)
+
+func open(t testing.TB, cfg Configuration) *DB {
+	t.Helper()
+	if cfg.Path == "" && cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	d := New(cfg)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
+	return d
+}
+
+func hostAlert(id uint64, ip string, vlan int, typ int, sev alerts.Severity, ts int64) alerts.Alert {
+	return alerts.Alert{ID: id, IfID: 0, Type: typ, Subtype: "bytes", Severity: sev, Entity: alerts.EntityHost,
+		EntityVal: fmt.Sprintf("%s@%d", ip, vlan), Granularity: 60, Tstamp: ts, TstampEnd: ts + 60, JSON: `{"v":1}`,
+		Action: alerts.ActionRelease, Script: "bytes", Subdir: "host"}
+}
+
+func flowAlert(id uint64, cli, srv string, l7, master int, sev alerts.Severity, ts int64) alerts.Alert {
+	return alerts.Alert{ID: id, IfID: 1, Type: 62, Severity: sev, Entity: alerts.EntityFlow, EntityVal: "flow",
+		Tstamp: ts, TstampEnd: ts, JSON: `{}`, Action: alerts.ActionStore, Script: "flow_risk", Subdir: "flow",
+		Flow: &alerts.FlowInfo{Status: 3, Score: int(sev) * 10, FirstSeen: ts - 5, Proto: 6, ProtoNDPI: "TLS.Google",
+			L7Proto: l7, L7Master: master, Cli2SrvBytes: 100, Cli2SrvPkts: 2, Srv2CliBytes: 2000, Srv2CliPkts: 3,
+			Cli: alerts.FlowPeer{Addr: cli, Port: 40000, Country: "IT", ASN: 1, Localhost: true},
+			Srv: alerts.FlowPeer{Addr: srv, Port: 443, Blacklisted: true, OS: "Linux"}}}
+}
+
+func flush(t testing.TB, d *DB) {
+	t.Helper()
+	if err := d.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Alerts read back equal what was appended, in their family's table.
+func TestRoundTrip(t *testing.T) {
+	d := open(t, Configuration{})
+	want := []alerts.Alert{
+		hostAlert(1, "10.0.0.1", 0, 49, alerts.SeverityError, 1000),
+		flowAlert(2, "10.0.0.2", "8.8.8.8", 91, 7, alerts.SeverityWarning, 1001),
+		{ID: 3, IfID: -1, Type: 41, Severity: alerts.SeverityNotice, Entity: alerts.EntityInterface, EntityVal: "-1",
+			Tstamp: 1002, TstampEnd: 1002, Action: alerts.ActionStore},
+		{ID: 4, IfID: 0, Type: 49, Severity: alerts.SeverityNotice, Entity: alerts.EntityNetwork, EntityVal: "10.0.0.0/8",
+			Tstamp: 1003, TstampEnd: 1010, Action: alerts.ActionRelease},
+	}
+	for _, a := range want {
+		d.Append(a)
+	}
+	flush(t, d)
+	for _, c := range []struct {
+		fam  Family
+		want alerts.Alert
+	}{{FamilyHost, want[0]}, {FamilyFlow, want[1]}, {FamilySystem, want[2]}, {FamilyNetwork, want[3]}} {
+		got, total, err := d.List(context.Background(), ListQuery{Family: c.fam, Status: StatusAny}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != 1 || len(got) != 1 || !reflect.DeepEqual(got[0], c.want) {
+			t.Errorf("%s: total %d\n got %+v\nwant %+v", c.fam, total, got, c.want)
+		}
+	}
+	var ip string
+	var vlan, ver int
+	if err := d.r.QueryRow(`SELECT ip, vlan_id, ip_version FROM host_alerts`).Scan(&ip, &vlan, &ver); err != nil || ip != "10.0.0.1" || vlan != 0 || ver != 4 {
+		t.Errorf("host columns: %q %d %d %v", ip, vlan, ver, err)
+	}
+	if d.MaxID() != 4 {
+		t.Errorf("MaxID %d", d.MaxID())
+	}
+}
+
+// N alerts queued while the writer is busy are written in
+// ceil(N/MaxBatch) transactions, not N.
+func TestWriterBatches(t *testing.T) {
+	d := open(t, Configuration{MaxBatch: 1000})
+	busy, release := make(chan struct{}), make(chan struct{})
+	go d.do(context.Background(), func(*sql.Tx) error { close(busy); <-release; return nil })
+	<-busy
+	const n = 10_000
+	for i := 1; i <= n; i++ {
+		d.Append(hostAlert(uint64(i), "10.0.0.1", 0, 49, alerts.SeverityError, int64(1000+i)))
+	}
+	close(release)
+	flush(t, d)
+	c := d.Counters()
+	if c.Committed != n || c.Dropped != 0 || c.Transactions != n/1000 {
+		t.Errorf("counters %+v, want %d committed in %d transactions", c, n, n/1000)
+	}
+	var rows int
+	d.r.QueryRow(`SELECT COUNT(*) FROM host_alerts`).Scan(&rows)
+	if rows != n {
+		t.Errorf("%d rows", rows)
+	}
+}
+
+// A full queue drops and counts; Append never blocks.
+func TestQueueFullDrops(t *testing.T) {
+	d := open(t, Configuration{QueueSize: 10})
+	busy, release := make(chan struct{}), make(chan struct{})
+	go d.do(context.Background(), func(*sql.Tx) error { close(busy); <-release; return nil })
+	<-busy
+	for i := 1; i <= 25; i++ {
+		d.Append(hostAlert(uint64(i), "10.0.0.1", 0, 49, alerts.SeverityError, int64(1000+i)))
+	}
+	close(release)
+	flush(t, d)
+	if c := d.Counters(); c.Appended != 10 || c.Dropped != 15 || c.Committed != 10 {
+		t.Errorf("counters %+v", c)
+	}
+}
+
+// The history survives a restart, and alerts.Store numbers new alerts
+// after the stored ones.
+func TestStoreHistoryRestart(t *testing.T) {
+	dir := t.TempDir()
+	d := New(Configuration{DataDir: dir})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	st := alerts.NewStore(alerts.Config{History: d.History()})
+	a := hostAlert(0, "10.0.0.1", 0, 49, alerts.SeverityError, 1000)
+	st.Trigger(a)
+	st.StoreEvent(flowAlert(0, "10.0.0.2", "10.0.0.3", 7, 0, alerts.SeverityWarning, 1001))
+	a.TstampEnd = 1100
+	st.Release(a)
+	st.Trigger(hostAlert(0, "10.0.0.9", 0, 49, alerts.SeverityError, 1200)) // stays engaged
+	rows, total := st.List(alerts.Query{})
+	if total != 3 || len(rows) != 3 {
+		t.Fatalf("before restart: %d %+v", total, rows)
+	}
+	if rows, total := st.List(alerts.Query{Status: alerts.StatusHistorical, SortBy: "id", Asc: true}); total != 2 || rows[0].ID != 1 || rows[1].ID != 2 {
+		t.Fatalf("historical: %d %+v", total, rows)
+	}
+	d.Stop()
+
+	d2 := open(t, Configuration{DataDir: dir})
+	st2 := alerts.NewStore(alerts.Config{History: d2.History()})
+	rows, total = st2.List(alerts.Query{SortBy: "id", Asc: true})
+	if total != 2 || rows[0].TstampEnd != 1100 || rows[1].Flow == nil {
+		t.Fatalf("after restart: %d %+v", total, rows)
+	}
+	st2.StoreEvent(hostAlert(0, "10.0.0.4", 0, 49, alerts.SeverityError, 1300))
+	rows, _ = st2.List(alerts.Query{SortBy: "id"})
+	if rows[0].ID != 3 { // after the stored ones (the lost engaged alert 3 was never stored)
+		t.Errorf("new id %d, want 3", rows[0].ID)
+	}
+	// Paging over engaged and historical together.
+	st2.Trigger(hostAlert(0, "10.0.0.5", 0, 49, alerts.SeverityError, 1250))
+	rows, total = st2.List(alerts.Query{SortBy: "tstamp", Offset: 1, Limit: 2})
+	if total != 4 || len(rows) != 2 || rows[0].Tstamp != 1250 || rows[1].Tstamp != 1001 {
+		t.Errorf("merged page: %d %+v", total, rows)
+	}
+	if n := st2.Acknowledge(alerts.Query{Entity: alerts.Ptr(alerts.EntityHost)}, nil); n != 2 {
+		t.Errorf("acknowledged %d", n)
+	}
+	if n := st2.Delete(alerts.Query{}, []uint64{2}); n != 1 {
+		t.Errorf("deleted %d", n)
+	}
+	rows, total = st2.List(alerts.Query{Status: alerts.StatusHistorical})
+	if total != 2 || !rows[0].Acknowledged || !rows[1].Acknowledged {
+		t.Errorf("after ack/delete: %d %+v", total, rows)
+	}
+}
+
+func TestRetention(t *testing.T) {
+	d := open(t, Configuration{RetentionChunk: 7})
+	id := uint64(0)
+	for i := 0; i < 50; i++ {
+		id++
+		d.Append(hostAlert(id, "10.0.0.1", 0, 49, alerts.SeverityError, int64(1000+i)))
+		id++
+		d.Append(flowAlert(id, "10.0.0.1", "10.0.0.2", 7, 0, alerts.SeverityError, int64(1000+i)))
+	}
+	flush(t, d)
+	ctx := context.Background()
+	// Age: alerts ending before 1030 go (host alerts end 60 s later).
+	// Age: flow alerts end when they start, host alerts 60 s later, so a
+	// cut at 1030 removes the flows of 1000..1029 and no host alert.
+	n, err := d.Retain(ctx, time.Unix(1030, 0).Add(time.Hour), time.Hour, 0)
+	if err != nil || n != 30 {
+		t.Fatalf("age: %d %v", n, err)
+	}
+	count := func() (h, f int) {
+		d.r.QueryRow(`SELECT COUNT(*) FROM host_alerts`).Scan(&h)
+		d.r.QueryRow(`SELECT COUNT(*) FROM flow_alerts`).Scan(&f)
+		return
+	}
+	if h, f := count(); h != 50 || f != 20 {
+		t.Fatalf("after age: %d host, %d flow", h, f)
+	}
+	// Count: keep the 25 newest ids of all tables.
+	n, err = d.Retain(ctx, time.Unix(0, 0), 0, 25)
+	if err != nil || n != 45 {
+		t.Fatalf("count: %d %v", n, err)
+	}
+	var minID int
+	d.r.QueryRow(`SELECT MIN(rowid) FROM (SELECT rowid FROM host_alerts UNION ALL SELECT rowid FROM flow_alerts)`).Scan(&minID)
+	if h, f := count(); h+f != 25 || minID != 100-25+1 {
+		t.Errorf("after count: %d+%d rows, oldest id %d", h, f, minID)
+	}
+	if c := d.Counters(); c.Expired != 75 {
+		t.Errorf("expired %d", c.Expired)
+	}
+}
+
+// The writer's ticker applies the configured bounds.
+func TestRetentionInWriter(t *testing.T) {
+	d := open(t, Configuration{MaxCount: 5, RetentionEvery: 10 * time.Millisecond})
+	for i := 1; i <= 20; i++ {
+		d.Append(hostAlert(uint64(i), "10.0.0.1", 0, 49, alerts.SeverityError, int64(1000+i)))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		d.r.QueryRow(`SELECT COUNT(*) FROM host_alerts`).Scan(&n)
+		if n == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d rows", n)
+		}
+		time.Sleep(5 * time.Millisecond) // polling the asserted condition
+	}
+}
+
+func TestSchemaVersion(t *testing.T) {
+	dir := t.TempDir()
+	d := open(t, Configuration{DataDir: dir})
+	var v int
+	d.r.QueryRow(`PRAGMA user_version`).Scan(&v)
+	if v != SchemaVersion {
+		t.Errorf("user_version %d", v)
+	}
+	var mode string
+	d.w.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+	if mode != "wal" {
+		t.Errorf("journal_mode %q", mode)
+	}
+	d.Stop()
+	// A file from a newer flowgate is refused, not damaged.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "alerts.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion+1))
+	db.Close()
+	d2 := New(Configuration{DataDir: dir})
+	if err := d2.Start(); err == nil {
+		d2.Stop()
+		t.Fatal("a newer schema was accepted")
+	}
+}
+
+func TestConfigurationValidate(t *testing.T) {
+	for _, c := range []Configuration{{}, {DataDir: "x", Synchronous: "OFF"}, {DataDir: "x", MaxCount: -1}} {
+		if err := c.Validate(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+	if err := (Configuration{DataDir: "x"}).Validate(); err != nil {
+		t.Error(err)
+	}
+	var bp *BadParamError
+	_, err := ParseFilters("severity", "3;like")
+	if !errors.As(err, &bp) || !errors.Is(err, ErrBadParam) {
+		t.Errorf("%v", err)
+	}
+}
