@@ -62,7 +62,7 @@ func TestFilters(t *testing.T) {
 		{FamilyHost, "severity", "5;lte", []uint64{1, 2, 3, 5}},
 		{FamilyHost, "severity", "5;gt", []uint64{4, 6}},
 		{FamilyHost, "severity", "5;gte", []uint64{2, 3, 4, 6}},
-		{FamilyHost, "severity", "4;eq,6;eq", []uint64{1, 4}},      // eq: any of
+		{FamilyHost, "severity", "4;eq,6;eq", []uint64{1, 4}},       // eq: any of
 		{FamilyHost, "severity", "3;gt,8;lt", []uint64{1, 2, 3, 4}}, // others: all of
 		{FamilyHost, "alert_id", "46;eq", []uint64{3, 4}},
 		{FamilyHost, "alert_id", "alert_threshold_cross;eq", []uint64{1, 2, 5}},
