@@ -14,7 +14,9 @@ import (
 	"time"
 )
 
-func rec(i int) []byte { return []byte(fmt.Sprintf("record-%04d-%s", i, bytes.Repeat([]byte{'x'}, i%37))) }
+func rec(i int) []byte {
+	return []byte(fmt.Sprintf("record-%04d-%s", i, bytes.Repeat([]byte{'x'}, i%37)))
+}
 
 // writeLog creates a log at path holding n records and returns the offset
 // where each record's frame starts (and, last, the file size).
