@@ -159,7 +159,7 @@ func TestHostLogHandlerToRecipients(t *testing.T) {
 	}
 	testwait.ForState(t, "alert_host_log alerts at both recipients", func() (any, bool) {
 		f, s := parse(readFile()), parse(readSIEM())
-		st, _ := (&client{t: t, base: "http://" + a.http.Addr()}).get("/lua/rest/v2/get/syslog/stats.lua")
+		st, _ := (&client{t: t, base: "http://" + a.http.Addr()}).get("/lua/rest/v2/get/syslog/stats.lua?ifid=1")
 		return map[string]any{"file": f, "siem": s, "syslog": st}, len(f) >= want && len(s) >= want
 	})
 
