@@ -17,7 +17,7 @@ import (
 	"flowgate/alerts"
 	"flowgate/engine"
 	"flowgate/lua/api"
-	"flowgate/lua/modules"
+	"flowgate/lua/contract"
 	"flowgate/lua/vm"
 	"flowgate/store/kv"
 )
@@ -125,10 +125,9 @@ func runLuaIn(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx := &api.Context{Engine: eng, Iface: eng.Interfaces()[0], Now: time.Now(), Script: strings.TrimSuffix(filepath.Base(file), ".lua"),
 		Subdir: "system", Alerts: alerts.NewStore(alerts.Config{})}
 
-	st := vm.New(vm.Options{ScriptsDir: *scriptsDir, DataDir: *dataDir, Install: func(L *lua.LState) {
-		api.Install(L, ctx, deps)
-		modules.Install(L, ctx)
-	}})
+	// The same state, module path included, as the runtimes give a script
+	// of the scripts directory.
+	st := contract.NewState(contract.Env{ScriptsDir: *scriptsDir, DataDir: *dataDir, ModuleDirs: contract.ModuleDirs(*scriptsDir), Deps: deps}, ctx)
 	defer st.Close()
 	L := st.L
 	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {

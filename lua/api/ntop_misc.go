@@ -19,6 +19,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"flowgate/alerts"
+	"flowgate/lua/vm"
 )
 
 // Seed §11 (HTTP beyond get/post), §12, §23, §24, §25, §27–§29, §32, §33.
@@ -197,7 +198,7 @@ func init() {
 		}),
 		fn("setLuaCache", func(b *binding, L *lua.LState) int {
 			k := argKey(L, "setLuaCache", 1, "key")
-			v, err := fromLua(L.Get(2), 0)
+			v, err := vm.Freeze(L.Get(2))
 			if err != nil {
 				L.RaiseError("ntop.setLuaCache: argument #2 (value): %v", err)
 			}

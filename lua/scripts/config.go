@@ -8,8 +8,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-
-	lua "github.com/yuin/gopher-lua"
 )
 
 // HookConfig is the configuration of one hook of one script: ntopng's
@@ -234,68 +232,4 @@ func (c *confStore) list(subdir string) []*view {
 		}
 	}
 	return out
-}
-
-// toGo converts a Lua value to JSON-able Go (tables with 1..n keys become
-// arrays). Functions and userdata are dropped.
-func toGo(v lua.LValue, depth int) any {
-	if depth > 20 {
-		return nil
-	}
-	switch x := v.(type) {
-	case lua.LBool:
-		return bool(x)
-	case lua.LNumber:
-		return float64(x)
-	case lua.LString:
-		return string(x)
-	case *lua.LTable:
-		if n := x.Len(); n > 0 {
-			arr := make([]any, 0, n)
-			for i := 1; i <= n; i++ {
-				arr = append(arr, toGo(x.RawGetInt(i), depth+1))
-			}
-			return arr
-		}
-		m := map[string]any{}
-		x.ForEach(func(k, val lua.LValue) {
-			if g := toGo(val, depth+1); g != nil {
-				m[lua.LVAsString(k)] = g
-			}
-		})
-		return m
-	}
-	return nil
-}
-
-// toLua converts JSON-decoded Go values to Lua.
-func toLua(L *lua.LState, v any) lua.LValue {
-	switch x := v.(type) {
-	case nil:
-		return lua.LNil
-	case bool:
-		return lua.LBool(x)
-	case float64:
-		return lua.LNumber(x)
-	case int:
-		return lua.LNumber(x)
-	case json.Number:
-		f, _ := x.Float64()
-		return lua.LNumber(f)
-	case string:
-		return lua.LString(x)
-	case []any:
-		t := L.CreateTable(len(x), 0)
-		for _, e := range x {
-			t.Append(toLua(L, e))
-		}
-		return t
-	case map[string]any:
-		t := L.CreateTable(0, len(x))
-		for k, e := range x {
-			t.RawSetString(k, toLua(L, e))
-		}
-		return t
-	}
-	return lua.LNil
 }

@@ -135,7 +135,7 @@ func (o *flowObserver) run(h int, f *engine.Flow) {
 			continue
 		}
 		o.ctx.Script = s.f.Key
-		fs.stats.calls.Add(1)
+		fs.stats.Calls.Add(1)
 		if err := o.st.Call2(o.r.cfg.CallBudget, fs.hooks[h], o.nowLV, fs.conf); err != nil {
 			o.r.scriptError(s.f, err)
 		}
@@ -154,12 +154,12 @@ func (o *flowObserver) rebuild(g uint64) {
 	o.close()
 	o.gen = g
 	set := o.r.currentSet()
-	if set == nil || len(set.files["flow"]) == 0 {
+	if set == nil || len(set.Files["flow"]) == 0 {
 		return
 	}
 	o.st = o.r.newState(o.ctx, set)
 	var all []*flowScript
-	for _, f := range set.files["flow"] {
+	for _, f := range set.Files["flow"] {
 		s, err := evalScript(o.st, f, o.r.cfg.LifecycleBudget, o.iface != nil && isPacketKind(o.iface.Kind()))
 		if err != nil {
 			var skip *skipError
@@ -175,7 +175,7 @@ func (o *flowObserver) rebuild(g uint64) {
 		}
 		fs := &flowScript{s: s, stats: o.r.statsFor(f), conf: o.st.L.NewTable()}
 		for i, n := range flowHookNames {
-			fs.hooks[i] = s.hooks[n]
+			fs.hooks[i] = s.Hooks[n]
 		}
 		all = append(all, fs)
 	}
@@ -221,7 +221,7 @@ func (r *Runtime) applyScriptConfig(st *vm.State, ctx *api.Context, fs *flowScri
 	first := fs.confKey == ""
 	wasEnabled := fs.enabled
 	fs.confKey = key
-	conf := toLua(st.L, hc.ScriptConf)
+	conf := vm.ToLua(st.L, hc.ScriptConf)
 	if conf == lua.LNil {
 		conf = st.L.NewTable()
 	}
@@ -229,14 +229,14 @@ func (r *Runtime) applyScriptConfig(st *vm.State, ctx *api.Context, fs *flowScri
 	ctx.Script = s.f.Key
 	if hc.Enabled && !fs.isSetup {
 		fs.isSetup = true
-		if s.setup != nil {
-			ret, err := st.Call(r.cfg.LifecycleBudget, s.setup, 0, nil, nil, nil)
+		if s.Setup != nil {
+			ok, err := s.RunSetup(st, r.cfg.LifecycleBudget)
 			if err != nil {
 				r.scriptError(s.f, err)
 				fs.enabled = false
 				return
 			}
-			if !lua.LVAsBool(ret) {
+			if !ok {
 				// ntopng 4.2 calls `setup_ok = script.setup()`: nil or false
 				// disables the script.
 				r.log.Info("user script disabled: setup() returned false or nothing (ntopng rule)", "script", s.f.Subdir+"/"+s.f.Key)
@@ -261,11 +261,11 @@ func (r *Runtime) applyScriptConfig(st *vm.State, ctx *api.Context, fs *flowScri
 	var cb *lua.LFunction
 	switch {
 	case hc.Enabled && !wasEnabled:
-		cb = s.onEnable
+		cb = s.OnEnable
 	case !hc.Enabled && wasEnabled:
-		cb = s.onDisable
+		cb = s.OnDisable
 	case hc.Enabled:
-		cb = s.onUpdateConfig
+		cb = s.OnUpdateConfig
 	}
 	if cb != nil {
 		if _, err := st.Call(r.cfg.LifecycleBudget, cb, 2, lua.LString(hook), hcT, nil); err != nil {
@@ -282,9 +282,9 @@ func (o *flowObserver) close() {
 	seen := map[*flowScript]bool{}
 	for h, l := range o.lists {
 		for _, fs := range l {
-			if !seen[fs] && fs.isSetup && !fs.s.setupFailed && fs.s.teardown != nil {
+			if !seen[fs] && fs.isSetup && !fs.s.setupFailed && fs.s.Teardown != nil {
 				o.ctx.Script = fs.s.f.Key
-				if _, err := o.st.Call(o.r.cfg.LifecycleBudget, fs.s.teardown, 0, nil, nil, nil); err != nil {
+				if _, err := o.st.Call(o.r.cfg.LifecycleBudget, fs.s.Teardown, 0, nil, nil, nil); err != nil {
 					o.r.scriptError(fs.s.f, err)
 				}
 			}

@@ -166,7 +166,7 @@ func (r *Runtime) runSubdir(set *scriptSet, sub string, g int, when time.Time, i
 			r.store.ReleaseStale(ifid, gsecs, func(a alerts.Alert) bool { return a.Entity != et || a.TstampEnd >= w })
 		}
 	}()
-	files := set.files[sub]
+	files := set.Files[sub]
 	if len(files) == 0 {
 		return
 	}
@@ -198,7 +198,7 @@ func (r *Runtime) runSubdir(set *scriptSet, sub string, g int, when time.Time, i
 		if !fs.enabled {
 			continue
 		}
-		run = append(run, loadedPeriodic{fs: fs, fn: s.hooks[gname]})
+		run = append(run, loadedPeriodic{fs: fs, fn: s.Hooks[gname]})
 	}
 	if len(run) == 0 {
 		return
@@ -211,9 +211,9 @@ func (r *Runtime) runSubdir(set *scriptSet, sub string, g int, when time.Time, i
 				continue
 			}
 			ctx.Script = s.f.Key
-			params.RawSetString("user_script", s.table)
+			params.RawSetString("user_script", s.Table)
 			params.RawSetString("user_script_config", lp.fs.conf)
-			lp.fs.stats.calls.Add(1)
+			lp.fs.stats.Calls.Add(1)
 			if _, err := st.Call(r.cfg.CallBudget, lp.fn, 1, params, nil, nil); err != nil {
 				r.scriptError(s.f, err)
 			}
@@ -268,9 +268,9 @@ func (r *Runtime) runSubdir(set *scriptSet, sub string, g int, when time.Time, i
 		ctx.Host = nil
 	}
 	for _, lp := range run {
-		if s := lp.fs.s; s.teardown != nil {
+		if s := lp.fs.s; s.Teardown != nil {
 			ctx.Script = s.f.Key
-			if _, err := st.Call(r.cfg.LifecycleBudget, s.teardown, 0, nil, nil, nil); err != nil {
+			if _, err := st.Call(r.cfg.LifecycleBudget, s.Teardown, 0, nil, nil, nil); err != nil {
 				r.scriptError(s.f, err)
 			}
 		}

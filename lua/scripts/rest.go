@@ -113,7 +113,7 @@ func (r *Runtime) getConfig(w http.ResponseWriter, q *http.Request) {
 	if sub == "" {
 		sub = q.FormValue("check_subdir")
 	}
-	if sub != "" && subdirHooks[sub] == nil {
+	if sub != "" && !isKind(sub) {
 		invalid(w, "unknown script_subdir "+sub)
 		return
 	}
@@ -161,7 +161,7 @@ func (r *Runtime) apply(w http.ResponseWriter, b editBody) {
 		invalid(w, "script_subdir and script_key are required")
 		return
 	}
-	if subdirHooks[b.Subdir] == nil {
+	if !isKind(b.Subdir) {
 		invalid(w, "unknown script_subdir "+b.Subdir)
 		return
 	}

@@ -21,7 +21,7 @@ import (
 	"flowgate/alerts"
 	"flowgate/engine"
 	"flowgate/lua/api"
-	"flowgate/lua/modules"
+	"flowgate/lua/contract"
 	"flowgate/lua/vm"
 )
 
@@ -212,17 +212,13 @@ func (r *Runtime) Reload() error {
 	if err != nil {
 		return err
 	}
-	for _, p := range set.problems {
-		r.log.Warn("user script", "problem", p)
+	for _, p := range set.Problems {
+		r.log.Warn("user script", "problem", p.Error())
 	}
 	r.conf.setDefs(r.describe(set))
 	r.gen.Store(set.gen)
 	r.set.Store(set)
-	n := 0
-	for _, l := range set.files {
-		n += len(l)
-	}
-	r.log.Info("user scripts loaded", "dir", r.cfg.Dir, "scripts", n, "generation", set.gen)
+	r.log.Info("user scripts loaded", "dir", r.cfg.Dir, "scripts", set.Count(), "generation", set.gen)
 	return nil
 }
 
@@ -233,7 +229,7 @@ func (r *Runtime) describe(set *scriptSet) map[string]map[string]*info {
 	ctx := &api.Context{Engine: r.eng, Alerts: r.store}
 	st := r.newState(ctx, set)
 	defer st.Close()
-	for sub, files := range set.files {
+	for sub, files := range set.Files {
 		for _, f := range files {
 			s, err := evalScript(st, f, r.cfg.LifecycleBudget, true)
 			if err != nil {
@@ -243,15 +239,9 @@ func (r *Runtime) describe(set *scriptSet) map[string]map[string]*info {
 				}
 				continue
 			}
-			in := &info{Subdir: sub, Key: f.Key, Path: f.Path, Default: HookConfig{Enabled: s.defaultEnabled, ScriptConf: map[string]any{}}}
-			if m, ok := toGo(s.table.RawGetString("default_value"), 0).(map[string]any); ok {
-				in.Default.ScriptConf = m
-			}
-			if gui, ok := s.table.RawGetString("gui").(*lua.LTable); ok {
-				in.Title = lua.LVAsString(gui.RawGetString("i18n_title"))
-				in.Description = lua.LVAsString(gui.RawGetString("i18n_description"))
-			}
-			for h := range s.hooks {
+			in := &info{Subdir: sub, Key: f.Key, Path: f.Path, Title: s.Title, Description: s.Description,
+				Default: HookConfig{Enabled: s.DefaultEnabled, ScriptConf: s.DefaultValue}}
+			for h := range s.Hooks {
 				in.Hooks = append(in.Hooks, h)
 			}
 			sort.Strings(in.Hooks)
@@ -265,25 +255,14 @@ func (r *Runtime) describe(set *scriptSet) map[string]map[string]*info {
 	return out
 }
 
-// newState builds a Lua state with the bindings and modules bound to ctx.
+// newState builds a Lua state with the bindings and modules bound to ctx
+// and the set's module path.
 func (r *Runtime) newState(ctx *api.Context, set *scriptSet) *vm.State {
-	var modDirs []string
+	env := contract.Env{ScriptsDir: r.cfg.Dir, DataDir: r.cfg.DataDir, Watchdog: r.wd, Deps: r.deps, Install: r.cfg.Install}
 	if set != nil {
-		modDirs = set.modDirs
+		env.ModuleDirs = set.ModuleDirs
 	}
-	return vm.New(vm.Options{
-		ScriptsDir: r.cfg.Dir,
-		DataDir:    r.cfg.DataDir,
-		ModuleDirs: modDirs,
-		Watchdog:   r.wd,
-		Install: func(L *lua.LState) {
-			api.Install(L, ctx, r.deps)
-			modules.Install(L, ctx)
-			if r.cfg.Install != nil {
-				r.cfg.Install(L, ctx)
-			}
-		},
-	})
+	return contract.NewState(env, ctx)
 }
 
 // ScriptStats are the counters of one script, over all Lua states.
@@ -300,14 +279,8 @@ type ScriptStats struct {
 }
 
 type scriptStats struct {
-	subdir, key, path           string
-	calls, errors, timeouts, na atomic.Uint64
-
-	mu        sync.Mutex
-	lastErr   string
-	lastAt    time.Time
-	lastLog   time.Time
-	suppressd uint64
+	subdir, key, path string
+	contract.Stats
 }
 
 func (r *Runtime) statsFor(f *file) *scriptStats {
@@ -328,11 +301,10 @@ func (r *Runtime) Stats() []ScriptStats {
 	r.statsMu.Lock()
 	out := make([]ScriptStats, 0, len(r.stats))
 	for _, s := range r.stats {
-		s.mu.Lock()
+		le, at := s.LastError()
 		out = append(out, ScriptStats{Subdir: s.subdir, Key: s.key, Path: s.path,
-			Calls: s.calls.Load(), Errors: s.errors.Load(), Timeouts: s.timeouts.Load(), MissingAPI: s.na.Load(),
-			LastError: s.lastErr, LastErrorTime: s.lastAt})
-		s.mu.Unlock()
+			Calls: s.Calls.Load(), Errors: s.Errors.Load(), Timeouts: s.Timeouts.Load(), MissingAPI: s.MissingAPI.Load(),
+			LastError: le, LastErrorTime: at})
 	}
 	r.statsMu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
@@ -344,39 +316,10 @@ func (r *Runtime) Stats() []ScriptStats {
 	return out
 }
 
-// errLogEvery bounds error logs per script; the rest are counted and the
-// count is reported with the next log line.
-const errLogEvery = 10 * time.Second
-
-// scriptError accounts a failed call. Failing scripts are never disabled
-// automatically: every failure is counted and visible over REST, and logs
-// are rate-limited, so a script that fails on some flows keeps working on
-// the others.
+// scriptError accounts a failed call (contract.Stats: counted, never
+// disabled automatically) and logs it, rate-limited per script.
 func (r *Runtime) scriptError(f *file, err error) {
-	s := r.statsFor(f)
-	s.errors.Add(1)
-	var ve *vm.Error
-	kind := "error"
-	if errors.As(err, &ve) {
-		kind = ve.Kind.String()
-		switch ve.Kind {
-		case vm.KindTimeout:
-			s.timeouts.Add(1)
-		case vm.KindMissingAPI:
-			s.na.Add(1)
-		}
-	}
-	now := time.Now()
-	s.mu.Lock()
-	s.lastErr, s.lastAt = err.Error(), now
-	logIt := now.Sub(s.lastLog) >= errLogEvery
-	sup := s.suppressd
-	if logIt {
-		s.lastLog, s.suppressd = now, 0
-	} else {
-		s.suppressd++
-	}
-	s.mu.Unlock()
+	kind, logIt, sup := r.statsFor(f).Fail(err, time.Now())
 	if logIt {
 		r.log.Warn("user script failed", "script", f.Subdir+"/"+f.Key, "kind", kind, "err", err.Error(), "suppressed_since_last_log", sup)
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"flowgate/lua/vm"
 )
 
 // hookConf is one entry of user_scripts_config.json, the file lua/scripts
@@ -41,7 +43,7 @@ func (r *Runner) userConf(subdir string) map[string]map[string]hookConf {
 // the user's configuration ("all" entry, as ntopng for non per-hook types).
 // It reports whether the script stays enabled.
 func applyConf(L *lua.LState, l *loaded, conf map[string]map[string]hookConf) bool {
-	c, ok := conf[l.c.key]["all"]
+	c, ok := conf[l.c.Key]["all"]
 	if !ok {
 		return true
 	}
@@ -56,33 +58,9 @@ func applyConf(L *lua.LState, l *loaded, conf map[string]map[string]hookConf) bo
 				t.RawSetString("script_conf", sc)
 			}
 			for k, v := range c.ScriptConf {
-				sc.RawSetString(k, toLua(L, v))
+				sc.RawSetString(k, vm.ToLua(L, v))
 			}
 		}
 	}
 	return true
-}
-
-func toLua(L *lua.LState, v any) lua.LValue {
-	switch x := v.(type) {
-	case bool:
-		return lua.LBool(x)
-	case float64:
-		return lua.LNumber(x)
-	case string:
-		return lua.LString(x)
-	case []any:
-		t := L.CreateTable(len(x), 0)
-		for _, e := range x {
-			t.Append(toLua(L, e))
-		}
-		return t
-	case map[string]any:
-		t := L.CreateTable(0, len(x))
-		for k, e := range x {
-			t.RawSetString(k, toLua(L, e))
-		}
-		return t
-	}
-	return lua.LNil
 }

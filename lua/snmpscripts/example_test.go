@@ -1,22 +1,24 @@
 package snmpscripts_test
 
 import (
-	"io"
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"flowgate/alerts"
 	"flowgate/engine"
 	"flowgate/lua/api"
-	"flowgate/web"
 	"flowgate/lua/snmpapi"
 	"flowgate/lua/snmpscripts"
 	"flowgate/snmp"
+	"flowgate/web"
 )
 
 // Example_wiring is how cmd/flowgate wires SNMP (compiled, not run).
 func Example_wiring() {
 	log := slog.Default()
+	reg := prometheus.NewRegistry() // /metrics: each component registers its families in New
 	eng := engine.New(engine.DefaultConfiguration())
 	store := alerts.NewStore(alerts.Config{})
 	// Ext is a map shared by every copy of deps: created before any
@@ -38,10 +40,10 @@ func Example_wiring() {
 
 	// Before eng.Start: the poller observes flows.
 	poller := snmp.New(snmp.Configuration{DataDir: "/var/lib/flowgate", Interval: 60 * time.Second, Devices: devs, Logger: log},
-		snmp.Deps{Alerts: store, Engine: eng, IfNames: nil /* zmq collectors' SNMPInterfaceNames */})
+		snmp.Deps{Alerts: store, Engine: eng, IfNames: nil /* zmq collectors' SNMPInterfaceNames */, Metrics: reg})
 	runner := snmpscripts.New(snmpscripts.Configuration{Dir: deps.ScriptsDir, DataDir: deps.DataDir, Logger: log}, poller, store, deps)
 	traps, err := snmp.NewTrapReceiver(snmp.TrapConfiguration{Addr: trapAddr, Communities: []string{"public"},
-		Users: []snmp.TrapUser{user}, Logger: log}, snmp.TrapDeps{Alerts: store, OnTrap: runner.OnTrap})
+		Users: []snmp.TrapUser{user}, Logger: log}, snmp.TrapDeps{Alerts: store, OnTrap: runner.OnTrap, Metrics: reg})
 	if err != nil {
 		return
 	}
@@ -50,7 +52,7 @@ func Example_wiring() {
 	deps.Ext[snmpapi.ExtTraps] = traps
 
 	srv := web.New(web.DefaultConfiguration(), web.Dependencies{Engine: eng, Logger: log,
-		Metrics: []func(io.Writer){poller.WriteMetrics, traps.WriteMetrics}})
+		Metrics: reg})
 	srv.HandleSNMP(poller, traps)
 
 	// Start after the engine and collectors; stop in reverse.

@@ -38,7 +38,7 @@ func (r *Runner) RunDevices(granularity string) {
 	L := st.L
 	var ls []*loaded
 	uc := r.userConf(DeviceSubdir)
-	for _, l := range r.load(st, *set, "snmpDevice", "snmpDeviceInterface") {
+	for _, l := range r.load(st, *set) {
 		if l.gran[granularity] && applyConf(L, l, uc) {
 			ls = append(ls, l)
 		}
@@ -85,16 +85,14 @@ func (r *Runner) RunDevices(granularity string) {
 		info.RawSetString("cached_device", cached)
 		info.RawSetString("now", lua.LNumber(now.Unix()-now.Unix()%300))
 		for _, l := range ls {
-			fn := l.hooks["snmpDevice"]
+			fn := l.Hooks["snmpDevice"]
 			if fn == nil {
 				continue
 			}
-			ctx.Script = l.c.key
-			info.RawSetString("user_script", l.table)
+			ctx.Script = l.c.Key
+			info.RawSetString("user_script", l.Table)
 			r.calls.Add(1)
-			if _, err := st.Call(r.cfg.CallBudget, fn, 3, ip, info, l.conf); err != nil {
-				r.fail(l.c.key, err)
-			}
+			r.call(st, l.c, fn, 3, ip, info, l.conf)
 		}
 		for k := range ifs {
 			i := &ifs[k]
@@ -103,7 +101,7 @@ func (r *Runner) RunDevices(granularity string) {
 			}
 			var ii *lua.LTable
 			for _, l := range ls {
-				fn := l.hooks["snmpDeviceInterface"]
+				fn := l.Hooks["snmpDeviceInterface"]
 				if fn == nil {
 					continue
 				}
@@ -111,13 +109,11 @@ func (r *Runner) RunDevices(granularity string) {
 					ii = ifInfo(L, i, prev, granularity, now)
 					ii.RawSetString("alert_entity", entity("snmpInterfaceEntity", ip, lua.LNumber(i.Index)))
 				}
-				ctx.Script = l.c.key
-				ii.RawSetString("user_script", l.table)
+				ctx.Script = l.c.Key
+				ii.RawSetString("user_script", l.Table)
 				ii.RawSetString("conf", l.conf.(*lua.LTable).RawGetString("script_conf"))
 				r.calls.Add(1)
-				if _, err := st.Call(r.cfg.CallBudget, fn, 3, ip, lua.LNumber(i.Index), ii); err != nil {
-					r.fail(l.c.key, err)
-				}
+				r.call(st, l.c, fn, 3, ip, lua.LNumber(i.Index), ii)
 			}
 		}
 		r.prev[dev.Key] = next
@@ -200,7 +196,7 @@ func (r *Runner) OnTrap(t snmp.Trap) {
 		r.trapSet = set
 		uc := r.userConf(TrapSubdir)
 		r.trapHooks = r.trapHooks[:0]
-		for _, l := range r.load(r.trapState, *set, "trap") {
+		for _, l := range r.load(r.trapState, *set) {
 			if applyConf(r.trapState.L, l, uc) {
 				r.trapHooks = append(r.trapHooks, l)
 			}
@@ -233,10 +229,8 @@ func (r *Runner) OnTrap(t snmp.Trap) {
 	tt.RawSetString("varbinds", vbs)
 	r.trapCtx.Now = t.Time
 	for _, l := range r.trapHooks {
-		r.trapCtx.Script = l.c.key
+		r.trapCtx.Script = l.c.Key
 		r.trapCalls.Add(1)
-		if _, err := r.trapState.Call(r.cfg.CallBudget, l.hooks["trap"], 1, tt, nil, nil); err != nil {
-			r.fail(l.c.key, err)
-		}
+		r.call(r.trapState, l.c, l.Hooks["trap"], 1, tt, nil, nil)
 	}
 }

@@ -10,12 +10,9 @@ package snmpscripts
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +21,7 @@ import (
 
 	"flowgate/alerts"
 	"flowgate/lua/api"
-	"flowgate/lua/modules"
+	"flowgate/lua/contract"
 	"flowgate/lua/vm"
 	"flowgate/snmp"
 )
@@ -60,13 +57,17 @@ type Runner struct {
 
 	mu      sync.Mutex                   // one device run at a time; guards prev
 	prev    map[string]map[uint32]uint64 // device → ifIndex → oper status at the last run
-	devices atomic.Pointer[[]*compiled]
-	traps   atomic.Pointer[[]*compiled]
+	devices atomic.Pointer[[]*contract.File]
+	traps   atomic.Pointer[[]*contract.File]
+	modDirs atomic.Pointer[[]string] // the module path of the last Reload
+
+	statsMu sync.Mutex
+	stats   map[string]*contract.Stats // per script: "subdir/key"
 
 	// The trap state belongs to the receiver's script goroutine.
 	trapState *vm.State
 	trapCtx   *api.Context
-	trapSet   *[]*compiled
+	trapSet   *[]*contract.File
 	trapHooks []*loaded
 
 	calls, errs, runs, trapCalls atomic.Uint64
@@ -74,11 +75,6 @@ type Runner struct {
 
 	stop chan struct{}
 	done chan struct{}
-}
-
-type compiled struct {
-	key, path string
-	proto     *lua.FunctionProto
 }
 
 // Counters of the runner.
@@ -90,6 +86,17 @@ type Counters struct {
 	LastError string `json:"last_error,omitempty"`
 	Device    int    `json:"device_scripts"`
 	Trap      int    `json:"trap_scripts"`
+	// Scripts are the per-script counters ("snmp_device/key", "snmp_trap/key").
+	Scripts map[string]ScriptCounters `json:"scripts,omitempty"`
+}
+
+// ScriptCounters are one script's counters.
+type ScriptCounters struct {
+	Calls      uint64 `json:"calls"`
+	Errors     uint64 `json:"errors"`
+	Timeouts   uint64 `json:"timeouts"`
+	MissingAPI uint64 `json:"missing_api"`
+	LastError  string `json:"last_error,omitempty"` // "file:line: message"
 }
 
 // DefaultConfiguration returns the defaults: 1 s per hook call, scheduled
@@ -117,7 +124,7 @@ func New(cfg Configuration, poller *snmp.Poller, store *alerts.Store, deps api.D
 		deps.DataDir = cfg.DataDir
 	}
 	return &Runner{cfg: cfg, poller: poller, store: store, deps: deps, log: cfg.Logger.With("component", "snmp_scripts"),
-		wd: vm.NewWatchdog(0), prev: map[string]map[uint32]uint64{}}
+		wd: vm.NewWatchdog(0), prev: map[string]map[uint32]uint64{}, stats: map[string]*contract.Stats{}}
 }
 
 // Start compiles the scripts and starts the min/5mins schedule.
@@ -142,48 +149,27 @@ func (r *Runner) Stop() {
 	r.wd.Stop()
 }
 
-// Reload recompiles both directories; running states pick them up at their
-// next call.
+// Reload rediscovers and recompiles the device and trap scripts (every
+// layout lua/contract knows: callbacks/system/snmp_{device,trap}/ and the
+// plugin trees); running states pick them up at their next call. Files
+// that do not compile are left out and reported.
 func (r *Runner) Reload() error {
-	var errs []error
-	for _, x := range []struct {
-		sub string
-		dst *atomic.Pointer[[]*compiled]
-	}{{DeviceSubdir, &r.devices}, {TrapSubdir, &r.traps}} {
-		list, err := compileDir(filepath.Join(r.cfg.Dir, "callbacks", "system", x.sub))
-		if err != nil {
-			errs = append(errs, err)
-		}
-		x.dst.Store(&list)
-	}
-	r.log.Info("snmp scripts loaded", "device", len(*r.devices.Load()), "trap", len(*r.traps.Load()))
-	return errors.Join(errs...)
-}
-
-func compileDir(dir string) ([]*compiled, error) {
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	set, err := contract.Discover(r.cfg.Dir, contract.SNMPDevice, contract.SNMPTrap)
 	if err != nil {
-		return nil, err
-	}
-	var out []*compiled
-	var errs []error
-	for _, e := range ents {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".lua") {
-			continue
+		if errors.Is(err, os.ErrNotExist) {
+			err = nil
 		}
-		p := filepath.Join(dir, e.Name())
-		proto, err := vm.Compile(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, &compiled{key: strings.TrimSuffix(e.Name(), ".lua"), path: p, proto: proto})
+		empty := []*contract.File{}
+		r.devices.Store(&empty)
+		r.traps.Store(&empty)
+		return err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
-	return out, errors.Join(errs...)
+	devices, traps := set.Files[contract.SNMPDevice], set.Files[contract.SNMPTrap]
+	r.modDirs.Store(&set.ModuleDirs)
+	r.devices.Store(&devices)
+	r.traps.Store(&traps)
+	r.log.Info("snmp scripts loaded", "device", len(devices), "trap", len(traps))
+	return errors.Join(set.Problems...)
 }
 
 // Counters returns the runner's totals.
@@ -198,70 +184,84 @@ func (r *Runner) Counters() Counters {
 	if t := r.traps.Load(); t != nil {
 		c.Trap = len(*t)
 	}
+	r.statsMu.Lock()
+	for id, s := range r.stats {
+		if c.Scripts == nil {
+			c.Scripts = map[string]ScriptCounters{}
+		}
+		le, _ := s.LastError()
+		c.Scripts[id] = ScriptCounters{Calls: s.Calls.Load(), Errors: s.Errors.Load(), Timeouts: s.Timeouts.Load(),
+			MissingAPI: s.MissingAPI.Load(), LastError: le}
+	}
+	r.statsMu.Unlock()
 	return c
 }
 
-func (r *Runner) fail(what string, err error) {
+func (r *Runner) statsFor(f *contract.File) *contract.Stats {
+	id := f.Subdir + "/" + f.Key
+	r.statsMu.Lock()
+	defer r.statsMu.Unlock()
+	s := r.stats[id]
+	if s == nil {
+		s = &contract.Stats{}
+		r.stats[id] = s
+	}
+	return s
+}
+
+// call runs one hook of f, counted per script and in the totals.
+func (r *Runner) call(st *vm.State, f *contract.File, fn lua.LValue, nargs int, a, b, c lua.LValue) {
+	r.statsFor(f).Calls.Add(1)
+	if _, err := st.Call(r.cfg.CallBudget, fn, nargs, a, b, c); err != nil {
+		r.fail(f, err)
+	}
+}
+
+// fail accounts a failed load or call of f; the other scripts carry on.
+func (r *Runner) fail(f *contract.File, err error) {
 	r.errs.Add(1)
-	s := what + ": " + err.Error()
+	s := f.Key + ": " + err.Error()
 	r.lastErr.Store(&s)
-	r.log.Warn("snmp script failed", "script", what, "err", err)
+	if _, logIt, sup := r.statsFor(f).Fail(err, time.Now()); logIt {
+		r.log.Warn("snmp script failed", "script", f.Subdir+"/"+f.Key, "err", err, "suppressed_since_last_log", sup)
+	}
 }
 
 func (r *Runner) newState(ctx *api.Context) *vm.State {
-	return vm.New(vm.Options{ScriptsDir: r.cfg.Dir, DataDir: r.cfg.DataDir, Watchdog: r.wd,
-		Install: func(L *lua.LState) {
-			api.Install(L, ctx, r.deps)
-			modules.Install(L, ctx)
-		}})
+	env := contract.Env{ScriptsDir: r.cfg.Dir, DataDir: r.cfg.DataDir, Watchdog: r.wd, Deps: r.deps}
+	if d := r.modDirs.Load(); d != nil {
+		env.ModuleDirs = *d
+	}
+	return contract.NewState(env, ctx)
 }
+
+// lifecycleBudget bounds loading a script file, setup and teardown.
+const lifecycleBudget = 10 * time.Second
 
 // loaded is a script evaluated in a state.
 type loaded struct {
-	c     *compiled
-	table *lua.LTable
-	hooks map[string]*lua.LFunction
-	conf  lua.LValue // {enabled=true, script_conf=default_value}
-	gran  map[string]bool
+	*contract.Script
+	c    *contract.File
+	conf lua.LValue // {enabled=true, script_conf=default_value}
+	gran map[string]bool
 }
 
-// load evaluates the scripts in st and runs their setup(); a script whose
-// setup returns false (or nothing) is skipped, as ntopng 4.2 does.
-func (r *Runner) load(st *vm.State, list []*compiled, hookNames ...string) []*loaded {
+// load evaluates the scripts in st (the contract: hooks of the kind, `all`
+// expanded, default_enabled) and runs their setup(); a script whose setup
+// returns false (or nothing) is skipped, as ntopng 4.2 does.
+func (r *Runner) load(st *vm.State, list []*contract.File) []*loaded {
 	var out []*loaded
 	for _, c := range list {
-		ret, err := st.Call(10*time.Second, st.Load(c.proto), 0, nil, nil, nil)
+		s, err := contract.Load(st, c, lifecycleBudget)
 		if err != nil {
-			r.fail(c.key, err)
+			r.fail(c, err)
 			continue
 		}
-		t, ok := ret.(*lua.LTable)
-		if !ok {
-			r.fail(c.key, fmt.Errorf("%s returns %s, not a table", c.path, ret.Type()))
+		if !s.DefaultEnabled {
 			continue
 		}
-		hooks, _ := t.RawGetString("hooks").(*lua.LTable)
-		if hooks == nil {
-			r.fail(c.key, fmt.Errorf("%s: no hooks table", c.path))
-			continue
-		}
-		l := &loaded{c: c, table: t, hooks: map[string]*lua.LFunction{}, gran: map[string]bool{}}
-		for _, h := range hookNames {
-			if fn, ok := hooks.RawGetString(h).(*lua.LFunction); ok {
-				l.hooks[h] = fn
-			}
-		}
-		if all, ok := hooks.RawGetString("all").(*lua.LFunction); ok {
-			for _, h := range hookNames {
-				l.hooks[h] = all
-			}
-		}
-		if len(l.hooks) == 0 {
-			continue
-		}
-		if v := t.RawGetString("default_enabled"); v == lua.LFalse {
-			continue
-		}
+		l := &loaded{Script: s, c: c, gran: map[string]bool{}}
+		t := s.Table
 		// granularities: which periodic runs call the script; ntopng runs
 		// SNMP device scripts every 5 minutes, so that is the default.
 		switch g := t.RawGetString("granularities").(type) {
@@ -280,15 +280,13 @@ func (r *Runner) load(st *vm.State, list []*compiled, hookNames ...string) []*lo
 		}
 		conf.RawSetString("script_conf", sc)
 		l.conf = conf
-		if setup, ok := t.RawGetString("setup").(*lua.LFunction); ok {
-			ok2, err := st.Call(10*time.Second, setup, 0, nil, nil, nil)
-			if err != nil {
-				r.fail(c.key, err)
-				continue
-			}
-			if !lua.LVAsBool(ok2) {
-				continue
-			}
+		ok, err := s.RunSetup(st, lifecycleBudget)
+		if err != nil {
+			r.fail(c, err)
+			continue
+		}
+		if !ok {
+			continue
 		}
 		out = append(out, l)
 	}
@@ -297,9 +295,9 @@ func (r *Runner) load(st *vm.State, list []*compiled, hookNames ...string) []*lo
 
 func (r *Runner) teardown(st *vm.State, ls []*loaded) {
 	for _, l := range ls {
-		if td, ok := l.table.RawGetString("teardown").(*lua.LFunction); ok {
-			if _, err := st.Call(10*time.Second, td, 0, nil, nil, nil); err != nil {
-				r.fail(l.c.key, err)
+		if l.Teardown != nil {
+			if _, err := st.Call(lifecycleBudget, l.Teardown, 0, nil, nil, nil); err != nil {
+				r.fail(l.c, err)
 			}
 		}
 	}
