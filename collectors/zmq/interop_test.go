@@ -8,12 +8,12 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"flowgate/collectors/zmq/wire"
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/engine"
 	"flowgate/internal/testpeer"
+	"flowgate/internal/testwait"
 )
 
 func freePort(t *testing.T) int {
@@ -95,8 +95,21 @@ func message(t *testing.T, hdr int, tlv, compress bool, msgID uint32, first, n i
 	return [][]byte{h, append([]byte(nil), payload...)}
 }
 
-// publish runs libzmq's PUB (python3-zmq) with the messages.
+// publish runs libzmq's PUB (python3-zmq) with the messages, once the
+// collector's subscription reached it.
 func publish(t *testing.T, endpoint, mode, serverKey string, msgs [][][]byte) {
+	t.Helper()
+	publishWait(t, endpoint, mode, serverKey, "30", msgs)
+}
+
+// publishRefused is publish for a client the collector refuses: no
+// subscription ever comes, so it sends after a second.
+func publishRefused(t *testing.T, endpoint, mode, serverKey string, msgs [][][]byte) {
+	t.Helper()
+	publishWait(t, endpoint, mode, serverKey, "1", msgs)
+}
+
+func publishWait(t *testing.T, endpoint, mode, serverKey, waitSeconds string, msgs [][][]byte) {
 	t.Helper()
 	py := testpeer.PythonZMQ(t)
 	var in strings.Builder
@@ -109,7 +122,7 @@ func publish(t *testing.T, endpoint, mode, serverKey string, msgs [][][]byte) {
 		}
 		in.WriteByte('\n')
 	}
-	args := []string{"testdata/pypub.py", endpoint, mode, serverKey}
+	args := []string{"testdata/pypub.py", endpoint, mode, serverKey, waitSeconds}
 	cmd := exec.Command(py, args...)
 	cmd.Stdin = strings.NewReader(in.String())
 	out, err := cmd.CombinedOutput()
@@ -118,16 +131,15 @@ func publish(t *testing.T, endpoint, mode, serverKey string, msgs [][][]byte) {
 	}
 }
 
-// waitRecords polls the engine until n flow records arrived or 10 s passed.
+// waitRecords polls the engine until n flow records arrived or
+// testwait.Timeout passed; the caller checks the numbers it returns.
 func waitRecords(f *fixture, n uint64) engine.InterfaceStats {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st := f.stats()
-		if st.FlowRecords >= n || time.Now().After(deadline) {
-			return st
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var st engine.InterfaceStats
+	testwait.Wait(testwait.Timeout, func() bool {
+		st = f.stats()
+		return st.FlowRecords >= n
+	})
+	return st
 }
 
 // TestInteropLibzmq: libzmq publishers in both socket roles, every header
@@ -217,7 +229,7 @@ func TestInteropCurve(t *testing.T) {
 			if bind {
 				// A client that trusts another server key: its handshake
 				// fails and its flows never arrive.
-				publish(t, ep.Addr, mode, wrong.PublicZ85(), [][][]byte{message(t, 3, true, true, 1, 1000, 10)})
+				publishRefused(t, ep.Addr, mode, wrong.PublicZ85(), [][][]byte{message(t, 3, true, true, 1, 1000, 10)})
 			}
 			publish(t, ep.Addr, mode, kp.PublicZ85(), [][][]byte{message(t, 3, true, true, 1, 0, 10), message(t, 1, false, true, 2, 10, 10)})
 			st := waitRecords(f, 20)
@@ -225,9 +237,10 @@ func TestInteropCurve(t *testing.T) {
 				t.Fatalf("records %d, want 20 (only the good client's)", st.FlowRecords)
 			}
 			if bind {
-				if fails := f.c.Socket().Handshake.CurveAuth; fails == 0 {
-					t.Errorf("wrong-key client not counted as a CURVE failure: %+v", f.c.Socket().Handshake)
-				}
+				testwait.ForState(t, "the wrong-key client counted as a CURVE failure", func() (any, bool) {
+					hs := f.c.Socket().Handshake
+					return hs, hs.CurveAuth != 0
+				})
 			}
 			if got := f.iface.PublicKeyHex(); got != zmtp.PublicKeyHex(kp) || len(got) != 80 {
 				t.Errorf("public key shown %q", got)

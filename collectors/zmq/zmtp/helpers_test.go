@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"flowgate/internal/testpeer"
+	"flowgate/internal/testwait"
 	"io"
 	"os"
 	"os/exec"
@@ -34,17 +35,10 @@ func testHeader(topic string, i int) []byte {
 // outlive it. Other libraries' goroutines (zmq4 leaks one per PUB) are not ours to judge.
 func checkLeaks(t testing.TB) {
 	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			n, dump := ownGoroutines()
-			if n == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("goroutine leak: %d goroutines of zmtp sockets still running\n%s", n, dump)
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
+		var n int
+		var dump string
+		if !testwait.Wait(testwait.Timeout, func() bool { n, dump = ownGoroutines(); return n == 0 }) {
+			t.Errorf("goroutine leak: %d goroutines of zmtp sockets still running\n%s", n, dump)
 		}
 	})
 }
@@ -137,7 +131,7 @@ func startPy(t testing.TB, args ...string) *pyPeer {
 		stdin.Close()
 		select {
 		case <-p.done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(testwait.Timeout):
 			cmd.Process.Kill()
 			<-p.done
 		}
