@@ -241,15 +241,22 @@ func (l *Log) writeLocked(b []byte) error {
 	return err
 }
 
-// flushLocked writes the buffered records. On error they are dropped (the
-// caller sees the error; the log stays consistent).
+// flushLocked writes the buffered records. On error they are lost, after
+// their Appends returned: the log refuses later appends (every call
+// returns the error) rather than go on with a hole its callers cannot see.
 func (l *Log) flushLocked() error {
 	if len(l.buf) == 0 {
 		return nil
 	}
 	err := l.writeLocked(l.buf)
+	if err != nil && l.broken == nil {
+		l.broken = fmt.Errorf("store: %s: %d buffered bytes lost: %w", l.path, len(l.buf), err)
+	}
 	l.buf = l.buf[:0]
-	return err
+	if err != nil {
+		return l.broken
+	}
+	return nil
 }
 
 func (l *Log) fsyncLocked() error {

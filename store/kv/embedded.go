@@ -1,35 +1,32 @@
 package kv
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"flowgate/store"
 )
 
 // The embedded backend keeps everything in memory and appends every
-// mutation to an append-only log (FileName in Config.Dir), flushed and
-// fsynced every FsyncEvery: like Redis's appendfsync everysec, a kill -9
-// or power loss loses at most that much. Each record carries its length
-// and a CRC, so a torn tail is cut off at open instead of failing it.
-// The log is rewritten from memory (to a temp file, fsync, rename) when it
-// grows past twice its size after the last rewrite.
+// mutation to a store.Log (FileName in Config.Dir), buffered and written
+// and fsynced every FsyncEvery: like Redis's appendfsync everysec, a kill
+// -9 or power loss loses at most that much. The log's frames carry a
+// length and a CRC, so a torn tail is cut off at open (and counted in
+// truncated_bytes) instead of failing it. The log is rewritten from memory
+// (store's atomic rewrite) when it grows past twice its size after the
+// last rewrite.
 const (
 	FileName       = "kv.aof"
 	minCompactSize = 1 << 20
-	maxRecord      = 512 << 20
+	maxRecord      = 512 << 20 // a Redis string's bound
 )
-
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // log operations
 const (
@@ -55,20 +52,24 @@ type Embedded struct {
 
 	mu   sync.Mutex
 	m    *mem
-	f    *os.File // nil for a memory-only store
-	w    *bufio.Writer
-	size int64 // bytes in the log file incl. buffered
-	base int64 // size after the last rewrite
+	log  *store.Log // nil for a memory-only or closed store
+	base int64      // log size after the last rewrite
 	rec  []byte
 	err  error // first write error: later writes are refused
 	done chan struct{}
 	wg   sync.WaitGroup
+	last store.LogStats // of the log, kept at Close for Stats
 
-	ops, writes, fsyncs, compactions, replayed, truncated, writeErrs atomic.Uint64
+	ops, writes, replayed, writeErrs atomic.Uint64
 }
 
 // NewMemory returns an embedded store that is not persisted (tests, `flowgate lua` without a data dir).
 func NewMemory() *Embedded { return NewMemoryClock(time.Now) }
+
+func logOptions(cfg Config) store.LogOptions {
+	return store.LogOptions{Mode: store.ModePrivate, MaxRecord: maxRecord, Sync: store.SyncInterval,
+		Interval: cfg.FsyncEvery, BufferSize: 64 << 10, Lock: true}
+}
 
 // OpenEmbedded opens (or creates) the log in cfg.Dir, replays it, and
 // starts the background flush. The file is locked: a second process
@@ -82,82 +83,38 @@ func OpenEmbedded(cfg Config) (*Embedded, error) {
 		return nil, fmt.Errorf("kv: %w", err)
 	}
 	e := &Embedded{cfg: cfg, path: filepath.Join(cfg.Dir, FileName), m: newMem(time.Now), done: make(chan struct{})}
-	f, err := os.OpenFile(e.path, os.O_RDWR|os.O_CREATE, 0o640)
-	if err != nil {
-		return nil, fmt.Errorf("kv: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
+	var ts int64
+	e.m.now = func() time.Time { return time.UnixMilli(ts) }
+	l, err := store.OpenLog(e.path, logOptions(cfg), func(rec []byte) error { return e.replayRecord(rec, &ts) })
+	e.m.now = time.Now
+	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("kv: %s: %w (%v)", e.path, ErrLocked, err)
 	}
-	good, err := e.replay(f)
 	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("kv: replaying %s: %w", e.path, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, fmt.Errorf("kv: %w", err)
 	}
-	if st.Size() > good { // torn or corrupt tail from a crash: cut it off
-		e.truncated.Add(uint64(st.Size() - good))
-		if err := f.Truncate(good); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("kv: truncating %s: %w", e.path, err)
-		}
-	}
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("kv: %w", err)
-	}
-	e.f, e.w, e.size, e.base = f, bufio.NewWriterSize(f, 64<<10), good, good
+	e.log, e.base = l, l.Size()
 	e.wg.Add(1)
 	go e.loop()
 	return e, nil
 }
 
-// replay applies the log's records and returns the offset after the last
-// good one. Replay runs each record at its own timestamp so expiries
-// resolve as they did when it was written.
-func (e *Embedded) replay(f *os.File) (int64, error) {
-	r := bufio.NewReaderSize(f, 256<<10)
-	var hdr [8]byte
-	var off int64
-	var buf []byte
-	var ts int64
-	e.m.now = func() time.Time { return time.UnixMilli(ts) }
-	defer func() { e.m.now = time.Now }()
-	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			return off, nil // EOF or torn header
-		}
-		n := binary.LittleEndian.Uint32(hdr[:4])
-		if n == 0 || n > maxRecord {
-			return off, nil
-		}
-		if cap(buf) < int(n) {
-			buf = make([]byte, n)
-		}
-		buf = buf[:n]
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return off, nil
-		}
-		if crc32.Checksum(buf, crcTable) != binary.LittleEndian.Uint32(hdr[4:]) {
-			return off, nil
-		}
-		d := decoder{b: buf}
-		op := d.byte()
-		ts = d.varint()
-		if d.bad {
-			return off, nil
-		}
-		if err := e.apply(op, &d); err != nil {
-			return off, nil
-		}
-		off += 8 + int64(n)
-		e.replayed.Add(1)
+// replayRecord applies one log record on e.m. Replay runs each record at
+// its own timestamp (*ts, which e.m's clock reads) so expiries resolve as
+// they did when it was written. A record that does not decode ends the
+// log, like a corrupt frame.
+func (e *Embedded) replayRecord(rec []byte, ts *int64) error {
+	d := decoder{b: rec}
+	op := d.byte()
+	*ts = d.varint()
+	if d.bad {
+		return fmt.Errorf("kv: short record header: %w", store.ErrBadRecord)
 	}
+	if err := e.apply(op, &d); err != nil {
+		return fmt.Errorf("kv: %v: %w", err, store.ErrBadRecord)
+	}
+	e.replayed.Add(1)
+	return nil
 }
 
 // apply replays one record on e.m.
@@ -232,14 +189,11 @@ func (e *Embedded) apply(op byte, d *decoder) error {
 	return nil
 }
 
-// logOp appends one record; the caller holds e.mu. Strings and ints are
-// appended in order: string and []byte values as length-prefixed bytes,
+// encode builds one record in e.rec; the caller holds e.mu. Strings and
+// ints are appended in order: string values as length-prefixed bytes,
 // int64/int as varints, bool as a byte.
-func (e *Embedded) logOp(op byte, args ...any) {
-	if e.f == nil || e.err != nil {
-		return
-	}
-	b := append(e.rec[:0], 0, 0, 0, 0, 0, 0, 0, 0, op)
+func (e *Embedded) encode(op byte, args ...any) []byte {
+	b := append(e.rec[:0], op)
 	b = binary.AppendVarint(b, e.m.nowMs())
 	for _, a := range args {
 		switch v := a.(type) {
@@ -258,15 +212,20 @@ func (e *Embedded) logOp(op byte, args ...any) {
 			}
 		}
 	}
-	binary.LittleEndian.PutUint32(b[0:4], uint32(len(b)-8))
-	binary.LittleEndian.PutUint32(b[4:8], crc32.Checksum(b[8:], crcTable))
 	e.rec = b
-	if _, err := e.w.Write(b); err != nil {
+	return b
+}
+
+// logOp appends one record; the caller holds e.mu.
+func (e *Embedded) logOp(op byte, args ...any) {
+	if e.log == nil || e.err != nil {
+		return
+	}
+	if err := e.log.Append(e.encode(op, args...)); err != nil {
 		e.failed(err)
 		return
 	}
 	e.writes.Add(1)
-	e.size += int64(len(b))
 }
 
 func (e *Embedded) failed(err error) {
@@ -276,8 +235,8 @@ func (e *Embedded) failed(err error) {
 	}
 }
 
-// loop flushes and fsyncs the log every FsyncEvery and rewrites it when it
-// has grown.
+// loop rewrites the log when it has grown; the log itself writes and
+// fsyncs every FsyncEvery.
 func (e *Embedded) loop() {
 	defer e.wg.Done()
 	t := time.NewTicker(e.cfg.FsyncEvery)
@@ -287,9 +246,8 @@ func (e *Embedded) loop() {
 		case <-e.done:
 			return
 		case <-t.C:
-			_ = e.Sync()
 			e.mu.Lock()
-			if e.size > max(minCompactSize, 2*e.base) {
+			if e.log != nil && e.log.Size() > max(minCompactSize, 2*e.base) {
 				if err := e.rewrite(); err != nil {
 					e.failed(err)
 				}
@@ -299,27 +257,22 @@ func (e *Embedded) loop() {
 	}
 }
 
-// Sync flushes buffered records and fsyncs the log.
+// Sync writes buffered records and fsyncs the log.
 func (e *Embedded) Sync() error {
 	e.mu.Lock()
-	if e.f == nil {
-		e.mu.Unlock()
+	l := e.log
+	e.mu.Unlock()
+	if l == nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
 		return e.err
 	}
-	if err := e.w.Flush(); err != nil {
-		e.failed(err)
-	}
-	f := e.f
-	e.mu.Unlock()
-	// fsync outside the lock: writers only fill the buffer meanwhile. A
-	// rewrite swaps e.f only from loop, the goroutine calling Sync, or
-	// from Compact, which fsyncs its own file.
-	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+	// outside e.mu: store.Log fsyncs without blocking appends
+	if err := l.Sync(); err != nil && !errors.Is(err, store.ErrClosed) {
 		e.mu.Lock()
 		e.failed(err)
 		e.mu.Unlock()
 	}
-	e.fsyncs.Add(1)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.err
@@ -329,25 +282,15 @@ func (e *Embedded) Sync() error {
 func (e *Embedded) Compact() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.f == nil {
+	if e.log == nil {
 		return e.err
 	}
 	return e.rewrite()
 }
 
-// rewrite writes the live data to a temp file, fsyncs it and renames it
-// over the log; e.mu is held.
+// rewrite replaces the log with the live data (store's atomic rewrite:
+// a crash leaves the old log or the new one); e.mu is held.
 func (e *Embedded) rewrite() error {
-	if err := e.w.Flush(); err != nil {
-		return err
-	}
-	tmp := e.path + ".tmp"
-	nf, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return err
-	}
-	old, oldW, oldSize := e.f, e.w, e.size
-	e.f, e.w, e.size = nf, bufio.NewWriterSize(nf, 256<<10), 0
 	keys := make([]string, 0, len(e.m.data))
 	for k := range e.m.data {
 		if e.m.live(k) != nil {
@@ -355,51 +298,46 @@ func (e *Embedded) rewrite() error {
 		}
 	}
 	sort.Strings(keys) // deterministic files
-	for _, k := range keys {
-		en := e.m.data[k]
-		switch en.kind {
-		case kStr:
-			e.logOp(opSet, k, en.str, en.expireAt)
-		case kHash:
-			for f, v := range en.hash {
-				e.logOp(opHSet, k, f, v)
+	err := e.log.Rewrite(func(add func([]byte) error) error {
+		put := func(op byte, args ...any) error { return add(e.encode(op, args...)) }
+		for _, k := range keys {
+			en := e.m.data[k]
+			var err error
+			switch en.kind {
+			case kStr:
+				err = put(opSet, k, en.str, en.expireAt)
+			case kHash:
+				for f, v := range en.hash {
+					if err = put(opHSet, k, f, v); err != nil {
+						break
+					}
+				}
+			case kList:
+				for _, v := range en.list {
+					if err = put(opPush, k, v, false); err != nil {
+						break
+					}
+				}
+			case kSet:
+				for v := range en.set {
+					if err = put(opSAdd, k, v); err != nil {
+						break
+					}
+				}
 			}
-		case kList:
-			for _, v := range en.list {
-				e.logOp(opPush, k, v, false)
+			if err == nil && en.kind != kStr && en.expireAt != 0 {
+				err = put(opExpireAt, k, en.expireAt)
 			}
-		case kSet:
-			for v := range en.set {
-				e.logOp(opSAdd, k, v)
+			if err != nil {
+				return err
 			}
 		}
-		if en.kind != kStr && en.expireAt != 0 {
-			e.logOp(opExpireAt, k, en.expireAt)
-		}
-	}
-	err = e.w.Flush()
-	if err == nil {
-		err = nf.Sync()
-	}
-	if err == nil {
-		err = syscall.Flock(int(nf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-	}
-	if err == nil {
-		err = os.Rename(tmp, e.path)
-	}
+		return nil
+	})
 	if err != nil {
-		nf.Close()
-		os.Remove(tmp)
-		e.f, e.w, e.size = old, oldW, oldSize
 		return err
 	}
-	if d, derr := os.Open(filepath.Dir(e.path)); derr == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	old.Close()
-	e.base = e.size
-	e.compactions.Add(1)
+	e.base = e.log.Size()
 	return nil
 }
 
@@ -414,14 +352,16 @@ func (e *Embedded) Close() error {
 		close(e.done)
 		e.wg.Wait()
 	}
-	err := e.Sync()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.f != nil {
-		if cerr := e.f.Close(); err == nil {
-			err = cerr
-		}
-		e.f = nil
+	var err error
+	if e.log != nil {
+		err = e.log.Close()
+		e.last = e.log.Stats()
+		e.log = nil
+	}
+	if err == nil && e.err != nil && e.done != nil {
+		err = e.err
 	}
 	e.err = ErrClosed
 	return err
@@ -430,7 +370,7 @@ func (e *Embedded) Close() error {
 // check counts a mutating op and refuses it after Close.
 func (e *Embedded) check() error {
 	e.ops.Add(1)
-	if e.err != nil && e.f == nil && e.done != nil {
+	if e.err != nil && e.log == nil && e.done != nil {
 		return ErrClosed
 	}
 	return nil
@@ -742,7 +682,7 @@ func (e *Embedded) Dump(key string) (string, bool, error) {
 			str(v)
 		}
 	}
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+	b = binary.LittleEndian.AppendUint32(b, store.Checksum(b))
 	return string(b), true, nil
 }
 
@@ -762,7 +702,7 @@ func (e *Embedded) Restore(key, dump string, ttl time.Duration) error {
 		return ErrBadDump
 	}
 	body := dump[:len(dump)-4]
-	if crc32.Checksum([]byte(body), crcTable) != binary.LittleEndian.Uint32([]byte(dump[len(dump)-4:])) {
+	if store.Checksum([]byte(body)) != binary.LittleEndian.Uint32([]byte(dump[len(dump)-4:])) {
 		return ErrBadDump
 	}
 	d := decoder{b: []byte(body[len(dumpMagic)+1:])}
@@ -833,13 +773,17 @@ func (e *Embedded) Restore(key, dump string, ttl time.Duration) error {
 
 func (e *Embedded) Stats() map[string]any {
 	e.mu.Lock()
-	keys, size, path := len(e.m.data), e.size, e.path
+	keys, path, ls := len(e.m.data), e.path, e.last
+	var size int64
+	if e.log != nil {
+		ls, size = e.log.Stats(), e.log.Size()
+	}
 	e.mu.Unlock()
 	return map[string]any{
 		"backend": "embedded", "path": path, "keys": keys, "log_bytes": size,
-		"ops": e.ops.Load(), "log_records": e.writes.Load(), "fsyncs": e.fsyncs.Load(),
-		"compactions": e.compactions.Load(), "replayed_records": e.replayed.Load(),
-		"truncated_bytes": e.truncated.Load(), "write_errors": e.writeErrs.Load(),
+		"ops": e.ops.Load(), "log_records": e.writes.Load(), "fsyncs": ls.Syncs,
+		"compactions": ls.Rewrites, "replayed_records": e.replayed.Load(),
+		"truncated_bytes": ls.DroppedBytes, "write_errors": e.writeErrs.Load() + ls.WriteErrors,
 	}
 }
 
@@ -895,16 +839,12 @@ func (d *decoder) str() string {
 // Nothing written to the snapshot is persisted.
 func OpenSnapshot(dir string) (*Embedded, error) {
 	e := NewMemory()
-	f, err := os.Open(filepath.Join(dir, FileName))
-	if errors.Is(err, os.ErrNotExist) {
-		return e, nil
-	}
-	if err != nil {
+	var ts int64
+	e.m.now = func() time.Time { return time.UnixMilli(ts) }
+	defer func() { e.m.now = time.Now }()
+	path := filepath.Join(dir, FileName)
+	if _, err := store.ReadLog(path, maxRecord, func(rec []byte) error { return e.replayRecord(rec, &ts) }); err != nil {
 		return nil, fmt.Errorf("kv: %w", err)
-	}
-	defer f.Close()
-	if _, err := e.replay(f); err != nil {
-		return nil, fmt.Errorf("kv: replaying %s: %w", f.Name(), err)
 	}
 	return e, nil
 }
