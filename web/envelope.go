@@ -18,6 +18,14 @@ var (
 	errNotGranted       = restError{-3, "NOT_GRANTED", http.StatusUnauthorized}
 	errInvalidHost      = restError{-4, "INVALID_HOST", http.StatusBadRequest}
 	errInvalidArgs      = restError{-5, "INVALID_ARGUMENTS", http.StatusBadRequest}
+	errInternal         = restError{-6, "INTERNAL_ERROR", http.StatusInternalServerError}
+	errBadContent       = restError{-8, "BAD_CONTENT", http.StatusBadRequest}
+	// The user errors of ntopng's rest_utils answer 409 Conflict.
+	errPasswordMismatch = restError{-19, "PASSWORD_MISMATCH", http.StatusConflict}
+	errAddUserFailed    = restError{-20, "ADD_USER_FAILED", http.StatusConflict}
+	errDeleteUserFailed = restError{-21, "DELETE_USER_FAILED", http.StatusConflict}
+	errUserNotExist     = restError{-23, "USER_DOES_NOT_EXIST", http.StatusConflict}
+	errEditUserFailed   = restError{-24, "EDIT_USER_FAILED", http.StatusConflict}
 )
 
 // envelope is ntopng's v2 answer: {rc, rc_str, rc_str_hr, rsp}.

@@ -62,7 +62,22 @@ func (s *Server) ifaceRequest(w http.ResponseWriter, r *http.Request) (params, *
 		return nil, nil, false
 	}
 	i, ok := s.iface(w, p)
+	if ok && !requester(r).AllowsIfname(i.Name()) {
+		s.counters.notGranted.Add(1)
+		writeError(w, 0, errNotGranted, "interface not allowed to this user")
+		return nil, nil, false
+	}
 	return p, i, ok
+}
+
+// addrFilter is the requester's allowed networks as a filter on host and
+// flow lists; nil when the requester sees every address.
+func addrFilter(r *http.Request) func(netip.Addr) bool {
+	u := requester(r)
+	if u.IsAdmin() || len(u.AllowedNets) == 0 {
+		return nil
+	}
+	return u.AllowsAddr
 }
 
 // readListOrder reads the paging of a list sorted by bytes by default and
@@ -108,8 +123,11 @@ func (s *Server) getInterfaces(w http.ResponseWriter, r *http.Request) {
 		IfName string `json:"ifname"`
 	}
 	out := []entry{}
+	me := requester(r)
 	for _, i := range s.deps.Engine.Interfaces() {
-		out = append(out, entry{i.ID(), i.Name()})
+		if me.AllowsIfname(i.Name()) {
+			out = append(out, entry{i.ID(), i.Name()})
+		}
 	}
 	writeOK(w, out)
 }
@@ -223,9 +241,13 @@ func (s *Server) getActiveHosts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rows []hostRow
+	visible := addrFilter(r)
 	i.Do(func(t *engine.Tables) {
 		rows = make([]hostRow, 0, t.NumHosts())
 		t.Hosts(func(h *engine.Host) bool {
+			if visible != nil && !visible(h.IP()) {
+				return true
+			}
 			rows = append(rows, hostRow{
 				ip: h.IP(), vlan: h.VLAN(), sent: h.BytesSent, rcvd: h.BytesRcvd,
 				asClient: h.ActiveAsClient, asServer: h.ActiveAsServer,
@@ -304,6 +326,11 @@ func (s *Server) getHostData(w http.ResponseWriter, r *http.Request) {
 	ip, vlan, err := parseHost(p)
 	if err != nil {
 		writeError(w, 0, errInvalidHost, err.Error())
+		return
+	}
+	if visible := addrFilter(r); visible != nil && !visible(ip) {
+		s.counters.notGranted.Add(1)
+		writeError(w, 0, errNotGranted, "host not in the networks allowed to this user")
 		return
 	}
 	var rsp map[string]any
@@ -419,11 +446,15 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 		filter = ip
 	}
 	var rows []flowRow
+	visible := addrFilter(r) // a flow shows when either peer is visible, as in ntopng
 	i.Do(func(t *engine.Tables) {
 		rows = make([]flowRow, 0, t.NumFlows())
 		t.Flows(func(f *engine.Flow) bool {
 			cli, srv := f.Client(), f.Server()
 			if filter.IsValid() && cli != filter && srv != filter {
+				return true
+			}
+			if visible != nil && !visible(cli) && !visible(srv) {
 				return true
 			}
 			rows = append(rows, flowRow{

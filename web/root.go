@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -13,28 +14,49 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"time"
 
 	"flowgate/engine"
+	"flowgate/web/users"
 )
 
 // Configuration of the HTTP server.
 type Configuration struct {
 	Addr          string // [addr]:port, default ":3000"
+	DisableHTTP   bool   // -w 0: no plain HTTP (HTTPS only)
+	HTTPSAddr     string // -W [addr:]port; empty: no HTTPS
+	CertFile      string // --https-cert; empty: a self-signed one in DataDir
+	KeyFile       string // --https-key
 	DisableLogin  bool
-	DataDir       string // where users.json lives
+	DataDir       string // where users.db (and the self-signed certificate) live
 	AdminPassword string // sets the admin password when not empty
+
+	SessionDuration time.Duration // ntopng's HTTP_SESSION_DURATION: 12 h
+	MaxSessions     int
+	LockoutAttempts int           // failed logins from one address before it is locked out
+	LockoutDuration time.Duration // how long; also the window failures are counted in
+	MaxBodyBytes    int64         // POST body limit (ntopng: 512 KiB)
+	MaxUsers        int
 }
 
-// DefaultConfiguration is ntopng's: port 3000, login required.
+// DefaultConfiguration is ntopng's: port 3000, login required, 12-hour
+// sessions, 5 failed logins lock an address out for 5 minutes, 512 KiB
+// request bodies.
 func DefaultConfiguration() Configuration {
-	return Configuration{Addr: ":3000"}
+	return Configuration{Addr: ":3000", SessionDuration: 12 * time.Hour, MaxSessions: 4096,
+		LockoutAttempts: 5, LockoutDuration: 5 * time.Minute, MaxBodyBytes: 512 << 10, MaxUsers: 256}
 }
 
 // Dependencies are what the server reads.
 type Dependencies struct {
 	Engine *engine.Engine
 	Logger *slog.Logger
+	// Users is the user store, shared with the Lua bindings; nil: the
+	// server opens its own in DataDir at Start.
+	Users *users.Store
+	// Now is the clock of sessions, lockouts and TOTP (tests inject one).
+	Now func() time.Time
 	// Metrics writes extra Prometheus lines (collectors' transport counters,
 	// ...), so that this package need not import them.
 	Metrics []func(w io.Writer)
@@ -42,13 +64,21 @@ type Dependencies struct {
 
 // Server serves REST and metrics.
 type Server struct {
-	cfg   Configuration
-	deps  Dependencies
-	users *Users
-	mux   *http.ServeMux
-	srv   *http.Server
-	ln    net.Listener
-	start time.Time
+	cfg       Configuration
+	deps      Dependencies
+	users     *users.Store
+	ownUsers  bool // opened by Start, closed by Stop
+	sess      *sessions
+	pending   *sessions // logins waiting for their TOTP code
+	lock      *lockout
+	counters  authCounters
+	mux       *http.ServeMux
+	srv       *http.Server
+	ln        net.Listener
+	tlsSrv    *http.Server
+	tlsLn     net.Listener
+	certPrint string
+	start     time.Time
 }
 
 // New returns an inert server.
@@ -59,10 +89,42 @@ func New(cfg Configuration, deps Dependencies) *Server {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, deps: deps, mux: http.NewServeMux()}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	def := DefaultConfiguration()
+	if cfg.SessionDuration <= 0 {
+		cfg.SessionDuration = def.SessionDuration
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = def.MaxSessions
+	}
+	if cfg.LockoutAttempts <= 0 {
+		cfg.LockoutAttempts = def.LockoutAttempts
+	}
+	if cfg.LockoutDuration <= 0 {
+		cfg.LockoutDuration = def.LockoutDuration
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = def.MaxBodyBytes
+	}
+	if cfg.MaxUsers <= 0 {
+		cfg.MaxUsers = def.MaxUsers
+	}
+	s := &Server{cfg: cfg, deps: deps, mux: http.NewServeMux(), users: deps.Users,
+		sess:    newSessions(cfg.MaxSessions, deps.Now),
+		pending: newSessions(maxPendingLogins, deps.Now),
+		lock:    newLockout(cfg.LockoutAttempts, cfg.LockoutDuration, 65536, deps.Now)}
 	s.routes()
+	s.userRoutes()
 	return s
 }
+
+func (s *Server) now() time.Time { return s.deps.Now() }
+
+// Users is the user store the server authenticates against (nil before
+// Start when the server opens its own).
+func (s *Server) Users() *users.Store { return s.users }
 
 // Handle adds a handler behind the same login as the REST API; later
 // components (Lua pages, script configuration) register here.
@@ -70,41 +132,117 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 	s.mux.Handle(pattern, h)
 }
 
-// Start loads the users, listens and serves in the background.
+// Start opens the users (creating the admin at first start), listens on
+// HTTP and HTTPS and serves in the background.
 func (s *Server) Start() error {
-	if !s.cfg.DisableLogin {
-		if err := os.MkdirAll(s.cfg.DataDir, 0o750); err != nil {
-			return fmt.Errorf("http: data dir: %w", err)
-		}
-		users, generated, err := LoadUsers(s.cfg.DataDir, s.cfg.AdminPassword)
-		if err != nil {
-			return fmt.Errorf("http: %w", err)
-		}
-		s.users = users
-		if generated != "" {
-			// Printed once: only the hash is stored.
-			fmt.Fprintf(os.Stderr, "flowgate: first start: HTTP user %q, password %q (stored hashed in %s; change it with --admin-password)\n",
-				AdminUser, generated, s.cfg.DataDir)
-		}
+	if err := s.openUsers(); err != nil {
+		return err
 	}
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("http %s: %w", s.cfg.Addr, err)
-	}
-	s.ln = ln
 	s.start = time.Now()
-	var h http.Handler = s.mux
-	if !s.cfg.DisableLogin {
-		h = requireLogin(s.users, h)
+	h := s.Handler()
+	if !s.cfg.DisableHTTP {
+		ln, err := net.Listen("tcp", s.cfg.Addr)
+		if err != nil {
+			s.closeUsers()
+			return fmt.Errorf("http %s: %w", s.cfg.Addr, err)
+		}
+		s.ln = ln
+		s.srv = s.serve(ln, h, "http")
 	}
-	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	if s.cfg.HTTPSAddr != "" {
+		if err := s.startTLS(h); err != nil {
+			s.Stop()
+			return err
+		}
+	}
+	return nil
+}
+
+// Handler is the whole chain a request passes: security headers, body
+// limit, login, CSRF, least privilege, the routes.
+func (s *Server) Handler() http.Handler { return s.guard(s.mux) }
+
+func (s *Server) serve(ln net.Listener, h http.Handler, what string) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(s.deps.Logger.Handler(), slog.LevelWarn)}
 	go func() {
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.deps.Logger.Error("http server stopped", "err", err)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.deps.Logger.Error(what+" server stopped", "err", err)
 		}
 	}()
-	s.deps.Logger.Info("http server listening", "addr", ln.Addr().String(), "login", !s.cfg.DisableLogin)
+	s.deps.Logger.Info(what+" server listening", "addr", ln.Addr().String(), "login", !s.cfg.DisableLogin)
+	return srv
+}
+
+func (s *Server) startTLS(h http.Handler) error {
+	cert, generated, err := loadCertificate(s.cfg.CertFile, s.cfg.KeyFile, s.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	s.certPrint = Fingerprint(cert.Certificate[0])
+	if generated {
+		s.deps.Logger.Warn("https: generated a self-signed certificate; pin its fingerprint or give --https-cert/--https-key",
+			"cert", filepath.Join(s.cfg.DataDir, selfSignedCert), "sha256", s.certPrint)
+	} else {
+		s.deps.Logger.Info("https certificate", "sha256", s.certPrint)
+	}
+	ln, err := net.Listen("tcp", s.cfg.HTTPSAddr)
+	if err != nil {
+		return fmt.Errorf("https %s: %w", s.cfg.HTTPSAddr, err)
+	}
+	s.tlsLn = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	s.tlsSrv = s.serve(s.tlsLn, h, "https")
 	return nil
+}
+
+// openUsers opens the user store unless one was given, moves an earlier
+// version's users.json into it and creates the admin at first start (its
+// generated password printed once: only the hash is kept).
+func (s *Server) openUsers() error {
+	if s.users == nil {
+		ucfg := users.DefaultConfiguration()
+		ucfg.MaxUsers = s.cfg.MaxUsers
+		if s.cfg.DataDir != "" {
+			if err := os.MkdirAll(s.cfg.DataDir, 0o750); err != nil {
+				return fmt.Errorf("http: data dir: %w", err)
+			}
+			ucfg.Path = filepath.Join(s.cfg.DataDir, users.FileName)
+		} else if !s.cfg.DisableLogin {
+			return errors.New("http: login needs a data dir for its users")
+		}
+		st := users.New(ucfg, users.Dependencies{Now: s.deps.Now})
+		if err := st.Start(); err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+		s.users, s.ownUsers = st, true
+	}
+	if s.cfg.DataDir != "" {
+		n, err := s.users.ImportLegacy(filepath.Join(s.cfg.DataDir, users.LegacyFile))
+		if err != nil {
+			s.closeUsers()
+			return fmt.Errorf("http: %w", err)
+		}
+		if n > 0 {
+			s.deps.Logger.Info("users moved from users.json into the user store", "users", n)
+		}
+	}
+	generated, err := s.users.EnsureAdmin(s.cfg.AdminPassword)
+	if err != nil {
+		s.closeUsers()
+		return fmt.Errorf("http: admin user: %w", err)
+	}
+	if generated != "" && !s.cfg.DisableLogin {
+		fmt.Fprintf(os.Stderr, "flowgate: first start: HTTP user %q, password %q (stored hashed in %s; change it with --admin-password)\n",
+			users.AdminUser, generated, s.cfg.DataDir)
+	}
+	return nil
+}
+
+func (s *Server) closeUsers() {
+	if s.ownUsers && s.users != nil {
+		s.users.Stop()
+		s.users, s.ownUsers = nil, false
+	}
 }
 
 // Addr is the listening address (useful with port 0).
@@ -115,14 +253,27 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
-// Stop shuts the server down.
-func (s *Server) Stop() {
-	if s.srv == nil {
-		return
+// HTTPSAddr is the HTTPS listening address ("" without -W).
+func (s *Server) HTTPSAddr() string {
+	if s.tlsLn == nil {
+		return ""
 	}
+	return s.tlsLn.Addr().String()
+}
+
+// CertFingerprint is the SHA-256 fingerprint of the HTTPS certificate.
+func (s *Server) CertFingerprint() string { return s.certPrint }
+
+// Stop shuts the servers down and closes the user store it opened.
+func (s *Server) Stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_ = s.srv.Shutdown(ctx)
+	for _, srv := range []*http.Server{s.srv, s.tlsSrv} {
+		if srv != nil {
+			_ = srv.Shutdown(ctx)
+		}
+	}
+	s.closeUsers()
 }
 
 // ServeHTTP lets tests drive the handlers without a socket (no login).
