@@ -34,9 +34,9 @@ import (
 	"flowgate/deploy"
 	"flowgate/engine"
 	"flowgate/lua/api"
-	"flowgate/lua/recipientapi"
+	_ "flowgate/lua/recipientapi" // ntop.recipient_*
 	"flowgate/lua/scripts"
-	"flowgate/lua/snmpapi"
+	_ "flowgate/lua/snmpapi" // ntop.snmp*
 	"flowgate/lua/snmpscripts"
 	luasyslog "flowgate/lua/syslog"
 	"flowgate/snmp"
@@ -188,7 +188,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		snmp.Deps{Alerts: a.alerts, Engine: a.eng, IfNames: a.probeIfNames})
 	snmpScripts := snmpscripts.New(snmpscripts.Configuration{Dir: opts.ScriptsDir, DataDir: opts.DataDir, Logger: log},
 		a.snmp, a.alerts, deps)
-	deps.Ext[snmpapi.ExtPoller] = a.snmp
+	deps.Services.SNMP = a.snmp
 	a.add("snmp scripts", snmpScripts.Start, snmpScripts.Stop)
 	a.add("snmp poller", a.snmp.Start, a.snmp.Stop)
 
@@ -222,7 +222,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 			a.syslog = append(a.syslog, c)
 		case *snmp.TrapReceiver:
 			a.traps = c
-			deps.Ext[snmpapi.ExtTraps] = c
+			deps.Services.Traps = c
 		}
 		a.add("interface "+spec.Value, c.Start, c.Stop)
 	}
@@ -262,13 +262,12 @@ func (a *app) luaDeps(opts Options, log *slog.Logger) (api.Deps, func(), error) 
 		Categories: api.NewCustomCategories(),
 		OUI:        oui,
 		AllowExec:  opts.AllowLuaExec,
-		Ext:        map[string]any{}, // filled by newApp, before anything starts
+		Services:   &api.Services{Recipients: a.recipients}, // SNMP and Traps: filled by newApp, before anything starts
 		Logger:     log,
 		ScriptsDir: opts.ScriptsDir,
 		DataDir:    opts.DataDir,
 		Version:    version,
 	}
-	deps.Ext[recipientapi.ExtKey] = a.recipients
 	if opts.GeoIPDir == "" {
 		return deps, func() {}, nil
 	}

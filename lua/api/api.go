@@ -9,8 +9,10 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"flowgate/alerts/recipients"
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/lua/vm"
+	"flowgate/snmp"
 )
 
 // Deps are the process-wide services the bindings use. Every field is
@@ -46,9 +48,22 @@ type Deps struct {
 	// Resolver is the reverse-DNS cache of ntop.resolveName (nil: one per state).
 	Resolver *Resolver
 
-	// Ext carries components the api package does not know, for functions
-	// registered with RegisterNtopWith (key chosen by the registering package).
-	Ext map[string]any
+	// Services are the appliance components ntop.snmp* and ntop.recipient_*
+	// drive (nil: those functions answer as without the feature).
+	Services *Services
+}
+
+// Services are components of the appliance that some ntop.* functions
+// drive; the packages registering those functions (lua/snmpapi,
+// lua/recipientapi) read them from Deps. The wiring makes one Services,
+// passes it in the Deps of every runtime, and fills it while it builds the
+// components (the trap receiver exists only after the script runtimes that
+// feed it): every field is set before any component starts, hence before
+// any Lua state reads it. A nil field is a process without that component.
+type Services struct {
+	Recipients *recipients.Manager // ntop.recipient_*
+	SNMP       *snmp.Poller        // ntop.snmp* query defaults and interface roles
+	Traps      *snmp.TrapReceiver  // ntop.snmpToggleTrapCollection
 }
 
 // Install sets the globals flow, host, network, interface and ntop in L.

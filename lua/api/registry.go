@@ -48,9 +48,8 @@ func RegisterNtop(name string, fn lua.LGFunction, status string) {
 }
 
 // RegisterNtopWith is RegisterNtop for a function that needs the process's
-// services: make is called once per Lua state with Install's Deps (its Ext
-// map carries components the api package does not know, e.g. an SNMP
-// client set by the wiring under a key the registering package chooses).
+// services: make is called once per Lua state with Install's Deps (whose
+// Services carry the SNMP poller, the trap receiver and the recipients).
 func RegisterNtopWith(name string, make func(d Deps) lua.LGFunction, status string) {
 	if err := checkStatus(status); err != nil {
 		panic(fmt.Sprintf("api.RegisterNtop(%q): %v", name, err))

@@ -1,6 +1,6 @@
 // Package recipientapi provides seed §16's ntop.recipient_* functions on the
 // recipients' persistent queues. The wiring puts the *recipients.Manager in
-// api.Deps.Ext under ExtKey; without it the functions raise a clear error.
+// api.Deps.Services.Recipients; without it the functions raise a clear error.
 package recipientapi
 
 import (
@@ -10,13 +10,13 @@ import (
 	"flowgate/lua/api"
 )
 
-// ExtKey is the api.Deps.Ext key of the *recipients.Manager.
-const ExtKey = "recipients"
-
 func init() {
 	reg := func(name string, fn func(L *lua.LState, m *recipients.Manager) int) {
 		api.RegisterNtopWith(name, func(d api.Deps) lua.LGFunction {
-			m, _ := d.Ext[ExtKey].(*recipients.Manager)
+			var m *recipients.Manager
+			if d.Services != nil {
+				m = d.Services.Recipients
+			}
 			return func(L *lua.LState) int {
 				if m == nil {
 					L.RaiseError("ntop.%s: no recipients in this process (the recipient manager is not wired)", name)

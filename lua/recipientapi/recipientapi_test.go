@@ -17,7 +17,7 @@ func TestRecipientQueuesFromLua(t *testing.T) {
 	defer m.Stop()
 	L := lua.NewState()
 	defer L.Close()
-	api.Install(L, &api.Context{}, api.Deps{Ext: map[string]any{ExtKey: m}})
+	api.Install(L, &api.Context{}, api.Deps{Services: &api.Services{Recipients: m}})
 	err := L.DoString(`
 		ntop.recipient_register("r1")
 		ntop.recipient_enqueue("r1", '{"a":1}')

@@ -3,7 +3,7 @@
 // handles, the batch form and the capability calls, all on the snmp
 // package's client code. The functions are registered in lua/api's ntop
 // registry at init; the wiring passes the poller and the trap receiver in
-// api.Deps.Ext under ExtPoller and ExtTraps (both optional).
+// api.Deps.Services (SNMP and Traps, both optional).
 //
 // Arguments follow ntopng: (host, community, oid, version[, timeout][, more oids])
 // where host is "ip" or "ip:port" and version is 0/"1" (v1), 1/"2c" (v2c)
@@ -23,12 +23,6 @@ import (
 
 	"flowgate/lua/api"
 	"flowgate/snmp"
-)
-
-// Keys of api.Deps.Ext.
-const (
-	ExtPoller = "snmp.poller" // *snmp.Poller
-	ExtTraps  = "snmp.traps"  // *snmp.TrapReceiver
 )
 
 // MaxEngines bounds the asynchronous engines one Lua state may hold.
@@ -143,9 +137,8 @@ func stateOf(L *lua.LState, d api.Deps) *state {
 		}
 	}
 	s := &state{engines: map[int]*engine{}}
-	if d.Ext != nil {
-		s.poller, _ = d.Ext[ExtPoller].(*snmp.Poller)
-		s.traps, _ = d.Ext[ExtTraps].(*snmp.TrapReceiver)
+	if d.Services != nil {
+		s.poller, s.traps = d.Services.SNMP, d.Services.Traps
 	}
 	if s.poller != nil {
 		s.q = s.poller.Query()

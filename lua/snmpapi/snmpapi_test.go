@@ -17,7 +17,7 @@ func TestNtopSNMP(t *testing.T) {
 	p := snmp.New(snmp.Configuration{Timeout: 300 * time.Millisecond, Retries: -1}, snmp.Deps{})
 	L := lua.NewState()
 	defer L.Close()
-	api.Install(L, &api.Context{}, api.Deps{Ext: map[string]any{ExtPoller: p}})
+	api.Install(L, &api.Context{}, api.Deps{Services: &api.Services{SNMP: p}})
 	host := fmt.Sprintf("127.0.0.1:%d", a.Port)
 	L.SetGlobal("HOST", lua.LString(host))
 	L.SetGlobal("V3", func() lua.LValue {
