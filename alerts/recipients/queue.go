@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"flowgate/store"
 )
 
 // Queue is a recipient's persistent FIFO: an append-only log of segment
@@ -22,9 +23,10 @@ import (
 // The pending records are also kept in memory, so delivery never reads the
 // disk except when the queue is opened again.
 //
-// Record: u32 length of body, u32 CRC-32C of body, body = u64 seq, u16 id
-// length, id, payload. A torn record at the tail (a crash mid-write) ends
-// the log; it is cut off when the queue is opened.
+// Each segment is a store.Log (frame: u32 length, u32 CRC-32C, body) whose
+// record body is u64 seq, u16 id length, id, payload. A torn record at the
+// tail (a crash mid-write) ends the log; store cuts it off when the queue
+// is opened and TornBytes counts it.
 type Queue struct {
 	dir string
 	max int
@@ -35,12 +37,12 @@ type Queue struct {
 	nextSeq  uint64
 	head     uint64 // first unacknowledged seq (persisted)
 	segs     []segment
-	cur      *os.File
-	curSize  int64
+	cur      *store.Log
 	headFile *os.File
 	buf      []byte
 	dirty    bool
 	dropped  uint64
+	torn     uint64 // bytes of torn tail cut at open
 	notify   chan struct{}
 	closed   bool
 }
@@ -53,9 +55,13 @@ type segment struct {
 // segmentSize is where a new segment file starts.
 const segmentSize = 32 << 20
 
-const headerLen = 8
+// MaxAlertSize bounds one queued record (id and notification JSON).
+const MaxAlertSize = 16 << 20
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
+// bodyHeader is a record's seq and id length.
+const bodyHeader = 10
+
+var logOptions = store.LogOptions{Mode: store.ModePrivate, MaxRecord: MaxAlertSize, Sync: store.SyncBatch}
 
 // ErrQueueClosed is returned by operations on a closed queue.
 var ErrQueueClosed = errors.New("recipient queue closed")
@@ -108,22 +114,19 @@ func (q *Queue) load() error {
 	}
 	sort.Slice(q.segs, func(i, j int) bool { return q.segs[i].first < q.segs[j].first })
 	for i, s := range q.segs {
-		last := i == len(q.segs)-1
-		valid, err := q.readSegment(s.path)
+		if i < len(q.segs)-1 {
+			if _, err := store.ReadLog(s.path, MaxAlertSize, q.readRecord); err != nil {
+				return fmt.Errorf("queue %s: %w", q.dir, err)
+			}
+			continue
+		}
+		// The last segment takes the appends: store cuts a torn tail so
+		// that new records follow valid ones.
+		l, err := store.OpenLog(s.path, logOptions, q.readRecord)
 		if err != nil {
-			return err
+			return fmt.Errorf("queue %s: %w", q.dir, err)
 		}
-		if last {
-			// Cut a torn tail so that new records follow valid ones.
-			if err := os.Truncate(s.path, valid); err != nil {
-				return fmt.Errorf("queue %s: truncate torn tail: %w", s.path, err)
-			}
-			f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o640)
-			if err != nil {
-				return fmt.Errorf("queue %s: %w", s.path, err)
-			}
-			q.cur, q.curSize = f, valid
-		}
+		q.cur, q.torn = l, l.Stats().DroppedBytes
 	}
 	// Beyond the bound (the size was lowered): drop the oldest.
 	for len(q.items)-q.off > q.max {
@@ -139,37 +142,25 @@ func (q *Queue) load() error {
 	return nil
 }
 
-func (q *Queue) readSegment(path string) (valid int64, err error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, fmt.Errorf("queue %s: %w", path, err)
+// readRecord loads one record of a segment; one too short for its header
+// ends the segment like a corrupt frame.
+func (q *Queue) readRecord(body []byte) error {
+	if len(body) < bodyHeader {
+		return fmt.Errorf("queue record of %d bytes: %w", len(body), store.ErrBadRecord)
 	}
-	p := 0
-	for p+headerLen <= len(data) {
-		n := int(binary.LittleEndian.Uint32(data[p:]))
-		sum := binary.LittleEndian.Uint32(data[p+4:])
-		if n < 10 || p+headerLen+n > len(data) {
-			break
-		}
-		body := data[p+headerLen : p+headerLen+n]
-		if crc32.Checksum(body, crcTable) != sum {
-			break
-		}
-		seq := binary.LittleEndian.Uint64(body)
-		idLen := int(binary.LittleEndian.Uint16(body[8:]))
-		if 10+idLen > n {
-			break
-		}
-		if seq >= q.head {
-			q.items = append(q.items, &Event{Seq: seq, ID: string(body[10 : 10+idLen]),
-				JSON: append([]byte(nil), body[10+idLen:]...)})
-		}
-		if seq >= q.nextSeq {
-			q.nextSeq = seq + 1
-		}
-		p += headerLen + n
+	seq := binary.LittleEndian.Uint64(body)
+	idLen := int(binary.LittleEndian.Uint16(body[8:]))
+	if bodyHeader+idLen > len(body) {
+		return fmt.Errorf("queue record id overruns it: %w", store.ErrBadRecord)
 	}
-	return int64(p), nil
+	if seq >= q.head {
+		q.items = append(q.items, &Event{Seq: seq, ID: string(body[bodyHeader : bodyHeader+idLen]),
+			JSON: append([]byte(nil), body[bodyHeader+idLen:]...)})
+	}
+	if seq >= q.nextSeq {
+		q.nextSeq = seq + 1
+	}
+	return nil
 }
 
 // Push appends a record and returns how many old records it pushed out.
@@ -184,27 +175,27 @@ func (q *Queue) Push(id string, payload []byte, doc *Doc) (dropped int, err erro
 		id = id[:0xffff]
 	}
 	seq := q.nextSeq
-	n := 10 + len(id) + len(payload)
 	b := q.buf[:0]
-	b = binary.LittleEndian.AppendUint32(b, uint32(n))
-	b = binary.LittleEndian.AppendUint32(b, 0)
 	b = binary.LittleEndian.AppendUint64(b, seq)
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(id)))
 	b = append(b, id...)
 	b = append(b, payload...)
-	binary.LittleEndian.PutUint32(b[4:], crc32.Checksum(b[headerLen:], crcTable))
-	q.buf = b
-	if q.cur == nil || q.curSize+int64(len(b)) > segmentSize {
+	if len(b) > MaxAlertSize {
+		return 0, fmt.Errorf("queue %s: alert of %d bytes: %w", q.dir, len(b), store.ErrTooLarge)
+	}
+	if cap(b) <= 1<<20 {
+		q.buf = b
+	}
+	if q.cur == nil || q.cur.Size()+int64(len(b)) > segmentSize {
 		if err := q.rotate(seq); err != nil {
 			return 0, err
 		}
 	}
-	if _, err := q.cur.Write(b); err != nil {
-		// A partial write is cut off at the next open; the record is
-		// not queued and the caller counts the failure.
-		return 0, fmt.Errorf("queue %s: write: %w", q.dir, err)
+	if err := q.cur.Append(b); err != nil {
+		// store cut any partial write; the record is not queued and
+		// the caller counts the failure.
+		return 0, fmt.Errorf("queue %s: %w", q.dir, err)
 	}
-	q.curSize += int64(len(b))
 	q.nextSeq++
 	q.dirty = true
 	ev := &Event{Seq: seq, ID: id, JSON: append([]byte(nil), payload...)}
@@ -231,27 +222,23 @@ func (q *Queue) Push(id string, payload []byte, doc *Doc) (dropped int, err erro
 
 func (q *Queue) rotate(first uint64) error {
 	if q.cur != nil {
-		if err := q.cur.Sync(); err != nil {
-			return fmt.Errorf("queue %s: sync: %w", q.dir, err)
+		// Close fsyncs: a full segment is durable before the next starts.
+		if err := q.cur.Close(); err != nil {
+			return fmt.Errorf("queue %s: %w", q.dir, err)
 		}
-		q.cur.Close()
+		q.cur = nil
 	}
 	path := filepath.Join(q.dir, fmt.Sprintf("seg-%016x.log", first))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	l, err := store.OpenLog(path, logOptions, nil)
 	if err != nil {
 		return fmt.Errorf("queue %s: %w", q.dir, err)
 	}
-	q.cur, q.curSize = f, 0
+	q.cur = l
 	q.segs = append(q.segs, segment{first, path})
-	syncDir(q.dir)
-	return nil
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
+	if err := store.SyncDir(q.dir); err != nil {
+		return fmt.Errorf("queue %s: %w", q.dir, err)
 	}
+	return nil
 }
 
 func (q *Queue) compact() {
@@ -345,6 +332,14 @@ func (q *Queue) Dropped() uint64 {
 	return q.dropped
 }
 
+// TornBytes is how many bytes of torn or corrupt tail were cut from the
+// queue's last segment when it was opened (a crash mid-write).
+func (q *Queue) TornBytes() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.torn
+}
+
 // Ready is signalled after a push.
 func (q *Queue) Ready() <-chan struct{} { return q.notify }
 
@@ -362,7 +357,8 @@ func (q *Queue) syncLocked() error {
 	q.dirty = false
 	if q.cur != nil {
 		if err := q.cur.Sync(); err != nil {
-			return fmt.Errorf("queue %s: sync: %w", q.dir, err)
+			q.dirty = true
+			return fmt.Errorf("queue %s: %w", q.dir, err)
 		}
 	}
 	if err := q.headFile.Sync(); err != nil {
@@ -381,7 +377,9 @@ func (q *Queue) Close() error {
 	err := q.syncLocked()
 	q.closed = true
 	if q.cur != nil {
-		q.cur.Close()
+		if cerr := q.cur.Close(); err == nil {
+			err = cerr
+		}
 	}
 	q.headFile.Close()
 	return err

@@ -1,10 +1,14 @@
 package recipients
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"flowgate/store"
 )
 
 func TestQueuePersistsAndDropsOldest(t *testing.T) {
@@ -58,8 +62,8 @@ func TestQueueTornTail(t *testing.T) {
 	f.Close()
 	q, err = OpenQueue(dir, 100)
 	must(t, err)
-	if q.Len() != 3 {
-		t.Fatalf("len %d, want 3", q.Len())
+	if q.Len() != 3 || q.TornBytes() != 6 {
+		t.Fatalf("len %d, torn bytes %d; want 3 and 6", q.Len(), q.TornBytes())
 	}
 	_, _ = q.Push("after", []byte("{}"), nil)
 	must(t, q.Close())
@@ -89,5 +93,52 @@ func TestQueueLuaPop(t *testing.T) {
 	must(t, m.IncStat("lua1", "x"))
 	if s, _ := m.Get("lua1"); s.Custom["x"] != 1 || s.Sent != 1 || s.LastUse == 0 {
 		t.Fatalf("stats: %+v", s)
+	}
+}
+
+// TestQueueLoadsV1: a queue directory written by the previous release
+// (testdata/queue-v1, written by the queue of commit 0ca3b1e: ten pushes,
+// the first three acknowledged) opens with the seven pending events, in
+// order, and goes on numbering after them.
+func TestQueueLoadsV1(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"head", "seg-0000000000000001.log"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "queue-v1", name))
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(dir, name), b, 0o640))
+	}
+	q, err := OpenQueue(dir, 100)
+	must(t, err)
+	defer q.Close()
+	evs := q.Peek(100)
+	if len(evs) != 7 || q.TornBytes() != 0 {
+		t.Fatalf("%d pending, %d torn bytes; want 7 and 0", len(evs), q.TornBytes())
+	}
+	for i, ev := range evs {
+		n := i + 3
+		if ev.Seq != uint64(n+1) || ev.ID != "id"+strconv.Itoa(n) || string(ev.JSON) != fmt.Sprintf(`{"n":%d}`, n) {
+			t.Fatalf("event %d: seq %d id %s %s", i, ev.Seq, ev.ID, ev.JSON)
+		}
+	}
+	_, err = q.Push("new", []byte("{}"), nil)
+	must(t, err)
+	if evs = q.Peek(100); evs[7].Seq != 11 {
+		t.Fatalf("seq after the v1 records: %d", evs[7].Seq)
+	}
+}
+
+// TestQueueRecordBound: an alert over MaxAlertSize is refused with
+// store.ErrTooLarge and queues nothing; the queue goes on.
+func TestQueueRecordBound(t *testing.T) {
+	q, err := OpenQueue(t.TempDir(), 10)
+	must(t, err)
+	defer q.Close()
+	if _, err := q.Push("big", make([]byte, MaxAlertSize), nil); !errors.Is(err, store.ErrTooLarge) {
+		t.Fatalf("oversized push: %v", err)
+	}
+	_, err = q.Push("ok", []byte("{}"), nil)
+	must(t, err)
+	if q.Len() != 1 {
+		t.Fatalf("len %d", q.Len())
 	}
 }
