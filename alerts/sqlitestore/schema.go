@@ -307,7 +307,7 @@ func (t *table) insertSQL() string {
 		names[i] = quoteIdent(c.name)
 		marks[i] = "?"
 	}
-	return fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) VALUES (%s)", t.name, strings.Join(names, ","), strings.Join(marks, ","))
+	return fmt.Sprintf("INSERT OR IGNORE INTO %s (%s) VALUES (%s)", t.name, strings.Join(names, ","), strings.Join(marks, ","))
 }
 
 // migrations[v] brings a file at user_version v to v+1.

@@ -193,7 +193,7 @@ func (d *DB) Start() error {
 	}
 	var err error
 	d.w, err = sql.Open("sqlite", dsn(d.cfg.Path, "busy_timeout(10000)", "journal_mode(WAL)",
-		"synchronous("+d.cfg.Synchronous+")", "foreign_keys(0)"))
+		"synchronous("+d.cfg.Synchronous+")", "temp_store(MEMORY)", "foreign_keys(0)"))
 	if err != nil {
 		return fmt.Errorf("alert store %s: %w", d.cfg.Path, err)
 	}
