@@ -1,7 +1,6 @@
 package syslog
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -11,17 +10,17 @@ import (
 
 	"flowgate/engine"
 	"flowgate/lua/api"
-	"flowgate/lua/modules"
+	"flowgate/lua/contract"
 	"flowgate/lua/vm"
 )
 
 // handler is one producer: its queue, its goroutine and (inside that
 // goroutine only) its Lua state.
 type handler struct {
-	r     *Runtime
-	key   string
-	path  string
-	proto *lua.FunctionProto
+	r    *Runtime
+	key  string
+	path string
+	file *contract.File
 
 	q        chan engine.LogEvent
 	stop     chan struct{}
@@ -29,11 +28,11 @@ type handler struct {
 	ready    sync.WaitGroup // every worker: done after setup (or failure to load)
 	disabled atomic.Bool
 
-	received, finished, handled, dropped, errs, timeouts atomic.Uint64
-	syslog                                               [6]atomic.Uint64 // interface.incSyslogStats
-
-	mu      sync.Mutex
-	lastErr string
+	received, finished, handled, dropped atomic.Uint64
+	syslog                               [6]atomic.Uint64 // interface.incSyslogStats
+	// calls, errors (timeouts included), timeouts and the last error, as
+	// every user script has them (lua/contract)
+	counters contract.Stats
 }
 
 func (h *handler) enqueue(ev *engine.LogEvent) bool {
@@ -53,11 +52,9 @@ func (h *handler) closeQueue() {
 }
 
 func (h *handler) stats() ProducerStats {
-	h.mu.Lock()
-	le := h.lastErr
-	h.mu.Unlock()
+	le, _ := h.counters.LastError()
 	return ProducerStats{Producer: h.key, Path: h.path, Received: h.received.Load(), Handled: h.handled.Load(),
-		Dropped: h.dropped.Load(), Errors: h.errs.Load(), Timeouts: h.timeouts.Load(), Queued: len(h.q),
+		Dropped: h.dropped.Load(), Errors: h.counters.Errors.Load(), Timeouts: h.counters.Timeouts.Load(), Queued: len(h.q),
 		TotEvents: h.syslog[0].Load(), Malformed: h.syslog[1].Load(), Unhandled: h.syslog[2].Load(),
 		Alerts: h.syslog[3].Load(), HostCorrelations: h.syslog[4].Load(), Flows: h.syslog[5].Load(),
 		LastError: le, HasHandler: true}
@@ -80,14 +77,7 @@ func trampoline() (*lua.FunctionProto, error) {
 }
 
 func (h *handler) fail(err error) {
-	h.errs.Add(1)
-	var ve *vm.Error
-	if errors.As(err, &ve) && ve.Kind == vm.KindTimeout {
-		h.timeouts.Add(1)
-	}
-	h.mu.Lock()
-	h.lastErr = err.Error()
-	h.mu.Unlock()
+	h.counters.Fail(err, time.Now()) // logged through the runtime's rate limiter
 	h.r.rl.Warn("call:"+h.key, "syslog handler failed", "producer", h.key, "err", err.Error())
 }
 
@@ -100,19 +90,13 @@ func (h *handler) run(conf map[string]any) {
 	markReady := func() { readyOnce.Do(h.ready.Done) }
 	defer markReady()
 	ctx := &api.Context{Engine: r.eng, Iface: r.iface, Alerts: r.store, Script: h.key, Subdir: "syslog", Now: time.Now()}
-	st := vm.New(vm.Options{
-		ScriptsDir: r.cfg.Dir,
-		DataDir:    r.cfg.DataDir,
-		Watchdog:   r.wd,
-		Install: func(L *lua.LState) {
-			api.Install(L, ctx, r.deps)
-			modules.Install(L, ctx)
+	st := contract.NewState(contract.Env{ScriptsDir: r.cfg.Dir, DataDir: r.cfg.DataDir, ModuleDirs: r.modDirs, Watchdog: r.wd, Deps: r.deps,
+		Install: func(L *lua.LState, ctx *api.Context) {
 			h.wrapSyslogStats(L)
 			if r.cfg.Install != nil {
 				r.cfg.Install(L, ctx)
 			}
-		},
-	})
+		}}, ctx)
 	defer st.Close()
 	call, script, form40, err := h.load(st, conf)
 	if err != nil {
@@ -125,6 +109,7 @@ func (h *handler) run(conf map[string]any) {
 	budget := r.cfg.CallBudget
 	handle := func(ev *engine.LogEvent) {
 		ctx.Now = time.Now()
+		h.counters.Calls.Add(1)
 		var err error
 		if form40 {
 			_, err = st.Call(budget, call, 1, lua.LString(ev.Message), nil, nil)
@@ -152,7 +137,7 @@ func (h *handler) run(conf map[string]any) {
 				}
 				break
 			}
-			if td, ok := script.RawGetString("teardown").(*lua.LFunction); ok {
+			if td := script.Teardown; td != nil {
 				ctx.Now = time.Now()
 				if _, err := st.Call(r.cfg.LifecycleBudget, td, 1, h.scriptConf(st.L, conf), nil, nil); err != nil {
 					h.fail(fmt.Errorf("teardown: %w", err))
@@ -163,55 +148,42 @@ func (h *handler) run(conf map[string]any) {
 	}
 }
 
-// load runs the script file and its setup, and resolves the handler.
-func (h *handler) load(st *vm.State, conf map[string]any) (call lua.LValue, script *lua.LTable, form40 bool, err error) {
+// load runs the script file (the user-script contract: a table with
+// hooks.handleEvent, `all` expanded) and its setup, and resolves the
+// handler.
+func (h *handler) load(st *vm.State, conf map[string]any) (call lua.LValue, script *contract.Script, form40 bool, err error) {
 	r := h.r
-	ret, err := st.Call(r.cfg.LifecycleBudget, st.Load(h.proto), 0, nil, nil, nil)
+	s, err := contract.Load(st, h.file, r.cfg.LifecycleBudget)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	t, ok := ret.(*lua.LTable)
+	fn := s.Hooks["handleEvent"]
+	// The seed: "if it returns false then the script is considered
+	// disabled". Returning nothing keeps it enabled (Kind.SetupNilEnables:
+	// seed examples return true, but a handler without a return is common).
+	ok, err := s.RunSetup(st, r.cfg.LifecycleBudget)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("setup: %w", err)
+	}
 	if !ok {
-		return nil, nil, false, fmt.Errorf("%s: %w (got %s)", h.path, errNoTable, ret.Type())
-	}
-	// The key is the file name, whatever the script says (4.2 injects it).
-	t.RawSetString("key", lua.LString(h.key))
-	hooks, _ := t.RawGetString("hooks").(*lua.LTable)
-	if hooks == nil {
-		return nil, nil, false, fmt.Errorf("%s: no hooks table", h.path)
-	}
-	fn, ok := hooks.RawGetString("handleEvent").(*lua.LFunction)
-	if !ok {
-		return nil, nil, false, fmt.Errorf("%s: no hooks.handleEvent function", h.path)
-	}
-	if setup, ok := t.RawGetString("setup").(*lua.LFunction); ok {
-		ret, err := st.Call(r.cfg.LifecycleBudget, setup, 0, nil, nil, nil)
-		if err != nil {
-			return nil, nil, false, fmt.Errorf("setup: %w", err)
-		}
-		// The seed: "if it returns false then the script is considered
-		// disabled". Returning nothing keeps it enabled (seed examples
-		// return true, but a handler without a return is common).
-		if ret == lua.LFalse {
-			return nil, nil, false, fmt.Errorf("%s: setup() returned false", h.path)
-		}
+		return nil, nil, false, fmt.Errorf("%s: setup() returned false", h.path)
 	}
 	// 4.0 / dev-2019 handlers take (message); 4.2 ones
 	// (syslog_conf, message, host, priority).
 	if fn.Proto != nil && fn.Proto.NumParameters == 1 && fn.Proto.IsVarArg == 0 {
-		return fn, t, true, nil
+		return fn, s, true, nil
 	}
 	tp, err := trampoline()
 	if err != nil {
 		return nil, nil, false, err
 	}
-	lconf := goToLua(st.L, conf)
-	withDefaults(st.L, lconf, h.key, t)
+	lconf := vm.ToLua(st.L, conf)
+	withDefaults(st.L, lconf, h.key, s.Table)
 	mk, err := st.Call(r.cfg.LifecycleBudget, st.Load(tp), 2, fn, lconf, nil)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	return mk, t, false, nil
+	return mk, s, false, nil
 }
 
 // withDefaults fills syslog_conf[key].all.script_conf with the script's
@@ -251,7 +223,7 @@ func withDefaults(L *lua.LState, conf lua.LValue, key string, script *lua.LTable
 func (h *handler) scriptConf(L *lua.LState, conf map[string]any) lua.LValue {
 	if c, ok := conf[h.key].(map[string]any); ok {
 		if all, ok := c["all"].(map[string]any); ok {
-			return goToLua(L, all["script_conf"])
+			return vm.ToLua(L, all["script_conf"])
 		}
 	}
 	return L.NewTable()
@@ -276,35 +248,4 @@ func (h *handler) wrapSyslogStats(L *lua.LState) {
 		}
 		return 0
 	}))
-}
-
-// goToLua converts configuration values (JSON-like) to Lua.
-func goToLua(L *lua.LState, v any) lua.LValue {
-	switch x := v.(type) {
-	case nil:
-		return lua.LNil
-	case bool:
-		return lua.LBool(x)
-	case string:
-		return lua.LString(x)
-	case int:
-		return lua.LNumber(x)
-	case int64:
-		return lua.LNumber(x)
-	case float64:
-		return lua.LNumber(x)
-	case map[string]any:
-		t := L.CreateTable(0, len(x))
-		for k, e := range x {
-			t.RawSetString(k, goToLua(L, e))
-		}
-		return t
-	case []any:
-		t := L.CreateTable(len(x), 0)
-		for _, e := range x {
-			t.Append(goToLua(L, e))
-		}
-		return t
-	}
-	return lua.LString(fmt.Sprint(v))
 }

@@ -26,6 +26,7 @@ import (
 	"flowgate/engine"
 	"flowgate/internal/ratelog"
 	"flowgate/lua/api"
+	"flowgate/lua/contract"
 	"flowgate/lua/vm"
 )
 
@@ -85,6 +86,9 @@ type Runtime struct {
 	log   *slog.Logger
 	rl    *ratelog.Limiter
 	wd    *vm.Watchdog
+	// modDirs is the module path of the handlers (lua/contract), set by
+	// Start before any handler state exists.
+	modDirs []string
 
 	handlers atomic.Pointer[map[string]*handler]
 	running  atomic.Bool
@@ -113,28 +117,23 @@ func New(cfg Configuration, eng *engine.Engine, iface *engine.Interface, store *
 	return r
 }
 
-// Discover lists the handler files of dir: key (producer) → path. The
-// pre-plugin callbacks/syslog/ wins over 4.2's callbacks/system/syslog/,
-// then the 4.2 and 4.0 plugin layouts; the first file of a key wins.
+// Discover lists the handler files of dir: key (producer, lower case) →
+// path, as lua/contract discovers syslog scripts: the pre-plugin
+// callbacks/syslog/ wins over 4.2's callbacks/system/syslog/, then the
+// plugin trees; the first file of a key wins.
 func Discover(dir string) map[string]string {
 	out := map[string]string{}
-	if dir == "" {
+	set, err := contract.Discover(dir, contract.Syslog)
+	if err != nil {
 		return out
 	}
-	patterns := []string{
-		filepath.Join(dir, "callbacks", "syslog", "*.lua"),
-		filepath.Join(dir, "callbacks", "system", "syslog", "*.lua"),
-		filepath.Join(dir, "plugins", "*", "*", "user_scripts", "syslog", "*.lua"),
-		filepath.Join(dir, "plugins", "*", "user_scripts", "syslog", "*.lua"),
+	for _, f := range set.Files[contract.Syslog] {
+		out[f.Key] = f.Path
 	}
-	for _, p := range patterns {
-		files, _ := filepath.Glob(p)
-		sort.Strings(files)
-		for _, f := range files {
-			key := strings.ToLower(strings.TrimSuffix(filepath.Base(f), ".lua"))
-			if _, ok := out[key]; !ok {
-				out[key] = f
-			}
+	for _, p := range set.Problems {
+		var ve *vm.Error
+		if errors.As(p, &ve) {
+			out[strings.ToLower(strings.TrimSuffix(filepath.Base(ve.File), ".lua"))] = ve.File
 		}
 	}
 	return out
@@ -148,17 +147,22 @@ func (r *Runtime) Start() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.wd.Start()
-	files := Discover(r.cfg.Dir)
 	hs := map[string]*handler{}
 	var problems []string
-	for key, path := range files {
-		proto, err := vm.Compile(path)
-		if err != nil {
-			problems = append(problems, err.Error())
-			r.log.Warn("syslog handler not loaded", "file", path, "err", err)
-			continue
+	set, err := contract.Discover(r.cfg.Dir, contract.Syslog)
+	if err != nil {
+		set = &contract.Set{} // no scripts directory (yet): no handler
+	}
+	r.modDirs = set.ModuleDirs
+	for _, p := range set.Problems {
+		var ve *vm.Error
+		if errors.As(p, &ve) {
+			problems = append(problems, p.Error())
 		}
-		hs[key] = &handler{r: r, key: key, path: path, proto: proto, q: make(chan engine.LogEvent, r.cfg.QueueSize),
+		r.log.Warn("syslog handler not loaded", "err", p)
+	}
+	for _, f := range set.Files[contract.Syslog] {
+		hs[f.Key] = &handler{r: r, key: f.Key, path: f.Path, file: f, q: make(chan engine.LogEvent, r.cfg.QueueSize),
 			stop: make(chan struct{})}
 	}
 	keys := make([]string, 0, len(hs))
@@ -343,8 +347,6 @@ func (r *Runtime) WaitIdle(timeout time.Duration) bool {
 		time.Sleep(time.Millisecond)
 	}
 }
-
-var errNoTable = errors.New("the script does not return a table")
 
 // SyslogTotals is the interface's "syslog" statistics in ntopng's names:
 // tot_events counts every event routed to a producer (with or without a
