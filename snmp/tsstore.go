@@ -2,11 +2,9 @@ package snmp
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"log/slog"
 	"math"
@@ -19,34 +17,34 @@ import (
 	"time"
 
 	"flowgate/internal/ratelog"
+	"flowgate/store"
 )
 
 // SeriesDir is the directory of the per-device series files in the data dir.
 const SeriesDir = "snmp_series"
 
-// Series file layout: a 16-byte header (magic, version, record size) then
-// fixed-size little-endian records, appended in poll order:
+// A series file is a store.Log (u32 length, u32 CRC-32C, payload frames;
+// torn tails cut at open) of fixed-size little-endian payloads, appended
+// in poll order:
 //
 //	0 ifIndex u32 | 4 t u32 (epoch s) | 8 in_bps f32 | 12 out_bps f32 |
-//	16 in_errors u32 | 20 out_errors u32 | 24 oper_status u8 | 25 zero[3] |
-//	28 crc32c of bytes 0..27
+//	16 in_errors u32 | 20 out_errors u32 | 24 oper_status u8 | 25 zero[3]
+//
+// Files of the previous release (".ts": a 16-byte header, then 32-byte
+// records ending in their own CRC) are converted once when opened.
 const (
-	seriesExt     = ".ts"
-	seriesMagic   = "FGSNMPTS"
-	seriesVersion = 1
-	seriesHdrLen  = 16
-	seriesRecLen  = 32
+	seriesExt      = ".series"
+	seriesRecLen   = 28
+	seriesFrameLen = store.FrameHeader + seriesRecLen
+
+	legacyExt     = ".ts"
+	legacyMagic   = "FGSNMPTS"
+	legacyVersion = 1
+	legacyHdrLen  = 16
+	legacyRecLen  = 32
 )
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
-func seriesHeader() []byte {
-	h := make([]byte, seriesHdrLen)
-	copy(h, seriesMagic)
-	binary.LittleEndian.PutUint32(h[8:], seriesVersion)
-	binary.LittleEndian.PutUint32(h[12:], seriesRecLen)
-	return h
-}
+var seriesLogOptions = store.LogOptions{Mode: store.ModePrivate, MaxRecord: seriesRecLen, Sync: store.SyncBatch}
 
 // appendRecord encodes one point of ifIndex at the end of b.
 func appendRecord(b []byte, ifIndex uint32, p Point) []byte {
@@ -60,14 +58,12 @@ func appendRecord(b []byte, ifIndex uint32, p Point) []byte {
 	binary.LittleEndian.PutUint32(r[16:], p.InErrors)
 	binary.LittleEndian.PutUint32(r[20:], p.OutErrors)
 	r[24] = p.OperStatus
-	binary.LittleEndian.PutUint32(r[28:], crc32.Checksum(r[:28], crcTable))
 	return b
 }
 
-// decodeRecord decodes one record; ok is false when its checksum is wrong
-// (torn or garbage).
+// decodeRecord decodes one payload; ok is false when it is not one.
 func decodeRecord(r []byte) (ifIndex uint32, p Point, ok bool) {
-	if crc32.Checksum(r[:28], crcTable) != binary.LittleEndian.Uint32(r[28:]) {
+	if len(r) != seriesRecLen {
 		return 0, Point{}, false
 	}
 	ifIndex = binary.LittleEndian.Uint32(r[0:])
@@ -80,12 +76,31 @@ func decodeRecord(r []byte) (ifIndex uint32, p Point, ok bool) {
 	return ifIndex, p, true
 }
 
-// seriesStore keeps one append-only file of fixed-size records per device
-// under <data dir>/snmp_series. Appends are plain writes (they survive a
-// process restart at once); a flusher fsyncs dirty files at most once a
-// second. A file is compacted (rewritten with the points inside the
-// retention) when it covers more than 1.25 × the retention or grows past
-// maxBytes; a torn or corrupt tail is truncated when the file is opened.
+// replaySeries returns a store replay func passing the points newer than
+// cutoff to fn (if not nil) and noting the time of the first in *oldest.
+func replaySeries(cutoff int64, oldest *int64, fn func(uint32, Point)) func([]byte) error {
+	first := true
+	return func(rec []byte) error {
+		idx, p, ok := decodeRecord(rec)
+		if !ok {
+			return fmt.Errorf("snmp series record of %d bytes: %w", len(rec), store.ErrBadRecord)
+		}
+		if first {
+			*oldest, first = p.T, false
+		}
+		if p.T > cutoff && fn != nil {
+			fn(idx, p)
+		}
+		return nil
+	}
+}
+
+// seriesStore keeps one store.Log per device under <data dir>/snmp_series.
+// Appends are plain writes (they survive a process restart at once); a
+// flusher fsyncs dirty files at most once a second. A file is compacted
+// (rewritten atomically with the points inside the retention) when it
+// covers more than 1.25 × the retention or grows past maxBytes; a torn or
+// corrupt tail is truncated when the file is opened.
 type seriesStore struct {
 	dir       string
 	retention time.Duration
@@ -101,16 +116,15 @@ type seriesStore struct {
 	wg     sync.WaitGroup
 	syncIv time.Duration
 
-	records, writeErrs, repairs, compactions, syncs atomic.Uint64
+	records, writeErrs, repairs, compactions, syncs, converted atomic.Uint64
 }
 
 type seriesFile struct {
 	mu     sync.Mutex
 	path   string
-	f      *os.File
-	size   int64
-	oldest int64 // t of the first record; 0 when empty
-	dirty  bool
+	log    *store.Log // nil once removed or closed
+	oldest int64      // t of the first record; 0 when empty
+	batch  [][]byte   // append's scratch
 }
 
 func newSeriesStore(dataDir string, retention time.Duration, maxBytes int64, now func() time.Time, log *slog.Logger) *seriesStore {
@@ -129,9 +143,10 @@ func (s *seriesStore) start(keep []string, sink func(key string, ifIndex uint32,
 	if err := os.MkdirAll(s.dir, 0o750); err != nil {
 		return fmt.Errorf("snmp series: %w", err)
 	}
-	want := map[string]string{}
+	want := map[string]bool{}
 	for _, k := range keep {
-		want[filepath.Base(s.pathOf(k))] = k
+		base := strings.TrimSuffix(filepath.Base(s.pathOf(k)), seriesExt)
+		want[base+seriesExt], want[base+legacyExt] = true, true
 	}
 	ents, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -139,7 +154,9 @@ func (s *seriesStore) start(keep []string, sink func(key string, ifIndex uint32,
 	}
 	for _, e := range ents {
 		n := e.Name()
-		if _, ok := want[n]; !ok && (strings.HasSuffix(n, seriesExt) || strings.HasSuffix(n, seriesExt+".tmp")) {
+		stale := strings.HasSuffix(n, seriesExt) || strings.HasSuffix(n, legacyExt) ||
+			strings.HasSuffix(n, legacyExt+".tmp") || strings.Contains(n, seriesExt+".tmp-")
+		if stale && !want[n] {
 			_ = os.Remove(filepath.Join(s.dir, n))
 		}
 	}
@@ -165,102 +182,110 @@ func (s *seriesStore) start(keep []string, sink func(key string, ifIndex uint32,
 	return nil
 }
 
-// openFile opens (or creates) a series file, repairs its tail and passes
-// its points inside the retention to fn (if not nil).
+// openFile opens (or creates) a series file, converting a file of the
+// previous release first, repairs its tail and passes its points inside
+// the retention to fn (if not nil).
 func (s *seriesStore) openFile(path string, fn func(uint32, Point)) (*seriesFile, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	if err := s.convertLegacy(path); err != nil {
+		return nil, err
+	}
+	sf := &seriesFile{path: path}
+	l, err := store.OpenLog(path, seriesLogOptions, replaySeries(s.now().Add(-s.retention).Unix(), &sf.oldest, fn))
 	if err != nil {
 		return nil, err
 	}
-	sf := &seriesFile{path: path, f: f}
-	good, oldest, err := readSeries(f, s.now().Add(-s.retention).Unix(), fn)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if good < 0 {
-		// No valid header (new, empty or foreign file): start afresh.
-		if st.Size() > 0 {
-			s.repairs.Add(1)
-			s.log.Warn("snmp series file has no valid header: reset", "file", path)
-		}
-		if err := f.Truncate(0); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if _, err := f.WriteAt(seriesHeader(), 0); err != nil {
-			f.Close()
-			return nil, err
-		}
-		good = seriesHdrLen
-		sf.dirty = true
-		syncDir(s.dir) // the new name
-	} else if good < st.Size() {
+	if cut := l.Stats().DroppedBytes; cut > 0 {
 		s.repairs.Add(1)
 		s.log.Warn("snmp series file: torn or corrupt tail truncated", "file", path,
-			"size", st.Size(), "kept", good)
-		if err := f.Truncate(good); err != nil {
-			f.Close()
-			return nil, err
-		}
-		sf.dirty = true
+			"size", l.Size()+int64(cut), "kept", l.Size())
 	}
-	sf.size, sf.oldest = good, oldest
+	sf.log = l
 	return sf, nil
 }
 
-// readSeries reads a series file from the start, passing the points newer
-// than cutoff to fn (if not nil) in file order; it returns the length of
-// the valid prefix (-1 when the header is missing or wrong) and the time of
-// the first record.
-func readSeries(f *os.File, cutoff int64, fn func(uint32, Point)) (int64, int64, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return 0, 0, err
+// convertLegacy rewrites the ".ts" file of the previous release beside
+// path (if any) as a series log at path and removes it. It reads the old
+// format once: a bad header or a torn tail end the conversion there, as
+// they ended the old reader. A series log already at path (a crash after
+// the conversion, before the removal) wins.
+func (s *seriesStore) convertLegacy(path string) error {
+	legacy := strings.TrimSuffix(path, seriesExt) + legacyExt
+	f, err := os.Open(legacy)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("snmp series: %w", err)
+	}
+	defer f.Close()
+	if _, err := os.Stat(path); err != nil {
+		var kept int64
+		err = store.WriteFileFunc(path, seriesLogOptions.Mode, func(w io.Writer) error {
+			var frame []byte
+			var werr error
+			_, err := readLegacySeries(f, func(rec []byte) {
+				if werr == nil {
+					frame = store.AppendFrame(frame[:0], rec)
+					_, werr = w.Write(frame)
+					kept++
+				}
+			})
+			if err != nil {
+				return err
+			}
+			return werr
+		})
+		if err != nil {
+			return fmt.Errorf("snmp series: converting %s: %w", legacy, err)
+		}
+		s.converted.Add(1)
+		s.log.Info("snmp series file converted to the record log", "from", legacy, "to", path, "records", kept)
+	}
+	if err := os.Remove(legacy); err != nil {
+		return fmt.Errorf("snmp series: %w", err)
+	}
+	_ = store.SyncDir(filepath.Dir(path))
+	return nil
+}
+
+// readLegacySeries reads a ".ts" file (16-byte header: magic, version,
+// record size; 32-byte records: the 28-byte payload, then its CRC-32C)
+// from the start and passes each valid record's payload to fn, stopping
+// at the first torn or corrupt one. It returns how many it passed.
+func readLegacySeries(f *os.File, fn func(rec []byte)) (int, error) {
 	br := bufio.NewReaderSize(f, 1<<20)
-	hdr := make([]byte, seriesHdrLen)
+	hdr := make([]byte, legacyHdrLen)
 	if _, err := io.ReadFull(br, hdr); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return -1, 0, nil
+			return 0, nil
 		}
-		return 0, 0, err
+		return 0, err
 	}
-	if !bytes.Equal(hdr, seriesHeader()) {
-		return -1, 0, nil
+	if string(hdr[:8]) != legacyMagic || binary.LittleEndian.Uint32(hdr[8:]) != legacyVersion ||
+		binary.LittleEndian.Uint32(hdr[12:]) != legacyRecLen {
+		return 0, nil
 	}
-	good, oldest := int64(seriesHdrLen), int64(0)
-	var r [seriesRecLen]byte
+	n := 0
+	var r [legacyRecLen]byte
 	for {
 		if _, err := io.ReadFull(br, r[:]); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				break
+				return n, nil
 			}
-			return 0, 0, err
+			return n, err
 		}
-		idx, p, ok := decodeRecord(r[:])
-		if !ok {
-			break
+		if store.Checksum(r[:seriesRecLen]) != binary.LittleEndian.Uint32(r[seriesRecLen:]) {
+			return n, nil
 		}
-		if good == seriesHdrLen {
-			oldest = p.T
-		}
-		good += seriesRecLen
-		if p.T > cutoff && fn != nil {
-			fn(idx, p)
-		}
+		fn(r[:seriesRecLen])
+		n++
 	}
-	return good, oldest, nil
 }
 
 // append writes encoded records (one poll of a device) at the end of the
-// device's file, compacting it first when it is due.
+// device's file in one write, compacting it first when it is due.
 func (s *seriesStore) append(key string, recs []byte) {
-	if len(recs) == 0 {
+	if len(recs) == 0 || len(recs)%seriesRecLen != 0 {
 		return
 	}
 	s.mu.Lock()
@@ -284,116 +309,78 @@ func (s *seriesStore) append(key string, recs []byte) {
 
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
-	if sf.f == nil {
+	if sf.log == nil {
 		return // removed or closed meanwhile
 	}
+	n := len(recs) / seriesRecLen
 	now := s.now().Unix()
 	ret := int64(s.retention / time.Second)
-	if (sf.oldest > 0 && sf.oldest < now-ret-ret/4) || sf.size+int64(len(recs)) > s.maxBytes {
+	if (sf.oldest > 0 && sf.oldest < now-ret-ret/4) || sf.log.Size()+int64(n*seriesFrameLen) > s.maxBytes {
 		if err := s.compactLocked(sf, now-ret); err != nil {
 			s.writeErrs.Add(1)
 			s.rlog.Warn("series:"+key, "snmp series compaction failed", "file", sf.path, "err", err)
-			if sf.f == nil {
-				return
-			}
 		}
 	}
-	n, err := sf.f.WriteAt(recs, sf.size)
-	if err != nil {
+	batch := sf.batch[:0]
+	for i := range n {
+		batch = append(batch, recs[i*seriesRecLen:(i+1)*seriesRecLen])
+	}
+	defer func() { clear(batch); sf.batch = batch[:0] }() // keep no poll's bytes alive
+	empty := sf.log.Size() == 0
+	if err := sf.log.AppendBatch(batch...); err != nil {
 		s.writeErrs.Add(1)
 		s.rlog.Warn("series:"+key, "snmp series not written", "device", key, "err", err)
-		// Drop a partial write so the next append stays aligned.
-		if n > 0 {
-			_ = sf.f.Truncate(sf.size)
-		}
 		return
 	}
-	if sf.size == seriesHdrLen {
-		_, p, _ := decodeRecord(recs[:seriesRecLen])
+	if empty {
+		_, p, _ := decodeRecord(batch[0])
 		sf.oldest = p.T
 	}
-	sf.size += int64(n)
-	sf.dirty = true
-	s.records.Add(uint64(n / seriesRecLen))
+	s.records.Add(uint64(n))
 }
 
 // compactLocked rewrites sf with the records newer than cutoff, at most
-// 3/4 of maxBytes of them (the newest), through a temp file and a rename.
+// 3/4 of maxBytes of them (the newest), through store's atomic rewrite.
 // It streams: one pass counts the records to keep, a second copies them,
 // so memory stays at two buffers whatever the file size. sf.mu held.
 func (s *seriesStore) compactLocked(sf *seriesFile, cutoff int64) error {
-	scan := func(fn func(r []byte)) error {
-		if _, err := sf.f.Seek(seriesHdrLen, io.SeekStart); err != nil {
+	limit := max(s.maxBytes*3/4/seriesFrameLen, 1)
+	var oldest int64
+	err := sf.log.Rewrite(func(add func([]byte) error) error {
+		scan := func(fn func(r []byte) error) error {
+			_, err := store.ReadLog(sf.path, seriesRecLen, func(r []byte) error {
+				if _, p, ok := decodeRecord(r); ok && p.T > cutoff {
+					return fn(r)
+				}
+				return nil
+			})
 			return err
 		}
-		br := bufio.NewReaderSize(io.LimitReader(sf.f, sf.size-seriesHdrLen), 1<<20)
-		var r [seriesRecLen]byte
-		for {
-			if _, err := io.ReadFull(br, r[:]); err != nil {
-				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-					return nil
-				}
-				return err
-			}
-			if _, p, ok := decodeRecord(r[:]); ok && p.T > cutoff {
-				fn(r[:])
-			}
+		var n int64
+		if err := scan(func([]byte) error { n++; return nil }); err != nil {
+			return err
 		}
-	}
-	var n int64
-	if err := scan(func([]byte) { n++ }); err != nil {
-		return err
-	}
-	limit := max((s.maxBytes*3/4-seriesHdrLen)/seriesRecLen, 1)
-	skip := max(n-limit, 0)
-	tmp := sf.path + ".tmp"
-	nf, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(nf, 1<<20)
-	_, err = bw.Write(seriesHeader())
-	var kept, oldest int64
-	if err == nil {
-		err = scan(func(r []byte) {
+		skip := max(n-limit, 0)
+		kept := int64(0)
+		return scan(func(r []byte) error {
 			if skip > 0 {
 				skip--
-				return
+				return nil
 			}
 			if kept == 0 {
 				_, p, _ := decodeRecord(r)
 				oldest = p.T
 			}
 			kept++
-			_, _ = bw.Write(r) // a write error sticks in bw: Flush returns it
+			return add(r)
 		})
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = nf.Sync()
-	}
-	if err == nil {
-		err = os.Rename(tmp, sf.path)
-	}
+	})
 	if err != nil {
-		nf.Close()
-		_ = os.Remove(tmp)
 		return err
 	}
-	syncDir(filepath.Dir(sf.path))
-	sf.f.Close()
-	sf.f, sf.size, sf.dirty, sf.oldest = nf, seriesHdrLen+kept*seriesRecLen, false, oldest
+	sf.oldest = oldest
 	s.compactions.Add(1)
 	return nil
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 // remove deletes a device's file (RemoveDevice).
@@ -405,14 +392,15 @@ func (s *seriesStore) remove(key string) {
 	s.mu.Unlock()
 	if sf != nil {
 		sf.mu.Lock()
-		if sf.f != nil {
-			sf.f.Close()
-			sf.f = nil
+		if sf.log != nil {
+			_ = sf.log.Close()
+			sf.log = nil
 		}
 		sf.mu.Unlock()
 	}
 	if open {
 		_ = os.Remove(s.pathOf(key))
+		_ = store.SyncDir(s.dir)
 	}
 }
 
@@ -443,18 +431,17 @@ func (s *seriesStore) syncAll(closing bool) {
 	s.mu.Unlock()
 	for _, sf := range list {
 		sf.mu.Lock()
-		if sf.f != nil && sf.dirty {
-			if err := sf.f.Sync(); err != nil {
+		if sf.log != nil {
+			before := sf.log.Stats().Syncs
+			if err := sf.log.Sync(); err != nil {
 				s.writeErrs.Add(1)
 				s.rlog.Warn("series-sync:"+sf.path, "snmp series fsync failed", "file", sf.path, "err", err)
-			} else {
-				s.syncs.Add(1)
 			}
-			sf.dirty = false
-		}
-		if closing && sf.f != nil {
-			sf.f.Close()
-			sf.f = nil
+			s.syncs.Add(sf.log.Stats().Syncs - before)
+			if closing {
+				_ = sf.log.Close()
+				sf.log = nil
+			}
 		}
 		sf.mu.Unlock()
 	}

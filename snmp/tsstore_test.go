@@ -1,6 +1,7 @@
 package snmp
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"flowgate/internal/testwait"
+	"flowgate/store"
 )
 
 // fakeClock is a settable clock safe for the poller's goroutines.
@@ -112,7 +114,7 @@ func TestSeriesTornTail(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.Write(recsOf([]uint32{1}, 1)[:19]); err != nil {
+			if _, err := f.Write(store.AppendFrame(nil, recsOf([]uint32{1}, 1))[:19]); err != nil {
 				t.Fatal(err)
 			}
 			f.Close()
@@ -126,12 +128,12 @@ func TestSeriesTornTail(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.WriteAt(make([]byte, seriesRecLen), st.Size()-seriesRecLen); err != nil {
+			if _, err := f.WriteAt(make([]byte, seriesFrameLen), st.Size()-seriesFrameLen); err != nil {
 				t.Fatal(err)
 			}
 			f.Close()
 		}, 3, 2}, // the last poll's records are ordered 1, 2: interface 2 loses its last point
-		{"bad header", func(t *testing.T, path string) {
+		{"garbage file", func(t *testing.T, path string) {
 			if err := os.WriteFile(path, []byte("not a series file at all, really"), 0o640); err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +171,7 @@ func TestSeriesTornTail(t *testing.T) {
 				t.Fatalf("counters %+v", c)
 			}
 			fi, err := os.Stat(p.ts.pathOf(key))
-			if err != nil || (fi.Size()-seriesHdrLen)%seriesRecLen != 0 {
+			if err != nil || fi.Size()%seriesFrameLen != 0 {
 				t.Fatalf("file not repaired: %v %v", fi.Size(), err)
 			}
 			p.ts.append(key, recsOf([]uint32{1, 2}, t0+1800))
@@ -211,7 +213,7 @@ func TestSeriesRetention(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		maxRecs = max(maxRecs, (fi.Size()-seriesHdrLen)/seriesRecLen)
+		maxRecs = max(maxRecs, fi.Size()/seriesFrameLen)
 	}
 	st.close()
 	// 1.25 h of polls every 10 min, plus the one that triggers compaction.
@@ -235,7 +237,7 @@ func TestSeriesRetention(t *testing.T) {
 	p.Stop()
 
 	// Size bound: a file never grows past SeriesMaxBytes; the newest points stay.
-	small := newSeriesStore(t.TempDir(), 24*time.Hour, seriesHdrLen+20*seriesRecLen, clk.Now, quiet())
+	small := newSeriesStore(t.TempDir(), 24*time.Hour, 20*seriesFrameLen, clk.Now, quiet())
 	if err := small.start([]string{key}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -253,13 +255,9 @@ func TestSeriesRetention(t *testing.T) {
 }
 
 func readSeriesFile(path string, cutoff int64) (map[uint32][]Point, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	pts := map[uint32][]Point{}
-	_, _, err = readSeries(f, cutoff, func(idx uint32, p Point) { pts[idx] = append(pts[idx], p) })
+	var oldest int64
+	_, err := store.ReadLog(path, seriesRecLen, replaySeries(cutoff, &oldest, func(idx uint32, p Point) { pts[idx] = append(pts[idx], p) }))
 	return pts, err
 }
 
@@ -301,7 +299,7 @@ func BenchmarkSeriesCompact(b *testing.B) {
 	st, base := fill30h(b)
 	defer st.close()
 	sf := st.files["dev"]
-	b.SetBytes(sf.size)
+	b.SetBytes(sf.log.Size())
 	b.ReportAllocs()
 	for k := int64(0); b.Loop(); k++ {
 		// Each round drops one more poll, so every round rewrites ≈24 h.
@@ -394,5 +392,59 @@ func TestSeriesSortIfNeeded(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%v cap %d: got %v, want %v", tc.in, tc.capacity, got, want)
 		}
+	}
+}
+
+// TestSeriesConvertsV1: a ".ts" file of the previous release
+// (testdata/series-v1, written by the series store of commit 0ca3b1e: five
+// polls of interfaces 1-3 from t=1,700,000,000 every 60 s) is converted
+// to the record log at start: every point loads, the old file is gone,
+// and the series carries on.
+func TestSeriesConvertsV1(t *testing.T) {
+	dir := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, SeriesDir), 0o750))
+	old, err := os.ReadFile(filepath.Join("testdata", "series-v1", SeriesDir, "10.0.0.1.ts"))
+	must(err)
+	must(os.WriteFile(filepath.Join(dir, SeriesDir, "10.0.0.1.ts"), old, 0o640))
+	clk := &fakeClock{}
+	clk.set(1_700_000_000 + 600)
+	load := func() map[uint32][]Point {
+		st := newSeriesStore(dir, 24*time.Hour, 1<<30, clk.Now, quiet())
+		got := map[uint32][]Point{}
+		must(st.start([]string{"10.0.0.1"}, func(_ string, idx uint32, p Point) { got[idx] = append(got[idx], p) }))
+		if len(got) == 3 && len(got[1]) == 5 {
+			st.append("10.0.0.1", recsOf([]uint32{1, 2, 3}, 1_700_000_000+600))
+		}
+		st.close()
+		if c := st.converted.Load(); c > 1 || st.repairs.Load() != 0 {
+			t.Fatalf("converted %d, repairs %d", c, st.repairs.Load())
+		}
+		return got
+	}
+	got := load()
+	for _, idx := range []uint32{1, 2, 3} {
+		pts := got[idx]
+		if len(pts) != 5 {
+			t.Fatalf("if %d: %d points", idx, len(pts))
+		}
+		for k, p := range pts {
+			want := Point{T: 1_700_000_000 + int64(k)*60, InBps: float32(idx) * 1000, OutBps: float32((1_700_000_000 + int64(k)*60) % 1000),
+				InErrors: idx, OutErrors: 2, OperStatus: 1}
+			if p != want {
+				t.Fatalf("if %d point %d: %+v, want %+v", idx, k, p, want)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, SeriesDir, "10.0.0.1.ts")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("old file still there: %v", err)
+	}
+	if got := load(); len(got[3]) != 6 {
+		t.Fatalf("after conversion and an append: %d points", len(got[3]))
 	}
 }

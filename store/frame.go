@@ -39,7 +39,8 @@ func AppendFrame(b, rec []byte) []byte {
 }
 
 // Replay reads frames from r, calling fn with each record's payload in
-// order (the slice is valid only during the call). It stops at the first
+// order (the slice is valid only during the call: it may point into the
+// reader's buffer). It stops at the first
 // torn or corrupt frame, or when fn returns an error wrapping ErrBadRecord
 // (a record whose CRC is right but whose content the caller rejects), and
 // returns the length of the valid prefix and the number of records in it.
@@ -52,30 +53,47 @@ func Replay(r io.Reader, maxRecord int, fn func(rec []byte) error) (valid int64,
 	if !ok {
 		br = bufio.NewReaderSize(r, 256<<10)
 	}
-	var hdr [FrameHeader]byte
 	var buf []byte
 	for {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			return valid, records, eofIsTail(err)
-		}
-		n := binary.LittleEndian.Uint32(hdr[:4])
-		if n == 0 || uint64(n) > uint64(maxRecord) {
-			return valid, records, nil
-		}
-		buf, err = readN(br, buf[:0], int(n))
+		hdr, err := br.Peek(FrameHeader)
 		if err != nil {
 			return valid, records, eofIsTail(err)
 		}
-		if Checksum(buf) != binary.LittleEndian.Uint32(hdr[4:]) {
+		n := binary.LittleEndian.Uint32(hdr[:4])
+		sum := binary.LittleEndian.Uint32(hdr[4:])
+		if n == 0 || uint64(n) > uint64(maxRecord) {
+			return valid, records, nil
+		}
+		var rec []byte
+		inPlace := int(n) <= br.Size()-FrameHeader
+		if inPlace {
+			// the common case: the frame fits the reader's buffer, read
+			// it in place without a copy
+			fr, err := br.Peek(FrameHeader + int(n))
+			if err != nil {
+				return valid, records, eofIsTail(err)
+			}
+			rec = fr[FrameHeader:]
+		} else {
+			_, _ = br.Discard(FrameHeader)
+			if buf, err = readN(br, buf[:0], int(n)); err != nil {
+				return valid, records, eofIsTail(err)
+			}
+			rec = buf
+		}
+		if Checksum(rec) != sum {
 			return valid, records, nil
 		}
 		if fn != nil {
-			if err := fn(buf); err != nil {
+			if err := fn(rec); err != nil {
 				if errors.Is(err, ErrBadRecord) {
 					return valid, records, nil
 				}
 				return valid, records, err
 			}
+		}
+		if inPlace {
+			_, _ = br.Discard(FrameHeader + int(n))
 		}
 		valid += FrameHeader + int64(n)
 		records++

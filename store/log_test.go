@@ -503,6 +503,11 @@ func FuzzReplay(f *testing.F) {
 		if v2 != valid || n2 != n {
 			t.Fatalf("prefix replays to %d/%d, want %d/%d", v2, n2, valid, n)
 		}
+		// frames larger than the reader's buffer take the copying path
+		v3, n3, _ := Replay(bufio.NewReaderSize(bytes.NewReader(data), 16), 1<<16, nil)
+		if v3 != valid || n3 != n {
+			t.Fatalf("small buffer: %d/%d, want %d/%d", v3, n3, valid, n)
+		}
 	})
 }
 
