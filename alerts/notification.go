@@ -10,7 +10,7 @@ type Notification struct {
 	Alert Alert
 }
 
-// JSON is the 4.2 notification document (spec §5.4), keys in ntopng's order:
+// JSON is the 4.2 notification document (docs/script-contract.md §5.4), keys in ntopng's order:
 // for host/interface/network/... alerts the §5.3 fields plus ifid, action
 // and pool_id; for flow alerts the flow2alertJson fields.
 func (n Notification) JSON() []byte {

@@ -1,6 +1,7 @@
 // Package engine is flowgate's flow/host engine: per-interface flow and host
 // tables fed by collectors, with ntopng's ZMQ flow semantics, lifecycle
-// events for the Lua runtime and consistent reads for REST.
+// events for the Lua runtime and consistent reads for REST. Section numbers
+// (§N) in this package's comments are sections of docs/zmq-wire.md.
 package engine
 
 import (

@@ -90,7 +90,7 @@ type Flow struct {
 
 	ThptBps, ThptPps float32 // of the last update
 
-	// Latencies in ms (spec §6.6), in flow orientation.
+	// Latencies in ms (docs/zmq-wire.md §6.6), in flow orientation.
 	CliLatencyMs, SrvLatencyMs, ApplLatencyMs float32
 	HasLatency                                uint8 // 1 client, 2 server, 4 application
 

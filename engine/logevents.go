@@ -6,7 +6,7 @@ import (
 )
 
 // LogEvent is one syslog message, normalized at the collector and routed to
-// a producer (spec user_scripts §2.5). The collector fills it; a LogSink
+// a producer (docs/script-contract.md §2.5). The collector fills it; a LogSink
 // (the Lua syslog runtime) consumes it, so collectors need no Lua.
 type LogEvent struct {
 	Producer string     // handler name: selects <producer>.lua

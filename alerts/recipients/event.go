@@ -8,7 +8,7 @@ import (
 )
 
 // Event is one queued notification as an endpoint sees it: the de-duplication
-// id, the ntopng 4.2 notification JSON (spec §5.4) and, decoded on demand,
+// id, the ntopng 4.2 notification JSON (docs/script-contract.md §5.4) and, decoded on demand,
 // its fields. Lua's ntop.recipient_enqueue puts arbitrary JSON in queues,
 // so decoding may fail: formats then fall back to the raw text.
 type Event struct {

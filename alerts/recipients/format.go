@@ -41,7 +41,7 @@ func (c *formatCtx) ifName(ifid int) string {
 	return "if" + strconv.Itoa(ifid)
 }
 
-// appendText writes ntopng's plaintext notification (spec §5.6, syslog
+// appendText writes ntopng's plaintext notification (docs/script-contract.md §5.6, syslog
 // flavour: severity and entity shown, HTML-free):
 // [dd/mm/YYYY HH:MM:SS]  [eth0] [Error] [Threshold Cross][Host][192.168.1.10] [Engaged] message
 func appendText(b []byte, e *Event, c *formatCtx) []byte {

@@ -10,7 +10,7 @@ import (
 
 func TestTextFormat(t *testing.T) {
 	got := string(appendText(nil, eventOf(hostAlert(1), "x"), testCtx))
-	// spec §5.6: date, double space, ifname, severity, type, entity, value, action, message.
+	// docs/script-contract.md §5.6: date, double space, ifname, severity, type, entity, value, action, message.
 	want := "[02/11/2020 10:00:00]  [eth0] [Error] [Threshold Cross][Host][192.168.1.10] [Engaged] Minute bytes crossed by host 192.168.1.10 [1234567 > 1000000]"
 	if got != want {
 		t.Fatalf("text:\n got %s\nwant %s", got, want)

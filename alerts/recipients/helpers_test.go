@@ -18,7 +18,7 @@ import (
 	"flowgate/alerts"
 )
 
-// hostAlert is a host threshold alert like spec §5.4's example; i makes it
+// hostAlert is a host threshold alert like the example of docs/script-contract.md §5.4; i makes it
 // unique (the subtype carries it).
 func hostAlert(i int) alerts.Alert {
 	return alerts.Alert{ID: uint64(i), IfID: 0, Type: 49, Subtype: "n" + strconv.Itoa(i),

@@ -19,9 +19,9 @@ import (
 	"flowgate/internal/testwait"
 )
 
-// compatDir is shared/compat beside the repository, as CI has it. Its
-// scripts are real ntopng 4.2 scripts: they are run from there, never
-// copied into the repository.
+// compatDir holds real ntopng 4.2 scripts beside the repository, as CI has
+// it. They are ntopng's code: run from there, never copied into the
+// repository.
 const compatDir = "../../../shared/compat"
 
 type fakeClock struct {

@@ -44,7 +44,8 @@ func writeCityDB(t *testing.T, dir string, countries map[string]string) {
 	}
 }
 
-// TestSeedSuspiciousCountries runs seed 003's flow script with --geoip-dir:
+// TestSeedSuspiciousCountries runs the suspicious-countries flow script of
+// the project's first examples (testdata/seeds) with --geoip-dir:
 // flows with a peer in "China" (a test database maps 10.1.0.0/28 there)
 // print "From China", once per such flow.
 func TestSeedSuspiciousCountries(t *testing.T) {

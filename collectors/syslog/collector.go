@@ -1,7 +1,7 @@
 // Package syslog is flowgate's syslog collector: UDP, TCP and TLS listeners
 // (RFC 6587 octet-counting and newline framing), RFC 5424 / RFC 3164
 // parsing with the variants devices send, and producer detection (spec
-// user_scripts §2.5). It hands engine.LogEvents to an engine.LogSink (the
+// docs/script-contract.md §2.5). It hands engine.LogEvents to an engine.LogSink (the
 // Lua syslog runtime) and never blocks on it: the collector has no Lua.
 package syslog
 

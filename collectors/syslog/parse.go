@@ -17,7 +17,7 @@ type parsed struct {
 	app      string
 	content  string
 	time     time.Time
-	fortinet bool // Fortinet key=value line (spec §2.5: "date=" after <PRI>)
+	fortinet bool // Fortinet key=value line (docs/script-contract.md §2.5: "date=" after <PRI>)
 	raw      bool // no parser accepted the line: content is the whole line
 }
 

@@ -138,7 +138,7 @@ func (c *Collector) saveProducers(m *producerMap) error {
 	return nil
 }
 
-// route picks the producer of a message (spec §2.5, with the order the
+// route picks the producer of a message (docs/script-contract.md §2.5, with the order the
 // issue sets): the map by device name, then by source address; then the
 // APP-NAME/TAG and the Fortinet heuristic when a handler exists for them;
 // then the map's "*"; then the tag or heuristic anyway (counted unhandled

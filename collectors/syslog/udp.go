@@ -58,7 +58,7 @@ func bindPair(addr string) (*net.UDPConn, net.Listener, error) {
 }
 
 // readUDP is one of several readers of the socket: each datagram is one
-// message (spec §2.5), parsed and routed in this goroutine so that the
+// message (docs/script-contract.md §2.5), parsed and routed in this goroutine so that the
 // socket is drained by as many cores as there are readers.
 func (c *Collector) readUDP(conn *net.UDPConn) {
 	defer c.wg.Done()

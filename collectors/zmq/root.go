@@ -1,7 +1,7 @@
 // Package zmq is the nProbe ZMQ collector: it subscribes to the endpoints
 // of one engine interface, tells header versions and payload encodings
 // apart, accounts for lost messages per probe, and turns every topic into
-// engine records (spec/zmq.md §1–§4). Receiving and decoding run in the
+// engine records (docs/zmq-wire.md §1–§4). Receiving and decoding run in the
 // collector's goroutine; batches reach the engine through the interface's
 // bounded queue.
 package zmq
@@ -37,7 +37,7 @@ type Configuration struct {
 	Now         func() time.Time
 }
 
-// DefaultConfiguration returns the defaults of spec §1.5 and §2.6.
+// DefaultConfiguration returns the defaults of docs/zmq-wire.md §1.5 and §2.6.
 func DefaultConfiguration() Configuration {
 	return Configuration{
 		MaxPayload:      4 << 20,
@@ -333,7 +333,7 @@ func (c *Collector) batchFor(source int) *engine.Batch {
 // keep accepts a record the decoder built in the batch: nothing to copy.
 func keep(*engine.FlowRecord) {}
 
-// sequence does the msg_id gap accounting of spec §2.6 per header source_id.
+// sequence does the msg_id gap accounting of docs/zmq-wire.md §2.6 per header source_id.
 func (c *Collector) sequence(h wire.Header) {
 	now := c.cfg.Now()
 	if now.Sub(c.lastGC) >= time.Second {

@@ -233,7 +233,7 @@ func TestTopics(t *testing.T) {
 		t.Errorf("event not applied: speed %d drops %d", st.Speed, st.DropsExportQueueFull)
 	}
 	// timeout.idle 100 is doubled (200); lifetime 300 with no collected
-	// lifetime gives 10: max(200, 10) (spec §6.5).
+	// lifetime gives 10: max(200, 10) (docs/zmq-wire.md §6.5).
 	if st.FlowMaxIdle != 200*time.Second {
 		t.Errorf("flow max idle %v, want 200s", st.FlowMaxIdle)
 	}

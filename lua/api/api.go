@@ -38,7 +38,7 @@ type Deps struct {
 	LogLevel *slog.LevelVar
 	// OUI answers ntop.getMacManufacturer (nil: unknown vendors).
 	OUI *OUI
-	// LuaCache is seed §32's cache shared by all states (nil: one per state).
+	// LuaCache is the cache of docs/ntop-api.md §32 shared by all states (nil: one per state).
 	LuaCache *LuaCache
 	// AllowExec lets ntop.execCmd/execCmdAsync, os.execute and io.popen
 	// run shell commands (off by default: a script is not a shell).

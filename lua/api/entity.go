@@ -77,7 +77,7 @@ func splitAlertKey(k string) (typ int, subtype string) {
 
 // storeTriggered is storeTriggeredAlert(alert_key_name, granularity_id,
 // severity_id, alert_type_id, subtype, alert_json) with arguments from
-// index i: the §5.3 alert table for a new engagement, nil when it was
+// index i: the alert table of docs/script-contract.md §5.3 for a new engagement, nil when it was
 // already engaged (then only refreshed).
 func (b *binding) storeTriggered(L *lua.LState, e entityRef, i int) lua.LValue {
 	keyName := L.CheckString(i)
@@ -137,7 +137,7 @@ func (b *binding) releaseTriggered(L *lua.LState, e entityRef, i int) lua.LValue
 	return b.alertTable(L, *found)
 }
 
-// alertTable is AlertableEntity::luaAlert (§5.3).
+// alertTable is AlertableEntity::luaAlert (docs/script-contract.md §5.3).
 func (b *binding) alertTable(L *lua.LState, a alerts.Alert) *lua.LTable {
 	t := L.CreateTable(0, 9)
 	b.setN(t, "alert_type", float64(a.Type))

@@ -33,7 +33,7 @@ func chunkErr(L *lua.LState, src string) string {
 	return ""
 }
 
-// cacheScript exercises seed §5 and §6 from Lua; it runs against both backends.
+// cacheScript exercises docs/ntop-api.md §5 and §6 from Lua; it runs against both backends.
 const cacheScript = `
 local function eq(a, b, what) if a ~= b then error(what .. ": got " .. tostring(a) .. ", want " .. tostring(b), 2) end end
 eq(ntop.getCache("missing"), "", "missing key")
@@ -210,8 +210,9 @@ func TestNtopCacheStoreDown(t *testing.T) {
 }
 
 // TestSeedFunctionList: the code's table (ntop_seed.go) lists exactly the
-// functions of the seed's tables, as copied in testdata; when the seed
-// itself is beside the repo (shared/), it is parsed too.
+// functions of the ntop.* reference, as copied in testdata; when the
+// original reference document is beside the repository (as on CI), it is
+// parsed too.
 func TestSeedFunctionList(t *testing.T) {
 	f, err := os.Open("testdata/ntop_seed_functions.tsv")
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Seed §33: execCmd (only when the operator allows it), sendMail over
+// docs/ntop-api.md §33: execCmd (only when the operator allows it), sendMail over
 // SMTP, and §25's getHostInformation.
 
 const (

@@ -10,7 +10,7 @@ import (
 	"flowgate/lua/vm"
 )
 
-// LuaCache is seed §32's in-process cache (ntop.getLuaCache/setLuaCache),
+// LuaCache is the in-process cache of docs/ntop-api.md §32 (ntop.getLuaCache/setLuaCache),
 // shared by every Lua state through Deps.LuaCache. Lua values cannot cross
 // states, so values are kept as Go copies (strings, numbers, booleans and
 // tables of them) and rebuilt in the reading state. Bounded: when full,

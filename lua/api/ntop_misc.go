@@ -22,7 +22,7 @@ import (
 	"flowgate/lua/vm"
 )
 
-// Seed §11 (HTTP beyond get/post), §12, §23, §24, §25, §27–§29, §32, §33.
+// docs/ntop-api.md §11 (HTTP beyond get/post), §12, §23, §24, §25, §27–§29, §32, §33.
 
 func init() {
 	register("ntop", []luaFn{

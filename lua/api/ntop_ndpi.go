@@ -13,7 +13,7 @@ import (
 	"flowgate/engine/ndpi"
 )
 
-// Seed §17/§30: nDPI look-ups on the engine's protocol table, and custom
+// docs/ntop-api.md §17/§30: nDPI look-ups on the engine's protocol table, and custom
 // categories (host names and IP networks → category) loaded between
 // initnDPIReload and finalizenDPIReload.
 

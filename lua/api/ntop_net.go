@@ -12,7 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Seed §9 (network & IP utilities) and §10 (address resolution).
+// docs/ntop-api.md §9 (network & IP utilities) and §10 (address resolution).
 
 func init() {
 	register("ntop", []luaFn{

@@ -1,7 +1,9 @@
 package api
 
-// seedFuncs lists every ntop.* function of seed 004, grouped as the seed
-// groups them (a name listed in two sections stays in the first).
+// seedFuncs lists every ntop.* function of ntopng's Lua API reference (a
+// copy is testdata/ntop_seed_functions.tsv), grouped as the reference groups
+// them, which are the §N of docs/ntop-api.md (a name listed in two sections
+// stays in the first).
 var seedFuncs = []seedFunc{
 	{3, "getDirs"},
 	{3, "getInfo"},

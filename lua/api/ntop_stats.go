@@ -8,7 +8,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Seed §13: per-interface samples housekeeping scripts store, kept in the
+// docs/ntop-api.md §13: per-interface samples housekeeping scripts store, kept in the
 // cache store (a hash per interface and granularity, field = the sample's
 // epoch rounded down to its granularity) rather than ntopng's SQLite
 // files: the same calls and answers, persisted and shared as the cache is.

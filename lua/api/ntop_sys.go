@@ -16,7 +16,7 @@ import (
 	"flowgate/alerts"
 )
 
-// Seed §3 (system & information) and §4 (file system) beyond ntop.go's.
+// docs/ntop-api.md §3 (system & information) and §4 (file system) beyond ntop.go's.
 
 func init() {
 	register("ntop", []luaFn{

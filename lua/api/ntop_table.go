@@ -104,11 +104,11 @@ type NtopStatus struct {
 	Test    string
 }
 
-// NtopStatuses lists every ntop.* function of seed 004 with its status in
-// this process: a registered function (RegisterNtop) wins over a built-in,
-// a built-in is implemented unless ntopPartial says otherwise, anything
-// else is unavailable. Functions flowgate provides beyond the seed follow
-// in section 0.
+// NtopStatuses lists every ntop.* function of the reference (seedFuncs)
+// with its status in this process: a registered function (RegisterNtop)
+// wins over a built-in, a built-in is implemented unless ntopPartial says
+// otherwise, anything else is unavailable. Functions flowgate provides
+// beyond the reference follow in section 0.
 func NtopStatuses() []NtopStatus {
 	reg := map[string]NtopFunc{}
 	for _, f := range RegisteredNtop() {

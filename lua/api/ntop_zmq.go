@@ -9,7 +9,7 @@ import (
 	"flowgate/collectors/zmq/zmtp"
 )
 
-// Seed §22: one ZMQ SUB socket per Lua state, on the collector's own ZMTP
+// docs/ntop-api.md §22: one ZMQ SUB socket per Lua state, on the collector's own ZMTP
 // library. zmq_receive waits at most zmqRecvWait and answers nil on
 // timeout, so a script polling it does not stall its goroutine for long.
 

@@ -158,7 +158,7 @@ func statsTable(L *lua.LState, st map[string]any) *lua.LTable {
 	return t
 }
 
-// cacheFuncs are seed §5 (Redis / Cache) and §6 (Preferences) on deps.Cache.
+// cacheFuncs are docs/ntop-api.md §5 (Redis / Cache) and §6 (Preferences) on deps.Cache.
 func cacheFuncs() []luaFn {
 	return []luaFn{
 		// strings; ntopng returns "" (not nil) for a missing string key

@@ -264,7 +264,7 @@ func (b *bridge) raise(L *lua.LState, do func(*alerts.Store, alerts.Alert)) int 
 	return 1
 }
 
-// engaged(entity_id, entity_val) -> array of §5.3 alert tables.
+// engaged(entity_id, entity_val) -> array of alert tables (docs/script-contract.md §5.3).
 func (b *bridge) engaged(L *lua.LState) int {
 	out := L.NewTable()
 	if s := b.store_(); s != nil {

@@ -1,5 +1,5 @@
-// Package recipientapi provides seed §16's ntop.recipient_* functions on the
-// recipients' persistent queues. The wiring puts the *recipients.Manager in
+// Package recipientapi provides the ntop.recipient_* functions
+// (docs/ntop-api.md §16) on the recipients' persistent queues. The wiring puts the *recipients.Manager in
 // api.Deps.Services.Recipients; without it the functions raise a clear error.
 package recipientapi
 

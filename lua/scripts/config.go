@@ -28,7 +28,7 @@ type info struct {
 // confStore holds the user's overrides, persisted as JSON in the data dir:
 // {"<subdir>": {"<key>": {"<hook or all>": {enabled, script_conf}}}}.
 // Host, interface, network and system scripts are configured per hook, the
-// others under "all" (spec §1.6).
+// others under "all" (docs/script-contract.md §1.6).
 type confStore struct {
 	path string
 	gen  atomic.Uint64

@@ -114,7 +114,7 @@ func (o *flowObserver) OnFlow(ev engine.FlowEvent, f *engine.Flow, now time.Time
 	ctx.Flow, ctx.Tables = nil, nil
 }
 
-// run calls hook h of every matching script (spec §2.3 order and filters).
+// run calls hook h of every matching script (docs/script-contract.md §2.3 order and filters).
 func (o *flowObserver) run(h int, f *engine.Flow) {
 	proto := int(f.Proto())
 	for _, fs := range o.lists[h] {

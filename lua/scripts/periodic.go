@@ -350,7 +350,7 @@ func hostInfo(st *vm.State, ip string, vlan uint16) *lua.LTable {
 }
 
 // curAlerts is params.cur_alerts: the alerts engaged on the entity at this
-// granularity, as §5.3 tables.
+// granularity, as alert tables (docs/script-contract.md §5.3).
 func (r *Runtime) curAlerts(L *lua.LState, ifid int, et alerts.EntityType, val string, gsecs int) *lua.LTable {
 	out := L.NewTable()
 	if r.store == nil {

@@ -1,4 +1,4 @@
-// Package snmpapi provides the ntop.snmp* functions of seed 004 §18 to user
+// Package snmpapi provides the ntop.snmp* functions of docs/ntop-api.md §18 to user
 // scripts: synchronous get/getnext/getnextbulk/set, the asynchronous engine
 // handles, the batch form and the capability calls, all on the snmp
 // package's client code. The functions are registered in lua/api's ntop

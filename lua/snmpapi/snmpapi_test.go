@@ -78,7 +78,7 @@ for _, rsp in ipairs(all) do assert(rsp.response ~= nil and rsp.agent_host == HO
 	if err := L.DoString(script); err != nil {
 		t.Fatal(err)
 	}
-	// Every §18 name is registered.
+	// Every docs/ntop-api.md §18 name is registered.
 	names := map[string]bool{}
 	for _, f := range api.RegisteredNtop() {
 		names[f.Name] = true

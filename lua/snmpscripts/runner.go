@@ -1,6 +1,6 @@
 // Package snmpscripts runs the SNMP user scripts: snmp_device scripts
 // (callbacks/system/snmp_device/*.lua, hooks snmpDevice and
-// snmpDeviceInterface, spec user_scripts.md §2.2) on the poller's latest
+// snmpDeviceInterface, docs/script-contract.md §2.2) on the poller's latest
 // state every minute and every 5 minutes, and trap scripts
 // (callbacks/system/snmp_trap/*.lua, hooks.trap(trap)) on every received
 // trap. The Lua states carry the same bindings and modules as every other

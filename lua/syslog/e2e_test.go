@@ -164,7 +164,8 @@ func TestSuricataEVE(t *testing.T) {
 	}
 }
 
-// The ntopng 4.2 suricata.lua from shared/compat runs unmodified.
+// ntopng 4.2's own suricata.lua (beside the repository on CI, never copied
+// into it) runs unmodified.
 func TestCompatSuricata(t *testing.T) {
 	src := "../../../shared/compat/suricata.lua"
 	if _, err := os.Stat(src); err != nil {

@@ -285,7 +285,7 @@ func (g *generator) frame(topic string, body []byte, tlv bool) (hdr, payload []b
 			flags |= 0x04
 		}
 		// The compressed-size slot carries the uncompressed size: ntopng
-		// sizes its output buffer from it (spec §2.4).
+		// sizes its output buffer from it (docs/zmq-wire.md §2.4).
 		g.hdr = wire.AppendHeaderV3(g.hdr, topic, flags, uint32(len(body)), uint32(len(body)), id, cfg.SourceID)
 	}
 	return g.hdr, payload

@@ -1,5 +1,6 @@
 // Package wire decodes and encodes the nProbe → ntopng ZeroMQ wire format
-// (shared/spec/zmq.md §2–§5) as pure functions over bytes:
+// (docs/zmq-wire.md §2–§5; every §N in this package's comments is a
+// section of that file) as pure functions over bytes:
 //
 //   - ParseHeader: the v0/v1/v2/v3 header frames, told apart by length,
 //     with ntopng's byte-order rules and branch order; AppendHeaderV0..V3

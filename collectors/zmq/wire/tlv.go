@@ -185,7 +185,7 @@ func readTLV(b []byte, off int, it *TLVItem) (next int, err *Error) {
 	case TLVInt64:
 		it.Int = int64(binary.BigEndian.Uint64(b[off:]))
 	case TLVFloat:
-		// Native order in nDPI; LE on every producer that exists (§9.4).
+		// Native order in nDPI; LE on every producer that exists (§3.2).
 		it.Float = math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
 	}
 	return off + need, nil

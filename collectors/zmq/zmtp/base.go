@@ -23,7 +23,7 @@ type netConfig struct {
 	lim              limits
 }
 
-// Defaults from spec/zmq.md §1.5 and libzmq's reconnect interval.
+// Defaults from docs/zmq-wire.md §1.5 and libzmq's reconnect interval.
 var defaultKeepAlive = net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 3 * time.Second, Count: 3}
 
 const (

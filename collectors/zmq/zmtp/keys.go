@@ -21,7 +21,7 @@ type CurveKeyPair struct {
 	Secret [32]byte
 }
 
-// File names ntopng uses under its data directory (spec/zmq.md §1.6).
+// File names ntopng uses under its data directory (docs/zmq-wire.md §1.6).
 const (
 	PublicKeyFile = "zmq-key.pub"
 	SecretKeyFile = "zmq-key.priv"
