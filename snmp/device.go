@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"flowgate/store"
 )
 
 // DeviceConfig is one polled device as the user configures it (configuration
@@ -231,7 +233,8 @@ func (s *deviceStore) load() error {
 	return nil
 }
 
-// saveLocked writes the list atomically (temp file, rename).
+// saveLocked writes the list atomically (store.WriteFile), readable by the
+// owner only: it holds communities and v3 passwords.
 func (s *deviceStore) saveLocked() error {
 	if s.path == "" {
 		return nil
@@ -243,11 +246,7 @@ func (s *deviceStore) saveLocked() error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o750); err != nil {
 		return fmt.Errorf("snmp devices: %w", err)
 	}
-	tmp := s.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("snmp devices: %w", err)
-	}
-	if err := os.Rename(tmp, s.path); err != nil {
+	if err := store.WriteFile(s.path, b, store.ModeSecret); err != nil {
 		return fmt.Errorf("snmp devices: %w", err)
 	}
 	return nil

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"flowgate/store"
 )
 
 // fileEndpoint appends one line per alert (JSON lines with the json and ecs
@@ -116,6 +119,9 @@ func (e *fileEndpoint) rotate() error {
 			return fmt.Errorf("file %s: rotate: %w", e.path, err)
 		}
 	}
+	// The renames (and the new file, created below) are durable only once
+	// the directory is fsynced; the next write fsyncs the file itself.
+	defer func() { _ = store.SyncDir(filepath.Dir(e.path)) }()
 	fl, err := os.OpenFile(e.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		return fmt.Errorf("file %s: %w", e.path, err)

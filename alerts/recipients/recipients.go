@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"flowgate/alerts"
+	"flowgate/store"
 )
 
 // DefaultQueueSize bounds each recipient's pending alerts.
@@ -726,20 +727,14 @@ func (m *Manager) save() error {
 	return writeFile0600(m.savedPath(), out)
 }
 
-// writeFile0600 writes v as JSON atomically, readable by the owner only.
+// writeFile0600 writes v as JSON atomically (store.WriteFile), readable by
+// the owner only: endpoints carry credentials.
 func writeFile0600(path string, v any) error {
-	b, _ := json.MarshalIndent(v, "", "  ")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
 		return fmt.Errorf("recipients: save: %w", err)
 	}
-	if f, err := os.Open(tmp); err == nil {
-		_ = f.Sync()
-		f.Close()
-	}
-	// WriteFile keeps the mode of a file that already exists.
-	_ = os.Chmod(tmp, 0o600)
-	if err := os.Rename(tmp, path); err != nil {
+	if err := store.WriteFile(path, b, store.ModeSecret); err != nil {
 		return fmt.Errorf("recipients: save: %w", err)
 	}
 	return nil

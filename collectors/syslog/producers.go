@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"flowgate/store"
 )
 
 // producerMap is an immutable snapshot of the configured producer map
@@ -125,14 +127,10 @@ func (c *Collector) saveProducers(m *producerMap) error {
 	if err != nil {
 		return err
 	}
-	tmp := c.cfg.ProducersFile + ".tmp"
-	if err := os.MkdirAll(filepath.Dir(tmp), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(c.cfg.ProducersFile), 0o750); err != nil {
 		return fmt.Errorf("syslog producers file: %w", err)
 	}
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o640); err != nil {
-		return fmt.Errorf("syslog producers file: %w", err)
-	}
-	if err := os.Rename(tmp, c.cfg.ProducersFile); err != nil {
+	if err := store.WriteFile(c.cfg.ProducersFile, append(data, '\n'), store.ModePrivate); err != nil {
 		return fmt.Errorf("syslog producers file: %w", err)
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"flowgate/store"
 )
 
 // HookConfig is the configuration of one hook of one script: ntopng's
@@ -74,7 +76,8 @@ func (c *confStore) load() error {
 	return nil
 }
 
-// saveLocked writes atomically (temp file + rename).
+// saveLocked writes atomically (store.WriteFile: temp file, fsync, rename,
+// fsync of the directory).
 func (c *confStore) saveLocked() error {
 	if c.path == "" {
 		return nil
@@ -86,12 +89,8 @@ func (c *confStore) saveLocked() error {
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
 		return fmt.Errorf("user script config %s: %w", c.path, err)
 	}
-	tmp := c.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("user script config %s: %w", c.path, err)
-	}
-	if err := os.Rename(tmp, c.path); err != nil {
-		return fmt.Errorf("user script config %s: %w", c.path, err)
+	if err := store.WriteFile(c.path, b, store.ModePublic); err != nil {
+		return fmt.Errorf("user script config: %w", err)
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/box"
+
+	"flowgate/store"
 )
 
 // CurveKeyPair is a long-term CURVE (Curve25519) key pair.
@@ -151,17 +153,12 @@ func LoadOrCreateKeyPair(dir string) (kp CurveKeyPair, created bool, err error) 
 	return kp, false, nil
 }
 
+// writeKeyFile creates a key file that must not exist yet, atomically
+// (store.CreateFile: temp file, fsync, link, fsync of the directory), so a
+// crash never leaves half a key that would fail the next start.
 func writeKeyFile(path, text string, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
+	if err := store.CreateFile(path, []byte(text), mode); err != nil {
 		return fmt.Errorf("curve keys: %w", err)
-	}
-	if _, err = f.WriteString(text); err != nil {
-		f.Close()
-		return fmt.Errorf("curve keys: write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("curve keys: close %s: %w", path, err)
 	}
 	return nil
 }
