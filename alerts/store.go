@@ -325,6 +325,19 @@ func (s *Store) Engaged(ifid int, entity EntityType, val string) []Alert {
 	return out
 }
 
+// EngagedAll returns every engaged alert, oldest first (the engaged
+// status of the alert lists).
+func (s *Store) EngagedAll() []Alert {
+	s.mu.RLock()
+	out := make([]Alert, 0, len(s.engaged))
+	for _, a := range s.engaged {
+		out = append(out, *a)
+	}
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
 // ReleaseStale releases the alerts engaged on interface ifid at the given
 // granularity (seconds) for which confirmed returns false, as ntopng does at
 // the end of a periodic run with the cur_alerts no script re-confirmed. A

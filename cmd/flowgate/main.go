@@ -7,14 +7,13 @@
 // Wiring: parseArgs reads and validates every option (the -i values through
 // the collectors registry, see collectors/README.md) before anything is
 // built; newApp builds each component inert and appends it to one ordered
-// list (cache store, recipients, alert retention, user scripts, engine,
+// list (cache store, alert history, recipients, user scripts, engine,
 // SNMP scripts and poller, the -i interfaces in command-line order, HTTP);
 // start walks the list forward and stop walks back from the last component
 // that started.
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +27,7 @@ import (
 
 	"flowgate/alerts"
 	"flowgate/alerts/recipients"
+	"flowgate/alerts/sqlitestore"
 	"flowgate/collectors"
 	"flowgate/collectors/zmq"
 	"flowgate/collectors/zmq/zmtp"
@@ -83,6 +83,7 @@ type app struct {
 	opts       Options
 	eng        *engine.Engine
 	alerts     *alerts.Store
+	history    *sqlitestore.DB // the alerts' durable history
 	recipients *recipients.Manager
 	kv         kv.Store
 	scripts    *scripts.Runtime
@@ -140,9 +141,19 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	a.kv = store
 	a.add("cache store", nil, func() { store.Close() })
 
+	// Released and stored alerts go to the SQLite history in the data dir
+	// (engaged ones stay in memory); it opens before any alert source
+	// starts, closes after the last one stopped, and applies
+	// --alerts-max-age/--alerts-max-count in its writer.
+	hcfgAlerts := sqlitestore.DefaultConfiguration()
+	hcfgAlerts.DataDir, hcfgAlerts.Logger = opts.DataDir, log
+	hcfgAlerts.MaxAge, hcfgAlerts.MaxCount = opts.AlertsMaxAge, opts.AlertsMaxCount
+	a.history = sqlitestore.New(hcfgAlerts)
+	a.add("alert history", a.history.Start, a.history.Stop)
+
 	// Recipients stop after every alert source, so their last alerts are
 	// queued.
-	a.alerts = alerts.NewStore(alerts.Config{})
+	a.alerts = alerts.NewStore(alerts.Config{History: a.history.History()})
 	rcfg := recipients.DefaultConfiguration()
 	rcfg.DataDir, rcfg.URLs, rcfg.QueueSize, rcfg.AllowShell = opts.DataDir, opts.Recipients, opts.RecipientQueueSize, opts.RecipientAllowShell
 	rcfg.Version, rcfg.Logger = version, log
@@ -155,13 +166,6 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	a.recipients = recipients.New(rcfg)
 	a.alerts.Subscribe(a.recipients.Notify)
 	a.add("recipients", a.recipients.Start, a.recipients.Stop)
-	if opts.AlertsMaxAge > 0 || opts.AlertsMaxCount > 0 {
-		ctx, cancel := context.WithCancel(context.Background())
-		a.add("alert retention", func() error {
-			go a.alerts.RunRetention(ctx, time.Minute, opts.AlertsMaxAge, opts.AlertsMaxCount)
-			return nil
-		}, cancel)
-	}
 
 	deps, closeDeps, err := a.luaDeps(opts, log)
 	if err != nil {
@@ -237,8 +241,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		Logger:  log,
 		Metrics: []func(io.Writer){a.socketMetrics, a.snmpMetrics, a.recipients.WriteMetrics},
 	})
-	a.http.HandleAlerts(a.alerts)
-	a.http.HandleAlertOps(a.alerts)
+	a.http.HandleAlertStore(a.history, a.alerts) // the alert lists and operations, 4.2 and 5.x
 	a.http.HandleRecipients(a.recipients)
 	a.http.HandleSNMP(a.snmp, a.traps)
 	a.http.HandleSyslog(a.syslogEndpoints()...)
