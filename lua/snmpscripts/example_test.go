@@ -9,7 +9,7 @@ import (
 	"flowgate/alerts"
 	"flowgate/engine"
 	"flowgate/lua/api"
-	"flowgate/lua/snmpapi"
+	_ "flowgate/lua/snmpapi" // registers ntop.snmp*
 	"flowgate/lua/snmpscripts"
 	"flowgate/snmp"
 	"flowgate/web"
@@ -21,10 +21,10 @@ func Example_wiring() {
 	reg := prometheus.NewRegistry() // /metrics: each component registers its families in New
 	eng := engine.New(engine.DefaultConfiguration())
 	store := alerts.NewStore(alerts.Config{})
-	// Ext is a map shared by every copy of deps: created before any
+	// Services is shared by every copy of deps: created before any
 	// runtime copies deps, filled before anything starts.
 	deps := api.Deps{Logger: log, ScriptsDir: "/var/lib/flowgate/scripts", DataDir: "/var/lib/flowgate",
-		Ext: map[string]any{}}
+		Services: &api.Services{}}
 
 	// --snmp-device (repeatable) and -i snmptrap://ip[:port].
 	var devs []snmp.DeviceConfig
@@ -48,8 +48,8 @@ func Example_wiring() {
 		return
 	}
 	// ntop.snmp* in every Lua state built from deps (flow, periodic, SNMP).
-	deps.Ext[snmpapi.ExtPoller] = poller
-	deps.Ext[snmpapi.ExtTraps] = traps
+	deps.Services.SNMP = poller
+	deps.Services.Traps = traps
 
 	srv := web.New(web.DefaultConfiguration(), web.Dependencies{Engine: eng, Logger: log,
 		Metrics: reg})
