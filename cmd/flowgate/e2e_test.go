@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"flowgate/collectors/zmq/emulator"
 	"flowgate/internal/testwait"

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"flowgate/internal/testwait"
 	"flowgate/snmp/snmptest"
