@@ -236,6 +236,11 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	hcfg.DisableLogin = opts.DisableLogin
 	hcfg.DataDir = opts.DataDir
 	hcfg.AdminPassword = opts.AdminPassword
+	hcfg.DisableHTTP = opts.HTTPAddr == "" // -w 0
+	hcfg.HTTPSAddr, hcfg.CertFile, hcfg.KeyFile = opts.HTTPSAddr, opts.HTTPSCert, opts.HTTPSKey
+	if opts.SessionDuration > 0 {
+		hcfg.SessionDuration = opts.SessionDuration
+	}
 	a.http = web.New(hcfg, web.Dependencies{
 		Engine:  a.eng,
 		Logger:  log,

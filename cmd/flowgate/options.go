@@ -25,7 +25,12 @@ import (
 type Options struct {
 	Interfaces    []string // -i, one engine interface each (ifid in order)
 	LocalNetworks []netip.Prefix
-	HTTPAddr      string // -w, [addr:]port
+	HTTPAddr      string // -w, [addr:]port; empty after -w 0 (no plain HTTP)
+	HTTPSAddr     string // -W, [addr:]port; empty: no HTTPS
+	HTTPSCert     string
+	HTTPSKey      string
+	// SessionDuration of a web login (ntopng's 12 hours by default).
+	SessionDuration time.Duration
 	DataDir       string
 	ScriptsDir    string
 	MaxHosts      int
@@ -112,13 +117,42 @@ var options = []option{
 		o.LocalNetworks = append(o.LocalNetworks, nets...)
 		return nil
 	}},
-	{"w", "http-port", true, "HTTP server [addr:]port (default 3000)", func(o *Options, v string) error {
+	{"w", "http-port", true, "HTTP server [addr:]port (default 3000; 0 disables plain HTTP)", func(o *Options, v string) error {
+		if strings.TrimSpace(v) == "0" {
+			o.HTTPAddr = ""
+			return nil
+		}
 		addr, err := parseHTTPPort(v)
 		if err != nil {
 			return err
 		}
 		o.HTTPAddr = addr
 		return nil
+	}},
+	{"W", "https-port", true, "HTTPS server [addr:]port (default off; a self-signed certificate is generated in the data dir unless --https-cert/--https-key)", func(o *Options, v string) error {
+		if strings.TrimSpace(v) == "0" {
+			o.HTTPSAddr = ""
+			return nil
+		}
+		addr, err := parseHTTPPort(v)
+		if err != nil {
+			return err
+		}
+		o.HTTPSAddr = addr
+		return nil
+	}},
+	{"", "https-cert", true, "PEM certificate (chain) of the HTTPS server", func(o *Options, v string) error {
+		o.HTTPSCert = v
+		return nil
+	}},
+	{"", "https-key", true, "PEM private key of the HTTPS server", func(o *Options, v string) error {
+		o.HTTPSKey = v
+		return nil
+	}},
+	{"", "http-session-duration", true, "lifetime of a web login session, seconds (default 43200, ntopng's)", func(o *Options, v string) error {
+		n, err := parsePositive(v)
+		o.SessionDuration = time.Duration(n) * time.Second
+		return err
 	}},
 	{"d", "data-dir", true, "data directory", func(o *Options, v string) error {
 		if v == "" {
@@ -348,6 +382,17 @@ func (o *Options) validate() error {
 	})
 	if err != nil {
 		return err
+	}
+	if (o.HTTPSCert == "") != (o.HTTPSKey == "") {
+		return errors.New("--https-cert and --https-key go together")
+	}
+	for _, f := range []string{o.HTTPSCert, o.HTTPSKey} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("https: %w", err)
+		}
 	}
 	o.inputs = specs
 	o.snmpDevices = nil

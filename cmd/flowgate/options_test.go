@@ -46,6 +46,11 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("addr %q", o.HTTPAddr)
 			}
 		}},
+		{"https and -w 0", []string{"-w", "0", "-W", "3443", "--http-session-duration", "3600"}, func(t *testing.T, o Options) {
+			if o.HTTPAddr != "" || o.HTTPSAddr != ":3443" || o.SessionDuration != time.Hour {
+				t.Errorf("http %q https %q session %v", o.HTTPAddr, o.HTTPSAddr, o.SessionDuration)
+			}
+		}},
 		{"limits and flags", []string{"-x", "100", "-X=200", "--disable-login", "--zmq-encryption", "-d", "/tmp/fg"}, func(t *testing.T, o Options) {
 			if o.MaxHosts != 100 || o.MaxFlows != 200 || !o.DisableLogin || !o.ZMQEncryption || o.DataDir != "/tmp/fg" || o.ScriptsDir != "/tmp/fg/scripts" {
 				t.Errorf("%+v", o)
@@ -88,6 +93,10 @@ func TestParseArgsErrors(t *testing.T) {
 		{"--zmq-encryption-key-priv", "short"},
 		{"stray", "argument"},
 		{"--config", "/nonexistent/flowgate.conf"},
+		{"-W", "70000"},
+		{"--https-cert", "/etc/hostname"},
+		{"--https-cert", "/nonexistent/c.pem", "--https-key", "/nonexistent/k.pem"},
+		{"--http-session-duration", "0"},
 	}
 	for _, args := range cases {
 		if _, err := parseArgs(args); err == nil {
