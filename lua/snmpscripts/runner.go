@@ -3,9 +3,10 @@
 // snmpDeviceInterface, docs/script-contract.md §2.2) on the poller's latest
 // state every minute and every 5 minutes, and trap scripts
 // (callbacks/system/snmp_trap/*.lua, hooks.trap(trap)) on every received
-// trap. The Lua states carry the same bindings and modules as every other
-// user script (lua/api, lua/modules) so scripts raise alerts through
-// alerts_api.
+// trap. Discovery (also the plugin trees' user_scripts/snmp_device and
+// snmp_trap), the Lua state, the returned-table contract, the setup rule
+// and the per-script counters are lua/contract's, as for every other user
+// script, so scripts raise alerts through alerts_api.
 package snmpscripts
 
 import (
