@@ -20,6 +20,7 @@ import (
 
 	"flowgate/alerts"
 	"flowgate/lua/vm"
+	"flowgate/store"
 )
 
 // docs/ntop-api.md §11 (HTTP beyond get/post), §12, §23, §24, §25, §27–§29, §32, §33.
@@ -326,7 +327,8 @@ func ntopHTTPFetch(b *binding, L *lua.LState) int {
 	ok := is2xx(res)
 	if ok {
 		content := res.(*lua.LTable).RawGetString("CONTENT").String()
-		if err := os.WriteFile(path, []byte(content), 0o640); err != nil {
+		// atomic: a script reading the file never sees half a download
+		if err := store.WriteFile(path, []byte(content), store.ModePrivate); err != nil {
 			b.log(slog.LevelWarn, "ntop.httpFetch: "+err.Error())
 			ok = false
 		}
