@@ -64,6 +64,7 @@ type Services struct {
 	Recipients *recipients.Manager // ntop.recipient_*
 	SNMP       *snmp.Poller        // ntop.snmp* query defaults and interface roles
 	Traps      *snmp.TrapReceiver  // ntop.snmpToggleTrapCollection
+	Users      UserStore           // ntop.* users and TOTP (users.go)
 }
 
 // Install sets the globals flow, host, network, interface and ntop in L.
