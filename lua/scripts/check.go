@@ -171,4 +171,3 @@ func providedSet(L *lua.LState) map[string]bool {
 	}
 	return out
 }
-

@@ -1,9 +1,8 @@
--- A syslog handler with a misspelt hook and a call of an ntop function
--- flowgate only stubs.
+-- A syslog handler with a misspelt hook.
 local handler = { hooks = {} }
 
 function handler.hooks.handleEvent(syslog_conf, message, host, priority)
-  local users = ntop.getUsers()
+  interface.incSyslogStats(1, 0, 0, 0, 0, 0)
 end
 
 function handler.hooks.handleEvents(syslog_conf, message)
