@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/engine"
 	"flowgate/snmp"
@@ -54,6 +56,9 @@ type Deps struct {
 	// SyslogHandler makes the handler of a syslog interface.
 	SyslogHandler func(iface *engine.Interface) SyslogHandler
 	Traps         snmp.TrapDeps
+	// Metrics is the registry every collector registers its families in
+	// (nil: none); each adds its interface's ifid label.
+	Metrics prometheus.Registerer
 }
 
 // Kind is one family of -i values.

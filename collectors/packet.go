@@ -24,7 +24,7 @@ func init() {
 		},
 		New: func(v string, config any, d Deps) (Collector, error) {
 			cfg := config.(packet.Configuration)
-			cfg.Logger = d.Logger
+			cfg.Logger, cfg.Metrics = d.Logger, d.Metrics
 			kind := "packet"
 			if cfg.File {
 				kind = "pcap"

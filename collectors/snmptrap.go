@@ -28,7 +28,9 @@ func init() {
 		New: func(_ string, config any, d Deps) (Collector, error) {
 			cfg := config.(snmp.TrapConfiguration)
 			cfg.Logger = d.Logger
-			return snmp.NewTrapReceiver(cfg, d.Traps)
+			deps := d.Traps
+			deps.Metrics = d.Metrics
+			return snmp.NewTrapReceiver(cfg, deps)
 		},
 	})
 }

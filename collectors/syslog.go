@@ -8,6 +8,7 @@ import (
 
 	syslogc "flowgate/collectors/syslog"
 	"flowgate/engine"
+	"flowgate/internal/metrics"
 )
 
 // syslog://ip:port[@udp|@tcp|@tls]: a syslog listener whose events go to
@@ -42,6 +43,7 @@ func init() {
 			cfg := config.(syslogc.Configuration)
 			iface := d.Engine.AddInterface(v, "syslog")
 			cfg.Logger = d.Logger
+			cfg.Metrics = metrics.ForInterface(d.Metrics, iface.ID())
 			if d.DataDir != "" {
 				cfg.ProducersFile = filepath.Join(d.DataDir, fmt.Sprintf("syslog_producers_%d.json", iface.ID()))
 			}

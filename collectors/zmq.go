@@ -19,7 +19,7 @@ func init() {
 		},
 		New: func(v string, config any, d Deps) (Collector, error) {
 			cfg := config.(zmq.Configuration)
-			cfg.Curve, cfg.Logger = d.Curve, d.Logger
+			cfg.Curve, cfg.Logger, cfg.Metrics = d.Curve, d.Logger, d.Metrics
 			return zmq.New(cfg, d.Engine.AddInterface(v, "zmq"))
 		},
 	})

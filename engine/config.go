@@ -3,6 +3,8 @@ package engine
 import (
 	"net/netip"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Configuration sets the engine's limits and timers. Zero fields take the defaults
@@ -16,6 +18,9 @@ type Configuration struct {
 	QueueLen       int            // batches per interface queue
 	PeriodicUpdate time.Duration  // FlowPeriodicUpdate period for active flows
 	Now            func() time.Time
+	// Metrics, when set, gets the per-interface families (see metrics.go);
+	// New registers them.
+	Metrics prometheus.Registerer
 }
 
 // DefaultConfiguration returns ntopng's defaults: 60 s flow idle, 300 s host idle,

@@ -23,7 +23,9 @@ type Engine struct {
 
 // New returns an inert engine; zero Configuration fields take DefaultConfiguration values.
 func New(cfg Configuration) *Engine {
-	return &Engine{cfg: cfg.withDefaults()}
+	e := &Engine{cfg: cfg.withDefaults()}
+	e.registerMetrics(cfg.Metrics)
+	return e
 }
 
 // Config is the effective configuration.

@@ -1,40 +1,46 @@
 package snmp
 
 import (
-	"fmt"
-	"io"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"flowgate/internal/metrics"
 )
 
-// WriteMetrics writes the poller's Prometheus counters (for
-// web.Dependencies.Metrics).
-func (p *Poller) WriteMetrics(w io.Writer) {
-	c := p.Counters()
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_polls_total counter\nflowgate_snmp_polls_total %d\n", c.Polls)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_poll_errors_total counter\nflowgate_snmp_poll_errors_total %d\n", c.PollErrors)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_requests_total counter\nflowgate_snmp_requests_total %d\n", c.Requests)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_bad_values_total counter\nflowgate_snmp_bad_values_total %d\n", c.BadValues)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_reboots_total counter\nflowgate_snmp_reboots_total %d\n", c.Reboots)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_devices gauge\nflowgate_snmp_devices %d\n", c.Devices)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_devices_unreachable gauge\nflowgate_snmp_devices_unreachable %d\n", c.Unreachable)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_series_records_total counter\nflowgate_snmp_series_records_total %d\n", c.SeriesRecords)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_series_errors_total counter\nflowgate_snmp_series_errors_total %d\n", c.SeriesErrors)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_series_repairs_total counter\nflowgate_snmp_series_repairs_total %d\n", c.SeriesRepairs)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_series_compactions_total counter\nflowgate_snmp_series_compactions_total %d\n", c.SeriesCompactions)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_series_fsyncs_total counter\nflowgate_snmp_series_fsyncs_total %d\n", c.SeriesSyncs)
+// registerMetrics adds the poller's flowgate_snmp_* families to r; they
+// read the Counters the REST SNMP stats answer with.
+func (p *Poller) registerMetrics(r prometheus.Registerer) {
+	metrics.MustRegister(r, metrics.NewCollector(p.Counters,
+		metrics.Counter("flowgate_snmp_polls_total", "SNMP device polls.", func(c *Counters) uint64 { return c.Polls }),
+		metrics.Counter("flowgate_snmp_poll_errors_total", "SNMP device polls that failed.", func(c *Counters) uint64 { return c.PollErrors }),
+		metrics.Counter("flowgate_snmp_requests_total", "SNMP requests sent.", func(c *Counters) uint64 { return c.Requests }),
+		metrics.Counter("flowgate_snmp_bad_values_total", "Varbinds of the wrong type, ignored.", func(c *Counters) uint64 { return c.BadValues }),
+		metrics.Counter("flowgate_snmp_reboots_total", "Device reboots detected (sysUpTime went back).", func(c *Counters) uint64 { return c.Reboots }),
+		metrics.Gauge("flowgate_snmp_devices", "SNMP devices configured.", func(c *Counters) float64 { return float64(c.Devices) }),
+		metrics.Gauge("flowgate_snmp_devices_unreachable", "SNMP devices whose last poll failed.", func(c *Counters) float64 { return float64(c.Unreachable) }),
+		metrics.Counter("flowgate_snmp_series_records_total", "Interface series points written to disk.", func(c *Counters) uint64 { return c.SeriesRecords }),
+		metrics.Counter("flowgate_snmp_series_errors_total", "Series file open, write or fsync failures.", func(c *Counters) uint64 { return c.SeriesErrors }),
+		metrics.Counter("flowgate_snmp_series_repairs_total", "Torn or corrupt series file tails truncated.", func(c *Counters) uint64 { return c.SeriesRepairs }),
+		metrics.Counter("flowgate_snmp_series_compactions_total", "Series files rewritten by age or size.", func(c *Counters) uint64 { return c.SeriesCompactions }),
+		metrics.Counter("flowgate_snmp_series_fsyncs_total", "Series file fsyncs.", func(c *Counters) uint64 { return c.SeriesSyncs }),
+	))
 }
 
-// WriteMetrics writes the trap receiver's Prometheus counters.
-func (r *TrapReceiver) WriteMetrics(w io.Writer) {
-	c := r.Counters()
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_trap_packets_total counter\nflowgate_snmp_trap_packets_total %d\n", c.Packets)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_traps_total counter\nflowgate_snmp_traps_total %d\n", c.Traps)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_informs_total counter\nflowgate_snmp_informs_total %d\n", c.Informs)
-	fmt.Fprintf(w, "# TYPE flowgate_snmp_trap_drops_total counter\n")
-	for _, x := range []struct {
-		reason string
-		n      uint64
-	}{{"decode", c.DecodeErrors}, {"unknown_community", c.BadCommunity}, {"unknown_user", c.UnknownUser},
-		{"not_a_trap", c.NotTrap}, {"disabled", c.Ignored}, {"script_queue_full", c.ScriptDrops}} {
-		fmt.Fprintf(w, "flowgate_snmp_trap_drops_total{reason=%q} %d\n", x.reason, x.n)
-	}
+// registerMetrics adds the trap receiver's families to r.
+func (r *TrapReceiver) registerMetrics(reg prometheus.Registerer) error {
+	return metrics.Register(reg, metrics.NewCollector(r.Counters,
+		metrics.Counter("flowgate_snmp_trap_packets_total", "UDP datagrams received on the trap socket.", func(c *TrapCounters) uint64 { return c.Packets }),
+		metrics.Counter("flowgate_snmp_traps_total", "Traps accepted (v1, v2c and v3 traps and informs).", func(c *TrapCounters) uint64 { return c.Traps }),
+		metrics.Counter("flowgate_snmp_informs_total", "Informs acknowledged.", func(c *TrapCounters) uint64 { return c.Informs }),
+		metrics.Counter("flowgate_snmp_trap_engine_discoveries_total", "SNMPv3 engine discovery requests answered.", func(c *TrapCounters) uint64 { return c.Discovery }),
+		metrics.Counter("flowgate_snmp_trap_reply_errors_total", "Inform acknowledgements or discovery replies that could not be sent.", func(c *TrapCounters) uint64 { return c.ReplyErrors }),
+		metrics.Gauge("flowgate_snmp_trap_sources", "Distinct trap senders seen.", func(c *TrapCounters) float64 { return float64(c.Sources) }),
+		metrics.CounterVec("flowgate_snmp_trap_drops_total", "Trap datagrams dropped, by reason.", []string{"reason"}, func(c *TrapCounters, emit func(uint64, ...string)) {
+			emit(c.DecodeErrors, "decode")
+			emit(c.BadCommunity, "unknown_community")
+			emit(c.UnknownUser, "unknown_user")
+			emit(c.NotTrap, "not_a_trap")
+			emit(c.Ignored, "disabled")
+			emit(c.ScriptDrops, "script_queue_full")
+		}),
+	))
 }

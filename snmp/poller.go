@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"flowgate/alerts"
 	"flowgate/engine"
@@ -85,6 +86,9 @@ type Deps struct {
 	// IfNames returns interface names a flow exporter announced (the ZMQ
 	// snmp-ifaces topic), used when the device itself has not been polled.
 	IfNames func(exporter string) map[uint32]string
+	// Metrics, when set, gets the poller's families (metrics.go); New
+	// registers them.
+	Metrics prometheus.Registerer
 }
 
 // Alert types (ntopng 4.2 alert_keys).
@@ -168,6 +172,7 @@ func New(cfg Configuration, deps Deps) *Poller {
 	if deps.Engine != nil {
 		deps.Engine.Observe(p.flows.observer)
 	}
+	p.registerMetrics(deps.Metrics)
 	return p
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"flowgate/alerts"
 	"flowgate/internal/ratelog"
@@ -113,6 +114,9 @@ type TrapDeps struct {
 	// OnTrap runs in the receiver's script goroutine for every trap that
 	// made it through the queue (the trap scripts runner).
 	OnTrap func(Trap)
+	// Metrics, when set, gets the receiver's families (metrics.go);
+	// NewTrapReceiver registers them.
+	Metrics prometheus.Registerer
 }
 
 // alertExternal is 4.2's alert_external: a trap is an event the device
@@ -202,6 +206,9 @@ func NewTrapReceiver(cfg TrapConfiguration, deps TrapDeps) (*TrapReceiver, error
 	}
 	r.disc = &gosnmp.GoSNMP{Version: gosnmp.Version3, SecurityModel: gosnmp.UserSecurityModel,
 		MsgFlags: gosnmp.NoAuthNoPriv, SecurityParameters: &gosnmp.UsmSecurityParameters{}}
+	if err := r.registerMetrics(deps.Metrics); err != nil {
+		return nil, fmt.Errorf("snmptrap: %w", err)
+	}
 	return r, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"flowgate/engine"
 	"flowgate/web/users"
@@ -57,9 +58,9 @@ type Dependencies struct {
 	Users *users.Store
 	// Now is the clock of sessions, lockouts and TOTP (tests inject one).
 	Now func() time.Time
-	// Metrics writes extra Prometheus lines (collectors' transport counters,
-	// ...), so that this package need not import them.
-	Metrics []func(w io.Writer)
+	// Metrics is the registry served at /metrics: every component
+	// registered its families in it when it was built (nil: an empty one).
+	Metrics *prometheus.Registry
 }
 
 // Server serves REST and metrics.
@@ -285,7 +286,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/lua/rest/v2/get/host/active.lua", s.getActiveHosts)
 	s.mux.HandleFunc("/lua/rest/v2/get/host/data.lua", s.getHostData)
 	s.mux.HandleFunc("/lua/rest/v2/get/flow/active.lua", s.getActiveFlows)
-	s.mux.HandleFunc("/metrics", s.metrics)
+	s.mux.Handle("/metrics", s.metricsHandler())
 	// Profiles for operators chasing a slow path, behind the same login.
 	s.mux.HandleFunc("/debug/pprof/", pprof.Index)
 	s.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

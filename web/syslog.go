@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -19,11 +18,10 @@ type SyslogEndpoint struct {
 	ListenerStats func() any                          // JSON object
 	ProducerStats func() any                          // JSON array, one object per producer
 	Totals        func() map[string]uint64            // ntopng's interface "syslog" stats
-	Metrics       func(w io.Writer)                   // Prometheus lines, optional
 }
 
 // HandleSyslog registers the syslog REST endpoints for eps (call before
-// Start; it also adds their /metrics lines):
+// Start; the listener and handler register their own /metrics families):
 //
 //	GET  /lua/rest/v2/get/syslog/producers.lua?ifid=N   → [{host, producer}]
 //	POST /lua/rest/v2/add/syslog/producer.lua            {ifid, host, producer}
@@ -36,9 +34,6 @@ func (s *Server) HandleSyslog(eps ...SyslogEndpoint) {
 	byIf := map[int]SyslogEndpoint{}
 	for _, e := range eps {
 		byIf[e.Ifid] = e
-		if e.Metrics != nil {
-			s.deps.Metrics = append(s.deps.Metrics, e.Metrics)
-		}
 	}
 	find := func(w http.ResponseWriter, r *http.Request) (params, SyslogEndpoint, bool) {
 		p, err := readParams(r)

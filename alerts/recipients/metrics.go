@@ -1,32 +1,37 @@
 package recipients
 
 import (
-	"fmt"
-	"io"
-	"strings"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"flowgate/internal/metrics"
 )
 
-// WriteMetrics writes per-recipient counters in the Prometheus text format
-// (the HTTP server's /metrics calls it through Dependencies.Metrics).
-func (m *Manager) WriteMetrics(w io.Writer) {
-	stats := m.Stats()
-	family := func(name, typ, help string, val func(s *Stats) float64) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-		for i := range stats {
-			s := &stats[i]
-			fmt.Fprintf(w, "%s{recipient=%q,endpoint=%q} %g\n", name, promLabel(s.Name), s.Kind, val(s))
-		}
+// registerMetrics adds the per-recipient families (labels recipient,
+// endpoint) to r; they read the Stats the REST recipient list shows.
+func (m *Manager) registerMetrics(r prometheus.Registerer) {
+	type rows = []Stats
+	per := func(name, help string, typ prometheus.ValueType, v func(*Stats) float64) metrics.Family[rows] {
+		return metrics.Vec(name, help, typ, []string{"recipient", "endpoint"}, func(s *rows, emit func(float64, ...string)) {
+			for i := range *s {
+				st := &(*s)[i]
+				emit(v(st), st.Name, st.Kind)
+			}
+		})
 	}
-	family("flowgate_recipient_enqueued_total", "counter", "Alerts queued for the recipient.", func(s *Stats) float64 { return float64(s.Enqueued) })
-	family("flowgate_recipient_filtered_total", "counter", "Alerts the recipient's filter left out.", func(s *Stats) float64 { return float64(s.Filtered) })
-	family("flowgate_recipient_sent_total", "counter", "Alerts the endpoint accepted.", func(s *Stats) float64 { return float64(s.Sent) })
-	family("flowgate_recipient_failed_total", "counter", "Failed delivery attempts.", func(s *Stats) float64 { return float64(s.Failed) })
-	family("flowgate_recipient_retried_total", "counter", "Alerts delivered after a retry.", func(s *Stats) float64 { return float64(s.Retried) })
-	family("flowgate_recipient_dropped_total", "counter", "Alerts pushed out of a full queue.", func(s *Stats) float64 { return float64(s.Dropped) })
-	family("flowgate_recipient_rejected_total", "counter", "Alerts the receiver refused for good.", func(s *Stats) float64 { return float64(s.Rejected) })
-	family("flowgate_recipient_queue_errors_total", "counter", "Queue write or sync errors.", func(s *Stats) float64 { return float64(s.QueueErrors) })
-	family("flowgate_recipient_queue_length", "gauge", "Alerts waiting in the queue.", func(s *Stats) float64 { return float64(s.QueueLen) })
-	family("flowgate_recipient_last_success_seconds", "gauge", "Epoch of the last accepted delivery.", func(s *Stats) float64 { return float64(s.LastSuccess) })
+	counter := func(name, help string, v func(*Stats) uint64) metrics.Family[rows] {
+		return per(name, help, prometheus.CounterValue, func(s *Stats) float64 { return float64(v(s)) })
+	}
+	metrics.MustRegister(r, metrics.NewCollector(m.Stats,
+		counter("flowgate_recipient_enqueued_total", "Alerts queued for the recipient.", func(s *Stats) uint64 { return s.Enqueued }),
+		counter("flowgate_recipient_filtered_total", "Alerts the recipient's filter left out.", func(s *Stats) uint64 { return s.Filtered }),
+		counter("flowgate_recipient_sent_total", "Alerts the endpoint accepted.", func(s *Stats) uint64 { return s.Sent }),
+		counter("flowgate_recipient_failed_total", "Failed delivery attempts.", func(s *Stats) uint64 { return s.Failed }),
+		counter("flowgate_recipient_retried_total", "Alerts delivered after a retry.", func(s *Stats) uint64 { return s.Retried }),
+		counter("flowgate_recipient_dropped_total", "Alerts pushed out of a full queue.", func(s *Stats) uint64 { return s.Dropped }),
+		counter("flowgate_recipient_rejected_total", "Alerts the receiver refused for good.", func(s *Stats) uint64 { return s.Rejected }),
+		counter("flowgate_recipient_queue_errors_total", "Queue write or sync errors.", func(s *Stats) uint64 { return s.QueueErrors }),
+		per("flowgate_recipient_queue_length", "Alerts waiting in the queue.", prometheus.GaugeValue, func(s *Stats) float64 { return float64(s.QueueLen) }),
+		per("flowgate_recipient_last_success_seconds", "Unix time of the last accepted delivery (0: none yet).", prometheus.GaugeValue,
+			func(s *Stats) float64 { return float64(s.LastSuccess) }),
+	))
 }
-
-func promLabel(s string) string { return strings.ReplaceAll(s, `"`, "") }

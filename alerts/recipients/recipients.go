@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"flowgate/alerts"
 	"flowgate/store"
 )
@@ -58,6 +60,9 @@ type Configuration struct {
 	// IfName names interfaces in the text format ("eth0"); default "if<id>".
 	IfName func(ifid int) string
 	Logger *slog.Logger
+	// Metrics, when set, gets the per-recipient families (metrics.go);
+	// New registers them.
+	Metrics prometheus.Registerer
 }
 
 // Stats of one recipient, for REST, /metrics and ntop.recipient_stats.
@@ -172,6 +177,7 @@ func New(cfg Configuration) *Manager {
 	m := &Manager{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), eps: map[string]*namedEndpoint{}}
 	m.recs.Store(&[]*recipient{})
 	m.bufPool.New = func() any { b := make([]byte, 0, 1024); return &b }
+	m.registerMetrics(cfg.Metrics)
 	return m
 }
 

@@ -58,11 +58,15 @@ func New(cfg Configuration, iface *engine.Interface) (*Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Collector{
+	c := &Collector{
 		cfg: cfg, iface: iface, filter: f,
 		log:  ratelog.New(cfg.Logger, 10*time.Second),
 		stop: make(chan struct{}), done: make(chan struct{}),
-	}, nil
+	}
+	if err := c.registerMetrics(cfg.Metrics); err != nil {
+		return nil, fmt.Errorf("packet interface: %w", err)
+	}
+	return c, nil
 }
 
 // Stats returns the collector's counters.

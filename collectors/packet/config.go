@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Configuration sets up one packet interface. Zero fields take DefaultConfiguration's values.
@@ -44,6 +46,9 @@ type Configuration struct {
 
 	Logger *slog.Logger // nil: slog.Default()
 	Now    func() time.Time
+	// Metrics, when set, gets the interface's flowgate_packet_* families
+	// (metrics.go); New registers them.
+	Metrics prometheus.Registerer
 }
 
 // DefaultConfiguration returns the defaults: 1 s exports, nProbe's 30 s idle and

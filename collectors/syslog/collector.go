@@ -8,7 +8,6 @@ package syslog
 import (
 	"crypto/tls"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -18,7 +17,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"flowgate/engine"
+	"flowgate/internal/metrics"
 	"flowgate/internal/ratelog"
 )
 
@@ -50,6 +52,9 @@ type Configuration struct {
 	ProducersFile string            // where REST edits of the map persist ("" keeps them in memory)
 
 	Logger *slog.Logger
+	// Metrics, when set, gets the listener's families (New registers
+	// them); the caller labels it with the interface (metrics.ForInterface).
+	Metrics prometheus.Registerer
 }
 
 // DefaultConfiguration returns the defaults: port 514, both transports, two UDP readers, 64 KiB messages.
@@ -176,6 +181,7 @@ func New(cfg Configuration, sink engine.LogSink) *Collector {
 		m, _ = newProducerMap(nil)
 	}
 	c.producers.Store(m)
+	c.registerMetrics(cfg.Metrics)
 	return c
 }
 
@@ -342,30 +348,27 @@ func (c *Collector) stopped() bool {
 	}
 }
 
-// WriteMetrics writes the listener counters as Prometheus lines.
-func (c *Collector) WriteMetrics(w io.Writer, ifid int) {
-	s := c.Stats()
-	for _, x := range []struct {
-		name, help string
-		v          uint64
-	}{
-		{"received", "Syslog messages read.", s.Received},
-		{"bytes", "Syslog message bytes read.", s.Bytes},
-		{"malformed", "Messages no parser accepted and no \"*\" producer took.", s.Malformed},
-		{"raw", "Unparsed messages delivered raw to the \"*\" producer.", s.Raw},
-		{"no_producer", "Messages for which no producer could be named.", s.NoProducer},
-		{"unhandled", "Messages of a producer without a handler.", s.Unhandled},
-		{"delivered", "Messages queued to a handler.", s.Delivered},
-		{"dropped", "Messages dropped: the handler queue was full.", s.Dropped},
-		{"oversized", "Messages over the maximum size.", s.Oversized},
-		{"conns_accepted", "TCP/TLS connections accepted.", s.Accepted},
-		{"conns_rejected", "TCP/TLS connections refused at the limit.", s.Rejected},
-		{"conns_idle_closed", "TCP/TLS connections closed when idle.", s.IdleClosed},
-		{"conn_errors", "TCP/TLS read, handshake and framing errors.", s.ConnErrors},
-		{"read_errors", "UDP read errors.", s.ReadErrors},
-	} {
-		fmt.Fprintf(w, "# HELP flowgate_syslog_%s_total %s\n# TYPE flowgate_syslog_%s_total counter\nflowgate_syslog_%s_total{ifid=\"%d\"} %d\n",
-			x.name, x.help, x.name, x.name, ifid, x.v)
+// registerMetrics adds the listener's flowgate_syslog_* families to r
+// (labelled by the caller with the interface's ifid).
+func (c *Collector) registerMetrics(r prometheus.Registerer) {
+	counter := func(name, help string, v func(*Stats) uint64) metrics.Family[Stats] {
+		return metrics.Counter("flowgate_syslog_"+name+"_total", help, v)
 	}
-	fmt.Fprintf(w, "# HELP flowgate_syslog_conns_open Open TCP/TLS connections.\n# TYPE flowgate_syslog_conns_open gauge\nflowgate_syslog_conns_open{ifid=\"%d\"} %d\n", ifid, s.ConnsOpen)
+	metrics.MustRegister(r, metrics.NewCollector(c.Stats,
+		counter("received", "Syslog messages read.", func(s *Stats) uint64 { return s.Received }),
+		counter("bytes", "Syslog message bytes read.", func(s *Stats) uint64 { return s.Bytes }),
+		counter("malformed", "Messages no parser accepted and no \"*\" producer took.", func(s *Stats) uint64 { return s.Malformed }),
+		counter("raw", "Unparsed messages delivered raw to the \"*\" producer.", func(s *Stats) uint64 { return s.Raw }),
+		counter("no_producer", "Messages for which no producer could be named.", func(s *Stats) uint64 { return s.NoProducer }),
+		counter("unhandled", "Messages of a producer without a handler.", func(s *Stats) uint64 { return s.Unhandled }),
+		counter("delivered", "Messages queued to a handler.", func(s *Stats) uint64 { return s.Delivered }),
+		counter("dropped", "Messages dropped: the handler queue was full.", func(s *Stats) uint64 { return s.Dropped }),
+		counter("oversized", "Messages over the maximum size.", func(s *Stats) uint64 { return s.Oversized }),
+		counter("conns_accepted", "TCP/TLS connections accepted.", func(s *Stats) uint64 { return s.Accepted }),
+		counter("conns_rejected", "TCP/TLS connections refused at the limit.", func(s *Stats) uint64 { return s.Rejected }),
+		counter("conns_idle_closed", "TCP/TLS connections closed when idle.", func(s *Stats) uint64 { return s.IdleClosed }),
+		counter("conn_errors", "TCP/TLS read, handshake and framing errors.", func(s *Stats) uint64 { return s.ConnErrors }),
+		counter("read_errors", "UDP read errors.", func(s *Stats) uint64 { return s.ReadErrors }),
+		metrics.Gauge("flowgate_syslog_conns_open", "Open TCP/TLS connections.", func(s *Stats) float64 { return float64(s.ConnsOpen) }),
+	))
 }

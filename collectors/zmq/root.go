@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"flowgate/collectors/zmq/wire"
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/engine"
@@ -35,6 +37,9 @@ type Configuration struct {
 	ProbeExpiry time.Duration
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Metrics, when set, gets the collector's families (metrics.go),
+	// labelled with its interface; New registers them.
+	Metrics prometheus.Registerer
 }
 
 // DefaultConfiguration returns the defaults of docs/zmq-wire.md §1.5 and §2.6.
@@ -110,6 +115,9 @@ func New(cfg Configuration, iface *engine.Interface) (*Collector, error) {
 	}
 	// Records are decoded straight into the batch being filled.
 	c.dec.SetTarget(func() *engine.FlowRecord { return c.batch.AddFlow() })
+	if err := c.registerMetrics(cfg.Metrics); err != nil {
+		return nil, fmt.Errorf("zmq collector: %w", err)
+	}
 	return c, nil
 }
 

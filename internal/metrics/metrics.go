@@ -55,6 +55,12 @@ func GaugeVec[S any](name, help string, labels []string, each func(s *S, emit fu
 	return Family[S]{desc: prometheus.NewDesc(name, help, labels, nil), typ: prometheus.GaugeValue, values: each}
 }
 
+// Vec is a family of any type with labels, for values already in float64
+// (see CounterVec).
+func Vec[S any](name, help string, typ prometheus.ValueType, labels []string, each func(s *S, emit func(v float64, labelValues ...string))) Family[S] {
+	return Family[S]{desc: prometheus.NewDesc(name, help, labels, nil), typ: typ, values: each}
+}
+
 // Collector is a prometheus.Collector over one snapshot function.
 type Collector[S any] struct {
 	snapshot func() S

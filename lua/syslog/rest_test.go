@@ -2,24 +2,24 @@ package syslog
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	collector "flowgate/collectors/syslog"
+	"flowgate/internal/metrics"
 	"flowgate/internal/testwait"
 	"flowgate/web"
 )
 
 // endpoint is the wiring the lead puts in cmd/flowgate.
 func endpoint(f *fixture, col *collector.Collector) web.SyslogEndpoint {
-	ifid := f.iface.ID()
-	return web.SyslogEndpoint{Ifid: ifid, Producers: col.Producers, SetProducer: col.SetProducer,
+	return web.SyslogEndpoint{Ifid: f.iface.ID(), Producers: col.Producers, SetProducer: col.SetProducer,
 		ListenerStats: func() any { return col.Stats() }, ProducerStats: func() any { return f.rt.Stats() },
-		Totals:  f.rt.SyslogTotals,
-		Metrics: func(w io.Writer) { col.WriteMetrics(w, ifid); f.rt.WriteMetrics(w, ifid) }}
+		Totals: f.rt.SyslogTotals}
 }
 
 func call(t *testing.T, srv *web.Server, method, url, body string) (int, map[string]any, string) {
@@ -42,8 +42,12 @@ func call(t *testing.T, srv *web.Server, method, url, body string) (int, map[str
 // map edited over REST applies to the next message.
 func TestREST(t *testing.T) {
 	dir := copyScripts(t, "../../deploy/scripts/callbacks/syslog/suricata.lua", "../../deploy/scripts/callbacks/syslog/host_log.lua")
-	f, col := startPipeline(t, dir, Configuration{}, collector.Configuration{Transport: collector.TCP})
-	srv := web.New(web.Configuration{DisableLogin: true}, web.Dependencies{Engine: f.eng})
+	// The listener and the runtime register their families in New, as
+	// cmd/flowgate wires them (the listener's labelled with its ifid, 0).
+	reg := prometheus.NewRegistry()
+	f, col := startPipeline(t, dir, Configuration{Metrics: reg},
+		collector.Configuration{Transport: collector.TCP, Metrics: metrics.ForInterface(reg, 0)})
+	srv := web.New(web.Configuration{DisableLogin: true}, web.Dependencies{Engine: f.eng, Metrics: reg})
 	srv.HandleAlerts(f.store)
 	srv.HandleSyslog(endpoint(f, col))
 

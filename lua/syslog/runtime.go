@@ -11,7 +11,6 @@ package syslog
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -20,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	lua "github.com/yuin/gopher-lua"
 
 	"flowgate/alerts"
@@ -52,6 +52,9 @@ type Configuration struct {
 	// Install, if set, runs in every new state after the bindings.
 	Install func(L *lua.LState, ctx *api.Context)
 	Logger  *slog.Logger
+	// Metrics, when set, gets the per-producer families (metrics.go),
+	// labelled with the interface; New registers them.
+	Metrics prometheus.Registerer
 }
 
 // DefaultConfiguration returns the defaults: 65536 events queued per producer, 100 ms per handleEvent call.
@@ -114,6 +117,9 @@ func New(cfg Configuration, eng *engine.Engine, iface *engine.Interface, store *
 	r.rl = ratelog.New(r.log, 10*time.Second)
 	empty := map[string]*handler{}
 	r.handlers.Store(&empty)
+	if cfg.Metrics != nil && iface != nil {
+		r.registerMetrics(cfg.Metrics)
+	}
 	return r
 }
 
@@ -357,30 +363,4 @@ func (r *Runtime) SyslogTotals() map[string]uint64 {
 	t := r.Totals()
 	return map[string]uint64{"tot_events": t.Received, "malformed": t.Malformed, "unhandled": t.Unhandled,
 		"alerts": t.Alerts, "host_correlations": t.HostCorrelations, "flows": t.Flows, "dropped": t.Dropped}
-}
-
-// WriteMetrics writes the per-producer counters as Prometheus lines.
-func (r *Runtime) WriteMetrics(w io.Writer, ifid int) {
-	type m struct {
-		name, help string
-		get        func(*ProducerStats) uint64
-	}
-	ms := []m{
-		{"flowgate_syslog_producer_received_total", "Syslog events routed to the producer.", func(s *ProducerStats) uint64 { return s.Received }},
-		{"flowgate_syslog_producer_handled_total", "handleEvent calls that returned.", func(s *ProducerStats) uint64 { return s.Handled }},
-		{"flowgate_syslog_producer_dropped_total", "Events dropped: the producer's queue was full.", func(s *ProducerStats) uint64 { return s.Dropped }},
-		{"flowgate_syslog_producer_errors_total", "handleEvent calls that raised (timeouts included).", func(s *ProducerStats) uint64 { return s.Errors }},
-		{"flowgate_syslog_producer_unhandled_total", "Events without a handler, or reported unhandled by it.", func(s *ProducerStats) uint64 { return s.Unhandled }},
-		{"flowgate_syslog_producer_malformed_total", "Events the handler reported malformed.", func(s *ProducerStats) uint64 { return s.Malformed }},
-		{"flowgate_syslog_producer_alerts_total", "Alerts the handler reported.", func(s *ProducerStats) uint64 { return s.Alerts }},
-		{"flowgate_syslog_producer_flows_total", "Flows the handler reported.", func(s *ProducerStats) uint64 { return s.Flows }},
-		{"flowgate_syslog_producer_host_correlations_total", "Host correlations the handler reported.", func(s *ProducerStats) uint64 { return s.HostCorrelations }},
-	}
-	stats := r.Stats()
-	for _, x := range ms {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", x.name, x.help, x.name)
-		for i := range stats {
-			fmt.Fprintf(w, "%s{ifid=\"%d\",producer=%q} %d\n", x.name, ifid, stats[i].Producer, x.get(&stats[i]))
-		}
-	}
 }
