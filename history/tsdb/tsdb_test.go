@@ -62,7 +62,7 @@ func TestRetention400Days(t *testing.T) {
 		var pts []Point
 		// The 1 s series: one minute of data at 02:00 each day, rate = day number.
 		for s := int64(0); s < 60; s++ {
-			pts = append(pts, pt(fast.ID, base+7200+s, float64(dd)))
+			pts = append(pts, pt(fast.ID, base+7201+s, float64(dd))) // covers the minute [02:00, 02:01)
 		}
 		// The 300 s series: all day, a constant 10 B/s sent, 20 received.
 		for s := int64(0); s < day; s += 300 {
@@ -142,7 +142,7 @@ func TestReadTiers(t *testing.T) {
 	begin := int64(1_700_000_000) / 3600 * 3600
 	end := begin + 3600
 	var pts []Point
-	for ts := begin; ts < end; ts++ {
+	for ts := begin + 1; ts <= end; ts++ { // raw stamps end their second: they cover [begin, end)
 		pts = append(pts, pt(s.ID, ts, 100))
 	}
 	if err := d.Write(pts); err != nil {
@@ -164,7 +164,7 @@ func TestReadTiers(t *testing.T) {
 		}
 		var total float64
 		for _, r := range rows {
-			total += r.V[0] * float64(r.Dur)
+			total += r.V[0] * float64(min(r.T+r.Dur, end)-max(r.T, begin))
 		}
 		if total != 360000 {
 			t.Errorf("width %d (tier %s): integral %v, want 360000", width, tier.Name, total)
