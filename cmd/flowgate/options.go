@@ -31,18 +31,18 @@ type Options struct {
 	HTTPSKey      string
 	// SessionDuration of a web login (ntopng's 12 hours by default).
 	SessionDuration time.Duration
-	DataDir       string
-	ScriptsDir    string
-	MaxHosts      int
-	MaxFlows      int
-	ZMQEncryption bool
-	ZMQKeyPriv    string
-	DisableLogin  bool
-	AdminPassword string
-	FlowIdle      time.Duration
-	GeoIPDir      string
-	Redis         string
-	PacketFilter  string
+	DataDir         string
+	ScriptsDir      string
+	MaxHosts        int
+	MaxFlows        int
+	ZMQEncryption   bool
+	ZMQKeyPriv      string
+	DisableLogin    bool
+	AdminPassword   string
+	FlowIdle        time.Duration
+	GeoIPDir        string
+	Redis           string
+	PacketFilter    string
 
 	SyslogTLSCert    string
 	SyslogTLSKey     string
