@@ -15,16 +15,17 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 
 	"flowgate/alerts"
 	"flowgate/alerts/recipients"
@@ -94,6 +95,9 @@ type app struct {
 	zmq        []*zmq.Collector
 	syslog     []*collectors.Syslog
 	http       *web.Server
+	// metrics is the one registry behind /metrics: each component
+	// registers its families in it from its constructor.
+	metrics *prometheus.Registry
 
 	components []component
 	started    int // components[:started] are running
@@ -132,7 +136,9 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	ecfg.MaxFlows = opts.MaxFlows
 	ecfg.MaxHosts = opts.MaxHosts
 	ecfg.FlowIdle = opts.FlowIdle
-	a := &app{log: log, opts: opts, eng: engine.New(ecfg)}
+	reg := newRegistry()
+	ecfg.Metrics = reg
+	a := &app{log: log, opts: opts, eng: engine.New(ecfg), metrics: reg}
 
 	// The cache store first and closed last: scripts write to it until
 	// they stop.
@@ -158,7 +164,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	a.alerts = alerts.NewStore(alerts.Config{History: a.history.History()})
 	rcfg := recipients.DefaultConfiguration()
 	rcfg.DataDir, rcfg.URLs, rcfg.QueueSize, rcfg.AllowShell = opts.DataDir, opts.Recipients, opts.RecipientQueueSize, opts.RecipientAllowShell
-	rcfg.Version, rcfg.Logger = version, log
+	rcfg.Version, rcfg.Logger, rcfg.Metrics = version, log, reg
 	rcfg.IfName = func(id int) string {
 		if i := a.eng.Interface(id); i != nil {
 			return i.Name()
@@ -198,7 +204,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	// exists before the engine starts; its scripts and the trap scripts
 	// stop after the trap receiver, which drains its queue into them.
 	a.snmp = snmp.New(snmp.Configuration{DataDir: opts.DataDir, Interval: opts.SNMPInterval, Devices: opts.snmpDevices, Logger: log},
-		snmp.Deps{Alerts: a.alerts, Engine: a.eng, IfNames: a.probeIfNames})
+		snmp.Deps{Alerts: a.alerts, Engine: a.eng, IfNames: a.probeIfNames, Metrics: reg})
 	snmpScripts := snmpscripts.New(snmpscripts.Configuration{Dir: opts.ScriptsDir, DataDir: opts.DataDir, Logger: log},
 		a.snmp, a.alerts, deps)
 	deps.Services.SNMP = a.snmp
@@ -210,9 +216,10 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		Engine:  a.eng,
 		Logger:  log,
 		DataDir: opts.DataDir,
+		Metrics: reg,
 		SyslogHandler: func(iface *engine.Interface) collectors.SyslogHandler {
 			return luasyslog.New(luasyslog.Configuration{Dir: opts.ScriptsDir, DataDir: opts.DataDir, CallBudget: opts.LuaCallBudget,
-				Workers: opts.SyslogLuaWorkers, Logger: log}, a.eng, iface, a.alerts, deps)
+				Workers: opts.SyslogLuaWorkers, Logger: log, Metrics: reg}, a.eng, iface, a.alerts, deps)
 		},
 		Traps: snmp.TrapDeps{Alerts: a.alerts, OnTrap: snmpScripts.OnTrap},
 	}
@@ -254,7 +261,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		Engine:  a.eng,
 		Logger:  log,
 		Users:   userStore,
-		Metrics: []func(io.Writer){a.socketMetrics, a.snmpMetrics, a.recipients.WriteMetrics},
+		Metrics: reg,
 	})
 	a.http.HandleAlertStore(a.history, a.alerts) // the alert lists and operations, 4.2 and 5.x
 	a.http.HandleRecipients(a.recipients)
@@ -306,7 +313,7 @@ func (a *app) syslogEndpoints() []web.SyslogEndpoint {
 		rt := s.Handler.(*luasyslog.Runtime)
 		eps = append(eps, web.SyslogEndpoint{Ifid: ifid, Producers: col.Producers, SetProducer: col.SetProducer,
 			ListenerStats: func() any { return col.Stats() }, ProducerStats: func() any { return rt.Stats() },
-			Totals: rt.SyslogTotals, Metrics: func(w io.Writer) { col.WriteMetrics(w, ifid); rt.WriteMetrics(w, ifid) }})
+			Totals: rt.SyslogTotals})
 	}
 	return eps
 }
@@ -362,38 +369,13 @@ func (a *app) probeIfNames(exporter string) map[uint32]string {
 	return out
 }
 
-func (a *app) snmpMetrics(w io.Writer) {
-	a.snmp.WriteMetrics(w)
-	if a.traps != nil {
-		a.traps.WriteMetrics(w)
-	}
-}
-
-// socketMetrics exports the ZMTP transport counters of every collector.
-func (a *app) socketMetrics(w io.Writer) {
-	fmt.Fprintln(w, "# TYPE flowgate_zmtp_connections_total counter")
-	fmt.Fprintln(w, "# TYPE flowgate_zmtp_handshake_failures_total counter")
-	fmt.Fprintln(w, "# TYPE flowgate_zmtp_peers gauge")
-	for _, c := range a.zmq {
-		ifid := c.Interface().ID()
-		st := c.Socket()
-		l := web.Label("ifid", strconv.Itoa(ifid))
-		fmt.Fprintf(w, "flowgate_zmtp_connections_total{%s,kind=\"accepted\"} %d\n", l, st.Accepted)
-		fmt.Fprintf(w, "flowgate_zmtp_connections_total{%s,kind=\"dialed\"} %d\n", l, st.Dialed)
-		fmt.Fprintf(w, "flowgate_zmtp_peers{%s} %d\n", l, st.Peers)
-		hs := st.Handshake
-		for _, r := range []struct {
-			reason string
-			v      uint64
-		}{{"bad_greeting", hs.BadGreeting}, {"bad_version", hs.BadVersion}, {"mechanism", hs.Mechanism},
-			{"curve_auth", hs.CurveAuth}, {"socket_type", hs.SocketType}, {"protocol", hs.Protocol}, {"io", hs.IO}} {
-			fmt.Fprintf(w, "flowgate_zmtp_handshake_failures_total{%s,reason=%q} %d\n", l, r.reason, r.v)
-		}
-		fmt.Fprintf(w, "flowgate_zmtp_received_bytes_total{%s} %d\n", l, st.Bytes)
-		fmt.Fprintf(w, "flowgate_zmtp_closed_connections_total{%s,reason=\"oversized\"} %d\n", l, st.Oversized)
-		fmt.Fprintf(w, "flowgate_zmtp_closed_connections_total{%s,reason=\"protocol\"} %d\n", l, st.Protocol)
-		fmt.Fprintf(w, "flowgate_zmtp_closed_connections_total{%s,reason=\"truncated\"} %d\n", l, st.Truncated)
-	}
+// newRegistry is the registry of one app, with the Go runtime's and the
+// process's collectors (go_*, process_*: heap, goroutines, resident
+// memory, open files), registered once here.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
+	return reg
 }
 
 // defaultGCPercent keeps the Go heap close to the live flow tables: most
