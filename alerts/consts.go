@@ -100,15 +100,6 @@ const (
 var entityNames = [...]string{"interface", "host", "network", "snmp_device", "flow", "mac",
 	"host_pool", "process", "user", "influx_db", "test", "category_lists", "am_host", "periodic_activity"}
 
-// Entities lists every entity id.
-func Entities() []EntityType {
-	out := make([]EntityType, len(entityNames))
-	for i := range entityNames {
-		out[i] = EntityType(i)
-	}
-	return out
-}
-
 // Valid reports whether e is a known entity id.
 func (e EntityType) Valid() bool { return e >= 0 && int(e) < len(entityNames) }
 
@@ -160,14 +151,6 @@ func GranularitySeconds(id int) int {
 		return 0
 	}
 	return granSeconds[id]
-}
-
-// GranularityName is the key of a granularity id ("" if unknown).
-func GranularityName(id int) string {
-	if id < 0 || id >= len(granNames) {
-		return ""
-	}
-	return granNames[id]
 }
 
 // GranularityFromSeconds maps 60/300/3600/86400 (and 0) back to the id.

@@ -424,9 +424,6 @@ var sorters = map[string]func(a, b *Alert) int{
 	"id":         func(a, b *Alert) int { return cmp(int64(a.ID), int64(b.ID)) },
 }
 
-// ValidSort reports whether List knows the sort column.
-func ValidSort(col string) bool { _, ok := sorters[col]; return ok || col == "" }
-
 func cmp(a, b int64) int {
 	switch {
 	case a < b:

@@ -213,22 +213,21 @@ func (f *Flow) setMeta(k MetaKey, v string) {
 	s.meta = append(s.meta, metaStr{k, strings.Clone(v)})
 }
 
-func (f *Flow) DNSQuery() string       { return f.Meta(MetaDNSQuery) }
-func (f *Flow) HTTPURL() string        { return f.Meta(MetaHTTPURL) }
-func (f *Flow) HTTPSite() string       { return f.Meta(MetaHTTPSite) }
-func (f *Flow) HTTPUserAgent() string  { return f.Meta(MetaHTTPUserAgent) }
-func (f *Flow) HTTPMethod() string     { return f.Meta(MetaHTTPMethod) }
-func (f *Flow) TLSServerName() string  { return f.Meta(MetaTLSServerName) }
-func (f *Flow) JA3C() string           { return f.Meta(MetaJA3C) }
-func (f *Flow) JA3S() string           { return f.Meta(MetaJA3S) }
-func (f *Flow) JA4C() string           { return f.Meta(MetaJA4C) }
-func (f *Flow) L7Info() string         { return f.Meta(MetaL7Info) }
-func (f *Flow) RiskName() string       { return f.Meta(MetaRiskName) }
-func (f *Flow) EndReason() string      { return f.Meta(MetaEndReason) }
-func (f *Flow) SMTPMailFrom() string   { return f.Meta(MetaSMTPMailFrom) }
-func (f *Flow) SMTPRcptTo() string     { return f.Meta(MetaSMTPRcptTo) }
-func (f *Flow) BitTorrentHash() string { return f.Meta(MetaBitTorrent) }
-func (f *Flow) WLANSSID() string       { return f.Meta(MetaWLANSSID) }
+func (f *Flow) DNSQuery() string      { return f.Meta(MetaDNSQuery) }
+func (f *Flow) HTTPURL() string       { return f.Meta(MetaHTTPURL) }
+func (f *Flow) HTTPSite() string      { return f.Meta(MetaHTTPSite) }
+func (f *Flow) HTTPUserAgent() string { return f.Meta(MetaHTTPUserAgent) }
+func (f *Flow) HTTPMethod() string    { return f.Meta(MetaHTTPMethod) }
+func (f *Flow) TLSServerName() string { return f.Meta(MetaTLSServerName) }
+func (f *Flow) JA3C() string          { return f.Meta(MetaJA3C) }
+func (f *Flow) JA3S() string          { return f.Meta(MetaJA3S) }
+func (f *Flow) JA4C() string          { return f.Meta(MetaJA4C) }
+func (f *Flow) L7Info() string        { return f.Meta(MetaL7Info) }
+func (f *Flow) RiskName() string      { return f.Meta(MetaRiskName) }
+func (f *Flow) EndReason() string     { return f.Meta(MetaEndReason) }
+func (f *Flow) SMTPMailFrom() string  { return f.Meta(MetaSMTPMailFrom) }
+func (f *Flow) SMTPRcptTo() string    { return f.Meta(MetaSMTPRcptTo) }
+func (f *Flow) WLANSSID() string      { return f.Meta(MetaWLANSSID) }
 
 // FlowExtra holds fields most flows never carry. Cli*/Srv* are in flow
 // orientation.
@@ -296,7 +295,6 @@ func (f *Flow) VLAN() uint16       { return f.vlan }
 func (f *Flow) Proto() uint8       { return f.proto }
 func (f *Flow) PrivateID() uint32  { return f.privateID }
 func (f *Flow) IsIPv6() bool       { return f.flags&flowV6 != 0 }
-func (f *Flow) Detected() bool     { return f.flags&flowDetected != 0 }
 func (f *Flow) Bytes() uint64      { return f.CliBytes + f.SrvBytes }
 func (f *Flow) Packets() uint64    { return f.CliPkts + f.SrvPkts }
 func (f *Flow) Duration() uint32   { return f.LastSeen - f.FirstSeen }
@@ -306,7 +304,6 @@ func (f *Flow) Extra() *FlowExtra { // nil when the flow carried no rare field
 	}
 	return nil
 }
-func (f *Flow) CreatedUnix() uint32 { return f.created }
 
 // L7 returns the nDPI application id, or the master when the app is 0.
 func (f *Flow) L7() uint16 {

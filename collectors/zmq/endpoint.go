@@ -19,12 +19,6 @@ func (e Endpoint) String() string {
 	return e.Addr
 }
 
-// IsZMQ tells whether an -i value names ZMQ endpoints, as ntopng decides it.
-func IsZMQ(iface string) bool {
-	return strings.Contains(iface, "tcp://") || strings.Contains(iface, "zmq://") ||
-		strings.Contains(iface, "ipc://")
-}
-
 // MaxEndpoints is the number of endpoints one interface may list (ntopng
 // Pro's MAX_ZMQ_SUBSCRIBERS).
 const MaxEndpoints = 256

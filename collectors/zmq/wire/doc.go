@@ -11,7 +11,7 @@
 //     engine.FlowRecord, keys resolved like ntopng (§3.4: numeric, "PEN.ID",
 //     symbolic via Labels, the PEN-0 → ntop fallthrough) and values typed
 //     per field (§5). Zero allocations per record in the steady state.
-//   - TLVIterator / ReadTLV: the generic nDPI TLV item reader.
+//   - TLVIterator: the generic nDPI TLV item reader.
 //   - DecodeTLVCounter, DecodeJSONCounter, DecodeEvent, DecodeListeningPorts,
 //     DecodeSNMPIfaces, DecodeOption, Labels.ApplyTemplate: the other topics.
 //   - TLVWriter, EncodeTLVFlow, AppendJSONFlow: encoders for the emulator

@@ -80,14 +80,6 @@ func OpenPayload(h Header, payload []byte, buf []byte, limit int) (body []byte, 
 	return payload, FormatJSON, nil
 }
 
-// Inflate decompresses a bare zlib stream into buf, failing past limit.
-func Inflate(src, buf []byte, limit int) ([]byte, error) {
-	if limit <= 0 {
-		limit = DefaultMaxDecompressed
-	}
-	return inflate(src, buf, limit, 0)
-}
-
 func zlibErr(msg string, err error) *Error {
 	return &Error{Reason: ReasonZlib, Msg: "payload: zlib: " + msg, Err: err}
 }

@@ -52,9 +52,8 @@ type TLVItem struct {
 	String    string  // TLVString value, or block/list name
 }
 
-// IsUint etc. report the value's family.
+// IsUint reports whether the value is an unsigned integer.
 func (it *TLVItem) IsUint() bool { return it.Type >= TLVUint8 && it.Type <= TLVUint64 }
-func (it *TLVItem) IsInt() bool  { return it.Type >= TLVInt8 && it.Type <= TLVInt64 }
 
 // tlvPreamble checks the 01 01 message preamble.
 func tlvPreamble(b []byte) error {
@@ -92,17 +91,8 @@ func readTLVString(b []byte, off int, t TLVType) (string, int, *Error) {
 	return bytesString(b[off : off+n]), off + n, nil
 }
 
-// ReadTLV decodes the item at b[off:] and returns the offset after it. The
-// error (an *Error with a tlv_* reason) has no record/item context; callers
-// add it.
-func ReadTLV(b []byte, off int) (it TLVItem, next int, err error) {
-	next, e := readTLV(b, off, &it)
-	if e != nil {
-		return it, next, e
-	}
-	return it, next, nil
-}
-
+// readTLV decodes the item at b[off:] and returns the offset after it. The
+// error (with a tlv_* reason) has no record/item context; callers add it.
 func readTLV(b []byte, off int, it *TLVItem) (next int, err *Error) {
 	*it = TLVItem{}
 	if off >= len(b) {
@@ -248,9 +238,6 @@ func (t *TLVIterator) next(item *TLVItem) bool {
 
 // Err returns the error that stopped iteration, if any.
 func (t *TLVIterator) Err() error { return t.err }
-
-// Offset returns the offset of the next item.
-func (t *TLVIterator) Offset() int { return t.off }
 
 // fail records a decoder-level error with the iterator's position.
 func (t *TLVIterator) fail(reason, format string, args ...any) error {
