@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/crypto/bcrypt"
 
 	"flowgate/engine"
@@ -695,4 +697,22 @@ func FuzzParseAuthorization(f *testing.F) {
 			t.Fatalf("scheme %q", c.scheme)
 		}
 	})
+}
+
+func TestAuthMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := New(Configuration{DisableLogin: true}, Dependencies{Engine: engine.New(engine.DefaultConfiguration()), Metrics: reg})
+	s.counters.loginsFailed.Add(3)
+	s.counters.tokenAuths.Add(2)
+	n, err := testutil.GatherAndCount(reg, "flowgate_http_login_failures_total", "flowgate_http_auth_total", "flowgate_http_sessions_active")
+	if err != nil || n != 5 {
+		t.Fatalf("series %d: %v", n, err)
+	}
+	want := `# HELP flowgate_http_login_failures_total Failed logins (form, Basic, Token, TOTP code, malformed Authorization).
+# TYPE flowgate_http_login_failures_total counter
+flowgate_http_login_failures_total 3
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "flowgate_http_login_failures_total"); err != nil {
+		t.Error(err)
+	}
 }

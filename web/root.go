@@ -118,6 +118,9 @@ func New(cfg Configuration, deps Dependencies) *Server {
 		lock:    newLockout(cfg.LockoutAttempts, cfg.LockoutDuration, 65536, deps.Now)}
 	s.routes()
 	s.userRoutes()
+	if deps.Metrics != nil {
+		s.registerAuthMetrics(deps.Metrics)
+	}
 	return s
 }
 
