@@ -202,7 +202,7 @@ func (h history) Acknowledge(q alerts.Query, ids []uint64, label string) (int, e
 	now := h.d.cfg.Now().Unix()
 	return h.legacyChange(q, ids, func(t, where string) string {
 		return `UPDATE ` + t + ` SET "alert_status" = 1, "user_label" = ?, "user_label_tstamp" = ? WHERE "rowid" IN (SELECT "rowid" FROM ` +
-			t + where + ` AND "alert_status" = 0 LIMIT ` + strconv.Itoa(h.d.cfg.RetentionChunk) + `)`
+			t + where + ` AND +"alert_status" = 0 LIMIT ` + strconv.Itoa(h.d.cfg.RetentionChunk) + `)`
 	}, []any{label, now}, &h.d.acked)
 }
 

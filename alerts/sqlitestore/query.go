@@ -99,7 +99,7 @@ func (d *DB) compile(q ListQuery, paging bool) (*query, error) {
 	switch q.Status {
 	case StatusHistorical, StatusAcknowledged:
 		st := int64(q.Status)
-		pre = append(pre, cond{sql: `"alert_status" = ?`, args: []any{st},
+		pre = append(pre, cond{sql: `+"alert_status" = ?`, args: []any{st},
 			match: func(v rowVals) bool { return true }})
 	case StatusAny, StatusEngaged:
 	default:
