@@ -114,9 +114,9 @@ type DB struct {
 	cfg Configuration
 	log *slog.Logger
 
-	w    *sql.DB // the writer's single connection
-	r    *sql.DB // readers (WAL: they do not wait for the writer)
-	ro   *sql.DB // read-only, query_only: user SELECTs
+	w     *sql.DB              // the writer's single connection
+	r     *sql.DB              // readers (WAL: they do not wait for the writer)
+	ro    *sql.DB              // read-only, query_only: user SELECTs
 	stmt  map[string]*sql.Stmt // one row
 	multi map[string]*sql.Stmt // multiRows rows
 
