@@ -716,3 +716,35 @@ flowgate_http_login_failures_total 3
 		t.Error(err)
 	}
 }
+
+// TestRevokeEndsSessions: a password reset or a deletion, through the
+// store (as Lua does) or REST, ends the user's sessions.
+func TestRevokeEndsSessions(t *testing.T) {
+	f := newFixture(t, nil)
+	if err := f.users.Add(users.Spec{Username: "erin", Password: "erin-pw", Group: users.Unprivileged}); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t)
+	if a := f.login(t, c, "erin", "erin-pw", "/"); a.Code != http.StatusFound {
+		t.Fatal(a.Code)
+	}
+	if a := do(t, c, "GET", f.base+ifacesPath, nil, nil); a.Code != 200 {
+		t.Fatalf("session: %d", a.Code)
+	}
+	if err := f.users.SetPassword("erin", "next-pw"); err != nil {
+		t.Fatal(err)
+	}
+	if a := do(t, c, "GET", f.base+ifacesPath, nil, nil); a.Code != http.StatusUnauthorized {
+		t.Errorf("session after a password reset: %d", a.Code)
+	}
+	if a := f.login(t, c, "erin", "next-pw", "/"); a.Code != http.StatusFound {
+		t.Fatal(a.Code)
+	}
+	body, h := form("username", "erin")
+	if a := do(t, newClient(t), "POST", f.base+"/lua/rest/v2/delete/ntopng/user.lua", body, merge(h, basic(users.AdminUser, adminPW))); a.Code != 200 {
+		t.Fatalf("delete: %d", a.Code)
+	}
+	if a := do(t, c, "GET", f.base+ifacesPath, nil, nil); a.Code != http.StatusUnauthorized {
+		t.Errorf("session after deletion: %d", a.Code)
+	}
+}

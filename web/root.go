@@ -220,6 +220,9 @@ func (s *Server) openUsers() error {
 		}
 		s.users, s.ownUsers = st, true
 	}
+	// Deleting a user or replacing its password, from REST or Lua, ends
+	// its sessions.
+	s.users.OnRevoke(s.sess.removeUser)
 	if s.cfg.DataDir != "" {
 		n, err := s.users.ImportLegacy(filepath.Join(s.cfg.DataDir, users.LegacyFile))
 		if err != nil {

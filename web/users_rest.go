@@ -153,7 +153,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // editUser changes the fields given; a new password ends the user's
-// sessions.
+// sessions (the store's OnRevoke).
 func (s *Server) editUser(w http.ResponseWriter, r *http.Request) {
 	if !isPost(w, r) || !s.adminOnly(w, r) {
 		return
@@ -208,13 +208,7 @@ func (s *Server) editUser(w http.ResponseWriter, r *http.Request) {
 		steps = append(steps, func() error { return s.users.SetCapabilities(name, caps) })
 	}
 	if pw := p["password"]; pw != "" {
-		steps = append(steps, func() error {
-			if err := s.users.SetPassword(name, pw); err != nil {
-				return err
-			}
-			s.sess.removeUser(name)
-			return nil
-		})
+		steps = append(steps, func() error { return s.users.SetPassword(name, pw) }) // ends the user's sessions (OnRevoke)
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -252,7 +246,6 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	s.sess.removeUser(name)
 	s.deps.Logger.Info("user deleted", "user", name, "by", requester(r).Username)
 	writeOK(w, map[string]any{})
 }

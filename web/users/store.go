@@ -70,6 +70,27 @@ type Store struct {
 	okKey   [32]byte
 
 	rehashed atomic.Uint64
+
+	revokeMu sync.Mutex
+	revoke   []func(username string)
+}
+
+// OnRevoke registers fn to run after a user is deleted or its password
+// replaced, whoever did it (REST, Lua): the web server ends that user's
+// sessions there.
+func (s *Store) OnRevoke(fn func(username string)) {
+	s.revokeMu.Lock()
+	s.revoke = append(s.revoke, fn)
+	s.revokeMu.Unlock()
+}
+
+func (s *Store) revoked(name string) {
+	s.revokeMu.Lock()
+	fns := append([]func(string){}, s.revoke...)
+	s.revokeMu.Unlock()
+	for _, fn := range fns {
+		fn(name)
+	}
 }
 
 // New returns an inert store; Start opens it.
@@ -329,6 +350,14 @@ func (s *Store) insert(r *record) error {
 
 // Delete removes a user; the last administrator stays.
 func (s *Store) Delete(name string) error {
+	if err := s.delete(name); err != nil {
+		return err
+	}
+	s.revoked(name) // outside s.mu: a callback may read the store
+	return nil
+}
+
+func (s *Store) delete(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.users[name]
@@ -438,7 +467,11 @@ func (s *Store) SetPassword(name, password string) error {
 	if err != nil {
 		return fmt.Errorf("users: hash: %w", err)
 	}
-	return s.update(name, func(r *record) error { r.hash = string(h); return nil })
+	if err := s.update(name, func(r *record) error { r.hash = string(h); return nil }); err != nil {
+		return err
+	}
+	s.revoked(name)
+	return nil
 }
 
 // ChangePassword replaces a user's password after checking the old one,
