@@ -35,6 +35,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"flowgate/alerts"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -63,6 +65,8 @@ type Configuration struct {
 	ReadTimeout time.Duration
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Metrics, when set, gets the flowgate_alert_store_* families.
+	Metrics prometheus.Registerer
 }
 
 // DefaultConfiguration returns the defaults above.
@@ -164,8 +168,10 @@ func New(cfg Configuration) *DB {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &DB{cfg: cfg, log: log, queue: make(chan item, cfg.QueueSize),
+	db := &DB{cfg: cfg, log: log, queue: make(chan item, cfg.QueueSize),
 		stop: make(chan struct{}), done: make(chan struct{})}
+	db.registerMetrics(cfg.Metrics)
+	return db
 }
 
 // Path is the database file.

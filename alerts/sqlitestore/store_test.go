@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"flowgate/alerts"
 )
 
@@ -280,5 +282,25 @@ func TestConfigurationValidate(t *testing.T) {
 	_, err := ParseFilters("severity", "3;like")
 	if !errors.As(err, &bp) || !errors.Is(err, ErrBadParam) {
 		t.Errorf("%v", err)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	d := open(t, Configuration{Metrics: reg})
+	d.Append(hostAlert(1, "10.0.0.1", 0, 49, alerts.SeverityError, 1000))
+	flush(t, d)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		m := mf.GetMetric()[0]
+		got[mf.GetName()] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+	}
+	if got["flowgate_alert_store_committed_total"] != 1 || got["flowgate_alert_store_appended_total"] != 1 ||
+		len(got) != 9 {
+		t.Errorf("%v", got)
 	}
 }

@@ -154,7 +154,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	// starts, closes after the last one stopped, and applies
 	// --alerts-max-age/--alerts-max-count in its writer.
 	hcfgAlerts := sqlitestore.DefaultConfiguration()
-	hcfgAlerts.DataDir, hcfgAlerts.Logger = opts.DataDir, log
+	hcfgAlerts.DataDir, hcfgAlerts.Logger, hcfgAlerts.Metrics = opts.DataDir, log, reg
 	hcfgAlerts.MaxAge, hcfgAlerts.MaxCount = opts.AlertsMaxAge, opts.AlertsMaxCount
 	a.history = sqlitestore.New(hcfgAlerts)
 	a.add("alert history", a.history.Start, a.history.Stop)
