@@ -210,6 +210,19 @@ func TestMetricsPromtool(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
+	// docs/metrics.md lists every family flowgate serves.
+	doc, err := os.ReadFile("../../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(m.text, "\n") {
+		if f, ok := strings.CutPrefix(l, "# TYPE flowgate_"); ok {
+			name := "flowgate_" + strings.Fields(f)[0]
+			if !strings.Contains(string(doc), "| `"+name+"` |") {
+				t.Errorf("docs/metrics.md does not list %s", name)
+			}
+		}
+	}
 	// One HELP and TYPE per family, whatever the number of interfaces.
 	for _, f := range []string{"flowgate_syslog_received_total", "flowgate_syslog_producer_received_total", "flowgate_interface_bytes_total"} {
 		if n := strings.Count(m.text, "# TYPE "+f+" "); n != 1 {
