@@ -186,6 +186,22 @@ func (s *Server) storeList(db *sqlitestore.DB, st *alerts.Store, f sqlitestore.F
 			writeError(w, 0, errInvalidArgs, err.Error())
 			return
 		}
+		// The 4.2 names (perPage, currentPage, sortColumn, sortOrder)
+		// when the 5.x ones are absent.
+		if p["length"] == "" && p["perPage"] != "" {
+			pg, err := readPaging(p, "tstamp")
+			if err != nil {
+				writeError(w, 0, errInvalidArgs, err.Error())
+				return
+			}
+			q.Start, q.Length = (pg.page-1)*pg.perPage, pg.perPage
+		}
+		if p["sort"] == "" && p["sortColumn"] != "" {
+			p["sort"] = p["sortColumn"]
+		}
+		if p["order"] == "" && p["sortOrder"] != "" {
+			p["order"] = p["sortOrder"]
+		}
 		q.Sort = p["sort"]
 		switch p["order"] {
 		case "", "desc":

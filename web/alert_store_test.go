@@ -78,6 +78,7 @@ func TestAlertStoreLists(t *testing.T) {
 		{"/lua/rest/v2/get/host/alert/list.lua?ifid=0&ip=10.0.0.2;neq&sort=tstamp&order=asc", 1, "10.0.0.1@0"},
 		{"/lua/rest/v2/get/host/alert/list.lua?ifid=0&epoch_begin=1050&epoch_end=2000", 1, "10.0.0.2@0"},
 		{"/lua/rest/v2/get/host/alert/list.lua?ifid=0&start=1&length=1", 2, "10.0.0.1@0"},
+		{"/lua/rest/v2/get/host/alert/list.lua?ifid=0&currentPage=2&perPage=1&sortColumn=tstamp&sortOrder=asc", 2, "10.0.0.2@0"},
 		{"/lua/rest/v2/get/flow/alert/list.lua?ifid=0&ip=10.0.0.1;eq", 1, "10.0.0.1"},
 		{"/lua/rest/v2/get/flow/alert/list.lua?ifid=0&l7_proto=7;eq,91;eq&sort=l7_proto&order=asc", 2, "10.0.0.5,10.0.0.1"},
 		{"/lua/rest/v2/get/flow/alert/list.lua?ifid=0&srv_ip=8.8;in", 1, "10.0.0.1"},
