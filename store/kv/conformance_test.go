@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"flowgate/internal/testwait"
 	"flowgate/store/kv/kvtest"
 )
 
@@ -74,17 +75,10 @@ func eq[T any](t *testing.T, what string, got, want T) {
 	}
 }
 
-// waitGone polls until key is gone (expiry) within a generous deadline.
+// waitGone waits until key is gone (expiry).
 func waitGone(t *testing.T, s Store, key string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if ttl, err := s.TTL(key); err == nil && ttl == -2 {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("%s did not expire", key)
+	testwait.For(t, key+" to expire", func() bool { ttl, err := s.TTL(key); return err == nil && ttl == -2 })
 }
 
 var conformanceCases = []struct {

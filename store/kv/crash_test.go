@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"flowgate/internal/testwait"
 )
 
 // TestCrashHelper is the child of TestEmbeddedKill9: it writes 1000 keys,
@@ -52,19 +54,14 @@ func TestEmbeddedKill9(t *testing.T) {
 		t.Fatalf("child said %q", line)
 	}
 	// wait until the first 1000 keys are on disk (the flush runs every 10 ms)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testwait.For(t, "the first 1000 keys in the log", func() bool {
 		snap, err := OpenSnapshot(dir)
-		if err == nil {
-			if _, ok, _ := snap.Get("k999"); ok {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("keys never reached the log")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		_, ok, _ := snap.Get("k999")
+		return ok
+	})
 	_ = cmd.Process.Kill() // SIGKILL, mid-write
 	_ = cmd.Wait()
 	s, err := OpenEmbedded(Config{Dir: dir})

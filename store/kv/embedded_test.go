@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"flowgate/internal/testwait"
 )
 
 func openDir(t *testing.T, dir string) *Embedded {
@@ -83,18 +85,14 @@ func TestEmbeddedExpiryAcrossRestart(t *testing.T) {
 	must(t, s.HSet("h", "b", "2"))
 	must(t, s.Close())
 	// reopen until the short TTLs have run out while "down"
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, "the short key to expire while down", func() bool {
 		s = openDir(t, dir)
 		if d, _ := s.TTL("short"); d == -2 {
-			break
+			return true
 		}
 		must(t, s.Close())
-		if time.Now().After(deadline) {
-			t.Fatal("short key never expired")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return false
+	})
 	defer s.Close()
 	m, _ := s.HGetAll("h")
 	eq(t, "hash expired while down", m, map[string]string{})
@@ -148,18 +146,11 @@ func TestEmbeddedEverysec(t *testing.T) {
 	defer s.Close()
 	must(t, s.Set("k", "v", 0))
 	p := filepath.Join(dir, FileName)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, "the log flush", func() bool {
 		st, err := os.Stat(p)
 		must(t, err)
-		if st.Size() > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("log never flushed")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return st.Size() > 0
+	})
 	// a copy of the file as it is now is what a crash would leave
 	data, err := os.ReadFile(p)
 	must(t, err)
