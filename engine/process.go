@@ -160,6 +160,7 @@ func (t *Tables) processFlow(r *FlowRecord) {
 		for _, t := range [...]*Traffic{&sh.Traffic, &sh.l7(l7).Traffic, &sh.L4[l4]} {
 			t.add(sb, sp, cb, cp)
 		}
+		t.addL7Bytes(l7, cb+sb)
 
 		if nc, ns := ch.Network, sh.Network; nc >= 0 || ns >= 0 {
 			if nc == ns {

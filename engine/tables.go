@@ -64,6 +64,29 @@ type Tables struct {
 	exporterIx map[netip.Addr]uint16
 
 	flowCursor, hostCursor uint32
+
+	// l7Bytes is the interface's traffic per nDPI protocol (index: the
+	// flow's L7 id), kept here because hosts' per-protocol counters vanish
+	// when hosts are purged (the iface:ndpi time series needs a counter
+	// that never goes down).
+	l7Bytes []uint64
+}
+
+func (t *Tables) addL7Bytes(proto uint16, n uint64) {
+	if int(proto) >= len(t.l7Bytes) {
+		t.l7Bytes = append(t.l7Bytes, make([]uint64, int(proto)+1-len(t.l7Bytes))...)
+	}
+	t.l7Bytes[proto] += n
+}
+
+// ProtocolBytes calls fn with the interface's bytes of each nDPI protocol
+// that carried traffic since the interface started (a counter).
+func (t *Tables) ProtocolBytes(fn func(proto uint16, bytes uint64)) {
+	for p, n := range t.l7Bytes {
+		if n > 0 {
+			fn(uint16(p), n)
+		}
+	}
 }
 
 type listenEntry struct {

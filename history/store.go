@@ -207,6 +207,8 @@ func (s *Store) Append(batch []Sample) error {
 		return errors.New("time series: not started")
 	}
 	pts := s.pts[:0]
+	keys := make([]tsdb.NewSeries, 0, len(batch))
+	idx := make([]int, 0, len(batch))
 	for i := range batch {
 		smp := &batch[i]
 		sc := smp.Schema
@@ -214,14 +216,18 @@ func (s *Store) Append(batch []Sample) error {
 			s.rejected.Add(1)
 			continue
 		}
-		series, err := s.db.Register(sc.Name, sc.key(smp.Tags), sc.Step)
-		if err != nil {
-			s.writeErrs.Add(1)
-			s.rlog.Warn("ts-register", "time series not registered", "schema", sc.Name, "err", err)
-			continue
-		}
+		keys = append(keys, tsdb.NewSeries{Schema: sc.Name, Tags: sc.key(smp.Tags), Step: sc.Step})
+		idx = append(idx, i)
+	}
+	series, err := s.db.RegisterMany(keys)
+	if err != nil {
+		s.writeErrs.Add(1)
+		s.rlog.Warn("ts-register", "time series not registered", "err", err)
+		return err
+	}
+	for k, i := range idx {
 		s.samples.Add(1)
-		pts = s.point(pts, series.ID, sc, smp)
+		pts = s.point(pts, series[k].ID, batch[i].Schema, &batch[i])
 	}
 	s.pts = pts[:0]
 	if err := s.db.Write(pts); err != nil {

@@ -374,6 +374,80 @@ func (d *DB) Register(schema, tags string, step int64) (*Series, error) {
 	return s, nil
 }
 
+// NewSeries names a series to register.
+type NewSeries struct {
+	Schema, Tags string
+	Step         int64
+}
+
+// RegisterMany registers the series not registered yet in one
+// transaction (a first round of 100,000 hosts registers them at once)
+// and returns them all, in order.
+func (d *DB) RegisterMany(list []NewSeries) ([]*Series, error) {
+	out := make([]*Series, len(list))
+	var miss []int
+	d.smu.RLock()
+	for i, n := range list {
+		if out[i] = d.series[n.Schema+"\x00"+n.Tags]; out[i] == nil {
+			miss = append(miss, i)
+		}
+	}
+	d.smu.RUnlock()
+	if len(miss) == 0 {
+		return out, nil
+	}
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	if d.ins == nil {
+		return nil, errors.New("tsdb: closed")
+	}
+	tx, err := d.w.Begin()
+	if err != nil {
+		return nil, fmt.Errorf("tsdb: registering series: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := tx.Prepare(`INSERT INTO series (schema, tags, step, class) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("tsdb: registering series: %w", err)
+	}
+	defer st.Close()
+	added := map[string]*Series{}
+	for _, i := range miss {
+		n := list[i]
+		key := n.Schema + "\x00" + n.Tags
+		if s := added[key]; s != nil {
+			out[i] = s
+			continue
+		}
+		d.smu.RLock()
+		s := d.series[key]
+		d.smu.RUnlock()
+		if s == nil {
+			c := ClassOf(n.Step)
+			res, err := st.Exec(n.Schema, n.Tags, n.Step, c)
+			if err != nil {
+				return nil, fmt.Errorf("tsdb: registering %s %s: %w", n.Schema, n.Tags, err)
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return nil, fmt.Errorf("tsdb: registering %s %s: %w", n.Schema, n.Tags, err)
+			}
+			s = &Series{ID: id, Schema: n.Schema, Tags: n.Tags, Step: n.Step, Class: c}
+			added[key] = s
+		}
+		out[i] = s
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("tsdb: registering series: %w", err)
+	}
+	d.smu.Lock()
+	for k, s := range added {
+		d.series[k], d.byID[s.ID] = s, s
+	}
+	d.smu.Unlock()
+	return out, nil
+}
+
 func nullable(v float64) any {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return nil
