@@ -193,13 +193,57 @@ func (d *DB) List(ctx context.Context, q ListQuery, engaged []alerts.Alert) ([]a
 	if err := d.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+cq.t.name+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("alert store: count %s: %w", cq.t.name, err)
 	}
-	rows, err := d.r.QueryContext(ctx, "SELECT "+selectList(cq.t)+" FROM "+cq.t.name+where+" ORDER BY "+cq.order+
+	// The page's row ids first (from an index when one covers the
+	// filters), then those rows: sorting whole rows would read every
+	// matching row.
+	rows, err := d.r.QueryContext(ctx, `SELECT "rowid" FROM `+cq.t.name+where+" ORDER BY "+cq.order+
 		" LIMIT ? OFFSET ?", append(args, length, q.Start)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("alert store: list %s: %w", cq.t.name, err)
 	}
-	out, err := scanAlerts(cq.t, rows)
+	var ids []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	out, err := d.readRows(ctx, cq.t, ids)
 	return out, total, err
+}
+
+// readRows reads the alerts of the given row ids, in that order.
+func (d *DB) readRows(ctx context.Context, t *table, ids []any) ([]alerts.Alert, error) {
+	byID := make(map[uint64]alerts.Alert, len(ids))
+	for rest := ids; len(rest) > 0; {
+		n := min(len(rest), 500)
+		marks := strings.Repeat("?,", n)
+		rows, err := d.r.QueryContext(ctx, "SELECT "+selectList(t)+" FROM "+t.name+` WHERE "rowid" IN (`+marks[:len(marks)-1]+")", rest[:n]...)
+		if err != nil {
+			return nil, fmt.Errorf("alert store: read %s: %w", t.name, err)
+		}
+		as, err := scanAlerts(t, rows)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			byID[a.ID] = a
+		}
+		rest = rest[n:]
+	}
+	out := make([]alerts.Alert, 0, len(ids))
+	for _, id := range ids {
+		if a, ok := byID[uint64(id.(int64))]; ok {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 func (cq *query) listMemory(engaged []alerts.Alert, length int) ([]alerts.Alert, int, error) {
