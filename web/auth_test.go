@@ -748,3 +748,25 @@ func TestRevokeEndsSessions(t *testing.T) {
 		t.Errorf("session after deletion: %d", a.Code)
 	}
 }
+
+// TestMD5ImportLogin: a user imported with ntopng's MD5 hash logs in over
+// HTTP, after which its hash is bcrypt.
+func TestMD5ImportLogin(t *testing.T) {
+	f := newFixture(t, nil)
+	// md5("admin"), as ntopng stores the default password.
+	if err := f.users.Import(users.Spec{Username: "old", Group: users.Unprivileged}, "21232f297a57a5a743894a0e4a801fc3"); err != nil {
+		t.Fatal(err)
+	}
+	if a := do(t, newClient(t), "GET", f.base+ifacesPath, nil, basic("old", "Admin")); a.Code != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", a.Code)
+	}
+	if a := f.login(t, newClient(t), "old", "admin", "/"); a.Code != http.StatusFound || a.Header.Get("Location") != "/" {
+		t.Fatalf("login: %d %q", a.Code, a.Header.Get("Location"))
+	}
+	if f.s.AuthStats().PasswordRehash != 1 {
+		t.Errorf("rehashes %d", f.s.AuthStats().PasswordRehash)
+	}
+	if a := do(t, newClient(t), "GET", f.base+ifacesPath, nil, basic("old", "admin")); a.Code != 200 {
+		t.Errorf("after the rehash: %d", a.Code)
+	}
+}
