@@ -99,7 +99,7 @@ func (c *Collector[S]) Collect(ch chan<- prometheus.Metric) {
 // Register adds c to r; a nil r (a component built without metrics, as in
 // most unit tests) registers nothing. The error names the first family.
 func Register(r prometheus.Registerer, cs ...prometheus.Collector) error {
-	if r == nil {
+	if isNil(r) {
 		return nil
 	}
 	for _, c := range cs {
@@ -123,10 +123,17 @@ func MustRegister(r prometheus.Registerer, cs ...prometheus.Collector) {
 // the REST's ifid parameter) on every family registered through it; nil
 // stays nil.
 func ForInterface(r prometheus.Registerer, ifid int) prometheus.Registerer {
-	if r == nil {
+	if isNil(r) {
 		return nil
 	}
 	return prometheus.WrapRegistererWith(prometheus.Labels{"ifid": strconv.Itoa(ifid)}, r)
+}
+
+// isNil is true for a nil Registerer and for a nil *prometheus.Registry
+// in one (a Configuration filled from a nil registry variable).
+func isNil(r prometheus.Registerer) bool {
+	reg, ok := r.(*prometheus.Registry)
+	return r == nil || ok && reg == nil
 }
 
 // Each emits every entry of a per-reason map (the label value is the key).

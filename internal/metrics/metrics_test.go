@@ -86,6 +86,9 @@ func TestRegisterErrors(t *testing.T) {
 		t.Error("ForInterface(nil) is not nil")
 	}
 	newComponent(nil) // no panic
+	var none *prometheus.Registry
+	newComponent(none)                  // a nil *Registry is no registry either
+	newComponent(ForInterface(none, 2)) // nor labelled
 	// A family whose help differs from the registered one is refused.
 	err = Register(reg, NewCollector(c.snapshot,
 		Counter("x_open", "Something else.", func(s *stats) uint64 { return 0 })))
