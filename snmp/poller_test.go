@@ -69,8 +69,10 @@ func TestPollAgent(t *testing.T) {
 func TestUnreachableAndRecovery(t *testing.T) {
 	a := startAgent(t, "")
 	store := alerts.NewStore(alerts.Config{})
-	// Not started: only PollNow polls, so the counts are exact.
-	p := New(Configuration{Interval: time.Hour, Timeout: 300 * time.Millisecond, Retries: -1}, Deps{Alerts: store})
+	// Not started: only PollNow polls, so the counts are exact. Without
+	// retries, the timeout must outlast any scheduling delay of a loaded
+	// machine: the first poll has to succeed.
+	p := New(Configuration{Interval: time.Hour, Timeout: 2 * time.Second, Retries: -1}, Deps{Alerts: store})
 	d, err := p.AddDevice(DeviceConfig{Address: "127.0.0.1", Port: a.Port, Community: "public"})
 	if err != nil {
 		t.Fatal(err)

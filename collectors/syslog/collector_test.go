@@ -214,7 +214,9 @@ func TestUDPAndTCPSamePort(t *testing.T) {
 // Hostile input is bounded and counted, and other senders keep flowing.
 func TestHostileInput(t *testing.T) {
 	sink := newSink("app")
-	c := startCollector(t, Configuration{MaxMessage: 1024, MaxConns: 20, IdleTimeout: 300 * time.Millisecond}, sink)
+	// The idle timeout must outlast opening the 40 connections below, or the
+	// first ones close before MaxConns is reached and nothing is refused.
+	c := startCollector(t, Configuration{MaxMessage: 1024, MaxConns: 20, IdleTimeout: 2 * time.Second}, sink)
 	// Binary garbage and invalid UTF-8 over UDP: malformed or delivered, never a crash.
 	u, _ := net.Dial("udp", c.UDPAddr())
 	defer u.Close()

@@ -14,7 +14,9 @@ import (
 
 func TestNtopSNMP(t *testing.T) {
 	a := snmptest.StartAgent(t, `override -rw .1.3.6.1.4.1.99999.1.0 octet_str "before"`)
-	p := snmp.New(snmp.Configuration{Timeout: 300 * time.Millisecond, Retries: -1}, snmp.Deps{})
+	// No retries: the timeout must outlast the scheduling delays of a
+	// loaded machine.
+	p := snmp.New(snmp.Configuration{Timeout: 2 * time.Second, Retries: -1}, snmp.Deps{})
 	L := lua.NewState()
 	defer L.Close()
 	api.Install(L, &api.Context{}, api.Deps{Services: &api.Services{SNMP: p}})
