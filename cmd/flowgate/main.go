@@ -35,6 +35,8 @@ import (
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/deploy"
 	"flowgate/engine"
+	"flowgate/history"
+	"flowgate/history/sampler"
 	"flowgate/lua/api"
 	_ "flowgate/lua/recipientapi" // ntop.recipient_*
 	"flowgate/lua/scripts"
@@ -87,6 +89,7 @@ type app struct {
 	eng        *engine.Engine
 	alerts     *alerts.Store
 	history    *sqlitestore.DB // the alerts' durable history
+	timeseries *history.Store  // nil with --disable-timeseries
 	recipients *recipients.Manager
 	kv         kv.Store
 	scripts    *scripts.Runtime
@@ -200,6 +203,19 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	a.add("user scripts", a.scripts.Start, a.scripts.Stop)
 	a.add("engine", a.eng.Start, a.eng.Stop) // Stop ends every flow: flowEnd hooks run
 
+	// Time series: the store opens before the sampler reads the engine and
+	// closes after it stopped (the sampler stops before the engine).
+	if !opts.DisableTimeseries {
+		tcfg := history.DefaultConfiguration()
+		tcfg.DataDir, tcfg.Logger, tcfg.Metrics = opts.DataDir, log, reg
+		a.timeseries = history.New(tcfg)
+		a.add("time series", a.timeseries.Start, a.timeseries.Stop)
+		scfg := sampler.DefaultConfiguration()
+		scfg.Logger, scfg.Metrics = log, reg
+		smp := sampler.New(scfg, a.eng, a.timeseries)
+		a.add("time-series sampler", smp.Start, smp.Stop)
+	}
+
 	// SNMP: the poller observes flows (exporter-interface counters), so it
 	// exists before the engine starts; its scripts and the trap scripts
 	// stop after the trap receiver, which drains its queue into them.
@@ -266,6 +282,9 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	a.http.HandleAlertStore(a.history, a.alerts) // the alert lists and operations, 4.2 and 5.x
 	a.http.HandleRecipients(a.recipients)
 	a.http.HandleSNMP(a.snmp, a.traps)
+	if a.timeseries != nil {
+		a.http.HandleTimeseries(a.timeseries)
+	}
 	a.http.HandleSyslog(a.syslogEndpoints()...)
 	for _, p := range []string{"/lua/rest/v2/get/user_script/", "/lua/rest/v2/edit/user_script/", "/lua/rest/v2/enable/", "/lua/rest/v2/disable/"} {
 		a.http.Handle(p, a.scripts.Handler())

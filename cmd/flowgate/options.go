@@ -44,6 +44,10 @@ type Options struct {
 	Redis           string
 	PacketFilter    string
 
+	// DisableTimeseries turns off the time-series sampler and store (in
+	// ntopng, the "Timeseries" preferences of interfaces and hosts).
+	DisableTimeseries bool
+
 	SyslogTLSCert    string
 	SyslogTLSKey     string
 	SyslogProducers  []string
@@ -189,6 +193,10 @@ var options = []option{
 	}},
 	{"", "disable-login", false, "no HTTP authentication", func(o *Options, _ string) error {
 		o.DisableLogin = true
+		return nil
+	}},
+	{"", "disable-timeseries", false, "keep no time series (no <data dir>/timeseries.db, ts.lua answers 404)", func(o *Options, _ string) error {
+		o.DisableTimeseries = true
 		return nil
 	}},
 	{"", "admin-password", true, "password of the admin user (default: generated at first start)", func(o *Options, v string) error {
