@@ -70,7 +70,7 @@ func TestStateLibrariesAndErrors(t *testing.T) {
 		})
 	}
 	// The state works after a timeout.
-	if v, err := run(t, s, "return 1+1", 20*time.Millisecond); err != nil || v.String() != "2" {
+	if v, err := run(t, s, "return 1+1", 500*time.Millisecond); err != nil || v.String() != "2" {
 		t.Fatalf("after timeout: %v %v", v, err)
 	}
 }
