@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -547,5 +548,50 @@ func BenchmarkAppend(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// Write errors (a full disk: /dev/full fails every write with ENOSPC):
+// an unbuffered append returns the error and the log carries on; a
+// buffered log whose buffer could not be written refuses every later call.
+func TestWriteErrors(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	for _, c := range []struct {
+		name     string
+		opt      LogOptions
+		appendOK bool // the first append succeeds (buffered)
+	}{
+		{"unbuffered", LogOptions{}, false},
+		{"buffered", LogOptions{BufferSize: 1 << 10}, true},
+		{"fsync each", LogOptions{Sync: SyncEvery}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l, err := OpenLog("/dev/full", c.opt, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			err = l.Append([]byte("a"))
+			if (err == nil) != c.appendOK {
+				t.Fatalf("first append: %v", err)
+			}
+			if err := l.Sync(); (err == nil) == c.appendOK {
+				// only the buffered log has something to write
+				t.Fatalf("sync: %v", err)
+			}
+			if err := l.Append([]byte("b")); err == nil {
+				t.Fatal("append after a failed write succeeded")
+			}
+			if c.opt.BufferSize > 0 {
+				if err := l.Append([]byte("c")); err == nil || !strings.Contains(err.Error(), "buffered bytes lost") {
+					t.Fatalf("buffered log after losing its buffer: %v", err)
+				}
+			}
+			if l.Stats().WriteErrors == 0 {
+				t.Fatal("write errors not counted")
+			}
+		})
 	}
 }
