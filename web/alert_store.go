@@ -126,7 +126,7 @@ func (s *Server) storeFailed(w http.ResponseWriter, err error) {
 	writeError(w, 0, errInternal, "alert store query failed")
 }
 
-func intParam(p params, k string) (int, error) {
+func storeIntParam(p params, k string) (int, error) {
 	v := p[k]
 	if v == "" {
 		return 0, nil
@@ -179,8 +179,8 @@ func (s *Server) storeList(db *sqlitestore.DB, st *alerts.Store, f sqlitestore.F
 			return
 		}
 		var err error
-		if q.Start, err = intParam(p, "start"); err == nil {
-			q.Length, err = intParam(p, "length")
+		if q.Start, err = storeIntParam(p, "start"); err == nil {
+			q.Length, err = storeIntParam(p, "length")
 		}
 		if err != nil {
 			writeError(w, 0, errInvalidArgs, err.Error())
