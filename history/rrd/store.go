@@ -1,0 +1,346 @@
+package rrd
+
+import (
+	"bytes"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"flowgate/store"
+)
+
+// ErrNotFound is a path with no RRD.
+var ErrNotFound = errors.New("rrd: no such RRD")
+
+// ErrPath is a path outside the RRD directory.
+var ErrPath = errors.New("rrd: path outside the data directory")
+
+// An RRD file is a store record log: a snapshot record ('S', then the
+// gob-encoded RRD with a format version) followed by update records ('U',
+// then rrdtool's update argument "T:v1:v2" as accepted). Opening replays
+// the updates on the snapshot; every compactEvery updates the log is
+// rewritten as one snapshot (atomically: a crash leaves the old file or the
+// new one). Updates are not fsynced (a kill -9 loses none; a power loss may
+// lose the last ones, as rrdtool's page-cache writes may).
+const (
+	recSnapshot  = 'S'
+	recUpdate    = 'U'
+	fileVersion  = 1
+	compactEvery = 64
+	maxRecord    = 64 << 20
+)
+
+type snapshot struct {
+	Version int
+	RRD     *RRD
+}
+
+// Configuration of the store.
+type Configuration struct {
+	// Dir confines every path: relative paths are under it, absolute ones
+	// must be inside it.
+	Dir string
+	Now func() time.Time
+}
+
+// DefaultConfiguration uses the wall clock.
+func DefaultConfiguration() Configuration { return Configuration{Now: time.Now} }
+
+// Counters of the store.
+type Counters struct {
+	Creates, Updates, Fetches, Errors, Deleted uint64
+}
+
+// Store keeps RRD files under one directory. Calls on one path are
+// serialized (a lock per path stripe); another process opening the same
+// file gets an error (the logs are flocked).
+type Store struct {
+	cfg   Configuration
+	locks [64]sync.Mutex
+
+	creates, updates, fetches, errs, deleted atomic.Uint64
+}
+
+// New returns the store (it opens files per call: nothing to start).
+func New(cfg Configuration) *Store {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Store{cfg: cfg}
+}
+
+// Counters returns the store's counters.
+func (s *Store) Counters() Counters {
+	return Counters{Creates: s.creates.Load(), Updates: s.updates.Load(), Fetches: s.fetches.Load(),
+		Errors: s.errs.Load(), Deleted: s.deleted.Load()}
+}
+
+// Resolve maps a script's path to a file under Dir, refusing escapes
+// ("..", absolute paths elsewhere, symlinked parents are not followed out
+// because the cleaned path must stay lexically inside Dir).
+func (s *Store) Resolve(p string) (string, error) {
+	if s.cfg.Dir == "" {
+		return "", fmt.Errorf("%w: no data directory", ErrPath)
+	}
+	if p == "" || strings.ContainsRune(p, 0) {
+		return "", fmt.Errorf("%w: %q", ErrPath, p)
+	}
+	root, err := filepath.Abs(s.cfg.Dir)
+	if err != nil {
+		return "", fmt.Errorf("rrd: %w", err)
+	}
+	full := p
+	if !filepath.IsAbs(p) {
+		full = filepath.Join(root, p)
+	}
+	full = filepath.Clean(full)
+	rel, err := filepath.Rel(root, full)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%w: %q", ErrPath, p)
+	}
+	return full, nil
+}
+
+func (s *Store) lock(path string) func() {
+	var h uint32 = 2166136261
+	for i := 0; i < len(path); i++ {
+		h = (h ^ uint32(path[i])) * 16777619
+	}
+	m := &s.locks[h%uint32(len(s.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+func (s *Store) fail(err error) error {
+	s.errs.Add(1)
+	return err
+}
+
+func encodeSnapshot(r *RRD) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte(recSnapshot)
+	if err := gob.NewEncoder(&b).Encode(snapshot{Version: fileVersion, RRD: r}); err != nil {
+		return nil, fmt.Errorf("rrd: encode: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// open replays the file at full into an RRD; the log stays open (locked).
+func open(full string, create bool) (*store.Log, *RRD, int, error) {
+	if !create {
+		if _, err := os.Stat(full); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, 0, fmt.Errorf("%w: %s", ErrNotFound, filepath.Base(full))
+		}
+	}
+	var r *RRD
+	updates := 0
+	replay := func(rec []byte) error {
+		switch rec[0] {
+		case recSnapshot:
+			var sn snapshot
+			if err := gob.NewDecoder(bytes.NewReader(rec[1:])).Decode(&sn); err != nil || sn.Version != fileVersion || sn.RRD == nil {
+				return fmt.Errorf("%w: snapshot unreadable (%v)", store.ErrBadRecord, err)
+			}
+			r, updates = sn.RRD, 0
+		case recUpdate:
+			if r == nil {
+				return fmt.Errorf("%w: update before the snapshot", store.ErrBadRecord)
+			}
+			t, vals, err := ParseUpdate(string(rec[1:]), 0)
+			if err != nil {
+				return fmt.Errorf("%w: %v", store.ErrBadRecord, err)
+			}
+			if err := r.Update(t, vals); err != nil {
+				return fmt.Errorf("%w: %v", store.ErrBadRecord, err)
+			}
+			updates++
+		default:
+			return fmt.Errorf("%w: record kind %q", store.ErrBadRecord, rec[0])
+		}
+		return nil
+	}
+	l, err := store.OpenLog(full, store.LogOptions{MaxRecord: maxRecord, Lock: true}, replay)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("rrd %s: %w", filepath.Base(full), err)
+	}
+	if r == nil && !create {
+		l.Close()
+		return nil, nil, 0, fmt.Errorf("%w: %s holds no RRD", ErrNotFound, filepath.Base(full))
+	}
+	return l, r, updates, nil
+}
+
+// Create writes a new RRD at path (replacing one that exists, as rrdtool
+// create does). start < 0 means now - 1 day (ntopng's binding).
+func (s *Store) Create(path string, step, start int64, specs []string) error {
+	full, err := s.Resolve(path)
+	if err != nil {
+		return s.fail(err)
+	}
+	if start < 0 {
+		start = s.cfg.Now().Unix() - 86400
+	}
+	r, err := Create(step, start, specs)
+	if err != nil {
+		return s.fail(err)
+	}
+	snap, err := encodeSnapshot(r)
+	if err != nil {
+		return s.fail(err)
+	}
+	defer s.lock(full)()
+	if err := os.MkdirAll(filepath.Dir(full), 0o750); err != nil {
+		return s.fail(fmt.Errorf("rrd: %w", err))
+	}
+	// One atomic write of the framed snapshot: an existing file is
+	// replaced whole or not at all.
+	if err := store.WriteFile(full, store.AppendFrame(nil, snap), store.ModePrivate); err != nil {
+		return s.fail(fmt.Errorf("rrd create %s: %w", path, err))
+	}
+	s.creates.Add(1)
+	return nil
+}
+
+// Update applies rrdtool's update argument ("N:1:2", "1700000000:5:U").
+func (s *Store) Update(path, arg string) error {
+	full, err := s.Resolve(path)
+	if err != nil {
+		return s.fail(err)
+	}
+	t, vals, err := ParseUpdate(arg, s.cfg.Now().Unix())
+	if err != nil {
+		return s.fail(err)
+	}
+	defer s.lock(full)()
+	l, r, n, err := open(full, false)
+	if err != nil {
+		return s.fail(err)
+	}
+	defer l.Close()
+	if err := r.Update(t, vals); err != nil {
+		return s.fail(err)
+	}
+	if n+1 >= compactEvery {
+		snap, err := encodeSnapshot(r)
+		if err == nil {
+			err = l.Rewrite(func(add func([]byte) error) error { return add(snap) })
+		}
+		if err != nil {
+			return s.fail(fmt.Errorf("rrd update %s: %w", path, err))
+		}
+	} else {
+		rec := append([]byte{recUpdate}, strconv.FormatInt(t, 10)+":"+strings.Join(vals, ":")...)
+		if err := l.Append(rec); err != nil {
+			return s.fail(fmt.Errorf("rrd update %s: %w", path, err))
+		}
+	}
+	s.updates.Add(1)
+	return nil
+}
+
+// Load returns the RRD at path.
+func (s *Store) Load(path string) (*RRD, error) {
+	full, err := s.Resolve(path)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	defer s.lock(full)()
+	l, r, _, err := open(full, false)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	l.Close()
+	return r, nil
+}
+
+// Fetch is RRD.Fetch on the file at path.
+func (s *Store) Fetch(path, cf string, start, end, res int64) (*Fetched, error) {
+	r, err := s.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.Fetch(cf, start, end, res)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	s.fetches.Add(1)
+	return f, nil
+}
+
+// Tune is RRD.Tune on the file at path, written as a new snapshot.
+func (s *Store) Tune(path string, args []string) error {
+	full, err := s.Resolve(path)
+	if err != nil {
+		return s.fail(err)
+	}
+	defer s.lock(full)()
+	l, r, _, err := open(full, false)
+	if err != nil {
+		return s.fail(err)
+	}
+	defer l.Close()
+	if err := r.Tune(args); err != nil {
+		return s.fail(err)
+	}
+	snap, err := encodeSnapshot(r)
+	if err == nil {
+		err = l.Rewrite(func(add func([]byte) error) error { return add(snap) })
+	}
+	if err != nil {
+		return s.fail(fmt.Errorf("rrd tune %s: %w", path, err))
+	}
+	return nil
+}
+
+// DeleteOld removes the .rrd files under dir (recursively) not updated
+// for olderThan (ntop.deleteOldRRDs): their last update, from the file's
+// modification time (each update writes it). It returns how many it
+// removed.
+func (s *Store) DeleteOld(dir string, olderThan time.Duration) (int, error) {
+	full, err := s.Resolve(dir)
+	if root, _ := filepath.Abs(s.cfg.Dir); err != nil && s.cfg.Dir != "" && filepath.Clean(dir) == root {
+		full, err = root, nil // the whole data directory
+	}
+	if err != nil {
+		return 0, s.fail(err)
+	}
+	deadline := s.cfg.Now().Add(-olderThan)
+	n := 0
+	err = filepath.WalkDir(full, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".rrd") || d.Type()&fs.ModeSymlink != 0 {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		if info.ModTime().Before(deadline) {
+			unlock := s.lock(p)
+			rerr := os.Remove(p)
+			unlock()
+			if rerr == nil {
+				n++
+				s.deleted.Add(1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return n, s.fail(fmt.Errorf("rrd delete old %s: %w", dir, err))
+	}
+	return n, nil
+}
