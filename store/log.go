@@ -408,8 +408,8 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
-	var err error
-	if l.broken == nil {
+	err := l.broken
+	if err == nil {
 		if err = l.flushLocked(); err == nil {
 			err = l.fsyncLocked()
 		}
