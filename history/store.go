@@ -300,7 +300,7 @@ func (s *Store) registerMetrics(r prometheus.Registerer) {
 		metrics.Counter("flowgate_timeseries_samples_total", "Time-series samples appended.", func(c *Counters) uint64 { return c.Samples }),
 		metrics.Counter("flowgate_timeseries_points_total", "Time-series points written.", func(c *Counters) uint64 { return c.Points }),
 		metrics.Counter("flowgate_timeseries_rejected_total", "Samples of a wrong shape, skipped.", func(c *Counters) uint64 { return c.Rejected }),
-		metrics.Counter("flowgate_timeseries_counter_resets_total", "Counter resets (gaps).", func(c *Counters) uint64 { return c.Resets }),
+		metrics.Counter("flowgate_timeseries_resets_total", "Counter resets (gaps) in the sampled series.", func(c *Counters) uint64 { return c.Resets }),
 		metrics.Counter("flowgate_timeseries_write_errors_total", "Point batches not stored.", func(c *Counters) uint64 { return c.WriteErrors }),
 		metrics.Counter("flowgate_timeseries_rollups_total", "Roll-up statements run.", func(c *Counters) uint64 { return c.Rollups }),
 		metrics.Counter("flowgate_timeseries_deleted_total", "Points removed by retention.", func(c *Counters) uint64 { return c.Deleted }),
