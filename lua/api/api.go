@@ -11,6 +11,8 @@ import (
 
 	"flowgate/alerts/recipients"
 	"flowgate/collectors/zmq/zmtp"
+	"flowgate/history"
+	"flowgate/history/rrd"
 	"flowgate/lua/vm"
 	"flowgate/snmp"
 )
@@ -65,6 +67,11 @@ type Services struct {
 	SNMP       *snmp.Poller        // ntop.snmp* query defaults and interface roles
 	Traps      *snmp.TrapReceiver  // ntop.snmpToggleTrapCollection
 	Users      UserStore           // ntop.* users and TOTP (users.go)
+	// RRD holds the files of ntop.rrd_* (ntop_rrd.go); nil: one store per
+	// Lua state over DataDir (same files, no lock shared between states).
+	RRD *rrd.Store
+	// Timeseries is what ts_utils appends to and queries (timeseries.go).
+	Timeseries *history.Scripts
 }
 
 // Install sets the globals flow, host, network, interface and ntop in L.
@@ -142,6 +149,7 @@ type binding struct {
 	asyncCmds map[int64]*asyncCmd // ntop.execCmdAsync handles
 	nextCmd   int64
 	zmqSub    *zmtp.SubSocket // ntop.zmq_connect
+	rrd       *rrd.Store      // ntop.rrd_* without Services.RRD
 }
 
 func newBinding(L *lua.LState, ctx *Context, deps Deps) *binding {

@@ -499,12 +499,12 @@ func TestNtopUnavailable(t *testing.T) {
 	var mu sync.Mutex
 	e := newEnv(t, Deps{Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, nil))})
 	checkExprs(t, e.L, []exprCase{
-		{"ntop.rrd_fetch('x')", "nil"},
-		{"ntop.rrd_fetch('y')", "nil"},
+		{"ntop.rrd_inc_num_drops('x')", "nil"},
+		{"ntop.rrd_inc_num_drops('y')", "nil"},
 		{"ntop.isRoutingMode()", "false"},
 		{"ntop.snmpv3available and ntop.snmpv3available()", "false"},
 	})
-	if n := strings.Count(buf.String(), "ntop.rrd_fetch is unavailable in flowgate"); n != 1 {
+	if n := strings.Count(buf.String(), "ntop.rrd_inc_num_drops is unavailable in flowgate"); n != 1 {
 		t.Errorf("logged %d times:\n%s", n, buf.String())
 	}
 }

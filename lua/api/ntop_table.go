@@ -68,7 +68,7 @@ var ntopTests = map[int]string{
 	3: "TestNtopSystem", 4: "TestNtopFiles", 5: "TestNtopCache", 6: "TestNtopCache", 9: "TestNtopIP",
 	10: "TestNtopResolve", 13: "TestNtopStats", 22: "TestNtopZMQ", 11: "TestNtopHTTP", 12: "TestNtopLogging", 23: "TestNtopTime", 24: "TestNtopSend",
 	25: "TestNtopGeo", 26: "TestNtopBitmap", 27: "TestNtopScore", 28: "TestNtopEdition", 29: "TestNtopPrivilege",
-	32: "TestNtopLuaCache", 33: "TestNtopMisc", 17: "TestNtopNDPI",
+	32: "TestNtopLuaCache", 33: "TestNtopMisc", 17: "TestNtopNDPI", 14: "TestNtopRRD",
 }
 
 // ntopFuncTests overrides ntopTests for single functions.
