@@ -304,3 +304,20 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("%v", got)
 	}
 }
+
+// A failing disk (here: the writer's connection gone) costs the batch,
+// counted, and the writer carries on.
+func TestWriteFailureCounted(t *testing.T) {
+	d := open(t, Configuration{})
+	d.w.Close()
+	for i := 1; i <= 3; i++ {
+		d.Append(hostAlert(uint64(i), "10.0.0.1", 0, 49, alerts.SeverityError, 1000))
+	}
+	flush(t, d)
+	if c := d.Counters(); c.WriteErrors == 0 || c.Dropped != 3 || c.Committed != 0 {
+		t.Errorf("counters %+v", c)
+	}
+	if _, err := d.Acknowledge(context.Background(), ListQuery{Family: FamilyHost}, ""); err == nil {
+		t.Error("acknowledge on a dead connection succeeded")
+	}
+}
