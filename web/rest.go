@@ -427,7 +427,10 @@ type flowRow struct {
 }
 
 func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
-	p, i, ok := s.ifaceRequest(w, r)
+	// The filters of ntopng's flows page (rest_flows.go): host,
+	// talking_with, application, l4proto, vlan, flowhosts_type; a flow
+	// shows when either peer is visible to the requester, as in ntopng.
+	p, i, ff, ok := s.flowsRequest(w, r)
 	if !ok {
 		return
 	}
@@ -435,28 +438,14 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// Optional filter by host, as ntopng's flows page does.
-	var filter netip.Addr
-	if v := p["host"]; v != "" {
-		ip, _, err := parseHost(p)
-		if err != nil {
-			writeError(w, 0, errInvalidHost, err.Error())
-			return
-		}
-		filter = ip
-	}
 	var rows []flowRow
-	visible := addrFilter(r) // a flow shows when either peer is visible, as in ntopng
 	i.Do(func(t *engine.Tables) {
 		rows = make([]flowRow, 0, t.NumFlows())
 		t.Flows(func(f *engine.Flow) bool {
+			if !ff.match(t, f) {
+				return true
+			}
 			cli, srv := f.Client(), f.Server()
-			if filter.IsValid() && cli != filter && srv != filter {
-				return true
-			}
-			if visible != nil && !visible(cli) && !visible(srv) {
-				return true
-			}
 			rows = append(rows, flowRow{
 				id: f.ID(), key: f.Key(), cli: cli, srv: srv,
 				cport: f.ClientPort(), sport: f.ServerPort(), vlan: f.VLAN(),

@@ -12,13 +12,16 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"flowgate/alerts"
 	"flowgate/engine"
+	"flowgate/store/kv"
 	"flowgate/web/users"
 )
 
@@ -39,6 +42,9 @@ type Configuration struct {
 	LockoutDuration time.Duration // how long; also the window failures are counted in
 	MaxBodyBytes    int64         // POST body limit (ntopng: 512 KiB)
 	MaxUsers        int
+	// DNSResolve lets get/dns/resolve.lua ask the system resolver for a
+	// name the resolver cache lacks (off: no outbound DNS from REST).
+	DNSResolve bool
 }
 
 // DefaultConfiguration is ntopng's: port 3000, login required, 12-hour
@@ -61,6 +67,17 @@ type Dependencies struct {
 	// Metrics is the registry served at /metrics: every component
 	// registered its families in it when it was built (nil: an empty one).
 	Metrics *prometheus.Registry
+	// KV is the ntop.*Cache store the REST aliases and notes live in, under
+	// ntopng's keys (nil: an in-memory store, lost at restart).
+	KV kv.Store
+	// Alerts takes trigger/host/alert.lua's alerts (nil: that endpoint
+	// answers INTERNAL_ERROR).
+	Alerts *alerts.Store
+	// Geo names an address's AS and country for get/asn/* (nil: unknown).
+	Geo func(netip.Addr) GeoInfo
+	// ResolveCached answers get/dns/resolve.lua from the resolver's cache
+	// (nil: no cache); outbound DNS only with Configuration.DNSResolve.
+	ResolveCached func(name string) (addr string, ok bool)
 }
 
 // Server serves REST and metrics.
@@ -92,6 +109,9 @@ func New(cfg Configuration, deps Dependencies) *Server {
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
+	}
+	if deps.KV == nil {
+		deps.KV = kv.NewMemory()
 	}
 	def := DefaultConfiguration()
 	if cfg.SessionDuration <= 0 {
@@ -125,6 +145,9 @@ func New(cfg Configuration, deps Dependencies) *Server {
 }
 
 func (s *Server) now() time.Time { return s.deps.Now() }
+
+// kvStore is the ntop.*Cache store of the REST writes.
+func (s *Server) kvStore() kv.Store { return s.deps.KV }
 
 // Users is the user store the server authenticates against (nil before
 // Start when the server opens its own).
@@ -292,6 +315,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/lua/rest/v2/get/host/active.lua", s.getActiveHosts)
 	s.mux.HandleFunc("/lua/rest/v2/get/host/data.lua", s.getHostData)
 	s.mux.HandleFunc("/lua/rest/v2/get/flow/active.lua", s.getActiveFlows)
+	s.breadthRoutes() // rest_*.go
 	s.mux.Handle("/metrics", s.metricsHandler())
 	// Profiles for operators chasing a slow path, behind the same login.
 	s.mux.HandleFunc("/debug/pprof/", pprof.Index)

@@ -1,0 +1,323 @@
+package web
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"flowgate/alerts"
+	"flowgate/alerts/recipients"
+	"flowgate/alerts/sqlitestore"
+	"flowgate/engine"
+	"flowgate/history"
+	"flowgate/web/users"
+)
+
+var updateCoverage = flag.Bool("update-coverage", false, "rewrite docs/rest-coverage.md from the OpenAPI walk")
+
+// outOfScope are the community paths flowgate leaves out, by prefix, with why.
+var outOfScope = []struct{ match, why string }{
+	{"pcap/", "pcap extraction and live capture: flowgate keeps no packets (collector)"},
+	{"to_scan", "vulnerability scans: an active scanner, not a collector's job"},
+	{"vulnerability_scan", "vulnerability scans: an active scanner, not a collector's job"},
+	{"update_va_scan_period", "vulnerability scans: an active scanner, not a collector's job"},
+	{"am_host", "active monitoring: flowgate probes nothing itself"},
+	{"active_monitoring", "active monitoring: flowgate probes nothing itself"},
+	{"network/discovery", "network discovery: active ARP/SSDP/MDNS probing"},
+	{"infrastructure", "ntopng infrastructure dashboard (multi-instance ntopng), not a collector's job"},
+	{"health/influxdb", "flowgate's time series are its own store, not InfluxDB"},
+}
+
+// servedOutsideWeb are in-scope paths another component mounts on the
+// server in cmd/flowgate (not on the test server).
+var servedOutsideWeb = map[string]string{
+	"/lua/rest/v2/enable/check.lua":  "lua/scripts (scripts.PathEnableCheck)",
+	"/lua/rest/v2/disable/check.lua": "lua/scripts (scripts.PathDisableCheck)",
+}
+
+// knownMissing are in-scope paths flowgate does not serve yet: the list
+// only shrinks (the test fails when a listed path is served).
+var knownMissing = map[string]bool{
+	"/lua/rest/v2/add/host/pool.lua":                                     true,
+	"/lua/rest/v2/bind/host/pool/member.lua":                             true,
+	"/lua/rest/v2/delete/all/alerts.lua":                                 true,
+	"/lua/rest/v2/delete/application/application.lua":                    true,
+	"/lua/rest/v2/delete/host/new_devices.lua":                           true,
+	"/lua/rest/v2/delete/host/pool.lua":                                  true,
+	"/lua/rest/v2/delete/pools.lua":                                      true,
+	"/lua/rest/v2/edit/application/application.lua":                      true,
+	"/lua/rest/v2/edit/category/category.lua":                            true,
+	"/lua/rest/v2/edit/host/pool.lua":                                    true,
+	"/lua/rest/v2/edit/host_pool/pool.lua":                               true,
+	"/lua/rest/v2/edit/ntopng/incr_flows.lua":                            true,
+	"/lua/rest/v2/edit/ntopng/incr_hosts.lua":                            true,
+	"/lua/rest/v2/export/all/config.lua":                                 true,
+	"/lua/rest/v2/export/checks/config.lua":                              true,
+	"/lua/rest/v2/export/notifications/config.lua":                       true,
+	"/lua/rest/v2/export/pool/config.lua":                                true,
+	"/lua/rest/v2/export/scripts/config.lua":                             true,
+	"/lua/rest/v2/export/snmp/config.lua":                                true,
+	"/lua/rest/v2/get/category/list.lua":                                 true,
+	"/lua/rest/v2/get/checks/config.lua":                                 true,
+	"/lua/rest/v2/get/host/fingerprint/data.lua":                         true,
+	"/lua/rest/v2/get/host/pool/members.lua":                             true,
+	"/lua/rest/v2/get/host/pool/pools.lua":                               true,
+	"/lua/rest/v2/get/host/pool_by_member.lua":                           true,
+	"/lua/rest/v2/get/host/processes/listening_ports.lua":                true,
+	"/lua/rest/v2/get/interface/arp.lua":                                 true,
+	"/lua/rest/v2/get/pools.lua":                                         true,
+	"/lua/rest/v2/get/recipient/pools.lua":                               true,
+	"/lua/rest/v2/get/system/configurations/download_backup.lua":         true,
+	"/lua/rest/v2/get/system/configurations/list_availabled_backups.lua": true,
+	"/lua/rest/v2/import/all/config.lua":                                 true,
+	"/lua/rest/v2/import/checks/config.lua":                              true,
+	"/lua/rest/v2/import/notifications/config.lua":                       true,
+	"/lua/rest/v2/import/pool/config.lua":                                true,
+	"/lua/rest/v2/import/pool/host_pool/members.lua":                     true,
+	"/lua/rest/v2/import/scripts/config.lua":                             true,
+	"/lua/rest/v2/import/snmp/config.lua":                                true,
+	"/lua/rest/v2/reset/all/config.lua":                                  true,
+	"/lua/rest/v2/reset/checks/config.lua":                               true,
+	"/lua/rest/v2/reset/notifications/config.lua":                        true,
+	"/lua/rest/v2/reset/snmp/config.lua":                                 true,
+	"/lua/rest/v2/set/checks/config.lua":                                 true,
+	"/lua/rest/v2/set/device/alias.lua":                                  true,
+}
+
+func scopeOf(path string) (inScope bool, why string) {
+	if strings.HasPrefix(path, "/lua/pro/") {
+		return false, "Pro path (issue 14 part 2)"
+	}
+	for _, o := range outOfScope {
+		if strings.Contains(path, o.match) {
+			return false, o.why
+		}
+	}
+	return true, ""
+}
+
+// walkServer is a server with a populated engine: local network
+// 10.1.0.0/16, flows between 10.1.0.5 and two remote peers, a probe event,
+// the alert store, and every handler group web has.
+func walkServer(t *testing.T) *Server {
+	t.Helper()
+	ecfg := engine.DefaultConfiguration()
+	ecfg.LocalNetworks = []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}
+	eng := engine.New(ecfg)
+	i := eng.AddInterface("tcp://*:5556c", "zmq")
+	now := uint32(time.Now().Unix())
+	b := i.NewBatch()
+	for n, peer := range []string{"192.0.2.9", "198.51.100.7", "10.1.255.255"} {
+		f := b.AddFlow()
+		f.SrcIP, f.DstIP, f.SrcPort, f.DstPort, f.Proto = netip.MustParseAddr("10.1.0.5"), netip.MustParseAddr(peer), uint16(40000+n), 443, 6
+		if n == 2 {
+			f.Proto, f.DstPort = 17, 53
+		}
+		f.InBytes, f.InPkts, f.OutBytes, f.OutPkts = 1000*uint64(n+1), 3, 500, 2
+		f.FirstSwitched, f.LastSwitched = now-5, now
+		f.L7Set, f.L7App = true, 91
+		if n == 2 {
+			f.L7App = 5
+		}
+	}
+	b.Events = append(b.Events, engine.ProbeEvent{SourceID: 7, IfName: "eth1", IfIP: "10.1.0.1", Version: "10.2.1",
+		ProbeIP: "10.1.0.1", Edition: "Enterprise", UUID: "u-1", Packets: 1234, NumFlowExports: 3})
+	i.Process(b)
+	dir := t.TempDir()
+	ucfg := users.DefaultConfiguration()
+	ucfg.Path = filepath.Join(dir, users.FileName)
+	us := users.New(ucfg, users.Dependencies{})
+	if err := us.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(us.Stop)
+	db := sqlitestore.New(sqlitestore.Configuration{DataDir: dir})
+	if err := db.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Stop)
+	st := alerts.NewStore(alerts.Config{History: db.History()})
+	hcfg := history.DefaultConfiguration()
+	hcfg.Path, hcfg.MaintainEvery = filepath.Join(dir, history.FileName), time.Hour
+	ts := history.New(hcfg)
+	if err := ts.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ts.Stop)
+	rm := recipients.New(recipients.Configuration{DataDir: dir})
+	if err := rm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rm.Stop)
+	s := New(Configuration{DisableLogin: true}, Dependencies{Engine: eng, Alerts: st, Users: us})
+	// What cmd/flowgate mounts.
+	s.HandleAlertStore(db, st)
+	s.HandleTimeseries(ts)
+	s.HandleRecipients(rm)
+	return s
+}
+
+// call does one request against the mux (no login) with form or query
+// parameters; POST sends them as a form.
+func call(t *testing.T, s *Server, method, path string, kv map[string]string) (int, map[string]any) {
+	t.Helper()
+	q := make([]string, 0, len(kv))
+	for k, v := range kv {
+		q = append(q, k+"="+v)
+	}
+	sort.Strings(q)
+	var r *http.Request
+	if method == http.MethodPost {
+		r = httptest.NewRequest(method, path, strings.NewReader(strings.Join(q, "&")))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		r = httptest.NewRequest(method, path+"?"+strings.Join(q, "&"), nil)
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, r)
+	var env map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &env)
+	return rec.Code, env
+}
+
+// walkParams are values for every parameter name the OpenAPI file uses
+// that the populated engine has.
+var walkParams = map[string]string{"ifid": "0", "host": "10.1.0.5", "vlan": "0", "ndpistats_mode": "count",
+	"custom_name": "x", "custom_notes": "n", "network_cidr": "10.1.0.0/16", "info": "i", "page": "host",
+	"ip": "10.1.0.5", "hostname": "127.0.0.1", "country_id": "IT", "serial_key": "1"}
+
+func routeServed(s *Server, path string) bool {
+	_, pattern := s.mux.Handler(httptest.NewRequest(http.MethodGet, path, nil))
+	return pattern != "/lua/rest/v2/"
+}
+
+func TestOpenAPIWalk(t *testing.T) {
+	raw, err := os.ReadFile("testdata/ntopng_rest_v2/rest-api-v2.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct{ Name string } `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		t.Fatal(err)
+	}
+	s := walkServer(t)
+	type row struct{ path, status, note string }
+	var rows []row
+	var missing []string
+	for path, ops := range spec.Paths {
+		in, why := scopeOf(path)
+		if !in {
+			rows = append(rows, row{path, "left out", why})
+			continue
+		}
+		if where, ok := servedOutsideWeb[path]; ok {
+			rows = append(rows, row{path, "served", "by " + where})
+			continue
+		}
+		for method, op := range ops {
+			kv := map[string]string{}
+			for _, p := range op.Parameters {
+				if v, ok := walkParams[p.Name]; ok {
+					kv[p.Name] = v
+				}
+			}
+			code, env := call(t, s, strings.ToUpper(method), path, kv)
+			served := routeServed(s, path)
+			if code == http.StatusNotFound {
+				if hr, _ := env["rc_str_hr"].(string); strings.HasPrefix(hr, "unknown REST endpoint") {
+					served = false
+				}
+			}
+			if code >= 500 {
+				t.Errorf("%s %s: %d %v", method, path, code, env)
+			}
+			switch {
+			case served && knownMissing[path]:
+				t.Errorf("%s is served now: remove it from knownMissing", path)
+			case !served && !knownMissing[path]:
+				t.Errorf("%s answers 404 (not served)", path)
+			}
+			if served {
+				rows = append(rows, row{path, "served", ""})
+			} else {
+				rows = append(rows, row{path, "missing", "not yet"})
+				missing = append(missing, path)
+			}
+		}
+	}
+	for path := range knownMissing {
+		if _, ok := spec.Paths[path]; !ok {
+			t.Errorf("knownMissing lists %s, which the OpenAPI file lacks", path)
+		}
+	}
+	sort.Strings(missing)
+	if testing.Verbose() {
+		for _, m := range missing {
+			fmt.Printf("\t%q: true,\n", m)
+		}
+	}
+	sort.Slice(rows, func(a, b int) bool { return rows[a].path < rows[b].path })
+	var in, served int
+	var b strings.Builder
+	for _, r := range rows {
+		if r.status != "left out" {
+			in++
+		}
+		if r.status == "served" {
+			served++
+		}
+	}
+	fmt.Fprintf(&b, "# ntopng REST v2 coverage\n\nGenerated by `go test ./web -run TestOpenAPIWalk -update-coverage` from ntopng's OpenAPI\n"+
+		"file (`web/testdata/ntopng_rest_v2/rest-api-v2.json`); the test fails when this file differs from the walk.\n"+
+		"A path is served when flowgate routes it (any answer but the catch-all 404).\n\n"+
+		"Community paths in scope: %d; served: %d; Pro paths and out-of-scope community paths are listed as left out.\n\n"+
+		"| path | status | note |\n|---|---|---|\n", in, served)
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", r.path, r.status, r.note)
+	}
+	b.WriteString(coverageNotes)
+	doc := filepath.Join("..", "docs", "rest-coverage.md")
+	if *updateCoverage {
+		if err := os.WriteFile(doc, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(doc)
+	if err != nil || string(got) != b.String() {
+		t.Errorf("docs/rest-coverage.md is out of date: go test ./web -run TestOpenAPIWalk -update-coverage")
+	}
+}
+
+// coverageNotes are the facts behind answers that differ from ntopng's.
+const coverageNotes = `
+## Where answers differ from ntopng
+
+- ` + "`get/interface/l7/stats.lua`" + `, ` + "`get/host/l7/stats.lua`" + ` with ` + "`breed=true`" + `: flowgate has nDPI's
+  categories but not its breeds; every application is "Unrated".
+- ` + "`get/host/l7/stats.lua`" + `: ` + "`duration`" + ` is the host's active time (flowgate keeps no
+  per-application time), an upper bound.
+- ` + "`get/interface/bcast_domains.lua`" + `: ntopng learns broadcast domains from ARP, which flow
+  exports lack; flowgate lists the local networks where broadcast traffic was seen.
+- ` + "`get/interface/address.lua`" + `: the capture-interface addresses the probes report in their events.
+- ` + "`delete/host/inactive_host.lua`" + `: flowgate keeps no inactive hosts (idle hosts leave the
+  engine), so a serial key answers NOT_FOUND; ` + "`serial_key=all`" + ` deletes none.
+- ` + "`get/dns/resolve.lua`" + `: answers from the resolver cache; the system resolver only with
+  ` + "`Configuration.DNSResolve`" + `; otherwise RESOLUTION_FAILED (rc -9).
+- Writes (` + "`set/*`" + `, ` + "`delete/host/inactive_host.lua`" + `, ` + "`trigger/host/alert.lua`" + `) need POST
+  (CSRF with a cookie session) and an administrator, although the OpenAPI file lists some as GET.
+- Aliases and notes live in the ntop.*Cache store under ntopng's keys: ` + "`ntopng.prefs.ifid_<id>.name`" + `,
+  hashes ` + "`ntopng.host_labels`" + ` and ` + "`ntopng.host_notes`" + ` (field ` + "`ip@vlan`" + `), ` + "`ntopng.network_labels`" + ` (field the CIDR).
+`
