@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"flowgate/history/tsdb"
 )
 
 // MetricType is how a schema's values are stored.
@@ -124,8 +126,8 @@ func register(name string, step int64, typ MetricType, source string, tags, metr
 	if _, dup := registry[name]; dup {
 		panic("history: schema registered twice: " + name)
 	}
-	if len(metrics) == 0 || len(metrics) > 4 {
-		panic("history: schema " + name + ": 1 to 4 metrics")
+	if len(metrics) == 0 || len(metrics) > tsdb.MaxMetrics {
+		panic("history: schema " + name + ": too few or too many metrics")
 	}
 	s := &Schema{Name: name, Step: step, Tags: tags, Metrics: metrics, Type: typ, Heartbeat: max(2*step, 10), Source: source}
 	registry[name] = s
@@ -178,10 +180,15 @@ var (
 	SubnetTraffic     = register("subnet:traffic", 60, Counter, "ts_minute.lua", []string{"ifid", "subnet"}, []string{"bytes_ingress", "bytes_egress", "bytes_inner"})
 
 	// ts_5min.lua: 300 s series of local hosts and SNMP interfaces.
-	HostTraffic   = register("host:traffic", 300, Counter, "ts_5min.lua", []string{"ifid", "host"}, []string{"bytes_sent", "bytes_rcvd"})
-	HostNDPI      = register("host:ndpi", 300, Counter, "ts_5min.lua", []string{"ifid", "host", "protocol"}, []string{"bytes_sent", "bytes_rcvd"})
-	HostL4        = register("host:l4protos", 300, Counter, "ts_5min.lua", []string{"ifid", "host", "l4proto"}, []string{"bytes_sent", "bytes_rcvd"})
-	HostFlows     = register("host:active_flows", 300, Gauge, "ts_5min.lua", []string{"ifid", "host"}, []string{"flows_as_client", "flows_as_server"})
+	HostTraffic = register("host:traffic", 300, Counter, "ts_5min.lua", []string{"ifid", "host"}, []string{"bytes_sent", "bytes_rcvd"})
+	HostNDPI    = register("host:ndpi", 300, Counter, "ts_5min.lua", []string{"ifid", "host", "protocol"}, []string{"bytes_sent", "bytes_rcvd"})
+	HostL4      = register("host:l4protos", 300, Counter, "ts_5min.lua", []string{"ifid", "host", "l4proto"}, []string{"bytes_sent", "bytes_rcvd"})
+	HostFlows   = register("host:active_flows", 300, Gauge, "ts_5min.lua", []string{"ifid", "host"}, []string{"flows_as_client", "flows_as_server"})
+	// flowgate's own: the SNMP poller's points as its REST serves them
+	// (rates in bit/s, error deltas and oper status at poll time), the
+	// series that replaced the per-device files of snmp/. Not an ntopng
+	// schema (ntopng keeps them in its SNMP module's own files).
+	SNMPIfPoll    = register("flowgate:snmp_if", 60, Gauge, "flowgate", []string{"device", "if_index"}, []string{"in_bps", "out_bps", "in_errors", "out_errors", "oper_status"})
 	SNMPIfTraffic = func() *Schema {
 		s := register("snmp_if:traffic", 300, Counter, "ts_5min.lua", []string{"ifid", "device", "if_index"}, []string{"bytes_sent", "bytes_rcvd"})
 		s.Heartbeat = 3000 // ntopng's rrd_heartbeat for SNMP interfaces

@@ -238,10 +238,117 @@ func (s *Store) Append(batch []Sample) error {
 	return nil
 }
 
+// AppendMeasured stores samples whose values are already what the store
+// keeps (rates measured by their source, such as the SNMP poller, which
+// handles counter wraps and device reboots itself): no DERIVE. Counter
+// schemas take per-second rates, gauges values.
+func (s *Store) AppendMeasured(batch []Sample) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return errors.New("time series: not started")
+	}
+	keys := make([]tsdb.NewSeries, 0, len(batch))
+	idx := make([]int, 0, len(batch))
+	for i := range batch {
+		smp := &batch[i]
+		sc := smp.Schema
+		if sc == nil || len(smp.Tags) != len(sc.Tags) || len(smp.Values) != len(sc.Metrics) {
+			s.rejected.Add(1)
+			continue
+		}
+		keys = append(keys, tsdb.NewSeries{Schema: sc.Name, Tags: sc.key(smp.Tags), Step: sc.Step})
+		idx = append(idx, i)
+	}
+	series, err := s.db.RegisterMany(keys)
+	if err != nil {
+		s.writeErrs.Add(1)
+		s.rlog.Warn("ts-register", "time series not registered", "err", err)
+		return err
+	}
+	pts := s.pts[:0]
+	for k, i := range idx {
+		smp := &batch[i]
+		p := tsdb.Point{SID: series[k].ID, T: smp.T / smp.Schema.Step * smp.Schema.Step}
+		for m := range p.V {
+			p.V[m] = math.NaN()
+		}
+		copy(p.V[:], smp.Values)
+		pts = append(pts, p)
+		s.samples.Add(1)
+	}
+	s.pts = pts[:0]
+	if err := s.db.Write(pts); err != nil {
+		s.writeErrs.Add(1)
+		s.rlog.Warn("ts-write", "time series points not written", "points", len(pts), "err", err)
+		return err
+	}
+	return nil
+}
+
+// Series returns the tag values (in the schema's tag order) of every
+// series of sc written so far.
+func (s *Store) Series(sc *Schema) [][]string {
+	db := s.database()
+	if db == nil {
+		return nil
+	}
+	var out [][]string
+	for _, ser := range db.SeriesOf(sc.Name) {
+		tags := sc.parseKey(ser.Tags)
+		vals := make([]string, len(sc.Tags))
+		for i, t := range sc.Tags {
+			vals[i] = tags[t]
+		}
+		out = append(out, vals)
+	}
+	return out
+}
+
+// RawPoint is a stored point at its stamp.
+type RawPoint struct {
+	T      int64
+	Values []float64 // one per metric, NaN for none
+}
+
+// Raw returns the raw-tier points of one series stamped in [from, to), in
+// time order (the points of the last day as written). A series never
+// written has none.
+func (s *Store) Raw(ctx context.Context, sc *Schema, tags []string, from, to int64) ([]RawPoint, error) {
+	db := s.database()
+	if db == nil {
+		return nil, errors.New("time series: not started")
+	}
+	if len(tags) != len(sc.Tags) {
+		return nil, fmt.Errorf("%w: schema %s takes %d tags", ErrBadQuery, sc.Name, len(sc.Tags))
+	}
+	if to-from > MaxRange || to <= from {
+		return nil, fmt.Errorf("%w: raw range [%d, %d)", ErrBadQuery, from, to)
+	}
+	ser := db.Lookup(sc.Name, sc.key(tags))
+	if ser == nil {
+		return nil, nil
+	}
+	// Read covers (from-step, to-step]; shift by one step to get stamps in [from, to).
+	rows, err := db.ReadRaw(ctx, ser, from-sc.Step, to-sc.Step)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RawPoint, 0, len(rows))
+	for _, r := range rows {
+		t := r.T + r.Dur // raw rows start a step before their stamp
+		if t < from || t >= to {
+			continue
+		}
+		out = append(out, RawPoint{T: t, Values: append([]float64(nil), r.V[:len(sc.Metrics)]...)})
+	}
+	return out, nil
+}
+
 // point appends the point(s) of one sample to pts.
 func (s *Store) point(pts []tsdb.Point, sid int64, sc *Schema, smp *Sample) []tsdb.Point {
 	at := smp.T / sc.Step * sc.Step
-	p := tsdb.Point{SID: sid, T: at, V: [tsdb.MaxMetrics]float64{math.NaN(), math.NaN(), math.NaN(), math.NaN()}}
+	p := tsdb.Point{SID: sid, T: at, V: [tsdb.MaxMetrics]float64{math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()}}
 	if sc.Type == Gauge {
 		copy(p.V[:], smp.Values)
 		return append(pts, p)
@@ -284,6 +391,9 @@ func (s *Store) point(pts []tsdb.Point, sid int64, sc *Schema, smp *Sample) []ts
 	}
 	return pts
 }
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.cfg.Now() }
 
 // Counters returns the store's counters.
 func (s *Store) Counters() Counters {

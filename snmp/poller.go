@@ -89,6 +89,9 @@ type Deps struct {
 	// Metrics, when set, gets the poller's families (metrics.go); New
 	// registers them.
 	Metrics prometheus.Registerer
+	// Series, when set, keeps the interface series in place of the
+	// per-device files (whose points it takes over once, at Start).
+	Series SeriesStore
 }
 
 // Alert types (ntopng 4.2 alert_keys).
@@ -121,7 +124,8 @@ type Poller struct {
 	log   *slog.Logger
 	rlog  *ratelog.Limiter
 	store deviceStore
-	ts    *seriesStore // nil without a data dir
+	ts    *seriesStore   // nil without a data dir or with Deps.Series
+	hs    *historySeries // with Deps.Series
 	flows *flowCounter
 	roles roles
 
@@ -166,7 +170,12 @@ func New(cfg Configuration, deps Deps) *Poller {
 	p.rlog = ratelog.New(p.log, 10*time.Second)
 	if cfg.DataDir != "" {
 		p.store.path = filepath.Join(cfg.DataDir, DevicesFile)
-		p.ts = newSeriesStore(cfg.DataDir, cfg.Retention, cfg.SeriesMaxBytes, cfg.Now, p.log)
+		if deps.Series == nil {
+			p.ts = newSeriesStore(cfg.DataDir, cfg.Retention, cfg.SeriesMaxBytes, cfg.Now, p.log)
+		}
+	}
+	if deps.Series != nil {
+		p.hs = newHistorySeries(deps.Series, cfg.DataDir, cfg.Retention, cfg.Now, p.log)
 	}
 	p.flows = newFlowCounter()
 	if deps.Engine != nil {
@@ -201,13 +210,17 @@ func (p *Poller) Start() error {
 		devs[d.Key()] = p.newDevice(d)
 		keys = append(keys, d.Key())
 	}
-	if p.ts != nil {
+	if p.ts != nil || p.hs != nil {
 		// The stored series go straight into the rings (the read path).
 		caps := make(map[string]int, len(devs))
 		for k, d := range devs {
 			caps[k] = p.capacity(d)
 		}
-		err := p.ts.start(keys, func(key string, idx uint32, pt Point) {
+		start := p.hs.start
+		if p.ts != nil {
+			start = p.ts.start
+		}
+		err := start(keys, func(key string, idx uint32, pt Point) {
 			d := devs[key]
 			s := d.series[idx]
 			if s == nil {
@@ -253,7 +266,7 @@ func (p *Poller) Stop() {
 	if p.ts != nil {
 		p.ts.close()
 	}
-	p.started = false
+	p.started = false // the SeriesStore (Deps.Series) is closed by its owner
 }
 
 // trackLocked tells the flow counter which exporters are devices; p.mu held.
@@ -438,6 +451,9 @@ func (p *Poller) Counters() Counters {
 	if p.ts != nil {
 		c.SeriesRecords, c.SeriesErrors, c.SeriesRepairs = p.ts.records.Load(), p.ts.writeErrs.Load(), p.ts.repairs.Load()
 		c.SeriesCompactions, c.SeriesSyncs = p.ts.compactions.Load(), p.ts.syncs.Load()
+	}
+	if p.hs != nil {
+		c.SeriesRecords, c.SeriesErrors = p.hs.records.Load(), p.hs.writeErrs.Load()
 	}
 	p.mu.RLock()
 	c.Devices = len(p.state)
@@ -664,6 +680,9 @@ func (p *Poller) pollDevice(key string, cfg DeviceConfig) error {
 	if p.ts != nil {
 		p.ts.append(key, recs)
 	}
+	if p.hs != nil {
+		p.hs.append(key, recs)
+	}
 
 	if err != nil {
 		p.rlog.Warn("poll:"+key, "snmp poll failed", "device", key, "err", err)
@@ -688,7 +707,7 @@ func (p *Poller) apply(d *device, r *pollResult, now time.Time) (rebooted bool) 
 		dt = float64(r.sys.UpTime-d.lastUp) / 100
 	}
 	capacity := p.capacity(d)
-	persist := p.ts != nil
+	persist := p.ts != nil || p.hs != nil
 	if persist {
 		d.pending = make([]byte, 0, len(r.ifaces)*seriesRecLen)
 	}

@@ -37,6 +37,7 @@ import (
 	"flowgate/engine"
 	"flowgate/history"
 	"flowgate/history/sampler"
+	"flowgate/history/snmpseries"
 	"flowgate/lua/api"
 	_ "flowgate/lua/recipientapi" // ntop.recipient_*
 	"flowgate/lua/scripts"
@@ -219,8 +220,13 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	// SNMP: the poller observes flows (exporter-interface counters), so it
 	// exists before the engine starts; its scripts and the trap scripts
 	// stop after the trap receiver, which drains its queue into them.
-	a.snmp = snmp.New(snmp.Configuration{DataDir: opts.DataDir, Interval: opts.SNMPInterval, Devices: opts.snmpDevices, Logger: log},
-		snmp.Deps{Alerts: a.alerts, Engine: a.eng, IfNames: a.probeIfNames, Metrics: reg})
+	// With time series, the interface series live in the time-series store
+	// (the per-device files of earlier releases move into it once).
+	sdeps := snmp.Deps{Alerts: a.alerts, Engine: a.eng, IfNames: a.probeIfNames, Metrics: reg}
+	if a.timeseries != nil {
+		sdeps.Series = snmpseries.New(a.timeseries)
+	}
+	a.snmp = snmp.New(snmp.Configuration{DataDir: opts.DataDir, Interval: opts.SNMPInterval, Devices: opts.snmpDevices, Logger: log}, sdeps)
 	snmpScripts := snmpscripts.New(snmpscripts.Configuration{Dir: opts.ScriptsDir, DataDir: opts.DataDir, Logger: log},
 		a.snmp, a.alerts, deps)
 	deps.Services.SNMP = a.snmp

@@ -49,7 +49,7 @@ func BenchmarkWrite(b *testing.B) {
 		for done := 0; done < b.N; {
 			n := min(benchSeries, b.N-done)
 			for i := range n {
-				pts[i] = Point{SID: sids[i], T: t, V: [MaxMetrics]float64{float64(i), float64(2 * i), math.NaN(), math.NaN()}}
+				pts[i] = Point{SID: sids[i], T: t, V: [MaxMetrics]float64{float64(i), float64(2 * i), math.NaN(), math.NaN(), math.NaN()}}
 			}
 			if err := d.Write(pts[:n]); err != nil {
 				b.Fatal(err)
@@ -122,7 +122,7 @@ func BenchmarkDayQuery(b *testing.B) {
 	}
 	pts := make([]Point, 0, 3600)
 	for t := begin; t < end; t++ {
-		pts = append(pts, Point{SID: s.ID, T: t, V: [MaxMetrics]float64{float64(t % 1000), math.NaN(), math.NaN(), math.NaN()}})
+		pts = append(pts, Point{SID: s.ID, T: t, V: [MaxMetrics]float64{float64(t % 1000), math.NaN(), math.NaN(), math.NaN(), math.NaN()}})
 		if len(pts) == cap(pts) {
 			if err := d.Write(pts); err != nil {
 				b.Fatal(err)
@@ -216,7 +216,7 @@ func BenchmarkDiskPerHost(b *testing.B) {
 		pts := make([]Point, len(sids))
 		for t := begin; t < begin+day; t += 300 {
 			for i, sid := range sids {
-				pts[i] = Point{SID: sid, T: t, V: [MaxMetrics]float64{float64(i), float64(t % 977), math.NaN(), math.NaN()}}
+				pts[i] = Point{SID: sid, T: t, V: [MaxMetrics]float64{float64(i), float64(t % 977), math.NaN(), math.NaN(), math.NaN()}}
 			}
 			if err := d.Write(pts); err != nil {
 				b.Fatal(err)

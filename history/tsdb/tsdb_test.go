@@ -20,7 +20,7 @@ func open(t *testing.T, path string) *DB {
 }
 
 func pt(sid, t int64, v ...float64) Point {
-	p := Point{SID: sid, T: t, V: [MaxMetrics]float64{math.NaN(), math.NaN(), math.NaN(), math.NaN()}}
+	p := Point{SID: sid, T: t, V: [MaxMetrics]float64{math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()}}
 	copy(p.V[:], v)
 	return p
 }
