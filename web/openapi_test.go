@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -170,17 +171,16 @@ func walkServer(t *testing.T) *Server {
 // parameters; POST sends them as a form.
 func call(t *testing.T, s *Server, method, path string, kv map[string]string) (int, map[string]any) {
 	t.Helper()
-	q := make([]string, 0, len(kv))
+	form := url.Values{}
 	for k, v := range kv {
-		q = append(q, k+"="+v)
+		form.Set(k, v)
 	}
-	sort.Strings(q)
 	var r *http.Request
 	if method == http.MethodPost {
-		r = httptest.NewRequest(method, path, strings.NewReader(strings.Join(q, "&")))
+		r = httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	} else {
-		r = httptest.NewRequest(method, path+"?"+strings.Join(q, "&"), nil)
+		r = httptest.NewRequest(method, path+"?"+form.Encode(), nil)
 	}
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, r)
