@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -349,5 +348,4 @@ func TestStoreFiles(t *testing.T) {
 	if c := s.Counters(); c.Deleted != 1 || c.Errors == 0 || c.Creates != 2 {
 		t.Fatalf("counters %+v", c)
 	}
-	_ = strings.TrimSpace
 }

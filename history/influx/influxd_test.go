@@ -1,0 +1,226 @@
+package influx
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"flowgate/history"
+	"flowgate/internal/testpeer"
+	"flowgate/internal/testwait"
+)
+
+// influxd is a real InfluxDB 1.x (Debian's influxdb package) on 127.0.0.1
+// with its data in a temp dir.
+type influxd struct {
+	t        *testing.T
+	bin, cfg string
+	httpAddr string
+	cmd      *exec.Cmd
+	exited   chan struct{}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func newInfluxd(t *testing.T) *influxd {
+	bin := testpeer.Command(t, "influxd", "influxdb")
+	dir := t.TempDir()
+	d := &influxd{t: t, bin: bin, httpAddr: freePort(t), cfg: filepath.Join(dir, "influxdb.conf")}
+	conf := fmt.Sprintf(`reporting-disabled = true
+bind-address = %q
+[meta]
+  dir = %q
+[data]
+  dir = %q
+  wal-dir = %q
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+[http]
+  enabled = true
+  bind-address = %q
+  log-enabled = false
+`, freePort(t), filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), d.httpAddr)
+	if err := os.WriteFile(d.cfg, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	t.Cleanup(d.stop)
+	return d
+}
+
+func (d *influxd) start() {
+	d.t.Helper()
+	log, err := os.Create(filepath.Join(filepath.Dir(d.cfg), "influxd.log"))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.cmd = exec.Command(d.bin, "-config", d.cfg)
+	d.cmd.Stdout, d.cmd.Stderr = log, log
+	if err := d.cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	d.exited = make(chan struct{})
+	go func() { d.cmd.Wait(); log.Close(); close(d.exited) }()
+	testwait.For(d.t, "influxd answering /ping", func() bool {
+		resp, err := http.Get("http://" + d.httpAddr + "/ping")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusNoContent
+	})
+}
+
+// stop ends influxd (SIGTERM, then SIGKILL) and waits for it.
+func (d *influxd) stop() {
+	if d.cmd == nil {
+		return
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(testwait.Timeout):
+		d.cmd.Process.Kill()
+		<-d.exited
+	}
+	d.cmd = nil
+}
+
+// query runs an InfluxQL statement and returns the first series' values.
+func (d *influxd) query(db, q string) ([][]any, error) {
+	v := url.Values{"q": {q}}
+	if db != "" {
+		v.Set("db", db)
+	}
+	resp, err := http.PostForm("http://"+d.httpAddr+"/query", v)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Results []struct {
+			Error  string `json:"error"`
+			Series []struct {
+				Values [][]any `json:"values"`
+			} `json:"series"`
+		} `json:"results"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, err
+	}
+	if len(out.Results) == 0 {
+		return nil, fmt.Errorf("no results")
+	}
+	if out.Results[0].Error != "" {
+		return nil, fmt.Errorf("%s", out.Results[0].Error)
+	}
+	if len(out.Results[0].Series) == 0 {
+		return nil, nil
+	}
+	return out.Results[0].Series[0].Values, nil
+}
+
+// count is the number of points of measurement m.
+func (d *influxd) count(m, field string) int {
+	vals, err := d.query("ntopng", fmt.Sprintf(`SELECT count(%q) FROM %q`, field, m))
+	if err != nil || len(vals) == 0 {
+		return 0
+	}
+	n, _ := vals[0][1].(float64)
+	return int(n)
+}
+
+// TestInfluxd: samples appended to the time-series store reach a real
+// influxd with ntopng's measurement, tag and field names; influxd is
+// stopped mid-run: the points go to the spool, and after influxd restarts
+// the spool drains and every point is there, none lost or doubled.
+func TestInfluxd(t *testing.T) {
+	d := newInfluxd(t)
+	if _, err := d.query("", "CREATE DATABASE ntopng"); err != nil {
+		t.Fatal(err)
+	}
+	spool := t.TempDir()
+	e, err := New(fastConfig("http://"+d.httpAddr+"/ntopng", spool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	st := history.New(history.Configuration{DataDir: t.TempDir()})
+	if err := st.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Stop()
+	st.Subscribe(e.Write)
+
+	const t0 = 1700000000
+	appendHosts := func(from, to int) {
+		for i := from; i < to; i++ {
+			batch := []history.Sample{
+				{Schema: history.HostTraffic, Tags: []string{"0", "10.0.0.1"}, Values: []float64{float64(1000 * i), float64(2000 * i)}, T: int64(t0 + 300*i)},
+				{Schema: history.IfaceFlows, Tags: []string{"0"}, Values: []float64{float64(i)}, T: int64(t0 + 300*i)},
+			}
+			if err := st.Append(batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	appendHosts(0, 30)
+	testwait.ForState(t, "30 host:traffic points in influxd", func() (any, bool) {
+		n := d.count("host:traffic", "bytes_sent")
+		return n, n == 30 && d.count("iface:flows", "num_flows") == 30
+	})
+	// ntopng's names: measurement host:traffic, tags ifid and host,
+	// fields bytes_sent and bytes_rcvd; counters as the counter's value.
+	vals, err := d.query("ntopng", `SELECT "bytes_rcvd" FROM "host:traffic" WHERE "ifid" = '0' AND "host" = '10.0.0.1' ORDER BY time DESC LIMIT 1`)
+	if err != nil || len(vals) != 1 {
+		t.Fatalf("query by tags: %v %v", vals, err)
+	}
+	if ts, v := vals[0][0], vals[0][1]; ts != time.Unix(t0+300*29, 0).UTC().Format(time.RFC3339) || v != float64(2000*29) {
+		t.Fatalf("last point %v = %v", ts, v)
+	}
+
+	// influxd goes away: the points are spooled.
+	d.stop()
+	appendHosts(30, 50)
+	testwait.ForState(t, "40 points in the spool", func() (any, bool) { c := e.Counters(); return c, c.SpoolPoints == 40 })
+	if fi, err := os.Stat(filepath.Join(spool, SpoolFile)); err != nil || fi.Size() == 0 {
+		t.Fatalf("spool file: %v", err)
+	}
+	// It comes back: the spool drains, every point is there.
+	d.start()
+	appendHosts(50, 60)
+	testwait.ForState(t, "60 points of each schema in influxd", func() (any, bool) {
+		n, m := d.count("host:traffic", "bytes_sent"), d.count("iface:flows", "num_flows")
+		return fmt.Sprint(n, " ", m, " ", e.Counters()), n == 60 && m == 60
+	})
+	c := e.Counters()
+	if c.Dropped != 0 || c.Rejected != 0 || c.SpoolPoints != 0 || c.Spooled < 40 || c.SendErrors == 0 {
+		t.Fatalf("counters %+v", c)
+	}
+	vals, err = d.query("ntopng", `SELECT sum("num_flows") FROM "iface:flows"`)
+	if err != nil || len(vals) != 1 || vals[0][1] != float64(59*60/2) {
+		t.Fatalf("sum of the gauge: %v %v (a point lost or doubled)", vals, err)
+	}
+}
