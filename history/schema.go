@@ -44,7 +44,9 @@ type Schema struct {
 	Type    MetricType
 	// Heartbeat is the longest gap (seconds) between two samples of a
 	// counter that still gives a rate (rrdtool's heartbeat); longer gaps
-	// are unknown.
+	// are unknown. 2 × step, at least 60 s: an hourly roll-up of 100,000
+	// hosts holds the writer for seconds (history/README.md), and the
+	// 1 s series' rounds that waited behind it must not leave a gap.
 	Heartbeat int64
 	// Source is the ntopng file that defines it (docs/timeseries.md).
 	Source string
@@ -129,7 +131,7 @@ func register(name string, step int64, typ MetricType, source string, tags, metr
 	if len(metrics) == 0 || len(metrics) > tsdb.MaxMetrics {
 		panic("history: schema " + name + ": too few or too many metrics")
 	}
-	s := &Schema{Name: name, Step: step, Tags: tags, Metrics: metrics, Type: typ, Heartbeat: max(2*step, 10), Source: source}
+	s := &Schema{Name: name, Step: step, Tags: tags, Metrics: metrics, Type: typ, Heartbeat: max(2*step, 60), Source: source}
 	registry[name] = s
 	return s
 }

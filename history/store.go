@@ -75,6 +75,7 @@ type Store struct {
 
 	mu   sync.Mutex // the write path: db opening, derive state
 	db   *tsdb.DB
+	dbp  atomic.Pointer[tsdb.DB] // db, for readers
 	last map[int64]*derive
 	pts  []tsdb.Point
 
@@ -119,6 +120,7 @@ func (s *Store) Start() error {
 	}
 	s.mu.Lock()
 	s.db = db
+	s.dbp.Store(db)
 	s.mu.Unlock()
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
 	go s.maintainLoop()
@@ -136,6 +138,7 @@ func (s *Store) Stop() {
 	s.mu.Lock()
 	db := s.db
 	s.db = nil
+	s.dbp.Store(nil)
 	s.mu.Unlock()
 	if db != nil {
 		if err := db.Close(); err != nil {
@@ -171,11 +174,10 @@ func (s *Store) Maintain(now time.Time) error {
 	return db.Maintain(context.Background(), now)
 }
 
-func (s *Store) database() *tsdb.DB {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.db
-}
+// database is the open database for readers (queries, counters): they
+// never wait for the write path's lock, which a roll-up can hold for
+// seconds.
+func (s *Store) database() *tsdb.DB { return s.dbp.Load() }
 
 // Subscribe adds fn, called with every batch of samples appended (counter
 // values as given, before the rate conversion: an exporter writes them as

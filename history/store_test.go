@@ -58,14 +58,14 @@ func TestDerive(t *testing.T) {
 	app(t0+4, 1700, 5100)    // a missed tick: 200 B/s at t0+3 and t0+4
 	app(t0+5, 10, 5200)      // sent reset: gap; rcvd 100
 	app(t0+6, 60, 5300)      // 50, 100
-	app(t0+30, 99999, 99999) // 24 s > heartbeat (10 s): no point
-	app(t0+31, 100099, 100099)
+	app(t0+90, 99999, 99999) // 84 s > heartbeat (60 s): no point
+	app(t0+91, 100099, 100099)
 	want := map[int64][2]float64{
 		t0 + 1: {100, 0}, t0 + 2: {200, 100}, t0 + 3: {200, 0}, t0 + 4: {200, 0},
-		t0 + 5: {math.NaN(), 100}, t0 + 6: {50, 100}, t0 + 31: {100, 100},
+		t0 + 5: {math.NaN(), 100}, t0 + 6: {50, 100}, t0 + 91: {100, 100},
 	}
-	r := query(t, s, Query{Schema: "iface:traffic_rxtx", Tags: map[string]string{"ifid": "0"}, Begin: t0, End: t0 + 32, Limit: 32})
-	if r.Step != 1 || r.Points != 32 || len(r.Series) != 2 || r.Series[0].ID != "bytes_sent" || r.Series[1].ID != "bytes_rcvd" {
+	r := query(t, s, Query{Schema: "iface:traffic_rxtx", Tags: map[string]string{"ifid": "0"}, Begin: t0, End: t0 + 92, Limit: 92})
+	if r.Step != 1 || r.Points != 92 || len(r.Series) != 2 || r.Series[0].ID != "bytes_sent" || r.Series[1].ID != "bytes_rcvd" {
 		t.Fatalf("shape: step %d points %d series %d", r.Step, r.Points, len(r.Series))
 	}
 	for i := range r.Points {
@@ -94,7 +94,7 @@ func TestDerive(t *testing.T) {
 		t.Errorf("counters %+v", cn)
 	}
 	// A sample not after the previous one is counted, not stored.
-	app(t0+31, 1, 1)
+	app(t0+91, 1, 1)
 	if s.Counters().Late != 1 {
 		t.Errorf("late sample not counted: %+v", s.Counters())
 	}

@@ -156,6 +156,7 @@ type DB struct {
 	series map[string]*Series // schema+"\x00"+tags
 	byID   map[int64]*Series
 	smu    sync.RWMutex
+	wmMu   sync.Mutex       // wm: reads do not wait for a roll-up
 	wm     map[string]int64 // roll-up watermarks by "class:dst"
 
 	points, batches, writeErrs, rolls, rolled, deleted, maintErrs, queries atomic.Uint64
@@ -568,8 +569,8 @@ func wmKey(c Class, t Tier) string { return fmt.Sprintf("wm:%d:%s", c, t.Name) }
 // Watermark is the end of the last rolled bucket of class into tier t
 // (points of t before it are final); 0 before the first roll-up.
 func (d *DB) Watermark(c Class, t Tier) int64 {
-	d.wmu.Lock()
-	defer d.wmu.Unlock()
+	d.wmMu.Lock()
+	defer d.wmMu.Unlock()
 	return d.wm[wmKey(c, t)]
 }
 
@@ -577,7 +578,9 @@ func (d *DB) rollLocked(ctx context.Context, r rollup, now int64) error {
 	key := wmKey(r.class, r.dst)
 	res := r.dst.Res
 	end := (now - grace) / res * res // buckets ending at or before this are complete
+	d.wmMu.Lock()
 	from, ok := d.wm[key]
+	d.wmMu.Unlock()
 	if !ok || from == 0 {
 		// First roll-up: start from the oldest source point of the class.
 		var min sql.NullInt64
@@ -624,7 +627,9 @@ func (d *DB) rollLocked(ctx context.Context, r rollup, now int64) error {
 			d.rolled.Add(uint64(k))
 		}
 		d.rolls.Add(1)
+		d.wmMu.Lock()
 		d.wm[key] = to
+		d.wmMu.Unlock()
 		from = to
 	}
 	return nil
@@ -663,9 +668,7 @@ func (d *DB) Read(ctx context.Context, s *Series, begin, end, width int64, now t
 		t := chain[i]
 		to := end
 		if i > 0 {
-			d.wmu.Lock()
-			wm := d.wm[wmKey(s.Class, t)]
-			d.wmu.Unlock()
+			wm := d.Watermark(s.Class, t)
 			to = min(end, wm)
 		}
 		if to <= from {
