@@ -73,7 +73,6 @@ var knownMissing = map[string]bool{
 	"/lua/rest/v2/get/host/pool/members.lua":                             true,
 	"/lua/rest/v2/get/host/pool/pools.lua":                               true,
 	"/lua/rest/v2/get/host/pool_by_member.lua":                           true,
-	"/lua/rest/v2/get/host/processes/listening_ports.lua":                true,
 	"/lua/rest/v2/get/interface/arp.lua":                                 true,
 	"/lua/rest/v2/get/pools.lua":                                         true,
 	"/lua/rest/v2/get/recipient/pools.lua":                               true,

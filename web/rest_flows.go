@@ -21,14 +21,12 @@ func (s *Server) flowRoutes(v2 string) {
 // getFlowsFilter): host, talking_with, application, l4proto, vlan,
 // flowhosts_type.
 type flowFilter struct {
-	host, peer  netip.Addr
-	app         int // -1: any
-	l4          int // -1: any
-	vlan        int // -1: any
-	hostsType   string
-	visible     func(netip.Addr) bool
-	local       func(netip.Addr) bool
-	hostHasVLAN bool
+	host, peer netip.Addr
+	app        int // -1: any
+	l4         int // -1: any
+	vlan       int // -1: any
+	hostsType  string
+	visible    func(netip.Addr) bool
 }
 
 var flowHostsTypes = map[string]bool{"": true, "all_hosts": true, "local_only": true, "remote_only": true,

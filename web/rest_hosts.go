@@ -32,6 +32,23 @@ func (s *Server) hostRoutes(v2 string) {
 	s.mux.HandleFunc(v2+"set/host/notes.lua", s.setHostNotes)
 	s.mux.HandleFunc(v2+"delete/host/inactive_host.lua", s.deleteInactiveHost)
 	s.mux.HandleFunc(v2+"trigger/host/alert.lua", s.triggerHostAlert)
+	s.mux.HandleFunc(v2+"get/host/processes/listening_ports.lua", s.getListeningPorts)
+}
+
+// getListeningPorts lists the host's listening sockets last reported on the
+// ZMQ listening-ports topic (empty when its probe sent none).
+func (s *Server) getListeningPorts(w http.ResponseWriter, r *http.Request) {
+	_, i, ip, _, ok := s.hostRequest(w, r)
+	if !ok {
+		return
+	}
+	var ports []engine.ListeningPort
+	i.Do(func(t *engine.Tables) { ports = t.ListeningPorts(ip) })
+	out := []map[string]any{}
+	for _, p := range ports {
+		out = append(out, map[string]any{"proto": p.Proto, "port": p.Port, "process": p.Process, "package": p.Package})
+	}
+	writeOK(w, out)
 }
 
 // hostRequest reads ifid and host and checks the requester may see it.
