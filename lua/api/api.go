@@ -115,6 +115,7 @@ func Install(L *lua.LState, ctx *Context, deps Deps) {
 		L.SetMetatable(tbl, mt)
 		L.SetGlobal(t.name, tbl)
 	}
+	L.PreloadModule(tsModule, b.loadTimeseries) // ts_utils' store (timeseries.go)
 }
 
 // binding is the per-Lua-state side of the API.

@@ -21,6 +21,7 @@ var luaFiles embed.FS
 var luaModules = []string{
 	"lua_utils", "flow_utils", "alert_consts", "flow_consts", "user_scripts", "alerts_api",
 	"alert_severities", "flow_keys", "format_utils", "alert_utils", "companion_interface_utils",
+	"ts_utils", // over lua/api's flowgate_ts (Services.Timeseries)
 }
 
 // Aliases: other names under which ntopng scripts require the same module.
