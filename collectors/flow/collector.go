@@ -1,0 +1,380 @@
+// Package flow is the NetFlow v5/v9, IPFIX and sFlow v5 collector: UDP
+// listeners (SO_REUSEPORT, one reader goroutine per socket), a bounded
+// queue per decode worker (drops counted), goflow2's decoders wrapped with
+// per-exporter templates, sequence and sampling state, and the mapping of
+// records onto engine flow records with nProbe's field semantics. See
+// README.md.
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"flowgate/engine"
+	"flowgate/internal/ratelog"
+	"flowgate/store"
+)
+
+// Configuration of one collector (one -i value, one engine interface).
+type Configuration struct {
+	// Addr is the UDP address to listen on ("[::]:2055", "0.0.0.0:6343").
+	Addr string
+	// SFlow makes it an sFlow v5 socket; otherwise NetFlow v5/v9/IPFIX.
+	SFlow bool
+	// Readers is the number of SO_REUSEPORT sockets, each with its reader
+	// goroutine and decode worker (default 2). The kernel pins an
+	// exporter's datagrams to one socket, so each exporter's templates and
+	// sequence numbers stay in one worker.
+	Readers int
+	// ReceiveBuffer is SO_RCVBUF per socket (default 32 MiB; forced past
+	// net.core.rmem_max when running as root).
+	ReceiveBuffer int
+	// QueueLen is the datagrams a worker's queue holds (default 8192).
+	QueueLen int
+	// BatchFlows: records per engine batch (default 1024).
+	BatchFlows int
+	// DataDir keeps templates.json across restarts ("" keeps nothing).
+	DataDir string
+	Logger  *slog.Logger
+	Metrics prometheus.Registerer
+	Now     func() time.Time
+}
+
+// DefaultConfiguration returns the defaults above.
+func DefaultConfiguration() Configuration {
+	return Configuration{Readers: 2, ReceiveBuffer: 32 << 20, QueueLen: 8192, BatchFlows: 1024}
+}
+
+// Collector receives one interface's flow datagrams.
+type Collector struct {
+	cfg   Configuration
+	iface *engine.Interface
+	log   *slog.Logger
+	warn  *ratelog.Limiter
+	reg   *registry
+	dirty atomic.Bool
+
+	conns   []*net.UDPConn
+	workers []*worker
+	seed    maphash.Seed
+
+	received, queueDrops, readErrors atomic.Uint64
+	port                             int
+
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+	saveMu sync.Mutex
+}
+
+type datagram struct {
+	b    []byte
+	from netip.Addr
+}
+
+type worker struct {
+	q   chan datagram
+	dec *Decoder
+}
+
+// New returns an inert collector feeding iface.
+func New(cfg Configuration, iface *engine.Interface) (*Collector, error) {
+	def := DefaultConfiguration()
+	if cfg.Readers <= 0 {
+		cfg.Readers = def.Readers
+	}
+	if cfg.ReceiveBuffer <= 0 {
+		cfg.ReceiveBuffer = def.ReceiveBuffer
+	}
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = def.QueueLen
+	}
+	if cfg.BatchFlows <= 0 {
+		cfg.BatchFlows = def.BatchFlows
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if _, err := net.ResolveUDPAddr("udp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("flow collector: address %q: %w", cfg.Addr, err)
+	}
+	log := cfg.Logger.With("ifid", iface.ID(), "interface", iface.Name())
+	c := &Collector{cfg: cfg, iface: iface, log: log, warn: ratelog.New(log, 10*time.Second), reg: newRegistry(), seed: maphash.MakeSeed()}
+	if err := c.registerMetrics(cfg.Metrics); err != nil {
+		return nil, fmt.Errorf("flow collector: %w", err)
+	}
+	return c, nil
+}
+
+// Interface is the engine interface the collector feeds.
+func (c *Collector) Interface() *engine.Interface { return c.iface }
+
+// Exporters returns the per-exporter statistics (REST flowdevices).
+func (c *Collector) Exporters() []ExporterStats { return c.reg.list() }
+
+// Totals are the collector's own counters.
+type Totals struct {
+	Datagrams   uint64 `json:"datagrams"`
+	QueueDrops  uint64 `json:"queue_drops"`
+	ReadErrors  uint64 `json:"read_errors"`
+	KernelDrops uint64 `json:"kernel_drops"`
+	Exporters   int    `json:"exporters"`
+	Overflow    uint64 `json:"exporters_overflow"`
+}
+
+// Totals returns the collector's counters; KernelDrops is read from
+// /proc/net/udp{,6} for the listening port.
+func (c *Collector) Totals() Totals {
+	c.reg.mu.RLock()
+	n := len(c.reg.m)
+	c.reg.mu.RUnlock()
+	return Totals{Datagrams: c.received.Load(), QueueDrops: c.queueDrops.Load(), ReadErrors: c.readErrors.Load(),
+		KernelDrops: kernelDrops(c.port), Exporters: n, Overflow: c.reg.over.Load()}
+}
+
+// Addr is the bound address (after Start; useful with port 0).
+func (c *Collector) Addr() net.Addr {
+	if len(c.conns) == 0 {
+		return nil
+	}
+	return c.conns[0].LocalAddr()
+}
+
+func (c *Collector) templatesPath() string {
+	if c.cfg.DataDir == "" {
+		return ""
+	}
+	kind := "netflow"
+	if c.cfg.SFlow {
+		kind = "sflow"
+	}
+	return filepath.Join(c.cfg.DataDir, "flow", fmt.Sprintf("%s-%d", kind, c.port), "templates.json")
+}
+
+// Start binds the sockets, loads saved templates and starts the readers
+// and workers.
+func (c *Collector) Start() error {
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, 1)
+			if e := syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, 33 /* SO_RCVBUFFORCE */, c.cfg.ReceiveBuffer); e != nil {
+				_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, c.cfg.ReceiveBuffer)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	addr := c.cfg.Addr
+	for i := 0; i < c.cfg.Readers; i++ {
+		pc, err := lc.ListenPacket(context.Background(), "udp", addr)
+		if err != nil {
+			c.closeConns()
+			return fmt.Errorf("flow listen %s: %w", addr, err)
+		}
+		conn := pc.(*net.UDPConn)
+		c.conns = append(c.conns, conn)
+		if i == 0 { // port 0: the others share the one the kernel picked
+			c.port = conn.LocalAddr().(*net.UDPAddr).Port
+			addr = net.JoinHostPort(conn.LocalAddr().(*net.UDPAddr).IP.String(), fmt.Sprint(c.port))
+		}
+	}
+	c.loadTemplates()
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	for range c.conns {
+		w := &worker{q: make(chan datagram, c.cfg.QueueLen), dec: newDecoder(c.reg, &c.dirty, c.cfg.Now)}
+		c.workers = append(c.workers, w)
+	}
+	for _, w := range c.workers {
+		c.wg.Add(1)
+		go c.work(w)
+	}
+	var readers sync.WaitGroup
+	for _, conn := range c.conns {
+		readers.Add(1)
+		go c.read(conn, &readers)
+	}
+	go func() { readers.Wait(); c.closeQueues() }()
+	c.wg.Add(1)
+	go c.saver(ctx)
+	c.log.Info("flow collector listening", "addr", c.conns[0].LocalAddr().String(), "sflow", c.cfg.SFlow, "sockets", len(c.conns))
+	return nil
+}
+
+func (c *Collector) closeConns() {
+	for _, conn := range c.conns {
+		conn.Close()
+	}
+}
+
+func (c *Collector) closeQueues() {
+	for _, w := range c.workers {
+		close(w.q)
+	}
+}
+
+// Stop closes the sockets, drains the queues and saves the templates.
+func (c *Collector) Stop() {
+	if c.cancel == nil {
+		return
+	}
+	c.closeConns()
+	c.cancel()
+	c.wg.Wait()
+	c.saveTemplates()
+}
+
+// read receives datagrams on conn and hands each to the worker of its
+// exporter; a full queue drops the datagram (UDP cannot wait), counted.
+func (c *Collector) read(conn *net.UDPConn, done *sync.WaitGroup) {
+	defer done.Done()
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			c.readErrors.Add(1)
+			c.warn.Warn("read", "flow: receive failed", "err", err)
+			continue
+		}
+		c.received.Add(1)
+		a := from.Addr().Unmap()
+		w := c.workers[maphash.Comparable(c.seed, a)%uint64(len(c.workers))]
+		select {
+		case w.q <- datagram{b: append([]byte(nil), buf[:n]...), from: a}:
+		default:
+			c.queueDrops.Add(1)
+		}
+	}
+}
+
+// work decodes its queue into batches: a batch is enqueued when full or
+// when the queue is momentarily empty.
+func (c *Collector) work(w *worker) {
+	defer c.wg.Done()
+	var b *engine.Batch
+	flush := func() {
+		if b == nil {
+			return
+		}
+		if len(b.Flows) == 0 && len(b.Counters) == 0 {
+			c.iface.Recycle(b)
+		} else {
+			c.iface.Enqueue(b)
+		}
+		b = nil
+	}
+	for d := range w.q {
+		if b == nil {
+			b = c.iface.NewBatch()
+		}
+		if err := w.dec.Decode(d.b, d.from, c.cfg.SFlow, b); err != nil {
+			c.warn.Warn(Reason(err), "flow: bad datagram", "exporter", d.from.String(), "reason", Reason(err), "err", err)
+		}
+		if len(b.Flows) >= c.cfg.BatchFlows || len(w.q) == 0 {
+			flush()
+		}
+	}
+	flush()
+}
+
+func (c *Collector) saver(ctx context.Context) {
+	defer c.wg.Done()
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if c.dirty.Load() {
+				c.saveTemplates()
+			}
+		}
+	}
+}
+
+// saveTemplates writes every exporter's templates atomically.
+func (c *Collector) saveTemplates() {
+	p := c.templatesPath()
+	if p == "" {
+		return
+	}
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
+	c.dirty.Store(false)
+	f := templateFile{Exporters: map[string][]savedTemplate{}}
+	c.reg.mu.RLock()
+	for a, e := range c.reg.m {
+		e.mu.Lock()
+		t := e.tmpl
+		e.mu.Unlock()
+		if t != nil {
+			f.Exporters[a.String()] = t.save()
+		}
+	}
+	c.reg.mu.RUnlock()
+	b, err := jsonMarshal(f)
+	if err == nil {
+		if err = os.MkdirAll(filepath.Dir(p), 0o750); err == nil {
+			err = store.WriteFile(p, b, 0o640)
+		}
+	}
+	if err != nil {
+		c.warn.Warn("save", "flow: templates not saved", "path", p, "err", err)
+	}
+}
+
+func (c *Collector) loadTemplates() {
+	p := c.templatesPath()
+	if p == "" {
+		return
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			c.log.Warn("flow: templates not loaded", "path", p, "err", err)
+		}
+		return
+	}
+	f, err := decodeTemplateFile(b)
+	if err != nil {
+		c.log.Warn("flow: templates not loaded", "path", p, "err", err)
+		return
+	}
+	n := 0
+	for s, ts := range f.Exporters {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			continue
+		}
+		e := c.reg.get(a)
+		if e == nil {
+			break
+		}
+		e.initTemplates(&c.dirty)
+		e.tmpl.load(ts)
+		n += len(ts)
+	}
+	c.log.Info("flow: templates restored", "path", p, "templates", n)
+}
