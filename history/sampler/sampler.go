@@ -42,7 +42,8 @@ type Counters struct {
 	Rounds      uint64 `json:"rounds"`
 	Samples     uint64 `json:"samples"`
 	WriteErrors uint64 `json:"write_errors"`
-	BusyNanos   uint64 `json:"busy_ns"` // time spent sampling and writing
+	BusyNanos   uint64 `json:"busy_ns"`   // time spent sampling and writing
+	EngineNanos uint64 `json:"engine_ns"` // of which inside Interface.Do (the engine waits)
 }
 
 // Sampler is the component.
@@ -60,7 +61,7 @@ type Sampler struct {
 	stop chan struct{}
 	done chan struct{}
 
-	rounds, samples, writeErrs, busy atomic.Uint64
+	rounds, samples, writeErrs, busy, inDo atomic.Uint64
 }
 
 // hostRow is what the 5-minute round copies of a local host inside Do.
@@ -92,13 +93,15 @@ func New(cfg Configuration, eng *engine.Engine, store *history.Store) *Sampler {
 		metrics.Counter("flowgate_timeseries_sampler_samples_total", "Samples taken from the engine.", func(c *Counters) uint64 { return c.Samples }),
 		metrics.Counter("flowgate_timeseries_sampler_write_errors_total", "Sampling rounds whose points were not stored.", func(c *Counters) uint64 { return c.WriteErrors }),
 		metrics.Counter("flowgate_timeseries_sampler_busy_seconds_total", "Time spent sampling and writing.", func(c *Counters) uint64 { return c.BusyNanos / 1e9 }),
+		metrics.Counter("flowgate_timeseries_sampler_engine_seconds_total", "Time the engine waited for the sampler's reads.", func(c *Counters) uint64 { return c.EngineNanos / 1e9 }),
 	))
 	return s
 }
 
 // Counters returns the sampler's counters.
 func (s *Sampler) Counters() Counters {
-	return Counters{Rounds: s.rounds.Load(), Samples: s.samples.Load(), WriteErrors: s.writeErrs.Load(), BusyNanos: s.busy.Load()}
+	return Counters{Rounds: s.rounds.Load(), Samples: s.samples.Load(), WriteErrors: s.writeErrs.Load(), BusyNanos: s.busy.Load(),
+		EngineNanos: s.inDo.Load()}
 }
 
 // Start starts the ticker.
@@ -212,6 +215,7 @@ func (s *Sampler) minute(i *engine.Interface, t int64) {
 	}
 	var protos []proto
 	i.Do(func(tb *engine.Tables) {
+		defer s.timeDo(time.Now())
 		st = *tb.Stats()
 		for _, n := range tb.Networks() {
 			nets = append(nets, netRow{n.Prefix, n.BytesIngress, n.BytesEgress, n.BytesInner})
@@ -237,6 +241,8 @@ func (s *Sampler) minute(i *engine.Interface, t int64) {
 	}
 }
 
+func (s *Sampler) timeDo(start time.Time) { s.inDo.Add(uint64(time.Since(start))) }
+
 // HostTag is ntopng's host tag: the address, with "@vlan" when tagged.
 func HostTag(ip netip.Addr, vlan uint16) string {
 	if vlan == 0 {
@@ -250,6 +256,7 @@ func HostTag(ip netip.Addr, vlan uint16) string {
 func (s *Sampler) fiveMinutes(i *engine.Interface, t int64) {
 	rows, l7 := s.hosts[:0], s.l7[:0]
 	i.Do(func(tb *engine.Tables) {
+		defer s.timeDo(time.Now())
 		tb.Hosts(func(h *engine.Host) bool {
 			if !h.Local {
 				return true
