@@ -132,3 +132,23 @@ func TestTotalsMatchTraffic(t *testing.T) {
 		t.Errorf("counters %+v", c)
 	}
 }
+
+// TestStoreFailureCounted: with a store that cannot write (stopped: its
+// database closed), rounds count the failure and the engine carries on.
+func TestStoreFailureCounted(t *testing.T) {
+	start := time.Unix(1_700_000_100, 0)
+	r := newRig(t, start, 100)
+	r.store.Stop()
+	cli, srv := netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("192.0.2.1")
+	for s := 1; s <= 3; s++ {
+		r.c.t = start.Add(time.Duration(s) * time.Second)
+		r.push(cli, srv, 40000, 100, 10, 91)
+		r.smp.Round(r.c.t)
+	}
+	if c := r.smp.Counters(); c.WriteErrors != 3 || c.Rounds != 3 {
+		t.Errorf("counters %+v, want 3 failed rounds", c)
+	}
+	if st := r.iface.Snapshot(); st.Bytes != 330 {
+		t.Errorf("engine bytes %d, want 330", st.Bytes)
+	}
+}
