@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -36,6 +37,8 @@ import (
 	"flowgate/deploy"
 	"flowgate/engine"
 	"flowgate/history"
+	"flowgate/history/influx"
+	"flowgate/history/rrd"
 	"flowgate/history/sampler"
 	"flowgate/history/snmpseries"
 	"flowgate/lua/api"
@@ -206,10 +209,26 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 
 	// Time series: the store opens before the sampler reads the engine and
 	// closes after it stopped (the sampler stops before the engine).
+	if opts.DisableTimeseries && opts.TSInfluxDB != "" {
+		return nil, fmt.Errorf("--ts-influxdb exports the time series: it needs them (drop --disable-timeseries)")
+	}
 	if !opts.DisableTimeseries {
 		tcfg := history.DefaultConfiguration()
 		tcfg.DataDir, tcfg.Logger, tcfg.Metrics = opts.DataDir, log, reg
 		a.timeseries = history.New(tcfg)
+		deps.Services.Timeseries = history.NewScripts(a.timeseries) // ts_utils
+		if opts.TSInfluxDB != "" {
+			icfg := influx.DefaultConfiguration()
+			icfg.URL, icfg.DataDir, icfg.Logger, icfg.Metrics = opts.TSInfluxDB, opts.DataDir, log, reg
+			exp, err := influx.New(icfg)
+			if err != nil {
+				return nil, fmt.Errorf("--ts-influxdb: %w", err)
+			}
+			a.timeseries.Subscribe(exp.Write)
+			// Added before the store: it stops after the sampler and the
+			// store, and spools what they handed it last.
+			a.add("InfluxDB export", exp.Start, exp.Stop)
+		}
 		a.add("time series", a.timeseries.Start, a.timeseries.Stop)
 		scfg := sampler.DefaultConfiguration()
 		scfg.Logger, scfg.Metrics = log, reg
@@ -279,11 +298,15 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	if opts.SessionDuration > 0 {
 		hcfg.SessionDuration = opts.SessionDuration
 	}
+	web.Version = version
 	a.http = web.New(hcfg, web.Dependencies{
 		Engine:  a.eng,
 		Logger:  log,
 		Users:   userStore,
 		Metrics: reg,
+		KV:      a.kv,     // REST aliases and notes, under ntopng's keys
+		Alerts:  a.alerts, // trigger/host/alert.lua
+		Geo:     webGeo(deps.GeoIP),
 	})
 	a.http.HandleAlertStore(a.history, a.alerts) // the alert lists and operations, 4.2 and 5.x
 	a.http.HandleRecipients(a.recipients)
@@ -312,7 +335,8 @@ func (a *app) luaDeps(opts Options, log *slog.Logger) (api.Deps, func(), error) 
 		Categories: api.NewCustomCategories(),
 		OUI:        oui,
 		AllowExec:  opts.AllowLuaExec,
-		Services:   &api.Services{Recipients: a.recipients}, // SNMP and Traps: filled by newApp, before anything starts
+		Services: &api.Services{Recipients: a.recipients, // SNMP, Traps, Timeseries: filled by newApp, before anything starts
+			RRD: rrd.New(rrd.Configuration{Dir: opts.DataDir})}, // ntop.rrd_* files, one store for every state
 		Logger:     log,
 		ScriptsDir: opts.ScriptsDir,
 		DataDir:    opts.DataDir,
@@ -446,3 +470,14 @@ func run(opts Options) error {
 
 // httpAddr is the REST listener's address (tests use port 0).
 func (a *app) httpAddr() string { return a.http.Addr() }
+
+// webGeo is the REST's view of the GeoIP databases (nil without --geoip-dir).
+func webGeo(g *api.GeoIP) func(netip.Addr) web.GeoInfo {
+	if g == nil {
+		return nil
+	}
+	return func(ip netip.Addr) web.GeoInfo {
+		i := g.Lookup(ip)
+		return web.GeoInfo{ASN: i.ASN, ASName: i.ASName, Country: i.Country}
+	}
+}

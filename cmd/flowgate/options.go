@@ -47,6 +47,10 @@ type Options struct {
 	// DisableTimeseries turns off the time-series sampler and store (in
 	// ntopng, the "Timeseries" preferences of interfaces and hosts).
 	DisableTimeseries bool
+	// TSInfluxDB exports every time-series sample to an InfluxDB 1.x
+	// server (http://[user:pw@]host:8086/database), as ntopng's InfluxDB
+	// driver does; docs/timeseries.md.
+	TSInfluxDB string
 
 	SyslogTLSCert    string
 	SyslogTLSKey     string
@@ -193,6 +197,13 @@ var options = []option{
 	}},
 	{"", "disable-login", false, "no HTTP authentication", func(o *Options, _ string) error {
 		o.DisableLogin = true
+		return nil
+	}},
+	{"", "ts-influxdb", true, "also export the time series to InfluxDB 1.x: http://[user:password@]host:8086/database (spooled on disk while it is down)", func(o *Options, v string) error {
+		if v == "" {
+			return errors.New("empty URL")
+		}
+		o.TSInfluxDB = v
 		return nil
 	}},
 	{"", "disable-timeseries", false, "keep no time series (no <data dir>/timeseries.db, ts.lua answers 404)", func(o *Options, _ string) error {
