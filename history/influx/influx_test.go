@@ -74,9 +74,7 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(f.status)
 		return
 	}
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f.lines = append(f.lines, l)
-	}
+	f.lines = append(f.lines, strings.Split(strings.TrimSpace(string(b)), "\n")...)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -116,7 +116,7 @@ func Create(step, start int64, specs []string) (*RRD, error) {
 			}
 			r.RRA = append(r.RRA, a)
 		default:
-			return nil, fmt.Errorf("%w: %q is neither DS: nor RRA:", ErrBadArg, s)
+			return nil, fmt.Errorf("%w: %q is neither a DS nor an RRA", ErrBadArg, s)
 		}
 	}
 	if len(r.DS) == 0 || len(r.RRA) == 0 {
