@@ -193,6 +193,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	ucfg.Path = filepath.Join(opts.DataDir, users.FileName)
 	userStore := users.New(ucfg, users.Dependencies{})
 	deps.Services.Users = web.LuaUsers(userStore)
+	deps.Services.AlertStore = a.history // ntop.alert_store_query
 	a.add("users", userStore.Start, userStore.Stop)
 	// User scripts subscribe to the engine's flow events, so the runtime
 	// exists before the engine starts; it stops after the engine, whose

@@ -67,6 +67,8 @@ type Services struct {
 	SNMP       *snmp.Poller        // ntop.snmp* query defaults and interface roles
 	Traps      *snmp.TrapReceiver  // ntop.snmpToggleTrapCollection
 	Users      UserStore           // ntop.* users and TOTP (users.go)
+	// AlertStore answers ntop.alert_store_query (alertstore.go).
+	AlertStore AlertQuerier
 	// RRD holds the files of ntop.rrd_* (ntop_rrd.go); nil: one store per
 	// Lua state over DataDir (same files, no lock shared between states).
 	RRD *rrd.Store
