@@ -30,7 +30,7 @@ data=$(mktemp -d)
 trap 'kill $fg 2>/dev/null || true; rm -rf "$data"' EXIT
 
 rest() { curl -sf "http://127.0.0.1:$hport/lua/rest/v2/get/interface/data.lua?ifid=0"; }
-rss() { curl -sf "http://127.0.0.1:$hport/metrics" | awk '/^flowgate_resident_memory_bytes/ {print $2}'; }
+rss() { curl -sf "http://127.0.0.1:$hport/metrics" | awk '/^process_resident_memory_bytes/ {print $2}'; }
 
 start_flowgate() {
 	./bin/flowgate -i "tcp://127.0.0.1:${zport}c" -w "127.0.0.1:$hport" -d "$data" --disable-login \
