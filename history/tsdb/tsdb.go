@@ -743,14 +743,24 @@ type Sum struct {
 }
 
 // Sums returns, for every series of schema, the integral of its metrics
-// over [begin, end) in the finest tier of the class that holds begin (the
-// top-k queries). Series without points are left out.
+// over [begin, end) (the top-k ranking). It reads the coarsest tier that
+// holds begin with at least 10 points in the range (a day of 100,000
+// hosts' raw points is 28.8 M rows; their hourly points 2.4 M), so the
+// buckets not rolled up yet (at most the last tier period) are not
+// counted; else the finest tier that holds begin. Series without points
+// are left out.
 func (d *DB) Sums(ctx context.Context, schema string, step, begin, end int64, now time.Time) ([]Sum, error) {
 	d.queries.Add(1)
 	chain := Chain(ClassOf(step))
 	t := chain[len(chain)-1]
 	for _, c := range chain {
 		if now.Unix()-c.Retention <= begin {
+			t = c
+			break
+		}
+	}
+	for i := len(chain) - 1; i > 0; i-- {
+		if c := chain[i]; now.Unix()-c.Retention <= begin && c.Res*10 <= end-begin {
 			t = c
 			break
 		}
