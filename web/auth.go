@@ -402,6 +402,8 @@ func allowed(u users.User, p string) bool {
 			return u.Can(users.CapChecks)
 		}
 		return true
+	case isREST(p) && writeCapabilityGranted(u, p):
+		return true // ntopng lets a capability's holders write its objects
 	case isREST(p), p == "/metrics", strings.HasPrefix(p, "/debug/"), strings.HasPrefix(p, "/lua/admin/"):
 		return false
 	}

@@ -3,6 +3,8 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+
+	"flowgate/lua/modules"
 )
 
 // restError is one of ntopng's REST return codes (rest_utils.consts.err).
@@ -12,20 +14,27 @@ type restError struct {
 	http int
 }
 
+// restCode is the code of rest_utils.consts.err.<name> from the one table
+// (modules.RESTCodes) the Lua rest_utils module is built from too.
+func restCode(name string) restError {
+	c := modules.RESTCodeByName(name)
+	return restError{c.RC, c.Str, c.HTTP}
+}
+
 var (
-	errNotFound         = restError{-1, "NOT_FOUND", http.StatusNotFound}
-	errInvalidInterface = restError{-2, "INVALID_INTERFACE", http.StatusBadRequest}
-	errNotGranted       = restError{-3, "NOT_GRANTED", http.StatusUnauthorized}
-	errInvalidHost      = restError{-4, "INVALID_HOST", http.StatusBadRequest}
-	errInvalidArgs      = restError{-5, "INVALID_ARGUMENTS", http.StatusBadRequest}
-	errInternal         = restError{-6, "INTERNAL_ERROR", http.StatusInternalServerError}
-	errBadContent       = restError{-8, "BAD_CONTENT", http.StatusBadRequest}
-	// The user errors of ntopng's rest_utils answer 409 Conflict.
-	errPasswordMismatch = restError{-19, "PASSWORD_MISMATCH", http.StatusConflict}
-	errAddUserFailed    = restError{-20, "ADD_USER_FAILED", http.StatusConflict}
-	errDeleteUserFailed = restError{-21, "DELETE_USER_FAILED", http.StatusConflict}
-	errUserNotExist     = restError{-23, "USER_DOES_NOT_EXIST", http.StatusConflict}
-	errEditUserFailed   = restError{-24, "EDIT_USER_FAILED", http.StatusConflict}
+	errNotFound         = restCode("not_found")
+	errInvalidInterface = restCode("invalid_interface")
+	errNotGranted       = restCode("not_granted")
+	errInvalidHost      = restCode("invalid_host")
+	errInvalidArgs      = restCode("invalid_args")
+	errInternal         = restCode("internal_error")
+	errBadFormat        = restCode("bad_format")
+	errBadContent       = restCode("bad_content")
+	errPasswordMismatch = restCode("password_mismatch")
+	errAddUserFailed    = restCode("add_user_failed")
+	errDeleteUserFailed = restCode("delete_user_failed")
+	errUserNotExist     = restCode("user_does_not_exist")
+	errEditUserFailed   = restCode("edit_user_failed")
 )
 
 // envelope is ntopng's v2 answer: {rc, rc_str, rc_str_hr, rsp}.
@@ -36,8 +45,10 @@ type envelope struct {
 	Rsp     any    `json:"rsp"`
 }
 
+var restOK = modules.RESTCodeByName("ok")
+
 func writeOK(w http.ResponseWriter, rsp any) {
-	writeJSON(w, http.StatusOK, envelope{RC: 0, RCStr: "OK", RCStrHR: "Success", Rsp: rsp})
+	writeJSON(w, restOK.HTTP, envelope{RC: restOK.RC, RCStr: restOK.Str, RCStrHR: restOK.Human, Rsp: rsp})
 }
 
 func writeError(w http.ResponseWriter, code int, e restError, human string) {

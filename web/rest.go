@@ -271,6 +271,7 @@ func (s *Server) getActiveHosts(w http.ResponseWriter, r *http.Request) {
 			"is_localhost": h.local, "is_broadcast": h.bcast, "is_multicast": h.mcast,
 			"is_broadcast_domain": false, "is_blacklisted": false,
 			"num_alerts": h.alerts, "country": "", "os": 0,
+			"host_pool_id": s.hostPoolID(h.ip, h.vlan),
 		})
 	}
 	writeOK(w, pg.answer(data, len(rows)))
@@ -341,6 +342,9 @@ func (s *Server) getHostData(w http.ResponseWriter, r *http.Request) {
 		}
 		rsp = hostData(t, h, i.ID())
 	})
+	if rsp != nil {
+		rsp["host_pool_id"] = s.hostPoolID(ip, vlan)
+	}
 	if rsp == nil {
 		writeError(w, http.StatusNotFound, errInvalidHost, "host "+p["host"]+" not found")
 		return

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,6 +98,8 @@ type Server struct {
 	tlsLn     net.Listener
 	certPrint string
 	start     time.Time
+	pages     *pages        // Lua pages (HandleLuaPages); nil: none
+	badPaths  atomic.Uint64 // requests refused for their path (refuseBadPaths)
 }
 
 // New returns an inert server.
@@ -166,11 +169,14 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.start = time.Now()
+	if s.pages != nil {
+		s.pages.start()
+	}
 	h := s.Handler()
 	if !s.cfg.DisableHTTP {
 		ln, err := net.Listen("tcp", s.cfg.Addr)
 		if err != nil {
-			s.closeUsers()
+			s.Stop()
 			return fmt.Errorf("http %s: %w", s.cfg.Addr, err)
 		}
 		s.ln = ln
@@ -185,9 +191,16 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// Handler is the whole chain a request passes: security headers, body
-// limit, login, CSRF, least privilege, the routes.
-func (s *Server) Handler() http.Handler { return s.guard(s.mux) }
+// Handler is the whole chain a request passes: paths refused, security
+// headers, body limit, login, CSRF, least privilege, then a Lua page when
+// its file exists (pages.go), else the routes.
+func (s *Server) Handler() http.Handler {
+	var h http.Handler = s.mux
+	if s.pages != nil {
+		h = s.pages.serve(s.mux)
+	}
+	return s.refuseBadPaths(s.guard(h))
+}
 
 func (s *Server) serve(ln net.Listener, h http.Handler, what string) *http.Server {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
@@ -302,6 +315,9 @@ func (s *Server) Stop() {
 		if srv != nil {
 			_ = srv.Shutdown(ctx)
 		}
+	}
+	if s.pages != nil {
+		s.pages.stop()
 	}
 	s.closeUsers()
 }

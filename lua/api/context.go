@@ -6,6 +6,7 @@
 package api
 
 import (
+	"net/netip"
 	"time"
 
 	"flowgate/alerts"
@@ -29,4 +30,8 @@ type Context struct {
 	Subdir      string // "flow", "host", "interface", "network", "system"
 
 	Alerts *alerts.Store
+
+	// Visible, when set, limits the hosts interface.* shows: a Lua page run
+	// for an unprivileged user sees only its allowed networks. nil: all.
+	Visible func(netip.Addr) bool
 }

@@ -79,7 +79,7 @@ func init() {
 				vlan = uint16(L.CheckInt(2))
 			}
 			var out lua.LValue = lua.LNil
-			if ip.IsValid() {
+			if ip.IsValid() && (b.ctx.Visible == nil || b.ctx.Visible(ip)) {
 				b.withTables(L, func(t *engine.Tables) {
 					if h := t.Host(ip, vlan); h != nil {
 						out = b.hostInfo(L, h, true)
@@ -305,8 +305,12 @@ func (b *binding) hostsInfo(L *lua.LState, which int) int {
 	var rows []row
 	out := L.NewTable()
 	hosts := L.NewTable()
+	visible := b.ctx.Visible
 	b.withTables(L, func(t *engine.Tables) {
 		t.Hosts(func(h *engine.Host) bool {
+			if visible != nil && !visible(h.IP()) {
+				return true
+			}
 			switch {
 			case which == 1 && !h.Local, which == 2 && h.Local,
 				vlan >= 0 && int(h.VLAN()) != vlan,

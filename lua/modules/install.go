@@ -22,6 +22,7 @@ var luaModules = []string{
 	"lua_utils", "flow_utils", "alert_consts", "flow_consts", "user_scripts", "alerts_api",
 	"alert_severities", "flow_keys", "format_utils", "alert_utils", "companion_interface_utils",
 	"ts_utils", // over lua/api's flowgate_ts (Services.Timeseries)
+	"rest_utils",
 }
 
 // Aliases: other names under which ntopng scripts require the same module.
@@ -32,7 +33,7 @@ var aliases = map[string]string{
 // Names lists every module Install makes require-able.
 func Names() []string {
 	out := append([]string(nil), luaModules...)
-	return append(out, "dkjson", "json", "alert_keys", "flowgate_alerts")
+	return append(out, "dkjson", "json", "alert_keys", "flowgate_alerts", "flowgate_rest")
 }
 
 var (
@@ -97,6 +98,7 @@ func install(L *lua.LState, ctx *api.Context) {
 		L.PreloadModule(alias, jsonLoader)
 	}
 	L.PreloadModule("alert_keys", loadAlertKeys)
+	L.PreloadModule("flowgate_rest", loadRESTConsts) // rest_utils.consts, from RESTCodes
 	b := &bridge{ctx: ctx}
 	L.PreloadModule("flowgate_alerts", b.load)
 	// ntopng's runners require lua_utils before loading any script, and

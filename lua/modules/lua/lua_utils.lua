@@ -394,7 +394,8 @@ function areAlertsEnabled()
   return true
 end
 
-function isAdministrator() return true end
+-- ntop.isAdministrator follows the user of a Lua page (true elsewhere).
+function isAdministrator() return ntop == nil or ntop.isAdministrator == nil or ntop.isAdministrator() end
 function hasAllowedNetworksSet() return false end
 
 function getInterfaceName(ifid)

@@ -1,0 +1,2 @@
+sendHTTPHeader("text/plain", nil, { ["X-Page"] = "admin" })
+print("admin area")
