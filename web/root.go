@@ -22,6 +22,7 @@ import (
 
 	"flowgate/alerts"
 	"flowgate/engine"
+	"flowgate/pools"
 	"flowgate/store/kv"
 	"flowgate/web/users"
 )
@@ -79,6 +80,9 @@ type Dependencies struct {
 	// ResolveCached answers get/dns/resolve.lua from the resolver's cache
 	// (nil: no cache); outbound DNS only with Configuration.DNSResolve.
 	ResolveCached func(name string) (addr string, ok bool)
+	// Pools are the host pools of the pool endpoints and of host answers'
+	// host_pool_id (nil: an in-memory store, lost at restart).
+	Pools *pools.Store
 }
 
 // Server serves REST and metrics.
@@ -116,6 +120,9 @@ func New(cfg Configuration, deps Dependencies) *Server {
 	if deps.KV == nil {
 		deps.KV = kv.NewMemory()
 	}
+	if deps.Pools == nil {
+		deps.Pools = pools.New(pools.DefaultConfiguration())
+	}
 	def := DefaultConfiguration()
 	if cfg.SessionDuration <= 0 {
 		cfg.SessionDuration = def.SessionDuration
@@ -141,6 +148,7 @@ func New(cfg Configuration, deps Dependencies) *Server {
 		lock:    newLockout(cfg.LockoutAttempts, cfg.LockoutDuration, 65536, deps.Now)}
 	s.routes()
 	s.userRoutes()
+	s.adminRoutes() // rest_pools.go, rest_categories.go, rest_config.go, pro_rest.go
 	if deps.Metrics != nil {
 		s.registerAuthMetrics(deps.Metrics)
 	}
