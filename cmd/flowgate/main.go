@@ -186,6 +186,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	deps.Services.RRD = rrd.New(rrd.Configuration{Dir: opts.DataDir, Metrics: reg}) // ntop.rrd_*, one store for every state
 	a.add("geoip", nil, closeDeps)
 	// The user store opens before any script can call ntop.addUser & co.
 	// and closes after the web server, which authenticates against it.
@@ -336,8 +337,7 @@ func (a *app) luaDeps(opts Options, log *slog.Logger) (api.Deps, func(), error) 
 		Categories: api.NewCustomCategories(),
 		OUI:        oui,
 		AllowExec:  opts.AllowLuaExec,
-		Services: &api.Services{Recipients: a.recipients, // SNMP, Traps, Timeseries: filled by newApp, before anything starts
-			RRD: rrd.New(rrd.Configuration{Dir: opts.DataDir})}, // ntop.rrd_* files, one store for every state
+		Services:   &api.Services{Recipients: a.recipients}, // SNMP, Traps, RRD, Timeseries: filled by newApp, before anything starts
 		Logger:     log,
 		ScriptsDir: opts.ScriptsDir,
 		DataDir:    opts.DataDir,

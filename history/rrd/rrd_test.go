@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // approx compares with NaN equal to NaN.
@@ -347,5 +349,50 @@ func TestStoreFiles(t *testing.T) {
 	}
 	if c := s.Counters(); c.Deleted != 1 || c.Errors == 0 || c.Creates != 2 {
 		t.Fatalf("counters %+v", c)
+	}
+}
+
+// A crash mid-update leaves a torn record: the file reopens with every
+// update before it, and updates carry on.
+func TestTornUpdate(t *testing.T) {
+	dir := t.TempDir()
+	reg := prometheus.NewRegistry()
+	s := New(Configuration{Dir: dir, Metrics: reg})
+	if err := s.Create("x.rrd", 10, 1000, []string{"DS:x:GAUGE:20:U:U", "RRA:LAST:0:1:10"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"1010:1", "1020:2", "1030:3"} {
+		if err := s.Update("x.rrd", u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "x.rrd"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{9, 0, 0, 0, 1, 2, 3, 4, 'U', '1'}) // a frame cut short
+	f.Close()
+	r, err := s.Load("x.rrd")
+	if err != nil || r.LastUpdate != 1030 {
+		t.Fatalf("after a torn update: %v %v", r, err)
+	}
+	if err := s.Update("x.rrd", "1040:4"); err != nil {
+		t.Fatal(err)
+	}
+	fe, err := s.Fetch("x.rrd", Last, 1000, 1040, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSeries(t, "after repair", column(t, fe, 0), []float64{1, 2, 3, 4})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = mf.GetMetric()[0].GetCounter().GetValue()
+	}
+	if got["flowgate_rrd_updates_total"] != 4 || got["flowgate_rrd_creates_total"] != 1 || got["flowgate_rrd_fetches_total"] != 1 {
+		t.Fatalf("metrics %v", got)
 	}
 }

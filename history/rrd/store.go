@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"flowgate/internal/metrics"
 	"flowgate/store"
 )
 
@@ -47,8 +50,9 @@ type snapshot struct {
 type Configuration struct {
 	// Dir confines every path: relative paths are under it, absolute ones
 	// must be inside it.
-	Dir string
-	Now func() time.Time
+	Dir     string
+	Now     func() time.Time
+	Metrics prometheus.Registerer // flowgate_rrd_* (nil: none)
 }
 
 // DefaultConfiguration uses the wall clock.
@@ -74,7 +78,15 @@ func New(cfg Configuration) *Store {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{cfg: cfg}
+	s := &Store{cfg: cfg}
+	metrics.MustRegister(cfg.Metrics, metrics.NewCollector(s.Counters,
+		metrics.Counter("flowgate_rrd_creates_total", "RRD files created by ntop.rrd_create.", func(c *Counters) uint64 { return c.Creates }),
+		metrics.Counter("flowgate_rrd_updates_total", "RRD updates stored.", func(c *Counters) uint64 { return c.Updates }),
+		metrics.Counter("flowgate_rrd_fetches_total", "RRD fetches answered.", func(c *Counters) uint64 { return c.Fetches }),
+		metrics.Counter("flowgate_rrd_errors_total", "Refused or failed RRD calls (bad arguments, paths, files).", func(c *Counters) uint64 { return c.Errors }),
+		metrics.Counter("flowgate_rrd_deleted_total", "RRD files removed by ntop.deleteOldRRDs.", func(c *Counters) uint64 { return c.Deleted }),
+	))
+	return s
 }
 
 // Counters returns the store's counters.
