@@ -37,7 +37,8 @@ type exporter struct {
 }
 
 type seqState struct {
-	next uint32 // expected next sequence number
+	next             uint32 // expected next sequence number
+	prev, data, opts uint32 // IPFIX: the last message's number and record counts
 }
 
 // NewDecoder returns a Decoder counting into reg; dirty is set when a
@@ -258,7 +259,7 @@ func (d *Decoder) v9ipfix(e *exporter, from netip.Addr, pkt []byte, b *engine.Ba
 	if h.version == 9 {
 		e.sequence(seqKey, seq, 1)
 	} else {
-		e.sequence(seqKey, seq, uint32(countIPFIXRecords(sets)))
+		e.ipfixSequence(seqKey, seq, sets)
 	}
 	if derr != nil && !onlyTemplateMisses(derr) {
 		return fail(netflowReason(derr), derr)
@@ -266,17 +267,34 @@ func (d *Decoder) v9ipfix(e *exporter, from netip.Addr, pkt []byte, b *engine.Ba
 	return nil
 }
 
-func countIPFIXRecords(sets []any) int {
-	n := 0
+func countIPFIXRecords(sets []any) (data, options uint32) {
 	for _, s := range sets {
 		switch s := s.(type) {
 		case netflow.DataFlowSet:
-			n += len(s.Records)
+			data += uint32(len(s.Records))
 		case netflow.OptionsDataFlowSet:
-			n += len(s.Records)
+			options += uint32(len(s.Records))
 		}
 	}
-	return n
+	return data, options
+}
+
+// ipfixSequence: RFC 7011 numbers the data records sent before the
+// message, options data records included. Exporters differ: softflowd
+// 1.1 counts flow records only and includes the message's own. Any of
+// those continuations is in order; a gap is measured from the RFC's.
+func (e *exporter) ipfixSequence(key uint64, seq uint32, sets []any) {
+	data, opts := countIPFIXRecords(sets)
+	s, ok := e.seq[key]
+	if ok {
+		prev, pd, po := s.prev, s.data, s.opts
+		inOrder := seq == prev+pd+po || seq == prev+pd || seq == prev+data || seq == prev+data+opts
+		if d := seq - (prev + pd + po); !inOrder && d < 1<<30 {
+			e.c.gaps.Add(1)
+			e.c.lost.Add(uint64(d))
+		}
+	}
+	e.seq[key] = seqState{next: seq + data + opts, prev: seq, data: data, opts: opts}
 }
 
 // onlyTemplateMisses: goflow2 carries on past a data set without a

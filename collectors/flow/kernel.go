@@ -40,3 +40,21 @@ func kernelDrops(port int) uint64 {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// udpLine returns the /proc/net/udp fields of the socket bound to port.
+func udpLine(port int) []string {
+	want := fmt.Sprintf(":%04X", port)
+	for _, p := range []string{"/proc/net/udp", "/proc/net/udp6"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			fs := strings.Fields(l)
+			if len(fs) >= 13 && strings.HasSuffix(fs[1], want) {
+				return fs
+			}
+		}
+	}
+	return nil
+}
