@@ -19,6 +19,9 @@ func TestParseKinds(t *testing.T) {
 		{"snmptrap://127.0.0.1", "snmptrap"},
 		{"eth1", "packet"},
 		{"capture.pcapng", "packet"},
+		{"netflow://:2055", "netflow"},
+		{"netflow://[::1]:2055", "netflow"},
+		{"sflow://0.0.0.0:6343", "sflow"},
 	} {
 		specs, err := Parse([]string{tc.value}, Settings{})
 		if err != nil {
@@ -47,6 +50,9 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"snmptrap://127.0.0.1:1"}, Settings{TrapUsers: []string{"u:MD9:pw"}}, "snmptrap://127.0.0.1:1"},
 		{[]string{"eth0"}, Settings{PacketFilter: "tcp port"}, "eth0"},
 		{[]string{"tcp://127.0.0.1:1", "bogus://"}, Settings{}, "bogus"},
+		{[]string{"netflow://127.0.0.1"}, Settings{}, "netflow://[addr]:port"},
+		{[]string{"netflow://127.0.0.1:99999"}, Settings{}, "port"},
+		{[]string{"sflow://example.com:6343"}, Settings{}, "bad address"},
 	} {
 		specs, err := Parse(tc.values, tc.s)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
