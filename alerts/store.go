@@ -115,6 +115,10 @@ type Config struct {
 	// the in-memory ring (HistorySize is then unused): the store hands
 	// each one to History.Append and reads them back through it.
 	History History
+	// PoolOf, when set, gives an alert raised without a pool (PoolID 0)
+	// the host pool of its entity, which recipient filters select on
+	// (pools.AlertPool). It runs in the raising goroutine: no blocking.
+	PoolOf func(a *Alert) int
 }
 
 // History is a durable home for released and stored alerts (the SQLite
@@ -196,6 +200,12 @@ func (s *Store) notify(a Alert) {
 
 func (s *Store) now() int64 { return s.cfg.Now().Unix() }
 
+func (s *Store) setPool(a *Alert) {
+	if a.PoolID == 0 && s.cfg.PoolOf != nil {
+		a.PoolID = s.cfg.PoolOf(a)
+	}
+}
+
 // Trigger engages a. A new engagement is recorded and notified with action
 // "engage" and Trigger returns true. Re-triggering an engaged alert refreshes
 // its TstampEnd, severity and JSON without a notification and returns false.
@@ -203,6 +213,7 @@ func (s *Store) Trigger(a Alert) (new bool) {
 	if a.Tstamp == 0 {
 		a.Tstamp = s.now()
 	}
+	s.setPool(&a)
 	k := a.Key()
 	s.mu.Lock()
 	if cur, ok := s.engaged[k]; ok {
@@ -269,6 +280,7 @@ func (s *Store) StoreEvent(a Alert) {
 	if a.Tstamp == 0 {
 		a.Tstamp = s.now()
 	}
+	s.setPool(&a)
 	a.TstampEnd = a.Tstamp
 	a.Action = ActionStore
 	s.mu.Lock()

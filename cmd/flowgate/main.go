@@ -47,6 +47,7 @@ import (
 	_ "flowgate/lua/snmpapi" // ntop.snmp*
 	"flowgate/lua/snmpscripts"
 	luasyslog "flowgate/lua/syslog"
+	"flowgate/pools"
 	"flowgate/snmp"
 	"flowgate/store/kv"
 	"flowgate/web"
@@ -168,7 +169,13 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 
 	// Recipients stop after every alert source, so their last alerts are
 	// queued.
-	a.alerts = alerts.NewStore(alerts.Config{History: a.history.History()})
+	// Host pools: REST, host_pool_id, and the pool of alerts that
+	// recipients' pool filters select on.
+	pcfg := pools.DefaultConfiguration()
+	pcfg.Path, pcfg.Logger = filepath.Join(opts.DataDir, pools.FileName), log
+	hostPools := pools.New(pcfg)
+	a.add("host pools", hostPools.Start, hostPools.Stop)
+	a.alerts = alerts.NewStore(alerts.Config{History: a.history.History(), PoolOf: pools.AlertPool(hostPools)})
 	rcfg := recipients.DefaultConfiguration()
 	rcfg.DataDir, rcfg.URLs, rcfg.QueueSize, rcfg.AllowShell = opts.DataDir, opts.Recipients, opts.RecipientQueueSize, opts.RecipientAllowShell
 	rcfg.Version, rcfg.Logger, rcfg.Metrics = version, log, reg
@@ -309,6 +316,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		KV:      a.kv,     // REST aliases and notes, under ntopng's keys
 		Alerts:  a.alerts, // trigger/host/alert.lua
 		Geo:     webGeo(deps.GeoIP),
+		Pools:   hostPools,
 	})
 	a.http.HandleAlertStore(a.history, a.alerts) // the alert lists and operations, 4.2 and 5.x
 	a.http.HandleRecipients(a.recipients)
@@ -320,6 +328,14 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	for _, p := range []string{"/lua/rest/v2/get/user_script/", "/lua/rest/v2/edit/user_script/", "/lua/rest/v2/enable/", "/lua/rest/v2/disable/"} {
 		a.http.Handle(p, a.scripts.Handler())
 	}
+	// Lua pages: <scripts>/lua/<path>.lua at /lua/<path>.lua, with the
+	// same API and services as the scripts, and --lua-call-budget.
+	pcfg := web.DefaultPagesConfiguration()
+	pcfg.ScriptsDir = opts.ScriptsDir
+	if opts.LuaCallBudget > 0 {
+		pcfg.CallBudget = opts.LuaCallBudget
+	}
+	a.http.HandleLuaPages(pcfg, web.PagesDependencies{Lua: deps, Alerts: a.alerts})
 	a.add("http", a.http.Start, a.http.Stop) // last: it serves what the others hold
 	return a, nil
 }
