@@ -171,9 +171,9 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	// queued.
 	// Host pools: REST, host_pool_id, and the pool of alerts that
 	// recipients' pool filters select on.
-	pcfg := pools.DefaultConfiguration()
-	pcfg.Path, pcfg.Logger = filepath.Join(opts.DataDir, pools.FileName), log
-	hostPools := pools.New(pcfg)
+	poolCfg := pools.DefaultConfiguration()
+	poolCfg.Path, poolCfg.Logger = filepath.Join(opts.DataDir, pools.FileName), log
+	hostPools := pools.New(poolCfg)
 	a.add("host pools", hostPools.Start, hostPools.Stop)
 	a.alerts = alerts.NewStore(alerts.Config{History: a.history.History(), PoolOf: pools.AlertPool(hostPools)})
 	rcfg := recipients.DefaultConfiguration()
@@ -330,12 +330,12 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	}
 	// Lua pages: <scripts>/lua/<path>.lua at /lua/<path>.lua, with the
 	// same API and services as the scripts, and --lua-call-budget.
-	pcfg := web.DefaultPagesConfiguration()
-	pcfg.ScriptsDir = opts.ScriptsDir
+	pages := web.DefaultPagesConfiguration()
+	pages.ScriptsDir = opts.ScriptsDir
 	if opts.LuaCallBudget > 0 {
-		pcfg.CallBudget = opts.LuaCallBudget
+		pages.CallBudget = opts.LuaCallBudget
 	}
-	a.http.HandleLuaPages(pcfg, web.PagesDependencies{Lua: deps, Alerts: a.alerts})
+	a.http.HandleLuaPages(pages, web.PagesDependencies{Lua: deps, Alerts: a.alerts})
 	a.add("http", a.http.Start, a.http.Stop) // last: it serves what the others hold
 	return a, nil
 }
