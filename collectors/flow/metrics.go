@@ -36,7 +36,7 @@ func (c *Collector) registerMetrics(r prometheus.Registerer) error {
 		metrics.Counter("flowgate_flow_exporters_overflow_total", "Datagrams refused because the exporter table was full.", func(s *snapshot) uint64 { return s.totals.Overflow }),
 		per("flowgate_flow_exporter_packets_total", "Datagrams received per exporter.", func(e *ExporterStats) uint64 { return e.Packets }),
 		per("flowgate_flow_exporter_records_total", "Flow records decoded per exporter.", func(e *ExporterStats) uint64 { return e.Records }),
-		per("flowgate_flow_exporter_counter_samples_total", "sFlow interface counter samples decoded per exporter.", func(e *ExporterStats) uint64 { return e.Counters }),
+		per("flowgate_flow_exporter_interface_samples_total", "sFlow interface counter samples decoded per exporter.", func(e *ExporterStats) uint64 { return e.Counters }),
 		per("flowgate_flow_exporter_template_misses_total", "Data sets received before their template, per exporter.", func(e *ExporterStats) uint64 { return e.TemplateMisses }),
 		per("flowgate_flow_exporter_sequence_gaps_total", "Gaps in the exporter's sequence numbers.", func(e *ExporterStats) uint64 { return e.SequenceGaps }),
 		per("flowgate_flow_exporter_lost_total", "Records (v5, IPFIX) or datagrams (v9, sFlow) missing per the sequence numbers.", func(e *ExporterStats) uint64 { return e.LostRecords }),
