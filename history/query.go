@@ -156,6 +156,12 @@ func (s *Store) Query(ctx context.Context, q Query) (*Result, error) {
 	if strings.HasPrefix(q.Schema, topPrefix) {
 		return s.top(ctx, sc, q)
 	}
+	return s.series(ctx, sc, q)
+}
+
+// series reads one series of sc for a checked query (Query, and
+// Scripts.Query for the schemas scripts define).
+func (s *Store) series(ctx context.Context, sc *Schema, q Query) (*Result, error) {
 	vals, err := sc.TagValues(q.Tags)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadQuery, err)

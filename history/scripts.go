@@ -171,9 +171,8 @@ func (x *Scripts) Query(ctx context.Context, name string, tags map[string]string
 	return x.store.querySchema(ctx, sc, q)
 }
 
-// querySchema is Query for a schema outside the registry (the checks of
-// Query.check less the registry lookup, then the same read).
-// TODO(history): Query could be check + querySchema.
+// querySchema is Query for a schema outside the registry: Query.check's
+// bounds without the registry lookup, then the same read.
 func (s *Store) querySchema(ctx context.Context, sc *Schema, q Query) (*Result, error) {
 	if q.Begin < minEpoch || q.End > maxEpoch || q.Begin >= q.End || q.End-q.Begin > MaxRange {
 		return nil, fmt.Errorf("%w: epoch range [%d, %d] is empty, reversed, too long or out of bounds", ErrBadQuery, q.Begin, q.End)
@@ -184,28 +183,6 @@ func (s *Store) querySchema(ctx context.Context, sc *Schema, q Query) (*Result, 
 	if q.Limit < 1 || q.Limit > MaxPoints {
 		return nil, fmt.Errorf("%w: limit %d not in [1, %d]", ErrBadQuery, q.Limit, MaxPoints)
 	}
-	vals, err := sc.TagValues(q.Tags)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadQuery, err)
-	}
-	db := s.database()
-	if db == nil {
-		return nil, errors.New("time series: not started")
-	}
-	begin := q.Begin / sc.Step * sc.Step
-	w := width(sc, begin, q.End, q.Limit)
-	res := &Result{Schema: q.Schema, Query: formatTags(sc, q.Tags), Begin: begin, End: q.End, Step: w}
-	res.Points = int((q.End - begin + w - 1) / w)
-	var rows []tsdb.Row
-	if series := db.Lookup(sc.Name, sc.key(vals)); series != nil {
-		if rows, _, err = db.Read(ctx, series, begin, q.End, w, s.cfg.Now()); err != nil {
-			return nil, err
-		}
-	}
-	for m, name := range sc.Metrics {
-		sd := SeriesData{ID: name}
-		sd.Data, sd.Stats = consolidate(rows, m, begin, q.End, w, res.Points, aggAvg, sc.Type)
-		res.Series = append(res.Series, sd)
-	}
-	return res, nil
+	q.Aggregation = aggAvg
+	return s.series(ctx, sc, q)
 }
