@@ -10,7 +10,7 @@ import (
 // rc_str, the HTTP status the answer carries and the human text of
 // rc_str_hr. RESTCodes is the one table of them: the rest_utils Lua module
 // (rest_utils.consts.success/err) and the web layer's Go envelope are both
-// built from it (docs/rest-codes.md).
+// built from it (web/README.md, "Lua pages").
 type RESTCode struct {
 	Name    string // the key under rest_utils.consts.success or .err
 	Success bool   // under consts.success (rc >= 0)
