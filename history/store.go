@@ -208,9 +208,35 @@ func (s *Store) Append(batch []Sample) error {
 	if s.db == nil {
 		return errors.New("time series: not started")
 	}
+	series, idx, err := s.register(batch)
+	if err != nil {
+		return err
+	}
 	pts := s.pts[:0]
+	for k, i := range idx {
+		s.samples.Add(1)
+		pts = s.point(pts, series[k].ID, batch[i].Schema, &batch[i])
+	}
+	return s.write(pts)
+}
+
+// write stores pts, counting and logging (bounded) a failure. s.mu held.
+func (s *Store) write(pts []tsdb.Point) error {
+	s.pts = pts[:0]
+	if err := s.db.Write(pts); err != nil {
+		s.writeErrs.Add(1)
+		s.rlog.Warn("ts-write", "time series points not written", "points", len(pts), "err", err)
+		return err
+	}
+	return nil
+}
+
+// register returns the series of the well-formed samples of batch (their
+// indexes in idx), registering new ones in one transaction; samples of a
+// wrong shape are counted and skipped. s.mu held.
+func (s *Store) register(batch []Sample) (series []*tsdb.Series, idx []int, err error) {
 	keys := make([]tsdb.NewSeries, 0, len(batch))
-	idx := make([]int, 0, len(batch))
+	idx = make([]int, 0, len(batch))
 	for i := range batch {
 		smp := &batch[i]
 		sc := smp.Schema
@@ -221,23 +247,13 @@ func (s *Store) Append(batch []Sample) error {
 		keys = append(keys, tsdb.NewSeries{Schema: sc.Name, Tags: sc.key(smp.Tags), Step: sc.Step})
 		idx = append(idx, i)
 	}
-	series, err := s.db.RegisterMany(keys)
+	series, err = s.db.RegisterMany(keys)
 	if err != nil {
 		s.writeErrs.Add(1)
 		s.rlog.Warn("ts-register", "time series not registered", "err", err)
-		return err
+		return nil, nil, err
 	}
-	for k, i := range idx {
-		s.samples.Add(1)
-		pts = s.point(pts, series[k].ID, batch[i].Schema, &batch[i])
-	}
-	s.pts = pts[:0]
-	if err := s.db.Write(pts); err != nil {
-		s.writeErrs.Add(1)
-		s.rlog.Warn("ts-write", "time series points not written", "points", len(pts), "err", err)
-		return err
-	}
-	return nil
+	return series, idx, nil
 }
 
 // AppendMeasured stores samples whose values are already what the store
@@ -250,22 +266,8 @@ func (s *Store) AppendMeasured(batch []Sample) error {
 	if s.db == nil {
 		return errors.New("time series: not started")
 	}
-	keys := make([]tsdb.NewSeries, 0, len(batch))
-	idx := make([]int, 0, len(batch))
-	for i := range batch {
-		smp := &batch[i]
-		sc := smp.Schema
-		if sc == nil || len(smp.Tags) != len(sc.Tags) || len(smp.Values) != len(sc.Metrics) {
-			s.rejected.Add(1)
-			continue
-		}
-		keys = append(keys, tsdb.NewSeries{Schema: sc.Name, Tags: sc.key(smp.Tags), Step: sc.Step})
-		idx = append(idx, i)
-	}
-	series, err := s.db.RegisterMany(keys)
+	series, idx, err := s.register(batch)
 	if err != nil {
-		s.writeErrs.Add(1)
-		s.rlog.Warn("ts-register", "time series not registered", "err", err)
 		return err
 	}
 	pts := s.pts[:0]
@@ -279,13 +281,7 @@ func (s *Store) AppendMeasured(batch []Sample) error {
 		pts = append(pts, p)
 		s.samples.Add(1)
 	}
-	s.pts = pts[:0]
-	if err := s.db.Write(pts); err != nil {
-		s.writeErrs.Add(1)
-		s.rlog.Warn("ts-write", "time series points not written", "points", len(pts), "err", err)
-		return err
-	}
-	return nil
+	return s.write(pts)
 }
 
 // Series returns the tag values (in the schema's tag order) of every
