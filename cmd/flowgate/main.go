@@ -31,6 +31,7 @@ import (
 	"flowgate/alerts"
 	"flowgate/alerts/recipients"
 	"flowgate/alerts/sqlitestore"
+	"flowgate/categories"
 	"flowgate/collectors"
 	"flowgate/collectors/zmq"
 	"flowgate/collectors/zmq/zmtp"
@@ -144,9 +145,16 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	ecfg.MaxFlows = opts.MaxFlows
 	ecfg.MaxHosts = opts.MaxHosts
 	ecfg.FlowIdle = opts.FlowIdle
+	// Custom categories and application categories (category and
+	// application REST) classify the engine's new flows.
+	catCfg := categories.DefaultConfiguration()
+	catCfg.Path = filepath.Join(opts.DataDir, categories.FileName)
+	customCats := categories.New(catCfg)
+	ecfg.Categories = customCats
 	reg := newRegistry()
 	ecfg.Metrics = reg
 	a := &app{log: log, opts: opts, eng: engine.New(ecfg), metrics: reg}
+	a.add("custom categories", customCats.Start, customCats.Stop)
 
 	// The cache store first and closed last: scripts write to it until
 	// they stop.
@@ -194,6 +202,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	deps.Services.RRD = rrd.New(rrd.Configuration{Dir: opts.DataDir, Metrics: reg}) // ntop.rrd_*, one store for every state
+	a.add("rrd files", nil, deps.Services.RRD.Close)                                // closed after the scripts that write them
 	a.add("geoip", nil, closeDeps)
 	// The user store opens before any script can call ntop.addUser & co.
 	// and closes after the web server, which authenticates against it.
@@ -309,14 +318,15 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	}
 	web.Version = version
 	a.http = web.New(hcfg, web.Dependencies{
-		Engine:  a.eng,
-		Logger:  log,
-		Users:   userStore,
-		Metrics: reg,
-		KV:      a.kv,     // REST aliases and notes, under ntopng's keys
-		Alerts:  a.alerts, // trigger/host/alert.lua
-		Geo:     webGeo(deps.GeoIP),
-		Pools:   hostPools,
+		Engine:     a.eng,
+		Logger:     log,
+		Users:      userStore,
+		Metrics:    reg,
+		KV:         a.kv,     // REST aliases and notes, under ntopng's keys
+		Alerts:     a.alerts, // trigger/host/alert.lua
+		Geo:        webGeo(deps.GeoIP),
+		Pools:      hostPools,
+		Categories: customCats,
 	})
 	a.http.HandleAlertStore(a.history, a.alerts) // the alert lists and operations, 4.2 and 5.x
 	a.http.HandleRecipients(a.recipients)

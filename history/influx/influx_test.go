@@ -225,3 +225,24 @@ func TestSubscribe(t *testing.T) {
 		t.Fatalf("line %q", f.lines[2])
 	}
 }
+
+// BenchmarkWrite: the subscriber's cost per sample (line formatting and
+// queueing; the network is another goroutine's).
+func BenchmarkWrite(b *testing.B) {
+	e, err := New(Configuration{URL: "http://127.0.0.1:1/db", PendingLines: 1 << 30, BatchLines: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]history.Sample, 1000)
+	for i := range batch {
+		batch[i] = history.Sample{Schema: history.HostTraffic, Tags: []string{"0", "10.0.3." + string(rune('0'+i%10))}, Values: []float64{float64(i * 1000), float64(i * 2000)}, T: 1700000000}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Write(batch)
+		e.mu.Lock()
+		e.pending, e.pendingN = e.pending[:0], 0
+		e.mu.Unlock()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/sample")
+}

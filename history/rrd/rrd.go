@@ -553,3 +553,16 @@ func (r *RRD) Tune(args []string) error {
 	r.DS = ds
 	return nil
 }
+
+// clone is a deep copy.
+func (r *RRD) clone() *RRD {
+	c := *r
+	c.DS = append([]DS(nil), r.DS...)
+	c.RRA = make([]RRA, len(r.RRA))
+	for i, a := range r.RRA {
+		a.Data = append([]float64(nil), a.Data...)
+		a.CDP = append([]CDP(nil), a.CDP...)
+		c.RRA[i] = a
+	}
+	return &c
+}

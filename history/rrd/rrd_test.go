@@ -366,6 +366,7 @@ func TestTornUpdate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	s.Close() // the process dies: the file is what is left
 	f, err := os.OpenFile(filepath.Join(dir, "x.rrd"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -394,5 +395,37 @@ func TestTornUpdate(t *testing.T) {
 	}
 	if got["flowgate_rrd_updates_total"] != 4 || got["flowgate_rrd_creates_total"] != 1 || got["flowgate_rrd_fetches_total"] != 1 {
 		t.Fatalf("metrics %v", got)
+	}
+}
+
+// More RRDs than stay open: the least recently used are closed and
+// reopened from their files when used again.
+func TestManyFiles(t *testing.T) {
+	s := New(Configuration{Dir: t.TempDir()})
+	defer s.Close()
+	const n = maxOpen + 40
+	for i := range n {
+		p := "many/" + strconv.Itoa(i) + ".rrd"
+		if err := s.Create(p, 10, 1000, []string{"DS:x:GAUGE:20:U:U", "RRA:LAST:0:1:10"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []string{"1010:" + strconv.Itoa(i), "1020:" + strconv.Itoa(i+1)} {
+			if err := s.Update(p, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s.mu.Lock()
+	open := len(s.open)
+	s.mu.Unlock()
+	if open > maxOpen {
+		t.Fatalf("%d files open, bound %d", open, maxOpen)
+	}
+	for i := range n {
+		f, err := s.Fetch("many/"+strconv.Itoa(i)+".rrd", Last, 1000, 1020, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSeries(t, "file "+strconv.Itoa(i), column(t, f, 0), []float64{float64(i), float64(i + 1)})
 	}
 }

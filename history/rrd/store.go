@@ -31,8 +31,9 @@ var ErrPath = errors.New("rrd: path outside the data directory")
 // then rrdtool's update argument "T:v1:v2" as accepted). Opening replays
 // the updates on the snapshot; every compactEvery updates the log is
 // rewritten as one snapshot (atomically: a crash leaves the old file or the
-// new one). Updates are not fsynced (a kill -9 loses none; a power loss may
-// lose the last ones, as rrdtool's page-cache writes may).
+// new one). An update is one write(2), not fsynced (a kill -9 loses none; a
+// power loss may lose the last ones, as rrdtool's page-cache writes may);
+// the file's modification time is its last update (deleteOldRRDs).
 const (
 	recSnapshot  = 'S'
 	recUpdate    = 'U'
@@ -63,12 +64,30 @@ type Counters struct {
 	Creates, Updates, Fetches, Errors, Deleted uint64
 }
 
+// entry is an open RRD: its log (locked) and state.
+type entry struct {
+	l       *store.Log
+	r       *RRD
+	updates int // since the last snapshot
+	used    uint64
+}
+
+// maxOpen bounds the RRD files kept open.
+const maxOpen = 256
+
 // Store keeps RRD files under one directory. Calls on one path are
-// serialized (a lock per path stripe); another process opening the same
-// file gets an error (the logs are flocked).
+// serialized (a lock per path stripe); the most recently used files stay
+// open (and flocked: another process opening one gets an error) until
+// evicted or Close.
 type Store struct {
 	cfg   Configuration
 	locks [64]sync.Mutex
+
+	// Open RRDs (their log locked, their state in memory), at most
+	// maxOpen: an update is one append, not a replay of the file.
+	mu    sync.Mutex
+	open  map[string]*entry
+	clock uint64
 
 	creates, updates, fetches, errs, deleted atomic.Uint64
 }
@@ -78,7 +97,7 @@ func New(cfg Configuration) *Store {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Store{cfg: cfg}
+	s := &Store{cfg: cfg, open: map[string]*entry{}}
 	metrics.MustRegister(cfg.Metrics, metrics.NewCollector(s.Counters,
 		metrics.Counter("flowgate_rrd_creates_total", "RRD files created by ntop.rrd_create.", func(c *Counters) uint64 { return c.Creates }),
 		metrics.Counter("flowgate_rrd_updates_total", "RRD updates stored.", func(c *Counters) uint64 { return c.Updates }),
@@ -121,12 +140,16 @@ func (s *Store) Resolve(p string) (string, error) {
 	return full, nil
 }
 
-func (s *Store) lock(path string) func() {
+func (s *Store) stripe(path string) *sync.Mutex {
 	var h uint32 = 2166136261
 	for i := 0; i < len(path); i++ {
 		h = (h ^ uint32(path[i])) * 16777619
 	}
-	m := &s.locks[h%uint32(len(s.locks))]
+	return &s.locks[h%uint32(len(s.locks))]
+}
+
+func (s *Store) lock(path string) func() {
+	m := s.stripe(path)
 	m.Lock()
 	return m.Unlock
 }
@@ -145,8 +168,8 @@ func encodeSnapshot(r *RRD) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// open replays the file at full into an RRD; the log stays open (locked).
-func open(full string, create bool) (*store.Log, *RRD, int, error) {
+// openFile replays the file at full into an RRD; the log stays open (locked).
+func openFile(full string, create bool) (*store.Log, *RRD, int, error) {
 	if !create {
 		if _, err := os.Stat(full); errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, 0, fmt.Errorf("%w: %s", ErrNotFound, filepath.Base(full))
@@ -190,6 +213,106 @@ func open(full string, create bool) (*store.Log, *RRD, int, error) {
 	return l, r, updates, nil
 }
 
+// get returns the open entry of full (the caller holds full's stripe
+// lock), opening the file when it is not.
+func (s *Store) get(full string) (*entry, error) {
+	s.mu.Lock()
+	s.clock++
+	e := s.open[full]
+	if e != nil {
+		e.used = s.clock
+	}
+	s.mu.Unlock()
+	if e != nil {
+		return e, nil
+	}
+	l, r, n, err := openFile(full, false)
+	if err != nil {
+		return nil, err
+	}
+	e = &entry{l: l, r: r, updates: n}
+	s.mu.Lock()
+	e.used = s.clock
+	s.open[full] = e
+	victims := s.victimsLocked(full)
+	s.mu.Unlock()
+	s.closeVictims(victims)
+	return e, nil
+}
+
+// victimsLocked picks the least recently used entries over maxOpen (not
+// keep).
+func (s *Store) victimsLocked(keep string) []string {
+	var out []string
+	for len(s.open)-len(out) > maxOpen {
+		var oldest string
+		var at uint64
+		for p, e := range s.open {
+			if p == keep || contains(out, p) {
+				continue
+			}
+			if oldest == "" || e.used < at {
+				oldest, at = p, e.used
+			}
+		}
+		if oldest == "" {
+			break
+		}
+		out = append(out, oldest)
+	}
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// closeVictims closes evicted entries whose stripe is free (a busy one
+// stays open until a later eviction: never wait for another path's lock
+// while holding ours).
+func (s *Store) closeVictims(paths []string) {
+	for _, p := range paths {
+		m := s.stripe(p)
+		if !m.TryLock() {
+			continue
+		}
+		s.drop(p)
+		m.Unlock()
+	}
+}
+
+// drop closes and forgets the open entry of full (its stripe held).
+func (s *Store) drop(full string) {
+	s.mu.Lock()
+	e := s.open[full]
+	delete(s.open, full)
+	s.mu.Unlock()
+	if e != nil {
+		e.l.Close()
+	}
+}
+
+// Close closes every open RRD file.
+func (s *Store) Close() {
+	s.mu.Lock()
+	paths := make([]string, 0, len(s.open))
+	for p := range s.open {
+		paths = append(paths, p)
+	}
+	s.mu.Unlock()
+	for _, p := range paths {
+		m := s.stripe(p)
+		m.Lock()
+		s.drop(p)
+		m.Unlock()
+	}
+}
+
 // Create writes a new RRD at path (replacing one that exists, as rrdtool
 // create does). start < 0 means now - 1 day (ntopng's binding).
 func (s *Store) Create(path string, step, start int64, specs []string) error {
@@ -209,6 +332,7 @@ func (s *Store) Create(path string, step, start int64, specs []string) error {
 		return s.fail(err)
 	}
 	defer s.lock(full)()
+	s.drop(full)
 	if err := os.MkdirAll(filepath.Dir(full), 0o750); err != nil {
 		return s.fail(fmt.Errorf("rrd: %w", err))
 	}
@@ -232,54 +356,62 @@ func (s *Store) Update(path, arg string) error {
 		return s.fail(err)
 	}
 	defer s.lock(full)()
-	l, r, n, err := open(full, false)
+	e, err := s.get(full)
 	if err != nil {
 		return s.fail(err)
 	}
-	defer l.Close()
-	if err := r.Update(t, vals); err != nil {
+	// RRD.Update refuses (a value count, a time) before changing anything.
+	if err := e.r.Update(t, vals); err != nil {
 		return s.fail(err)
 	}
-	if n+1 >= compactEvery {
-		snap, err := encodeSnapshot(r)
+	if e.updates+1 >= compactEvery {
+		snap, err := encodeSnapshot(e.r)
 		if err == nil {
-			err = l.Rewrite(func(add func([]byte) error) error { return add(snap) })
+			err = e.l.Rewrite(func(add func([]byte) error) error { return add(snap) })
 		}
 		if err != nil {
+			s.drop(full) // memory is ahead of the file: reload it next time
 			return s.fail(fmt.Errorf("rrd update %s: %w", path, err))
 		}
+		e.updates = 0
 	} else {
 		rec := append([]byte{recUpdate}, strconv.FormatInt(t, 10)+":"+strings.Join(vals, ":")...)
-		if err := l.Append(rec); err != nil {
+		if err := e.l.Append(rec); err != nil {
+			s.drop(full)
 			return s.fail(fmt.Errorf("rrd update %s: %w", path, err))
 		}
+		e.updates++
 	}
 	s.updates.Add(1)
 	return nil
 }
 
-// Load returns the RRD at path.
+// Load returns a copy of the RRD at path.
 func (s *Store) Load(path string) (*RRD, error) {
 	full, err := s.Resolve(path)
 	if err != nil {
 		return nil, s.fail(err)
 	}
 	defer s.lock(full)()
-	l, r, _, err := open(full, false)
+	e, err := s.get(full)
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	l.Close()
-	return r, nil
+	return e.r.clone(), nil
 }
 
 // Fetch is RRD.Fetch on the file at path.
 func (s *Store) Fetch(path, cf string, start, end, res int64) (*Fetched, error) {
-	r, err := s.Load(path)
+	full, err := s.Resolve(path)
 	if err != nil {
-		return nil, err
+		return nil, s.fail(err)
 	}
-	f, err := r.Fetch(cf, start, end, res)
+	defer s.lock(full)()
+	e, err := s.get(full)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	f, err := e.r.Fetch(cf, start, end, res)
 	if err != nil {
 		return nil, s.fail(err)
 	}
@@ -294,21 +426,23 @@ func (s *Store) Tune(path string, args []string) error {
 		return s.fail(err)
 	}
 	defer s.lock(full)()
-	l, r, _, err := open(full, false)
+	e, err := s.get(full)
 	if err != nil {
 		return s.fail(err)
 	}
-	defer l.Close()
-	if err := r.Tune(args); err != nil {
+	old := e.r.clone()
+	if err := e.r.Tune(args); err != nil {
 		return s.fail(err)
 	}
-	snap, err := encodeSnapshot(r)
+	snap, err := encodeSnapshot(e.r)
 	if err == nil {
-		err = l.Rewrite(func(add func([]byte) error) error { return add(snap) })
+		err = e.l.Rewrite(func(add func([]byte) error) error { return add(snap) })
 	}
 	if err != nil {
+		e.r = old
 		return s.fail(fmt.Errorf("rrd tune %s: %w", path, err))
 	}
+	e.updates = 0
 	return nil
 }
 
@@ -342,6 +476,7 @@ func (s *Store) DeleteOld(dir string, olderThan time.Duration) (int, error) {
 		}
 		if info.ModTime().Before(deadline) {
 			unlock := s.lock(p)
+			s.drop(p)
 			rerr := os.Remove(p)
 			unlock()
 			if rerr == nil {
