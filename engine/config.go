@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"flowgate/engine/ndpi"
 )
 
 // Configuration sets the engine's limits and timers. Zero fields take the defaults
@@ -21,6 +23,18 @@ type Configuration struct {
 	// Metrics, when set, gets the per-interface families (see metrics.go);
 	// New registers them.
 	Metrics prometheus.Registerer
+	// Categories, when set, overrides nDPI's category of a flow when its
+	// application is detected: the custom categories and application
+	// categories of ntopng's category/application REST (package
+	// categories). It runs in the interface goroutine: no blocking.
+	Categories Categorizer
+}
+
+// Categorizer names a flow's category from its application, its server
+// and the server name the probe saw (TLS SNI, HTTP site or DNS query);
+// ok false keeps nDPI's category.
+type Categorizer interface {
+	FlowCategory(master, app uint16, server netip.Addr, name string) (cat ndpi.Category, ok bool)
 }
 
 // DefaultConfiguration returns ntopng's defaults: 60 s flow idle, 300 s host idle,

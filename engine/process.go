@@ -132,6 +132,11 @@ func (t *Tables) processFlow(r *FlowRecord) {
 			f.L7Master, f.L7App = 0, ndpi.Guess(f.proto, f.cliPort, f.srvPort)
 		}
 		f.Category = t.category(f.L7Master, f.L7App)
+		if c := t.cfg.Categories; c != nil {
+			if cat, ok := c.FlowCategory(f.L7Master, f.L7App, f.Server(), firstName(r.TLSServerName, r.HTTPSite, r.DNSQuery)); ok {
+				f.Category = cat
+			}
+		}
 		f.L7Confidence = r.L7Confidence
 		f.flags |= flowDetected
 		detectedNow = true
@@ -718,4 +723,14 @@ func (t *Tables) endAll() {
 		}
 	}
 	t.fillStats()
+}
+
+// firstName is the first non-empty server name of a record.
+func firstName(names ...string) string {
+	for _, n := range names {
+		if n != "" {
+			return n
+		}
+	}
+	return ""
 }

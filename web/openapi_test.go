@@ -49,10 +49,7 @@ var servedOutsideWeb = map[string]string{
 // only shrinks (the test fails when a listed path is served).
 var knownMissing = map[string]bool{
 	"/lua/rest/v2/delete/all/alerts.lua":                                 true,
-	"/lua/rest/v2/delete/application/application.lua":                    true,
 	"/lua/rest/v2/delete/host/new_devices.lua":                           true,
-	"/lua/rest/v2/edit/application/application.lua":                      true,
-	"/lua/rest/v2/edit/category/category.lua":                            true,
 	"/lua/rest/v2/edit/ntopng/incr_flows.lua":                            true,
 	"/lua/rest/v2/edit/ntopng/incr_hosts.lua":                            true,
 	"/lua/rest/v2/export/all/config.lua":                                 true,
@@ -61,7 +58,6 @@ var knownMissing = map[string]bool{
 	"/lua/rest/v2/export/pool/config.lua":                                true,
 	"/lua/rest/v2/export/scripts/config.lua":                             true,
 	"/lua/rest/v2/export/snmp/config.lua":                                true,
-	"/lua/rest/v2/get/category/list.lua":                                 true,
 	"/lua/rest/v2/get/checks/config.lua":                                 true,
 	"/lua/rest/v2/get/host/fingerprint/data.lua":                         true,
 	"/lua/rest/v2/get/interface/arp.lua":                                 true,

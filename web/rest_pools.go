@@ -363,6 +363,7 @@ func (s *Server) importPoolMembers(w http.ResponseWriter, r *http.Request, q par
 // endpoints.
 func (s *Server) adminRoutes() {
 	s.poolRoutes()
+	s.categoryRoutes()
 }
 
 // writeCapabilityGranted reports whether u holds the capability ntopng

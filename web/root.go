@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"flowgate/alerts"
+	"flowgate/categories"
 	"flowgate/engine"
 	"flowgate/pools"
 	"flowgate/store/kv"
@@ -83,6 +84,9 @@ type Dependencies struct {
 	// Pools are the host pools of the pool endpoints and of host answers'
 	// host_pool_id (nil: an in-memory store, lost at restart).
 	Pools *pools.Store
+	// Categories are the custom categories and application categories the
+	// engine classifies with (nil: an in-memory store, lost at restart).
+	Categories *categories.Store
 }
 
 // Server serves REST and metrics.
@@ -122,6 +126,9 @@ func New(cfg Configuration, deps Dependencies) *Server {
 	}
 	if deps.Pools == nil {
 		deps.Pools = pools.New(pools.DefaultConfiguration())
+	}
+	if deps.Categories == nil {
+		deps.Categories = categories.New(categories.DefaultConfiguration())
 	}
 	def := DefaultConfiguration()
 	if cfg.SessionDuration <= 0 {
