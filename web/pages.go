@@ -210,6 +210,8 @@ func (s *Server) refuseBadPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if badPath(r.URL.Path) {
 			s.badPaths.Add(1)
+			w.Header().Set("X-Content-Type-Options", "nosniff") // as guard sets on every answer
+			w.Header().Set("X-Frame-Options", "DENY")
 			writeError(w, http.StatusBadRequest, errInvalidArgs, "invalid path")
 			return
 		}

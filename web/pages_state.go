@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -98,6 +99,9 @@ func (ps *pageState) reset() {
 	ps.id = Identity{}
 	ps.header = nil
 	ps.out.Reset()
+	if ps.out.Cap() > 1<<20 {
+		ps.out.Buffer = bytes.Buffer{} // a big answer's memory is not kept with the pooled state
+	}
 	ps.ctx.Visible, ps.ctx.Iface = nil, nil
 }
 
