@@ -33,6 +33,7 @@ import (
 	"flowgate/alerts/sqlitestore"
 	"flowgate/categories"
 	"flowgate/collectors"
+	"flowgate/collectors/flow"
 	"flowgate/collectors/zmq"
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/deploy"
@@ -102,6 +103,7 @@ type app struct {
 	snmp       *snmp.Poller
 	traps      *snmp.TrapReceiver // nil without -i snmptrap://
 	zmq        []*zmq.Collector
+	flowDevs   []web.FlowDeviceSource // netflow:// and sflow:// interfaces
 	syslog     []*collectors.Syslog
 	http       *web.Server
 	// metrics is the one registry behind /metrics: each component
@@ -297,6 +299,8 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		switch c := c.(type) {
 		case *zmq.Collector:
 			a.zmq = append(a.zmq, c)
+		case *flow.Collector:
+			a.flowDevs = append(a.flowDevs, web.FlowDeviceSource{Ifid: c.Interface().ID(), SFlow: c.SFlow(), Devices: c.DeviceRows})
 		case *collectors.Syslog:
 			a.syslog = append(a.syslog, c)
 		case *snmp.TrapReceiver:
@@ -335,6 +339,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		a.http.HandleTimeseries(a.timeseries)
 	}
 	a.http.HandleSyslog(a.syslogEndpoints()...)
+	a.http.HandleFlowDevices(a.flowDevs...)
 	for _, p := range []string{"/lua/rest/v2/get/user_script/", "/lua/rest/v2/edit/user_script/", "/lua/rest/v2/enable/", "/lua/rest/v2/disable/"} {
 		a.http.Handle(p, a.scripts.Handler())
 	}

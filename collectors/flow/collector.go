@@ -378,3 +378,23 @@ func (c *Collector) loadTemplates() {
 	}
 	c.log.Info("flow: templates restored", "path", p, "templates", n)
 }
+
+// DeviceRows returns Exporters as JSON objects (the REST flowdevices rows).
+func (c *Collector) DeviceRows() []map[string]any {
+	var rows []map[string]any
+	for _, e := range c.Exporters() {
+		rows = append(rows, map[string]any{
+			"exporter_ip": e.Exporter, "protocol": e.Protocol, "packets": e.Packets, "flow_records": e.Records,
+			"counter_samples": e.Counters, "template_misses": e.TemplateMisses, "templates": e.Templates,
+			"templates_redefined": e.Redefined, "sequence_gaps": e.SequenceGaps, "lost": e.LostRecords,
+			"decode_errors": e.Errors, "sampling_rate": e.SamplingRate, "interface_names": e.Interfaces, "last_seen": e.LastSeen,
+		})
+	}
+	if rows == nil {
+		rows = []map[string]any{}
+	}
+	return rows
+}
+
+// SFlow tells whether the collector serves sFlow.
+func (c *Collector) SFlow() bool { return c.cfg.SFlow }
