@@ -45,11 +45,10 @@ func DefaultConfiguration() Configuration {
 
 // Config is everything the store keeps: the backup format too.
 type Config struct {
-	Hosts      map[int][]string    `json:"hosts"`        // category id -> hosts
-	Aliases    map[int]string      `json:"aliases"`      // category id -> name shown
-	ProtoCat   map[int]int         `json:"proto_cat"`    // application id -> category id
-	Apps       map[string][]string `json:"applications"` // custom application -> protos.txt rules
-	Categories []int               `json:"-"`
+	Hosts    map[int][]string    `json:"hosts"`        // category id -> hosts
+	Aliases  map[int]string      `json:"aliases"`      // category id -> name shown
+	ProtoCat map[int]int         `json:"proto_cat"`    // application id -> category id
+	Apps     map[string][]string `json:"applications"` // custom application -> protos.txt rules
 }
 
 // Valid reports whether id is one of nDPI's categories.

@@ -61,9 +61,9 @@ func DefaultConfiguration() Configuration {
 
 // Pool is one host pool as ntopng's REST shows it.
 type Pool struct {
-	ID          int    `json:"pool_id"`
-	Name        string `json:"name"`
-	Members     []string
+	ID          int      `json:"pool_id"`
+	Name        string   `json:"name"`
+	Members     []string `json:"-"` // canonical members (MarshalJSON writes them)
 	ConfigsetID int      `json:"configset_id"`
 	Recipients  []string `json:"recipients"` // recipient ids (names in flowgate)
 }
@@ -108,6 +108,7 @@ func (p Pool) MarshalJSON() ([]byte, error) {
 		details[m] = Details(m)
 	}
 	type plain Pool
+	p.Recipients = nonNil(p.Recipients)
 	return json.Marshal(struct {
 		plain
 		Members       []string                 `json:"members"`

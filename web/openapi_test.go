@@ -41,40 +41,30 @@ var outOfScope = []struct{ match, why string }{
 // servedOutsideWeb are in-scope paths another component mounts on the
 // server in cmd/flowgate (not on the test server).
 var servedOutsideWeb = map[string]string{
-	"/lua/rest/v2/enable/check.lua":  "lua/scripts (scripts.PathEnableCheck)",
-	"/lua/rest/v2/disable/check.lua": "lua/scripts (scripts.PathDisableCheck)",
+	"/lua/rest/v2/enable/check.lua":          "lua/scripts (scripts.PathEnableCheck)",
+	"/lua/rest/v2/disable/check.lua":         "lua/scripts (scripts.PathDisableCheck)",
+	"/lua/rest/v2/export/checks/config.lua":  "cmd/flowgate (HandleConfigModule over lua/scripts)",
+	"/lua/rest/v2/import/checks/config.lua":  "cmd/flowgate (HandleConfigModule over lua/scripts)",
+	"/lua/rest/v2/reset/checks/config.lua":   "cmd/flowgate (HandleConfigModule over lua/scripts)",
+	"/lua/rest/v2/export/scripts/config.lua": "cmd/flowgate (HandleConfigModule over lua/scripts)",
+	"/lua/rest/v2/import/scripts/config.lua": "cmd/flowgate (HandleConfigModule over lua/scripts)",
+	"/lua/rest/v2/export/snmp/config.lua":    "HandleSNMP (the SNMP poller's devices)",
+	"/lua/rest/v2/import/snmp/config.lua":    "HandleSNMP (the SNMP poller's devices)",
+	"/lua/rest/v2/reset/snmp/config.lua":     "HandleSNMP (the SNMP poller's devices)",
 }
 
 // knownMissing are in-scope paths flowgate does not serve yet: the list
 // only shrinks (the test fails when a listed path is served).
 var knownMissing = map[string]bool{
-	"/lua/rest/v2/delete/all/alerts.lua":                                 true,
-	"/lua/rest/v2/delete/host/new_devices.lua":                           true,
-	"/lua/rest/v2/edit/ntopng/incr_flows.lua":                            true,
-	"/lua/rest/v2/edit/ntopng/incr_hosts.lua":                            true,
-	"/lua/rest/v2/export/all/config.lua":                                 true,
-	"/lua/rest/v2/export/checks/config.lua":                              true,
-	"/lua/rest/v2/export/notifications/config.lua":                       true,
-	"/lua/rest/v2/export/pool/config.lua":                                true,
-	"/lua/rest/v2/export/scripts/config.lua":                             true,
-	"/lua/rest/v2/export/snmp/config.lua":                                true,
-	"/lua/rest/v2/get/checks/config.lua":                                 true,
-	"/lua/rest/v2/get/host/fingerprint/data.lua":                         true,
-	"/lua/rest/v2/get/interface/arp.lua":                                 true,
-	"/lua/rest/v2/get/system/configurations/download_backup.lua":         true,
-	"/lua/rest/v2/get/system/configurations/list_availabled_backups.lua": true,
-	"/lua/rest/v2/import/all/config.lua":                                 true,
-	"/lua/rest/v2/import/checks/config.lua":                              true,
-	"/lua/rest/v2/import/notifications/config.lua":                       true,
-	"/lua/rest/v2/import/pool/config.lua":                                true,
-	"/lua/rest/v2/import/scripts/config.lua":                             true,
-	"/lua/rest/v2/import/snmp/config.lua":                                true,
-	"/lua/rest/v2/reset/all/config.lua":                                  true,
-	"/lua/rest/v2/reset/checks/config.lua":                               true,
-	"/lua/rest/v2/reset/notifications/config.lua":                        true,
-	"/lua/rest/v2/reset/snmp/config.lua":                                 true,
-	"/lua/rest/v2/set/checks/config.lua":                                 true,
-	"/lua/rest/v2/set/device/alias.lua":                                  true,
+	"/lua/rest/v2/delete/all/alerts.lua":         true,
+	"/lua/rest/v2/delete/host/new_devices.lua":   true,
+	"/lua/rest/v2/edit/ntopng/incr_flows.lua":    true,
+	"/lua/rest/v2/edit/ntopng/incr_hosts.lua":    true,
+	"/lua/rest/v2/get/checks/config.lua":         true,
+	"/lua/rest/v2/get/host/fingerprint/data.lua": true,
+	"/lua/rest/v2/get/interface/arp.lua":         true,
+	"/lua/rest/v2/set/checks/config.lua":         true,
+	"/lua/rest/v2/set/device/alias.lua":          true,
 }
 
 func scopeOf(path string) (inScope bool, why string) {

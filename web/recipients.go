@@ -17,6 +17,7 @@ import (
 // and test (a sample notification sent at once); and ntopng's separate
 // endpoint configurations: list, get, add, edit, delete, test.
 func (s *Server) HandleRecipients(m *recipients.Manager) {
+	s.HandleConfigModule("notifications", recipientsModule(m)) // rest_config.go
 	s.handleEndpoints(m)
 	s.mux.HandleFunc("/lua/rest/v2/get/recipient/list.lua", func(w http.ResponseWriter, r *http.Request) {
 		writeOK(w, m.Stats())

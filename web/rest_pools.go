@@ -364,6 +364,7 @@ func (s *Server) importPoolMembers(w http.ResponseWriter, r *http.Request, q par
 func (s *Server) adminRoutes() {
 	s.poolRoutes()
 	s.categoryRoutes()
+	s.configRoutes()
 }
 
 // writeCapabilityGranted reports whether u holds the capability ntopng

@@ -108,6 +108,8 @@ type Server struct {
 	start     time.Time
 	pages     *pages        // Lua pages (HandleLuaPages); nil: none
 	badPaths  atomic.Uint64 // requests refused for their path (refuseBadPaths)
+
+	configMods configModules // configuration backup kinds (rest_config.go)
 }
 
 // New returns an inert server.
