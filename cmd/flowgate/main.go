@@ -343,6 +343,11 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	for _, p := range []string{"/lua/rest/v2/get/user_script/", "/lua/rest/v2/edit/user_script/", "/lua/rest/v2/enable/", "/lua/rest/v2/disable/"} {
 		a.http.Handle(p, a.scripts.Handler())
 	}
+	// The user scripts' configuration in ntopng's backup (checks; scripts
+	// is its 4.x name).
+	for _, kind := range []string{"checks", "scripts"} {
+		a.http.HandleConfigModule(kind, web.JSONModule(a.scripts.ExportConfig, a.scripts.ValidateConfig, a.scripts.ImportConfig, a.scripts.ResetConfig))
+	}
 	// Lua pages: <scripts>/lua/<path>.lua at /lua/<path>.lua, with the
 	// same API and services as the scripts, and --lua-call-budget.
 	pages := web.DefaultPagesConfiguration()
