@@ -98,8 +98,7 @@ type pages struct {
 
 type pageProto struct {
 	proto *lua.FunctionProto
-	mod   time.Time
-	size  int64
+	fi    os.FileInfo // of the file compiled, checked inside the pages directory
 }
 
 // HandleLuaPages turns Lua pages on (before Start): requests for
@@ -250,23 +249,24 @@ func (p *pages) serve(next http.Handler) http.Handler {
 // a file that does not compile is logged and answered 500 by run.
 func (p *pages) file(rel string) (*pageProto, bool) {
 	path := filepath.Join(p.dir, filepath.FromSlash(rel))
-	// Symbolic links are followed only inside the pages directory.
 	fi, err := os.Stat(path)
 	if err != nil || !fi.Mode().IsRegular() {
-		return nil, false
-	}
-	if real, err := filepath.EvalSymlinks(path); err != nil || !within(p.dir, real) {
 		return nil, false
 	}
 	p.mu.Lock()
 	pp := p.protos[rel]
 	p.mu.Unlock()
-	if pp != nil && pp.mod.Equal(fi.ModTime()) && pp.size == fi.Size() {
+	// The same file (device and inode), unchanged: one stat per request.
+	if pp != nil && os.SameFile(pp.fi, fi) && pp.fi.ModTime().Equal(fi.ModTime()) && pp.fi.Size() == fi.Size() {
 		return pp, true
+	}
+	// Symbolic links are followed only inside the pages directory.
+	if real, err := filepath.EvalSymlinks(path); err != nil || !within(p.dir, real) {
+		return nil, false
 	}
 	p.c.compiles.Add(1)
 	proto, err := vm.Compile(path)
-	pp = &pageProto{proto: proto, mod: fi.ModTime(), size: fi.Size()}
+	pp = &pageProto{proto: proto, fi: fi}
 	if err != nil {
 		p.c.syntaxErr.Add(1)
 		p.log.Warn("Lua page does not compile", "err", err.Error())
@@ -318,8 +318,7 @@ func (p *pages) run(w http.ResponseWriter, r *http.Request, rel string, pp *page
 		return
 	}
 	ps.begin(p, id, rel, r)
-	ps.setGlobals(in, id)
-	_, err := ps.st.Call(p.cfg.CallBudget, ps.st.Load(pp.proto), 0, nil, nil, nil)
+	_, err := ps.st.Call(p.cfg.CallBudget, ps.chunk(pp.proto, in, id), 0, nil, nil, nil)
 	switch {
 	case err != nil:
 		p.fail(w, r, id, rel, err)

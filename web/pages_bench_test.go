@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"flowgate/engine"
 	"flowgate/lua/api"
@@ -19,6 +20,7 @@ func benchPages(b *testing.B) (*Server, http.Handler) {
 	s := New(cfg, Dependencies{Engine: eng})
 	pcfg := DefaultPagesConfiguration()
 	pcfg.ScriptsDir = "testdata/pages"
+	pcfg.CallBudget = 5 * time.Second // a loaded machine must not fail the benchmark
 	s.HandleLuaPages(pcfg, PagesDependencies{Lua: api.Deps{Cache: api.NewCache()}})
 	s.pages.wd.Start()
 	b.Cleanup(s.pages.stop)

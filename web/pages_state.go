@@ -17,16 +17,21 @@ import (
 )
 
 // pageState is one Lua state serving pages of one user, one request at a
-// time. Between requests it is reset to what it was when built (tableSnap);
-// it never serves another user, so what a page leaves deeper in a module
-// table is seen at most by the same user's later pages.
+// time. Each request's chunk runs in its own global environment (a fresh
+// table reading through to the state's globals), so what a page defines is
+// gone with the request; the state's globals, the loaded-modules table and
+// the string metatable are also put back as built (tableSnap) in case a
+// page wrote them directly (_G.x, rawset, a module it required). What a
+// page changes inside the API or module tables stays with the state, which
+// never serves another user.
 type pageState struct {
-	p    *pages
-	st   *vm.State
-	ctx  *api.Context
-	user string
-	uses int
-	snap []tableSnap
+	p       *pages
+	st      *vm.State
+	ctx     *api.Context
+	user    string
+	uses    int
+	snap    []tableSnap
+	envMeta *lua.LTable // {__index = the state's globals}
 
 	// The request being served.
 	id       Identity
@@ -41,8 +46,29 @@ func newPageState(p *pages, user string) *pageState {
 	ps.out.max, ps.out.overflow = p.cfg.MaxOutput, &ps.overflow
 	ps.st = contract.NewState(contract.Env{ScriptsDir: p.cfg.ScriptsDir, DataDir: p.deps.Lua.DataDir,
 		ModuleDirs: p.mods, Watchdog: p.wd, Deps: p.deps.Lua, Install: ps.install}, ps.ctx)
-	ps.snap = snapshot(ps.st.L)
+	L := ps.st.L
+	ps.snap = snapshot(L)
+	ps.envMeta = L.CreateTable(0, 1)
+	ps.envMeta.RawSetString("__index", L.G.Global)
 	return ps
+}
+
+// chunk is the page's compiled file as a function of this state, running
+// in a new environment holding _GET, _POST, _SERVER and _SESSION.
+func (ps *pageState) chunk(proto *lua.FunctionProto, in pageInput, id Identity) *lua.LFunction {
+	L := ps.st.L
+	env := L.CreateTable(0, 8)
+	L.SetMetatable(env, ps.envMeta)
+	env.RawSetString("_GET", strTable(L, in.get))
+	env.RawSetString("_POST", strTable(L, in.post))
+	env.RawSetString("_SERVER", strTable(L, in.server))
+	env.RawSetString("_SESSION", strTable(L, map[string]string{
+		"user": id.User.Username, "group": id.User.Group, "session": id.Session, "csrf": id.CSRF,
+		"localization": id.User.Language,
+	}))
+	fn := ps.st.Load(proto)
+	fn.Env = env
+	return fn
 }
 
 // begin points the state at a request: its identity, a fresh output, the
@@ -69,18 +95,6 @@ func (ps *pageState) begin(p *pages, id Identity, rel string, r *http.Request) {
 	if u := id.User; !u.IsAdmin() && len(u.AllowedNets) > 0 {
 		c.Visible = u.AllowsAddr // web/users: the filter the REST lists use
 	}
-}
-
-// setGlobals sets _GET, _POST, _SERVER and _SESSION.
-func (ps *pageState) setGlobals(in pageInput, id Identity) {
-	L := ps.st.L
-	L.SetGlobal("_GET", strTable(L, in.get))
-	L.SetGlobal("_POST", strTable(L, in.post))
-	L.SetGlobal("_SERVER", strTable(L, in.server))
-	L.SetGlobal("_SESSION", strTable(L, map[string]string{
-		"user": id.User.Username, "group": id.User.Group, "session": id.Session, "csrf": id.CSRF,
-		"localization": id.User.Language,
-	}))
 }
 
 func strTable(L *lua.LState, m map[string]string) *lua.LTable {
@@ -335,8 +349,8 @@ type tableSnap struct {
 	mt lua.LValue
 }
 
-// snapshot records the globals, every table they hold and every loaded
-// module's table: what restore puts back between requests.
+// snapshot records the globals, the loaded-modules table and the string
+// metatable: what restore puts back between requests.
 func snapshot(L *lua.LState) []tableSnap {
 	seen := map[*lua.LTable]bool{}
 	var out []tableSnap
@@ -350,12 +364,8 @@ func snapshot(L *lua.LState) []tableSnap {
 		t.ForEach(func(k, v lua.LValue) { s.kv[k] = v })
 		out = append(out, s)
 	}
-	g := L.G.Global
-	add(g)
-	g.ForEach(func(_, v lua.LValue) { add(v) })
-	if loaded, ok := L.GetField(L.GetGlobal("package"), "loaded").(*lua.LTable); ok {
-		loaded.ForEach(func(_, v lua.LValue) { add(v) })
-	}
+	add(L.G.Global)
+	add(L.GetField(L.GetGlobal("package"), "loaded"))
 	add(L.GetMetatable(lua.LString("")))
 	return out
 }
