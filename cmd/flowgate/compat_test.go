@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"flowgate/collectors/zmq/emulator"
+	"flowgate/internal/testpeer"
 	"flowgate/internal/testwait"
 )
 
@@ -56,9 +57,7 @@ func (c *client) post(path string, body any) map[string]any {
 // bytes.lua (a host threshold alert) unmodified against flows from the
 // nProbe emulator.
 func TestCompatScripts(t *testing.T) {
-	if _, err := os.Stat(compatDir); err != nil {
-		t.Skipf("shared/compat not beside the repository (%v): the 4.2 compat scripts are not available", err)
-	}
+	testpeer.File(t, compatDir, "ntopng 4.2's compat scripts")
 	data := t.TempDir()
 	scriptsDir := filepath.Join(data, "scripts")
 	for src, dst := range map[string]string{

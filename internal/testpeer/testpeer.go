@@ -42,3 +42,15 @@ func Command(t testing.TB, name, debianPackage string) string {
 	}
 	return p
 }
+
+// File returns path after checking that it exists: references that live
+// beside the repository rather than in it (ntopng's own scripts in
+// ../shared/compat, which are ntopng's code and never copied in) are peers
+// too, so CI fails when they are missing.
+func File(t testing.TB, path, what string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		missing(t, what+" ("+path+")", "check out ../shared beside the repository")
+	}
+	return path
+}

@@ -11,6 +11,7 @@ import (
 
 	"flowgate/alerts"
 	"flowgate/engine"
+	"flowgate/internal/testpeer"
 	"flowgate/lua/api"
 )
 
@@ -410,10 +411,10 @@ assert(m.seen == 2 and m.bad == 1)`)
 // TestCompatScripts loads the real ntopng 4.2 scripts when the shared
 // references are present (they are not part of the repository).
 func TestCompatScripts(t *testing.T) {
-	dir := "/work/shared/compat"
+	dir := testpeer.File(t, "../../../shared/compat", "ntopng 4.2's compat scripts")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.lua"))
 	if len(files) == 0 {
-		t.Skip("ntopng compat scripts not present in " + dir)
+		t.Fatalf("no ntopng compat scripts in %s", dir)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"flowgate/alerts"
 	collector "flowgate/collectors/syslog"
 	"flowgate/engine"
+	"flowgate/internal/testpeer"
 	"flowgate/internal/testwait"
 )
 
@@ -167,13 +168,7 @@ func TestSuricataEVE(t *testing.T) {
 // ntopng 4.2's own suricata.lua (beside the repository on CI, never copied
 // into it) runs unmodified.
 func TestCompatSuricata(t *testing.T) {
-	src := "../../../shared/compat/suricata.lua"
-	if _, err := os.Stat(src); err != nil {
-		src = "/work/shared/compat/suricata.lua"
-	}
-	if _, err := os.Stat(src); err != nil {
-		t.Skip("shared/compat/suricata.lua not beside the repository (it is not copied into it)")
-	}
+	src := testpeer.File(t, "../../../shared/compat/suricata.lua", "ntopng 4.2's suricata.lua")
 	dir := copyScripts(t, src)
 	f, c := startPipeline(t, dir, Configuration{}, collector.Configuration{Transport: collector.TCP})
 	lines := eveLines(t)
