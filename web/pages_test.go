@@ -323,6 +323,17 @@ func TestPageGlobals(t *testing.T) {
 	if dirs["installdir"] != filepath.Dir(f.scripts) || dirs["scriptdir"] != f.scripts {
 		t.Fatalf("ntop.getDirs() %v", dirs)
 	}
+	// A module under <scripts>/lua/modules is require-able, with or without
+	// the seed's package.path boilerplate.
+	writePage(t, f.scripts, "modules/my_mod.lua", `return { answer = 42 }`)
+	writePage(t, f.scripts, "rest/v2/get/example/mod.lua", `
+		local dirs = ntop.getDirs()
+		package.path = dirs.installdir .. "/scripts/lua/modules/?.lua;" .. package.path
+		local rest_utils = require("rest_utils")
+		rest_utils.answer(rest_utils.consts.success.ok, { answer = require("my_mod").answer })`)
+	if m := rspMap(t, env(t, do(t, c, "GET", f.base+ex+"mod.lua", nil, admin), 200, "OK")); m["answer"] != float64(42) {
+		t.Fatalf("module: %v", m)
+	}
 
 	// A form POST with a cookie session: the CSRF token is the session's.
 	if a := f.login(t, c, "admin", adminPW, "/"); a.Code != http.StatusFound {
