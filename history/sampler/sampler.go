@@ -92,8 +92,8 @@ func New(cfg Configuration, eng *engine.Engine, store *history.Store) *Sampler {
 		metrics.Counter("flowgate_timeseries_sampler_rounds_total", "Time-series sampling rounds.", func(c *Counters) uint64 { return c.Rounds }),
 		metrics.Counter("flowgate_timeseries_sampler_samples_total", "Samples taken from the engine.", func(c *Counters) uint64 { return c.Samples }),
 		metrics.Counter("flowgate_timeseries_sampler_write_errors_total", "Sampling rounds whose points were not stored.", func(c *Counters) uint64 { return c.WriteErrors }),
-		metrics.Counter("flowgate_timeseries_sampler_busy_seconds_total", "Time spent sampling and writing.", func(c *Counters) uint64 { return c.BusyNanos / 1e9 }),
-		metrics.Counter("flowgate_timeseries_sampler_engine_seconds_total", "Time the engine waited for the sampler's reads.", func(c *Counters) uint64 { return c.EngineNanos / 1e9 }),
+		metrics.Seconds("flowgate_timeseries_sampler_busy_seconds_total", "Time spent sampling and writing.", func(c *Counters) uint64 { return c.BusyNanos }),
+		metrics.Seconds("flowgate_timeseries_sampler_engine_seconds_total", "Time the engine waited for the sampler's reads.", func(c *Counters) uint64 { return c.EngineNanos }),
 	))
 	return s
 }

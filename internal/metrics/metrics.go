@@ -35,6 +35,13 @@ func Counter[S any](name, help string, v func(*S) uint64) Family[S] {
 		values: func(s *S, emit func(float64, ...string)) { emit(float64(v(s))) }}
 }
 
+// Seconds is a counter of time spent, kept as nanoseconds and exported in
+// seconds with their fraction (a whole-second counter hides short work).
+func Seconds[S any](name, help string, nanos func(*S) uint64) Family[S] {
+	return Family[S]{desc: prometheus.NewDesc(name, help, nil, nil), typ: prometheus.CounterValue,
+		values: func(s *S, emit func(float64, ...string)) { emit(float64(nanos(s)) / 1e9) }}
+}
+
 // Gauge is a family without labels whose value goes up and down.
 func Gauge[S any](name, help string, v func(*S) float64) Family[S] {
 	return Family[S]{desc: prometheus.NewDesc(name, help, nil, nil), typ: prometheus.GaugeValue,
