@@ -1,0 +1,139 @@
+// admin.js: alerts explorer, recipients, user scripts, SNMP, users.
+import { el, clear, api, fmtTime, fmtNum, pagedTable, hashState, setQuery, showError, isAdmin, RANGES } from "./lib.js";
+import { sevBadge } from "./pages.js";
+
+const FAMILIES = ["host", "flow", "interface", "network", "system", "snmp/device", "mac", "user"];
+const SEVERITIES = [[0, "Any"], [3, "Notice+"], [4, "Warning+"], [5, "Error+"], [6, "Critical+"], [7, "Alert+"], [8, "Emergency"]];
+
+export async function alertsPage(main, ctx) {
+  const q = hashState().query;
+  const st = {
+    family: FAMILIES.includes(q.get("family")) ? q.get("family") : "host",
+    status: ["engaged", "historical", "acknowledged"].includes(q.get("status")) ? q.get("status") : "historical",
+    range: q.get("range") || "1d",
+    severity: q.get("severity") || "0",
+  };
+  const tabs = el("div", { class: "tabs", role: "tablist", "aria-label": "Alert status" }, ["engaged", "historical", "acknowledged"].map((s) =>
+    el("button", { type: "button", role: "tab", id: "tab-" + s, "aria-selected": String(s === st.status),
+      onclick: () => { setQuery({ status: s, page: "" }); alertsPage(main, ctx).catch(showError); } }, s[0].toUpperCase() + s.slice(1))));
+  const sel = (name, opts, value) => el("select", { name, id: "alert-" + name }, opts.map(([v, l]) => el("option", { value: v, selected: String(v) === String(value) }, l)));
+  const form = el("form", { class: "toolbar", onsubmit: (e) => {
+    e.preventDefault();
+    const fd = new FormData(form);
+    setQuery({ family: fd.get("family"), range: fd.get("range"), severity: fd.get("severity") === "0" ? "" : fd.get("severity"), page: "" });
+    alertsPage(main, ctx).catch(showError);
+  } },
+  el("label", {}, "Family ", sel("family", FAMILIES.map((f) => [f, f]), st.family)),
+  el("label", {}, "Range ", sel("range", RANGES.map(([l]) => [l, "last " + l]), st.range)),
+  el("label", {}, "Severity ", sel("severity", SEVERITIES, st.severity)),
+  el("button", { type: "submit" }, "Apply"));
+  const secs = (RANGES.find((r) => r[0] === st.range) || RANGES[3])[1];
+  const base = () => {
+    const p = { ifid: st.family === "system" ? -1 : ctx.ifid, status: st.status };
+    if (st.status !== "engaged") {
+      const end = Math.floor(Date.now() / 1000);
+      Object.assign(p, { epoch_begin: end - secs, epoch_end: end + 60 });
+    }
+    if (st.severity !== "0") p.severity = st.severity + ";gte";
+    return p;
+  };
+  const ack = async (a, btn) => {
+    btn.disabled = true;
+    try {
+      const r = await api(`acknowledge/${st.family}/alerts.lua`, { ...base(), row_id: a.row_id + ";eq" }, { method: "POST" });
+      btn.replaceWith(el("span", { class: "ok" }, r.count ? "Acknowledged" : "Already changed"));
+    } catch (e) {
+      btn.disabled = false;
+      showError(e);
+    }
+  };
+  const t = pagedTable({
+    defaultSort: "tstamp",
+    columns: [
+      { label: "Date", sort: "tstamp", render: (a) => fmtTime(a.tstamp.value) },
+      { label: "Severity", sort: "severity", render: (a) => sevBadge(a.severity) },
+      { label: "Alert", render: (a) => a.alert_name },
+      { label: "Entity", render: (a) => a.entity_val },
+      { label: "Script", render: (a) => a.script_key || "" },
+      { label: "Details", render: (a) => el("code", { class: "json" }, a.json || "") },
+      { label: "Note", render: (a) => a.user_label || "" },
+      { label: "", render: (a) => (st.status === "historical" && isAdmin()
+        ? el("button", { type: "button", class: "ack", "data-row": a.row_id, onclick: (e) => ack(a, e.currentTarget) }, "Acknowledge") : "") },
+    ],
+    fetch: async (s) => {
+      const env = await api(`get/${st.family}/alert/list.lua`, { ...base(), start: (s.page - 1) * s.perPage, length: s.perPage, sort: s.sort, order: s.order }, { envelope: true });
+      return { rows: env.rsp.records, total: env.recordsTotal };
+    },
+  });
+  t.root.id = "alerts-table";
+  clear(main, el("h1", {}, "Alerts"), tabs, form, t.root);
+  await t.load();
+}
+
+// table(rows, cols): a plain table of objects (cols: [[key, label, fmt]]).
+function table(id, rows, cols) {
+  return el("div", { class: "scroll" }, el("table", { class: "grid", id },
+    el("thead", {}, el("tr", {}, cols.map(([, l]) => el("th", {}, l)))),
+    el("tbody", {}, rows.length ? rows.map((r) => el("tr", {}, cols.map(([k, , f]) => el("td", {}, f ? f(r[k], r) : r[k] ?? ""))))
+      : el("tr", {}, el("td", { colspan: cols.length, class: "muted" }, "None")))));
+}
+
+export async function recipients(main, ctx) {
+  const list = await api("get/recipient/list.lua");
+  const url = el("input", { name: "url", id: "recipient-url", required: true, size: 40, placeholder: "syslog+tcp://siem:514?format=cef" });
+  const form = el("form", { class: "toolbar", id: "recipient-add", onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      await api("add/recipient.lua", { url: url.value.trim() }, { method: "POST" });
+      await recipients(main, ctx);
+    } catch (err) { showError(err); }
+  } }, el("label", {}, "Recipient URL ", url), el("button", { type: "submit" }, "Add"));
+  const result = el("p", { id: "recipient-result", "aria-live": "polite" });
+  const act = (r) => el("span", {},
+    el("button", { type: "button", onclick: async () => {
+      try {
+        const t = await api("test/recipient.lua", { recipient_name: r.name }, { method: "POST" });
+        result.textContent = `${r.name}: ${t.success ? "test sent" : "test failed: " + (t.message || "")}`;
+      } catch (err) { showError(err); }
+    } }, "Test"), " ",
+    r.persistent ? el("button", { type: "button", onclick: async () => {
+      try { await api("delete/recipient.lua", { recipient_name: r.name }, { method: "POST" }); await recipients(main, ctx); } catch (err) { showError(err); }
+    } }, "Delete") : "");
+  clear(main, el("h1", {}, "Recipients"), form, result, table("recipients-table", list, [["name", "Name"], ["endpoint", "Kind"], ["url", "URL"],
+    ["format", "Format"], ["sent", "Sent", fmtNum], ["failed", "Failed", fmtNum], ["dropped", "Dropped", fmtNum], ["name", "", (v, r) => act(r)]]));
+}
+
+// generic renders whatever list an endpoint answers (keys as columns).
+function generic(id, rows) {
+  // An object keyed by name (users.lua) becomes rows with that name.
+  if (!Array.isArray(rows)) rows = rows ? Object.entries(rows).map(([k, v]) => ({ name: k, ...v })) : [];
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] !== "object")))].sort((a, b) => (a === "name" ? -1 : b === "name" ? 1 : 0)).slice(0, 10);
+  return table(id, rows, keys.map((k) => [k, k]));
+}
+
+export async function scripts(main) {
+  let body;
+  try {
+    body = generic("scripts-table", await api("get/user_script/stats.lua"));
+  } catch (e) {
+    body = el("p", { class: "muted" }, "User scripts: " + e.message);
+  }
+  clear(main, el("h1", {}, "User scripts"), body);
+}
+
+export async function snmp(main) {
+  let body;
+  try {
+    body = generic("snmp-table", await api("get/snmp/device/list.lua"));
+  } catch (e) {
+    body = el("p", { class: "muted" }, "SNMP: " + e.message);
+  }
+  clear(main, el("h1", {}, "SNMP devices"), body);
+}
+
+export async function usersPage(main) {
+  const list = await api("get/ntopng/users.lua");
+  clear(main, el("h1", {}, "Users"), table("users-table", list, [["username", "User"], ["full_name", "Full name"], ["group", "Group"],
+    ["allowed_nets", "Allowed networks"], ["allowed_ifname", "Interface"], ["language", "Language"],
+    ["totp_enabled", "TOTP", (v) => (v ? "on" : "off")], ["has_api_token", "API token", (v) => (v ? "yes" : "no")]]));
+}

@@ -1,0 +1,222 @@
+// pages.js: dashboard, interfaces, hosts, host details, flows.
+import {
+  el, clear, api, fmtBytes, fmtBps, fmtPps, fmtNum, fmtTime, fmtDuration, pagedTable, hashState, setQuery,
+  lineChart, tsSeries, rangeButtons, rangeSeconds, showError,
+} from "./lib.js";
+
+const hostLink = (ip, vlan, name) => el("a", { href: "#/host/" + encodeURIComponent(vlan ? `${ip}@${vlan}` : ip) }, name || ip);
+
+function card(title, ...body) {
+  return el("section", { class: "card" }, el("h2", {}, title), ...body);
+}
+
+function stat(label, id) {
+  return el("div", { class: "stat" }, el("div", { class: "muted" }, label), el("div", { class: "big", id }, "-"));
+}
+
+// chartCard: a traffic chart with range buttons, redrawn from ts.lua;
+// short ranges refresh live.
+function chartCard(ctx, title, id, load, yfmt) {
+  const q = hashState().query;
+  let range = q.get("range") || "1h";
+  const box = el("div", { class: "chart", id });
+  let chart = null;
+  async function draw() {
+    const { times, series } = await load(rangeSeconds(range));
+    if (chart) chart.destroy();
+    clear(box);
+    if (!times.length) {
+      box.append(el("p", { class: "muted" }, "No data in this range."));
+      return;
+    }
+    chart = lineChart(box, times, series, yfmt);
+  }
+  ctx.cleanups.push(() => chart && chart.destroy());
+  const c = card(title, rangeButtons(range, (label) => { range = label; setQuery({ range: label }); draw().catch(showError); }), box);
+  ctx.every(10000, () => (rangeSeconds(range) <= 3600 ? draw() : Promise.resolve()));
+  return { card: c, draw };
+}
+
+// The interface traffic series: ts.lua stores bytes as rates (bytes/s).
+const ifaceTraffic = (ifid) => async (secs) => {
+  const { times, series } = await tsSeries("iface:traffic", "ifid:" + ifid, secs);
+  return { times, series: [{ label: "Traffic", values: (series.bytes || []).map((v) => (v === null ? null : v * 8)) }] };
+};
+
+export async function dashboard(main, ctx) {
+  const ifid = ctx.ifid;
+  const chart = chartCard(ctx, "Throughput", "dash-chart", ifaceTraffic(ifid), fmtBps);
+  const stats = el("div", { class: "stats" }, stat("Throughput", "d-bps"), stat("Packets", "d-pps"), stat("Active hosts", "d-hosts"),
+    stat("Active flows", "d-flows"), stat("Engaged alerts", "d-alerts"), stat("Dropped flows", "d-drops"));
+  const topHosts = el("tbody");
+  const topApps = el("tbody");
+  const probes = el("tbody");
+  clear(main, el("h1", {}, "Dashboard"), stats, chart.card,
+    el("div", { class: "cols" },
+      card("Top hosts", el("table", { class: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "Host"), el("th", { class: "num" }, "Throughput"), el("th", { class: "num" }, "Traffic"))), topHosts)),
+      card("Top applications", el("table", { class: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "Application"), el("th", { class: "num" }, "Traffic"))), topApps))),
+    card("Probes (ZMQ)", el("div", { class: "scroll" }, el("table", { class: "grid", id: "probes" }, el("thead", {}, el("tr", {},
+      ["Probe", "Interface", "Version", "Exported flows", "Dropped flows", "Dropped packets", "Last update"].map((h) => el("th", {}, h)))), probes))));
+  const set = (id, v) => { const e = document.getElementById(id); if (e) e.textContent = v; };
+  async function live() {
+    const [d, hs, apps, pr, eng] = await Promise.all([
+      api("get/interface/data.lua", { ifid }),
+      api("get/host/active.lua", { ifid, perPage: 10, sortColumn: "thpt", sortOrder: "desc" }),
+      api("get/interface/l7/stats.lua", { ifid }),
+      api("get/interface/nprobes/data.lua", { ifid }).catch(() => []),
+      api("get/host/alert/list.lua", { ifid, status: "engaged", length: 1 }, { envelope: true }).catch(() => null),
+    ]);
+    set("d-bps", fmtBps(d.throughput_bps));
+    set("d-pps", fmtPps(d.throughput_pps));
+    set("d-hosts", fmtNum(d.num_hosts));
+    set("d-flows", fmtNum(d.num_flows));
+    set("d-alerts", eng ? fmtNum(eng.recordsTotal) : fmtNum(d.engaged_alerts));
+    set("d-drops", fmtNum((d.zmqRecvStats?.dropped_flows || 0) + (d["zmq.drops.flow_collection_drops"] || 0)));
+    clear(topHosts, hs.data.map((h) => el("tr", {}, el("td", {}, hostLink(h.ip, h.vlan, h.name)),
+      el("td", { class: "num" }, fmtBps(h.thpt.bps)), el("td", { class: "num" }, fmtBytes(h.bytes.total)))));
+    clear(topApps, apps.slice().sort((a, b) => b.value - a.value).slice(0, 10).map((a) => el("tr", {},
+      el("td", {}, el("a", { href: "#/flows?application=" + encodeURIComponent(a.label) }, a.label)), el("td", { class: "num" }, fmtBytes(a.value)))));
+    clear(probes, pr.length ? pr.map((p) => el("tr", {}, el("td", {}, p.probe_ip), el("td", {}, p.probe_interface), el("td", {}, p.probe_version),
+      el("td", { class: "num" }, fmtNum(p.exported_flows)), el("td", { class: "num" }, fmtNum(p.dropped_flows)),
+      el("td", { class: "num" }, fmtNum(p.dropped_packets)), el("td", {}, fmtTime(p.probe_last_update))))
+      : el("tr", {}, el("td", { colspan: 7, class: "muted" }, "No probe has reported.")));
+  }
+  await Promise.all([live(), chart.draw()]);
+  ctx.every(3000, live);
+}
+
+export async function interfaces(main, ctx) {
+  const ifs = await api("get/ntopng/interfaces.lua");
+  const rows = await Promise.all(ifs.map((i) => api("get/interface/data.lua", { ifid: i.ifid }).catch(() => null)));
+  clear(main, el("h1", {}, "Interfaces"), el("div", { class: "scroll" }, el("table", { class: "grid" },
+    el("thead", {}, el("tr", {}, ["Id", "Name", "Hosts", "Flows", "Traffic", "Throughput", "Probes", "Drops"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, ifs.map((i, k) => {
+      const d = rows[k] || {};
+      return el("tr", {}, el("td", {}, i.ifid), el("td", {}, i.ifname), el("td", { class: "num" }, fmtNum(d.num_hosts)),
+        el("td", { class: "num" }, fmtNum(d.num_flows)), el("td", { class: "num" }, fmtBytes(d.bytes)),
+        el("td", { class: "num" }, fmtBps(d.throughput_bps)), el("td", { class: "num" }, fmtNum(d.num_probes)),
+        el("td", { class: "num" }, fmtNum(d.zmqRecvStats?.dropped_flows)));
+    })))));
+}
+
+export async function hosts(main, ctx) {
+  const ifid = ctx.ifid;
+  const search = el("input", { type: "search", id: "host-search", placeholder: "IP address (a.b.c.d or a.b.c.d@vlan)", "aria-label": "Find a host" });
+  const form = el("form", { class: "toolbar", role: "search", onsubmit: (e) => {
+    e.preventDefault();
+    const v = search.value.trim();
+    if (v) location.hash = "#/host/" + encodeURIComponent(v);
+  } }, search, el("button", { type: "submit" }, "Open host"));
+  const t = pagedTable({
+    defaultSort: "bytes",
+    columns: [
+      { label: "IP address", sort: "ip", render: (h) => hostLink(h.ip, h.vlan, h.name) },
+      { label: "Location", render: (h) => (h.is_localhost ? "Local" : "Remote") },
+      { label: "VLAN", key: "vlan", num: true },
+      { label: "Flows", sort: "num_flows", num: true, render: (h) => fmtNum(h.num_flows.total) },
+      { label: "Alerts", sort: "alerts", num: true, render: (h) => fmtNum(h.num_alerts) },
+      { label: "Seen since", sort: "first_seen", render: (h) => fmtTime(h.first_seen) },
+      { label: "Throughput", sort: "thpt", num: true, render: (h) => fmtBps(h.thpt.bps) },
+      { label: "Traffic", sort: "bytes", num: true, render: (h) => fmtBytes(h.bytes.total) },
+    ],
+    fetch: async (s) => {
+      const r = await api("get/host/active.lua", { ifid, currentPage: s.page, perPage: s.perPage, sortColumn: s.sort, sortOrder: s.order });
+      return { rows: r.data, total: r.totalRows };
+    },
+  });
+  t.root.id = "hosts-table";
+  clear(main, el("h1", {}, "Hosts"), form, t.root);
+  await t.load();
+  ctx.every(5000, t.load);
+}
+
+export async function host(main, ctx, key) {
+  const ifid = ctx.ifid;
+  if (!key) throw new Error("No host given.");
+  const d = await api("get/host/data.lua", { ifid, host: key });
+  const [ip] = key.split("@");
+  const tskey = d.tskey || ip;
+  const dl = (pairs) => el("dl", { class: "kv" }, pairs.map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+  const chart = chartCard(ctx, "Traffic", "host-chart", async (secs) => {
+    const { times, series } = await tsSeries("host:traffic", `ifid:${ifid},host:${tskey}`, secs);
+    const bits = (a) => (a || []).map((v) => (v === null ? null : v * 8));
+    return { times, series: [{ label: "Sent", values: bits(series.bytes_sent) }, { label: "Received", values: bits(series.bytes_rcvd) }] };
+  }, fmtBps);
+  const apps = el("tbody");
+  const flowsT = flowTable(ctx, { host: key }, "f");
+  const alertsBody = el("tbody");
+  clear(main, el("h1", {}, "Host ", el("span", { id: "host-name" }, d.name || d.ip)),
+    el("div", { class: "cols" },
+      card("Summary", dl([["IP address", d.ip], ["VLAN", d.vlan], ["Location", d.localhost ? "Local" : "Remote"],
+        ["Network", d.local_network_name || "-"], ["MAC", d.mac || "-"], ["First seen", fmtTime(d["seen.first"])],
+        ["Last seen", fmtTime(d["seen.last"])], ["Sent", fmtBytes(d["bytes.sent"])], ["Received", fmtBytes(d["bytes.rcvd"])],
+        ["Throughput", fmtBps(d.throughput_bps)], ["Active flows", fmtNum((d["active_flows.as_client"] || 0) + (d["active_flows.as_server"] || 0))],
+        ["Peers", fmtNum(d.num_peers)], ["Alerts", fmtNum(d.total_alerts)]])),
+      card("Applications", el("table", { class: "grid", id: "host-apps" }, el("thead", {}, el("tr", {}, el("th", {}, "Application"), el("th", { class: "num" }, "Traffic"), el("th", { class: "num" }, "Duration"))), apps))),
+    chart.card,
+    card("Flows", flowsT.root),
+    card("Alerts", el("table", { class: "grid", id: "host-alerts" }, el("thead", {}, el("tr", {}, ["Date", "Severity", "Alert", "Status", "Details"].map((h) => el("th", {}, h)))), alertsBody)));
+  const [l7, eng, hist] = await Promise.all([
+    api("get/host/l7/stats.lua", { ifid, host: key }).catch(() => []),
+    api("get/host/alert/list.lua", { ifid, status: "engaged", ip: ip + ";eq" }).catch(() => ({ records: [] })),
+    api("get/host/alert/list.lua", { ifid, status: "historical", ip: ip + ";eq", length: 20 }).catch(() => ({ records: [] })),
+    chart.draw(), flowsT.load()]);
+  clear(apps, l7.length ? l7.map((a) => el("tr", {}, el("td", {}, a.label), el("td", { class: "num" }, fmtBytes(a.value)), el("td", { class: "num" }, fmtDuration(a.duration))))
+    : el("tr", {}, el("td", { colspan: 3, class: "muted" }, "No data")));
+  const al = [...eng.records, ...hist.records];
+  clear(alertsBody, al.length ? al.map((a) => el("tr", {}, el("td", {}, fmtTime(a.tstamp.value)), el("td", {}, sevBadge(a.severity)),
+    el("td", {}, a.alert_name), el("td", {}, a.status), el("td", { class: "json" }, a.json)))
+    : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No alerts")));
+}
+
+export function sevBadge(s) {
+  return el("span", { class: "sev sev-" + s.value }, s.label);
+}
+
+// flowTable: the live flows (flow/active.lua), with fixed filters.
+function flowTable(ctx, filters, prefix = "") {
+  const t = pagedTable({
+    prefix, defaultSort: "bytes",
+    columns: [
+      { label: "Application", render: (f) => f.protocol.l7 },
+      { label: "Protocol", sort: "protocol", render: (f) => f.protocol.l4 },
+      { label: "Client", sort: "client", render: (f) => el("span", {}, hostLink(f.client.ip, f.vlan, f.client.name), ":" + f.client.port) },
+      { label: "Server", sort: "server", render: (f) => el("span", {}, hostLink(f.server.ip, f.vlan, f.server.name), ":" + f.server.port) },
+      { label: "Duration", sort: "duration", num: true, render: (f) => fmtDuration(f.duration) },
+      { label: "Throughput", sort: "thpt", num: true, render: (f) => fmtBps(f.thpt.bps) },
+      { label: "Traffic", sort: "bytes", num: true, render: (f) => fmtBytes(f.bytes) },
+    ],
+    fetch: async (s) => {
+      const r = await api("get/flow/active.lua", { ifid: ctx.ifid, currentPage: s.page, perPage: s.perPage, sortColumn: s.sort, sortOrder: s.order, ...filters });
+      return { rows: r.data, total: r.totalRows };
+    },
+  });
+  return t;
+}
+
+const HOSTS_TYPES = [["", "All"], ["local_only", "Local only"], ["remote_only", "Remote only"], ["local_origin_remote_target", "Local to remote"],
+  ["remote_origin_local_target", "Remote to local"], ["local_to_local", "Local to local"]];
+
+export async function flows(main, ctx) {
+  const q = hashState().query;
+  const filters = {};
+  for (const k of ["host", "talking_with", "application", "l4proto", "vlan", "flowhosts_type"]) if (q.get(k)) filters[k] = q.get(k);
+  const input = (name, label, ph) => el("label", {}, label, el("input", { name, value: filters[name] || "", placeholder: ph, size: 14 }));
+  const hostsType = el("select", { name: "flowhosts_type" }, HOSTS_TYPES.map(([v, l]) => el("option", { value: v, selected: (filters.flowhosts_type || "") === v }, l)));
+  const form = el("form", { class: "toolbar", id: "flow-filters", onsubmit: (e) => {
+    e.preventDefault();
+    const fd = new FormData(form);
+    const ch = { page: "" };
+    for (const [k, v] of fd.entries()) ch[k] = String(v).trim();
+    setQuery(ch);
+    flows(main, ctx).catch(showError);
+  } }, input("host", "Host ", "10.0.0.1"), input("talking_with", "Talking with ", "peer"), input("application", "Application ", "TLS"),
+  input("l4proto", "L4 ", "tcp"), input("vlan", "VLAN ", "0"), el("label", {}, "Hosts ", hostsType), el("button", { type: "submit" }, "Filter"));
+  const t = flowTable(ctx, filters);
+  t.root.id = "flows-table";
+  clear(main, el("h1", {}, "Active flows"), form, t.root);
+  ctx.timers.forEach(clearInterval);
+  ctx.timers = [];
+  await t.load();
+  ctx.every(5000, t.load);
+}

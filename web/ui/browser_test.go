@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"flowgate/internal/testpeer"
+)
+
+var screenshots = flag.Bool("screenshots", false, "write docs/screenshots/*.png while the browser test runs")
+
+// browser starts one headless Chromium for the whole test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	bin := testpeer.Command(t, "chromium", "chromium")
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// run runs actions with a deadline, failing the (sub)test with what it did.
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(c, actions...); err != nil {
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("%s: %v\npage text: %.1500s", what, err, body)
+	}
+}
+
+// val runs one action that answers a value.
+func val[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(c, a)
+	if err != nil {
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("%s: %v\npage text: %.1500s", what, err, body)
+	}
+	return v
+}
+
+// waitJS waits until a JavaScript condition holds.
+func waitJS(t *testing.T, ctx context.Context, what, cond string) {
+	t.Helper()
+	val(t, ctx, what, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(15*time.Second)))
+}
+
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if !*screenshots {
+		return
+	}
+	png := val(t, ctx, "screenshot "+name, chromedp.FullScreenshot(85))
+	dir := filepath.Join("..", "..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".jpg"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func login(t *testing.T, ctx context.Context, base, user, pass, wantPath string) {
+	t.Helper()
+	run(t, ctx, "login as "+user,
+		chromedp.Navigate(base+wantPath),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=user]`), user),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pass),
+		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#main h1`)),
+	)
+	if wantPath != "/" {
+		run(t, ctx, "open "+wantPath, chromedp.Navigate(base+wantPath), chromedp.WaitVisible(chromedp.CSS(`#main h1`)))
+	}
+}
+
+// noInjected asserts that no element the XSS payload would create exists
+// and that its script did not run.
+func noInjected(t *testing.T, ctx context.Context) {
+	t.Helper()
+	n := val(t, ctx, "count injected elements", chromedp.Evaluate[int](`document.querySelectorAll('img[src=x]').length`))
+	title := val(t, ctx, "title", chromedp.Title())
+	if n != 0 || strings.Contains(title, "pwned") {
+		t.Fatalf("the payload became markup: %d <img src=x>, title %q", n, title)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	return val(t, ctx, "text of "+css, chromedp.TextContent(chromedp.CSS(css)))
+}
+
+func TestBrowser(t *testing.T) {
+	f := newFixture(t)
+	ctx := browser(t)
+
+	t.Run("login", func(t *testing.T) {
+		login(t, ctx, f.base, "admin", adminPass, "/")
+		if h := text(t, ctx, `#main h1`); h != "Dashboard" {
+			t.Fatalf("after login the page is %q, want the dashboard", h)
+		}
+	})
+
+	t.Run("dashboard draws the chart and live numbers", func(t *testing.T) {
+		run(t, ctx, "dashboard",
+			chromedp.WaitVisible(chromedp.CSS(`#dash-chart canvas`)),
+			chromedp.WaitVisible(chromedp.CSS(`#probes tbody tr td`)))
+		waitJS(t, ctx, "hosts count", `document.getElementById('d-hosts').textContent === '5'`)
+		if probe := text(t, ctx, `#probes tbody`); !strings.Contains(probe, "10.1.0.1") {
+			t.Fatalf("probe table %q lacks the probe 10.1.0.1", probe)
+		}
+		// The canvas has pixels drawn (not a blank bitmap).
+		drawn := val(t, ctx, "canvas pixels", chromedp.Evaluate[bool](`(() => { const c = document.querySelector('#dash-chart canvas');
+			const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+			for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true; return false; })()`))
+		if !drawn {
+			t.Fatal("the throughput chart canvas is blank")
+		}
+		shot(t, ctx, "dashboard")
+	})
+
+	t.Run("hosts lists the hosts the flows made, sorted and paged by the server", func(t *testing.T) {
+		run(t, ctx, "hosts",
+			chromedp.Navigate(f.base+"/#/hosts"),
+			chromedp.WaitVisible(chromedp.CSS(`#hosts-table tbody a`)))
+		got := text(t, ctx, `#hosts-table tbody`)
+		for _, h := range append(append([]string{}, localHosts...), remoteHosts...) {
+			if !strings.Contains(got, h) {
+				t.Errorf("hosts page lacks %s:\n%s", h, got)
+			}
+		}
+		shot(t, ctx, "hosts")
+		// Sorting by IP is the server's: ascending after a second click
+		// the first row is 10.1.0.5, and the URL keeps the state.
+		run(t, ctx, "sort by ip",
+			chromedp.Click(chromedp.CSS(`th[data-sort=ip] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`th[data-sort=ip][aria-sort=descending]`)),
+			chromedp.Click(chromedp.CSS(`th[data-sort=ip] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`th[data-sort=ip][aria-sort=ascending]`)))
+		waitJS(t, ctx, "first row", `document.querySelector('#hosts-table tbody tr td a').textContent === '10.1.0.5'`)
+		if loc := val(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "sort=ip") || !strings.Contains(loc, "order=asc") {
+			t.Fatalf("URL %s does not keep the sort", loc)
+		}
+	})
+
+	t.Run("host details", func(t *testing.T) {
+		run(t, ctx, "open host",
+			chromedp.Click(chromedp.Search(`//a[text()='10.1.0.5']`)),
+			chromedp.WaitVisible(chromedp.CSS(`#host-chart canvas`)),
+			chromedp.WaitVisible(chromedp.CSS(`#host-apps tbody tr td`)),
+			chromedp.WaitVisible(chromedp.CSS(`#host-alerts tbody tr td`)))
+		waitJS(t, ctx, "host flows", `document.querySelectorAll('.paged tbody tr a').length >= 2`)
+		if apps := text(t, ctx, `#host-apps tbody`); !strings.Contains(apps, "TLS") || !strings.Contains(apps, "DNS") {
+			t.Errorf("applications %q lack TLS and DNS", apps)
+		}
+		if flows := text(t, ctx, `.paged tbody`); !strings.Contains(flows, "192.0.2.9") || strings.Contains(flows, "10.1.0.6") {
+			t.Errorf("the host's flows are not its own: %q", flows)
+		}
+		if al := text(t, ctx, `#host-alerts tbody`); !strings.Contains(al, "Threshold Cross") {
+			t.Errorf("the host's engaged alert is missing: %q", al)
+		}
+		shot(t, ctx, "host")
+	})
+
+	t.Run("flows with a filter", func(t *testing.T) {
+		run(t, ctx, "flows",
+			chromedp.Navigate(f.base+"/#/flows?l4proto=udp"),
+			chromedp.WaitVisible(chromedp.CSS(`#flows-table tbody a`)))
+		got := text(t, ctx, `#flows-table tbody`)
+		if strings.Contains(got, "TCP") || strings.Count(got, "UDP") != 3 {
+			t.Errorf("flows filtered on udp show %q, want the 3 UDP flows", got)
+		}
+		shot(t, ctx, "flows")
+	})
+
+	t.Run("alerts: engaged, historical, acknowledge, payload shown as text", func(t *testing.T) {
+		run(t, ctx, "engaged",
+			chromedp.Navigate(f.base+"/#/alerts?status=engaged"),
+			chromedp.WaitVisible(chromedp.CSS(`#alerts-table tbody td code`)))
+		if engaged := text(t, ctx, `#alerts-table tbody`); !strings.Contains(engaged, "10.1.0.5@0") || !strings.Contains(engaged, "Error") {
+			t.Errorf("engaged alerts %q lack the host alert", engaged)
+		}
+		run(t, ctx, "historical",
+			chromedp.Click(chromedp.CSS(`#tab-historical`)),
+			chromedp.WaitVisible(chromedp.CSS(`#alerts-table button.ack`)))
+		if hist := text(t, ctx, `#alerts-table tbody`); !strings.Contains(hist, `<img src=x onerror=`) {
+			t.Errorf("the alert JSON is not shown as text: %q", hist)
+		}
+		noInjected(t, ctx)
+		shot(t, ctx, "alerts")
+		run(t, ctx, "acknowledge",
+			chromedp.Click(chromedp.CSS(`#alerts-table button.ack[data-row="2"]`)),
+			chromedp.WaitVisible(chromedp.Search(`//span[@class='ok' and text()='Acknowledged']`)),
+			chromedp.Click(chromedp.CSS(`#tab-acknowledged`)),
+			chromedp.WaitVisible(chromedp.CSS(`#tab-acknowledged[aria-selected=true]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#alerts-table tbody td code`)))
+		if acked := text(t, ctx, `#alerts-table tbody`); !strings.Contains(acked, "disk full") || strings.Contains(acked, "onerror") {
+			t.Errorf("acknowledged alerts %q: want the acknowledged one only", acked)
+		}
+	})
+
+	t.Run("recipients: add and test", func(t *testing.T) {
+		run(t, ctx, "recipients",
+			chromedp.Navigate(f.base+"/#/recipients"),
+			chromedp.WaitVisible(chromedp.CSS(`#recipient-url`)),
+			chromedp.SendKeys(chromedp.CSS(`#recipient-url`), "webhook+http://127.0.0.1:9/hook"),
+			chromedp.Click(chromedp.CSS(`#recipient-add button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.Search(`//table[@id='recipients-table']//td[contains(., '127.0.0.1:9')]`)),
+			chromedp.Click(chromedp.Search(`//table[@id='recipients-table']//tr[td[contains(., '127.0.0.1:9')]]//button[text()='Test']`)),
+			chromedp.WaitVisible(chromedp.Search(`//p[@id='recipient-result' and contains(., 'test')]`)))
+		shot(t, ctx, "recipients")
+	})
+
+	t.Run("logout ends the session", func(t *testing.T) {
+		run(t, ctx, "logout",
+			chromedp.Click(chromedp.CSS(`#logout`)),
+			chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
+			chromedp.Navigate(f.base+"/#/hosts"),
+			chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)))
+	})
+
+	t.Run("an unprivileged user sees no admin pages", func(t *testing.T) {
+		login(t, ctx, f.base, viewer, viewPass, "/#/hosts")
+		run(t, ctx, "hosts", chromedp.WaitVisible(chromedp.CSS(`#hosts-table tbody a`)))
+		links := val(t, ctx, "nav", chromedp.Evaluate[int](`document.querySelectorAll('#nav a[href="#/users"], #nav a[href="#/recipients"], #nav a[href="#/scripts"]').length`))
+		if links != 0 {
+			t.Errorf("unprivileged user sees %d admin links", links)
+		}
+		run(t, ctx, "users page",
+			chromedp.Navigate(f.base+"/#/users"),
+			chromedp.WaitVisible(chromedp.CSS(`#not-granted`)))
+		run(t, ctx, "logout", chromedp.Click(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)))
+	})
+
+	t.Run("the users page shows an injected full name as text", func(t *testing.T) {
+		login(t, ctx, f.base, "admin", adminPass, "/#/users")
+		run(t, ctx, "users", chromedp.WaitVisible(chromedp.CSS(`#users-table tbody td`)))
+		if got := text(t, ctx, `#users-table`); !strings.Contains(got, viewer) {
+			t.Errorf("users table %q lacks %s", got, viewer)
+		}
+		noInjected(t, ctx)
+	})
+}
