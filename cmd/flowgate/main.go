@@ -53,6 +53,7 @@ import (
 	"flowgate/snmp"
 	"flowgate/store/kv"
 	"flowgate/web"
+	"flowgate/web/ui"
 	"flowgate/web/users"
 )
 
@@ -356,6 +357,8 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		pages.CallBudget = opts.LuaCallBudget
 	}
 	a.http.HandleLuaPages(pages, web.PagesDependencies{Lua: deps, Alerts: a.alerts})
+	// The web UI: its shell at "/" and its assets under /ui/ (web/ui).
+	ui.New().Mount(a.http)
 	a.add("http", a.http.Start, a.http.Stop) // last: it serves what the others hold
 	return a, nil
 }
