@@ -44,6 +44,10 @@ type Configuration struct {
 	ReceiveBuffer int
 	// QueueLen is the datagrams a worker's queue holds (default 8192).
 	QueueLen int
+	// DropWhenFull drops a datagram when its worker's queue is full
+	// (counted as queue_drops) instead of letting the reader wait while
+	// the socket buffer absorbs the backlog (the default).
+	DropWhenFull bool
 	// BatchFlows: records per engine batch (default 1024).
 	BatchFlows int
 	// DataDir keeps templates.json across restarts ("" keeps nothing).
@@ -71,7 +75,7 @@ type Collector struct {
 	workers []*worker
 	seed    maphash.Seed
 
-	received, queueDrops, readErrors atomic.Uint64
+	received, queueDrops, queueWaits, readErrors atomic.Uint64
 	port                             int
 
 	wg     sync.WaitGroup
@@ -131,6 +135,7 @@ func (c *Collector) Exporters() []ExporterStats { return c.reg.list() }
 type Totals struct {
 	Datagrams   uint64 `json:"datagrams"`
 	QueueDrops  uint64 `json:"queue_drops"`
+	QueueWaits  uint64 `json:"queue_waits"` // times a reader waited for a full queue
 	ReadErrors  uint64 `json:"read_errors"`
 	KernelDrops uint64 `json:"kernel_drops"`
 	Exporters   int    `json:"exporters"`
@@ -143,7 +148,7 @@ func (c *Collector) Totals() Totals {
 	c.reg.mu.RLock()
 	n := len(c.reg.m)
 	c.reg.mu.RUnlock()
-	return Totals{Datagrams: c.received.Load(), QueueDrops: c.queueDrops.Load(), ReadErrors: c.readErrors.Load(),
+	return Totals{Datagrams: c.received.Load(), QueueDrops: c.queueDrops.Load(), QueueWaits: c.queueWaits.Load(), ReadErrors: c.readErrors.Load(),
 		KernelDrops: kernelDrops(c.port), Exporters: n, Overflow: c.reg.over.Load()}
 }
 
@@ -260,11 +265,22 @@ func (c *Collector) read(conn *net.UDPConn, done *sync.WaitGroup) {
 		c.received.Add(1)
 		a := from.Addr().Unmap()
 		w := c.workers[maphash.Comparable(c.seed, a)%uint64(len(c.workers))]
+		d := datagram{b: append([]byte(nil), buf[:n]...), from: a}
 		select {
-		case w.q <- datagram{b: append([]byte(nil), buf[:n]...), from: a}:
+		case w.q <- d:
+			continue
 		default:
-			c.queueDrops.Add(1)
 		}
+		if c.cfg.DropWhenFull {
+			c.queueDrops.Add(1)
+			continue
+		}
+		// The reader waits: the backlog stays in the socket's receive
+		// buffer (ReceiveBuffer), where an overflow is counted by the
+		// kernel (kernel_drops), instead of being dropped here while
+		// the buffer still has room.
+		c.queueWaits.Add(1)
+		w.q <- d
 	}
 }
 

@@ -79,7 +79,7 @@ func BenchmarkLoopbackV9(b *testing.B) {
 			recs += e.Records
 		}
 		t := c.Totals()
-		if recs+(t.QueueDrops)*perPkt >= uint64(b.N)*perPkt {
+		if recs+(t.QueueDrops+t.KernelDrops)*perPkt >= uint64(b.N)*perPkt {
 			break
 		}
 		time.Sleep(time.Millisecond)
@@ -92,6 +92,7 @@ func BenchmarkLoopbackV9(b *testing.B) {
 		recs += e.Records
 	}
 	t := c.Totals()
+	b.Logf("sent %d datagrams; received %d, kernel drops %d, queue drops %d, waits %d", sent, t.Datagrams, t.KernelDrops, t.QueueDrops, t.QueueWaits)
 	engDrops := iface.Snapshot().DropsQueueFull
 	lost := (t.QueueDrops+t.KernelDrops)*perPkt + engDrops
 	b.ReportMetric(float64(recs)/elapsed.Seconds(), "records/s")
