@@ -182,15 +182,78 @@ func (pg paging) window(n int) (int, int) {
 }
 
 // sortPage sorts rows by less in the requested order and returns the page.
+// An early page of a long list (the usual perPage=10 of 100,000 hosts) is
+// selected with a bounded heap in O(n log k) instead of sorting every row;
+// the page is the same as a stable sort's (ties keep the rows' order).
 func sortPage[T any](rows []T, pg paging, less func(a, b *T) bool) []T {
-	sort.SliceStable(rows, func(a, b int) bool {
+	before := func(a, b *T) bool {
 		if pg.desc {
-			return less(&rows[b], &rows[a])
+			return less(b, a)
 		}
-		return less(&rows[a], &rows[b])
-	})
+		return less(a, b)
+	}
 	from, to := pg.window(len(rows))
+	if to < len(rows)/8 {
+		return topRows(rows, to, before)[from:to]
+	}
+	sort.SliceStable(rows, func(a, b int) bool { return before(&rows[a], &rows[b]) })
 	return rows[from:to]
+}
+
+// topRows returns the first k rows in the order before gives them, ties in
+// the rows' order: what a stable sort puts first, without sorting the rest.
+func topRows[T any](rows []T, k int, before func(a, b *T) bool) []T {
+	if k <= 0 {
+		return nil
+	}
+	// after tells whether row i comes after row j in the stable order.
+	after := func(i, j int32) bool {
+		a, b := &rows[i], &rows[j]
+		return before(b, a) || !before(a, b) && i > j
+	}
+	// heap is a max-heap (the last of the best k at the root) of indices.
+	heap := make([]int32, 0, k)
+	down := func(i int) {
+		for {
+			l, m := 2*i+1, i
+			if l < len(heap) && after(heap[l], heap[m]) {
+				m = l
+			}
+			if r := l + 1; r < len(heap) && after(heap[r], heap[m]) {
+				m = r
+			}
+			if m == i {
+				return
+			}
+			heap[i], heap[m] = heap[m], heap[i]
+			i = m
+		}
+	}
+	for i := range rows {
+		idx := int32(i)
+		if len(heap) < k {
+			heap = append(heap, idx)
+			for c := len(heap) - 1; c > 0; {
+				p := (c - 1) / 2
+				if !after(heap[c], heap[p]) {
+					break
+				}
+				heap[c], heap[p] = heap[p], heap[c]
+				c = p
+			}
+			continue
+		}
+		if after(heap[0], idx) {
+			heap[0] = idx
+			down(0)
+		}
+	}
+	sort.Slice(heap, func(a, b int) bool { return after(heap[b], heap[a]) })
+	out := make([]T, len(heap))
+	for i, idx := range heap {
+		out[i] = rows[idx]
+	}
+	return out
 }
 
 // answer is ntopng's paged list: data, currentPage, perPage, totalRows, sort.
