@@ -124,3 +124,36 @@ func TestQueueDropsCounted(t *testing.T) {
 		return got+tt.QueueDrops+tt.KernelDrops == n && tt.Datagrams == got+tt.QueueDrops
 	})
 }
+
+// TestSFlowOverUDP: an sflow:// interface turns flow samples into flows
+// and counter samples into the engine's counter records.
+func TestSFlowOverUDP(t *testing.T) {
+	eng := engine.New(engine.DefaultConfiguration())
+	iface := eng.AddInterface("sflow://127.0.0.1:0", "sflow")
+	if err := eng.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Stop()
+	cfg := DefaultConfiguration()
+	cfg.Addr, cfg.SFlow = "127.0.0.1:0", true
+	c, err := New(cfg, iface)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	frame := ethFrame("10.2.0.1", "10.2.0.2", 40000, 443, 12, 0x02)
+	send(t, c.Addr(),
+		sflowPacket("192.0.2.9", 1, sflowFlowSample(1, 100, 5, 6, sampledHeader(1000, frame)), ifCounterSample(7, 3, 1000, 2000)),
+		v5packet(0, 1, 1, 0, v5rec{src: "1.1.1.1", dst: "2.2.2.2"})) // NetFlow on an sFlow socket: refused, counted
+	testwait.For(t, "flow and counter in the engine", func() bool {
+		s := iface.Snapshot()
+		return s.FlowRecords == 1 && s.Bytes == 100*1000 && s.Packets == 100 && s.Counters == 1
+	})
+	testwait.For(t, "refused datagram counted", func() bool {
+		ex := c.Exporters()
+		return len(ex) == 1 && ex[0].Errors["unknown_version"] == 1 && ex[0].Records == 1 && ex[0].Counters == 1
+	})
+}
