@@ -76,7 +76,7 @@ type Collector struct {
 	seed    maphash.Seed
 
 	received, queueDrops, queueWaits, readErrors atomic.Uint64
-	port                             int
+	port                                         int
 
 	wg     sync.WaitGroup
 	cancel context.CancelFunc
