@@ -22,6 +22,7 @@ import (
 // HandleAlerts. It replaces HandleAlerts and HandleAlertOps when the
 // appliance has a history file.
 func (s *Server) HandleAlertStore(db *sqlitestore.DB, st *alerts.Store) {
+	s.proAlertTop(db) // pro_rest.go
 	s.mux.HandleFunc("/lua/rest/v2/get/alert/list/alerts.lua", s.alertList(st, nil))
 	s.mux.HandleFunc("/lua/rest/v2/get/all/alert/list.lua", s.alertList(st, nil))
 	s.mux.HandleFunc("/lua/rest/v2/get/alert/severity/consts.lua", getSeverityConsts)

@@ -38,6 +38,8 @@ func writeCapability(p string) (users.Capability, bool) {
 	case strings.HasSuffix(p, "/host/pool.lua"), strings.HasSuffix(p, "/host/pool/member.lua"),
 		strings.HasSuffix(p, "/host_pool/pool.lua"), strings.HasSuffix(p, "/pool/host_pool/members.lua"):
 		return users.CapPools, true
+	case strings.Contains(p, "/snmp/device"):
+		return users.CapSNMP, true
 	}
 	return 0, false
 }
@@ -365,6 +367,7 @@ func (s *Server) adminRoutes() {
 	s.poolRoutes()
 	s.categoryRoutes()
 	s.configRoutes()
+	s.proRoutes()
 }
 
 // writeCapabilityGranted reports whether u holds the capability ntopng
