@@ -34,7 +34,6 @@ type talker struct {
 	vlan       uint16
 	sent, rcvd uint64
 	bps        float64
-	pool       int
 }
 
 // topTalkers lists the local (or remote) hosts of an interface by
