@@ -234,6 +234,23 @@ func TestBrowser(t *testing.T) {
 		shot(t, ctx, "recipients")
 	})
 
+	t.Run("an ended session goes to the login and back to the page", func(t *testing.T) {
+		// Replacing the password ends the user's sessions (web/README.md).
+		if err := f.users.SetPassword("admin", adminPass); err != nil {
+			t.Fatal(err)
+		}
+		run(t, ctx, "expired",
+			chromedp.Click(chromedp.CSS(`#nav a[href="#/hosts"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=user]`), "admin"),
+			chromedp.SendKeys(chromedp.CSS(`input[name=password]`), adminPass),
+			chromedp.Submit(chromedp.CSS(`input[name=password]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#hosts-table tbody a`)))
+		if loc := val(t, ctx, "location", chromedp.Location()); !strings.HasSuffix(loc, "/#/hosts") {
+			t.Fatalf("back at %s, want /#/hosts", loc)
+		}
+	})
+
 	t.Run("logout ends the session", func(t *testing.T) {
 		run(t, ctx, "logout",
 			chromedp.Click(chromedp.CSS(`#logout`)),

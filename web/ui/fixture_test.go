@@ -35,6 +35,7 @@ type fixture struct {
 	eng   *engine.Engine
 	db    *sqlitestore.DB
 	store *alerts.Store
+	users *users.Store
 	base  string
 }
 
@@ -124,7 +125,7 @@ func newFixture(t *testing.T) *fixture {
 			EntityVal: localHosts[k+1] + "@0", Tstamp: now.Unix() - int64(60*(k+1)), TstampEnd: now.Unix() - int64(60*(k+1)),
 			JSON: js, Script: "host_log", Subdir: "host"})
 	}
-	f := &fixture{srv: s, ui: u, eng: eng, db: db, store: st, base: "http://" + s.Addr()}
+	f := &fixture{srv: s, ui: u, eng: eng, db: db, store: st, users: us, base: "http://" + s.Addr()}
 	f.waitStored(t, 2)
 	return f
 }

@@ -103,6 +103,15 @@ type shellView struct {
 }
 
 func (u *UI) shell(w http.ResponseWriter, r *http.Request) {
+	if r.URL.RawQuery == "alive" {
+		// The scripts' session check: "/" is a page, so a visitor without
+		// a session is redirected to the login instead of being answered
+		// 401 with a Basic challenge (which makes browsers prompt, or wait
+		// for credentials, on a fetch).
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	u.shells.Add(1)
 	id, _ := web.IdentityFrom(r.Context())
 	h := w.Header()

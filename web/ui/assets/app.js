@@ -1,5 +1,5 @@
 // app.js: the shell (navigation, interface, theme) and the hash router.
-import { session, isAdmin, el, clear, api, hashState, showError, hideError } from "./lib.js";
+import { session, isAdmin, el, clear, api, hashState, showError, hideError, recheckSession } from "./lib.js";
 import { dashboard, interfaces, hosts, host, flows } from "./pages.js";
 import { alertsPage, recipients, scripts, snmp, usersPage } from "./admin.js";
 
@@ -37,6 +37,7 @@ async function route() {
   ctx.timers = [];
   ctx.cleanups = [];
   hideError();
+  recheckSession();
   const { path } = hashState();
   const [, name, ...rest] = path.split("/");
   const r = routes[name] || routes.dashboard;

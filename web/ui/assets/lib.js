@@ -43,6 +43,26 @@ export function toLogin(reason) {
   location.assign("/lua/login.lua?" + (reason ? "reason=" + reason + "&" : "") + "referer=" + encodeURIComponent(back));
 }
 
+// alive checks the session before REST calls (at most every 2 s): a REST
+// call without a session is answered 401 with a Basic challenge, which
+// makes the browser prompt for credentials (or wait for them) instead of
+// handing the answer to the script. "/?alive" is a page: without a session
+// it redirects to the login, which fetch sees as an opaque redirect.
+let aliveAt = 0;
+let aliveP = null;
+export function recheckSession() { aliveAt = 0; }
+async function alive() {
+  if (Date.now() - aliveAt < 2000 && aliveP) return aliveP;
+  aliveAt = Date.now();
+  aliveP = fetch("/?alive", { credentials: "same-origin", redirect: "manual", cache: "no-store" }).then((r) => {
+    if (r.type === "opaqueredirect" || r.status === 401) {
+      toLogin("expired");
+      throw new RestError("The session ended: log in again.");
+    }
+  });
+  return aliveP;
+}
+
 // api(path, params, {method}) calls /lua/rest/v2/<path>, unwraps ntopng's
 // envelope and throws RestError with its message on failure. A request
 // refused because the session is gone (401 with a login challenge) goes
@@ -61,11 +81,21 @@ export async function api(path, params = {}, opts = {}) {
     init.headers["Content-Type"] = "application/x-www-form-urlencoded";
     init.body = q.toString();
   }
+  await alive();
+  // A request still waiting after 20 s (a credentials prompt when the
+  // session ended between the check and the call) is abandoned.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 20000);
+  init.signal = abort.signal;
   let r;
   try {
     r = await fetch(url, init);
   } catch (e) {
+    recheckSession();
+    await alive();
     throw new RestError("The server did not answer: " + e.message);
+  } finally {
+    clearTimeout(timer);
   }
   if (r.status === 401 && r.headers.get("WWW-Authenticate")) {
     toLogin("expired");
