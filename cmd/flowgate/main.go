@@ -207,6 +207,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	deps.Services.RRD = rrd.New(rrd.Configuration{Dir: opts.DataDir, Metrics: reg}) // ntop.rrd_*, one store for every state
 	a.add("rrd files", nil, deps.Services.RRD.Close)                                // closed after the scripts that write them
 	a.add("geoip", nil, closeDeps)
+	deps.Services.HostPools = hostPools // host.getPoolId, host_pool_id
 	// The user store opens before any script can call ntop.addUser & co.
 	// and closes after the web server, which authenticates against it.
 	ucfg := users.DefaultConfiguration()

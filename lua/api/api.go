@@ -14,6 +14,7 @@ import (
 	"flowgate/history"
 	"flowgate/history/rrd"
 	"flowgate/lua/vm"
+	"flowgate/pools"
 	"flowgate/snmp"
 )
 
@@ -74,6 +75,9 @@ type Services struct {
 	RRD *rrd.Store
 	// Timeseries is what ts_utils appends to and queries (timeseries.go).
 	Timeseries *history.Scripts
+	// HostPools match hosts to ntopng's host pools (host.getPoolId,
+	// host_pool_id); nil: every host is in the default pool 0.
+	HostPools *pools.Store
 }
 
 // Install sets the globals flow, host, network, interface and ntop in L.

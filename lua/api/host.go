@@ -87,7 +87,7 @@ func init() {
 		}),
 		hostVal("getPoolId", func(b *binding, L *lua.LState, h *engine.Host) lua.LValue {
 			t := L.CreateTable(0, 1)
-			t.RawSetString("host_pool_id", lua.LNumber(0))
+			t.RawSetString("host_pool_id", lua.LNumber(b.hostPoolID(h)))
 			return t
 		}),
 		hostVal("getDNSInfo", func(b *binding, L *lua.LState, h *engine.Host) lua.LValue {
@@ -177,7 +177,7 @@ func (b *binding) hostInfo(L *lua.LState, h *engine.Host, full bool) *lua.LTable
 	b.setN(t, "bytes.rcvd", float64(h.BytesRcvd))
 	b.setN(t, "packets.sent", float64(h.PktsSent))
 	b.setN(t, "packets.rcvd", float64(h.PktsRcvd))
-	b.setN(t, "host_pool_id", 0)
+	b.setN(t, "host_pool_id", float64(b.hostPoolID(h)))
 	t.RawSetString("localhost", lua.LBool(h.Local))
 	t.RawSetString("privatehost", lua.LBool(ip.IsPrivate()))
 	t.RawSetString("systemhost", lua.LFalse)
