@@ -333,4 +333,30 @@ const coverageNotes = `
   (CSRF with a cookie session) and an administrator, although the OpenAPI file lists some as GET.
 - Aliases and notes live in the ntop.*Cache store under ntopng's keys: ` + "`ntopng.prefs.ifid_<id>.name`" + `,
   hashes ` + "`ntopng.host_labels`" + ` and ` + "`ntopng.host_notes`" + ` (field ` + "`ip@vlan`" + `), ` + "`ntopng.network_labels`" + ` (field the CIDR).
+- Host pools (package ` + "`pools`" + `, ` + "`host_pools.json`" + ` in the data dir): members are ` + "`IP/CIDR@vlan`" + ` or MACs; a host
+  is in the pool of the longest member network on its VLAN. MAC members are kept, exported and
+  answered, but match no host: flowgate's host table keeps no MAC. ` + "`get/host/pool/pools.lua?pool=N`" + ` answers ` + "`{\"N\": pool}`" + `, and ` + "`[pool]`" + ` for pool 1, as ntopng's
+  JSON encoder writes ` + "`res[pool_id]`" + `. Alerts carry their host's pool (a flow alert its client's, else its
+  server's), which a recipient's ` + "`pools=`" + ` filter selects on; the recipients listed in a pool are stored
+  and answered by ` + "`get/recipient/pools.lua`" + ` (recipient id = the recipient's name) but do not route alerts.
+- Custom categories (package ` + "`categories`" + `): hosts (names with their subdomains, addresses, networks)
+  and application category overrides classify flows when their application is detected (TLS SNI,
+  HTTP site or DNS query, then the server address, then the application). Custom application rules
+  (` + "`custom_rules`" + `, protos.txt syntax) are stored and exported but define no new nDPI application.
+  Lists loaded by Lua (` + "`ntop.loadCustomCategoryHost`" + `) stay Lua's (` + "`ntop.matchCustomCategory`" + `).
+- Configuration backup: kinds ` + "`all`" + `, ` + "`pool`" + `, ` + "`notifications`" + ` (REST-added endpoints and recipients,
+  with secrets), ` + "`snmp`" + ` (REST-added devices, with credentials), ` + "`checks`" + ` and ` + "`scripts`" + ` (user-script
+  overrides), and flowgate's ` + "`categories`" + `, in ntopng's envelope ` + "`{version: \"1.0\", ntopng_version, modules}`" + `.
+  Imports take ntopng's ` + "`JSON`" + ` form field (or a JSON body), validate every part before applying any
+  (a part failing after validation answers PARTIAL_IMPORT), and skip modules flowgate lacks (listed
+  in ` + "`rsp.skipped`" + `). An import or reset first saves the current configuration in
+  ` + "`config_backups/`" + ` (the newest 30): ` + "`list_availabled_backups.lua`" + ` lists ` + "`{epoch, id, date}`" + `,
+  ` + "`download_backup.lua?epoch=`" + ` takes the epoch or the id.
+- Pro paths: ntopng does not publish Pro's answers; flowgate's follow the community shapes of the
+  same figures: top talkers are host rows ` + "`{ip, name, vlan, label, value (bps), throughput_bps, bytes, host_pool_id}`" + `,
+  ` + "`top/l7_stats.lua`" + ` ` + "`[{label, value}]`" + ` (bytes, the rest as Other), ` + "`alert/top.lua`" + ` ` + "`{alert_id: [...], severity: [...]}`" + `
+  (counts, most frequent first). SNMP ` + "`lldp.lua`" + ` and ` + "`bridge.lua`" + ` are not served: the poller walks no
+  LLDP or bridge MIB. Pro SNMP writes take ntopng's ` + "`snmp_*`" + ` parameters (` + "`snmp_version`" + ` 0 v1, 1 v2c, 2 v3).
+- Writes need an administrator, or ntopng's capability for the object: ` + "`pools`" + ` for host pool writes,
+  ` + "`snmp`" + ` for SNMP device writes.
 `
