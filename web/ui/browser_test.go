@@ -72,12 +72,12 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	if !*screenshots {
 		return
 	}
-	png := val(t, ctx, "screenshot "+name, chromedp.FullScreenshot(85))
+	png := val(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 	dir := filepath.Join("..", "..", "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, name+".jpg"), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -279,5 +279,22 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("users table %q lacks %s", got, viewer)
 		}
 		noInjected(t, ctx)
+	})
+
+	t.Run("phone: the menu folds and opens from the keyboard", func(t *testing.T) {
+		run(t, ctx, "phone viewport",
+			chromedp.EmulateViewport(390, 844),
+			chromedp.Navigate(f.base+"/#/dashboard"),
+			chromedp.WaitVisible(chromedp.CSS(`#dash-chart canvas`)),
+			chromedp.WaitNotVisible(chromedp.CSS(`#nav`)))
+		shot(t, ctx, "phone-dashboard")
+		run(t, ctx, "menu from the keyboard",
+			chromedp.Focus(chromedp.CSS(`#menu-toggle`)),
+			chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible(chromedp.CSS(`#nav a[href="#/flows"]`)),
+			chromedp.Focus(chromedp.CSS(`#nav a[href="#/flows"]`)),
+			chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible(chromedp.CSS(`#flows-table tbody a`)),
+			chromedp.EmulateReset())
 	})
 }

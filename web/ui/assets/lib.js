@@ -21,7 +21,7 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 function append(e, children) {
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue;
     e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -113,12 +113,13 @@ export async function api(path, params = {}, opts = {}) {
 
 // ---- numbers as ntopng writes them ----
 
-function scaled(v, units, base, digits = 2) {
+function scaled(v, units, base) {
   if (v === null || v === undefined || isNaN(v)) return "-";
   let i = 0;
   let x = Math.abs(v);
   while (x >= base && i < units.length - 1) { x /= base; i++; }
-  return (v < 0 ? "-" : "") + (i === 0 ? Math.round(x) : x.toFixed(digits)) + " " + units[i];
+  const digits = i === 0 || x >= 100 ? 0 : x >= 10 ? 1 : 2;
+  return (v < 0 ? "-" : "") + x.toFixed(digits) + " " + units[i];
 }
 export const fmtBytes = (v) => scaled(v, ["B", "KB", "MB", "GB", "TB", "PB"], 1024);
 export const fmtBps = (v) => scaled(v, ["bps", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"], 1000);
@@ -243,7 +244,7 @@ export function lineChart(host, times, series, yfmt) {
     scales: { x: { time: true } },
     series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: s.color || ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"][i % 4],
       fill: (s.color || ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"][i % 4]) + "22", width: 1.5, value: (u, v) => yfmt(v) }))],
-    axes: [axis, { ...axis, size: 80, values: (u, vals) => vals.map(yfmt) }],
+    axes: [axis, { ...axis, size: 96, values: (u, vals) => vals.map(yfmt) }],
     cursor: { drag: { x: true, y: false } }, // drag to zoom, double-click resets
   };
   const plot = new window.uPlot(opts, [times, ...series.map((s) => s.values)], host);
