@@ -182,79 +182,120 @@ func (pg paging) window(n int) (int, int) {
 }
 
 // sortPage sorts rows by less in the requested order and returns the page.
-// An early page of a long list (the usual perPage=10 of 100,000 hosts) is
-// selected with a bounded heap in O(n log k) instead of sorting every row;
-// the page is the same as a stable sort's (ties keep the rows' order).
 func sortPage[T any](rows []T, pg paging, less func(a, b *T) bool) []T {
-	before := func(a, b *T) bool {
+	pr := newPager(pg, less, len(rows))
+	for k := range rows {
+		pr.add(&rows[k])
+	}
+	return pr.page()
+}
+
+// pager collects a list's rows one by one and returns the requested page,
+// the same as a stable sort of all of them. When the page is early in a
+// long list (the usual perPage=10 of 100,000 hosts) it keeps only the rows
+// that can still be on it, in a bounded heap: O(n log k) time and k rows
+// of memory, so a list handler copies no more than that inside
+// Interface.Do; otherwise it keeps every row and sorts them.
+type pager[T any] struct {
+	pg     paging
+	before func(a, b *T) bool
+	from   int
+	k      int // rows kept by the heap; 0: keep all
+	rows   []T
+	seq    []int // arrival order of rows[i] (heap mode): ties keep it
+	n      int   // rows added
+}
+
+// newPager is a pager for about n rows.
+func newPager[T any](pg paging, less func(a, b *T) bool, n int) *pager[T] {
+	p := &pager[T]{pg: pg, before: func(a, b *T) bool {
 		if pg.desc {
 			return less(b, a)
 		}
 		return less(a, b)
+	}}
+	if _, to := pg.window(n); to < n/8 {
+		// The page may move with rows added beyond n; keep at least its end.
+		p.from, p.k = (pg.page-1)*pg.perPage, pg.page*pg.perPage
+		p.rows, p.seq = make([]T, 0, p.k), make([]int, 0, p.k)
+	} else {
+		p.rows = make([]T, 0, n)
 	}
-	from, to := pg.window(len(rows))
-	if to < len(rows)/8 {
-		return topRows(rows, to, before)[from:to]
-	}
-	sort.SliceStable(rows, func(a, b int) bool { return before(&rows[a], &rows[b]) })
-	return rows[from:to]
+	return p
 }
 
-// topRows returns the first k rows in the order before gives them, ties in
-// the rows' order: what a stable sort puts first, without sorting the rest.
-func topRows[T any](rows []T, k int, before func(a, b *T) bool) []T {
-	if k <= 0 {
-		return nil
-	}
-	// after tells whether row i comes after row j in the stable order.
-	after := func(i, j int32) bool {
-		a, b := &rows[i], &rows[j]
-		return before(b, a) || !before(a, b) && i > j
-	}
-	// heap is a max-heap (the last of the best k at the root) of indices.
-	heap := make([]int32, 0, k)
-	down := func(i int) {
-		for {
-			l, m := 2*i+1, i
-			if l < len(heap) && after(heap[l], heap[m]) {
-				m = l
-			}
-			if r := l + 1; r < len(heap) && after(heap[r], heap[m]) {
-				m = r
-			}
-			if m == i {
-				return
-			}
-			heap[i], heap[m] = heap[m], heap[i]
-			i = m
-		}
-	}
-	for i := range rows {
-		idx := int32(i)
-		if len(heap) < k {
-			heap = append(heap, idx)
-			for c := len(heap) - 1; c > 0; {
-				p := (c - 1) / 2
-				if !after(heap[c], heap[p]) {
-					break
-				}
-				heap[c], heap[p] = heap[p], heap[c]
-				c = p
-			}
-			continue
-		}
-		if after(heap[0], idx) {
-			heap[0] = idx
-			down(0)
-		}
-	}
-	sort.Slice(heap, func(a, b int) bool { return after(heap[b], heap[a]) })
-	out := make([]T, len(heap))
-	for i, idx := range heap {
-		out[i] = rows[idx]
-	}
-	return out
+// after: the kept row i comes after the kept row j in the stable order.
+func (p *pager[T]) after(i, j int) bool {
+	a, b := &p.rows[i], &p.rows[j]
+	return p.before(b, a) || !p.before(a, b) && p.seq[i] > p.seq[j]
 }
+
+func (p *pager[T]) add(r *T) {
+	n := p.n
+	p.n++
+	if p.k == 0 {
+		p.rows = append(p.rows, *r)
+		return
+	}
+	if len(p.rows) < p.k {
+		p.rows, p.seq = append(p.rows, *r), append(p.seq, n)
+		for c := len(p.rows) - 1; c > 0; {
+			up := (c - 1) / 2
+			if !p.after(c, up) {
+				break
+			}
+			p.swap(c, up)
+			c = up
+		}
+		return
+	}
+	// r arrived last: it displaces the last kept row only if strictly before it.
+	if !p.before(r, &p.rows[0]) {
+		return
+	}
+	p.rows[0], p.seq[0] = *r, n
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < len(p.rows) && p.after(l, m) {
+			m = l
+		}
+		if rr := l + 1; rr < len(p.rows) && p.after(rr, m) {
+			m = rr
+		}
+		if m == i {
+			return
+		}
+		p.swap(i, m)
+		i = m
+	}
+}
+
+func (p *pager[T]) swap(i, j int) {
+	p.rows[i], p.rows[j] = p.rows[j], p.rows[i]
+	p.seq[i], p.seq[j] = p.seq[j], p.seq[i]
+}
+
+// total is the number of rows added.
+func (p *pager[T]) total() int { return p.n }
+
+// page returns the requested page.
+func (p *pager[T]) page() []T {
+	if p.k == 0 {
+		sort.SliceStable(p.rows, func(a, b int) bool { return p.before(&p.rows[a], &p.rows[b]) })
+		from, to := p.pg.window(len(p.rows))
+		return p.rows[from:to]
+	}
+	sort.Sort(byAfter[T]{p})
+	from, to := min(p.from, len(p.rows)), len(p.rows)
+	return p.rows[from:to]
+}
+
+// byAfter sorts the kept rows first to last.
+type byAfter[T any] struct{ p *pager[T] }
+
+func (b byAfter[T]) Len() int           { return len(b.p.rows) }
+func (b byAfter[T]) Less(i, j int) bool { return b.p.after(j, i) }
+func (b byAfter[T]) Swap(i, j int)      { b.p.swap(i, j) }
 
 // answer is ntopng's paged list: data, currentPage, perPage, totalRows, sort.
 func (pg paging) answer(data any, total int) map[string]any {
@@ -303,25 +344,27 @@ func (s *Server) getActiveHosts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var rows []hostRow
+	var pr *pager[hostRow]
 	visible := addrFilter(r)
 	i.Do(func(t *engine.Tables) {
-		rows = make([]hostRow, 0, t.NumHosts())
+		pr = newPager(pg, less, t.NumHosts())
+		var row hostRow // one copy reused: add copies what it keeps
 		t.Hosts(func(h *engine.Host) bool {
 			if visible != nil && !visible(h.IP()) {
 				return true
 			}
-			rows = append(rows, hostRow{
+			row = hostRow{
 				ip: h.IP(), vlan: h.VLAN(), sent: h.BytesSent, rcvd: h.BytesRcvd,
 				asClient: h.ActiveAsClient, asServer: h.ActiveAsServer,
 				first: h.FirstSeen, last: h.LastSeen, local: h.Local,
 				bcast: h.IsBroadcast, mcast: h.IsMulticast, bps: h.ThptBps, pps: h.ThptPps,
 				alerts: h.NumAlerts,
-			})
+			}
+			pr.add(&row)
 			return true
 		})
 	})
-	page := sortPage(rows, pg, less)
+	page := pr.page()
 	data := make([]map[string]any, 0, len(page))
 	for _, h := range page {
 		ip := h.ip.String()
@@ -337,7 +380,7 @@ func (s *Server) getActiveHosts(w http.ResponseWriter, r *http.Request) {
 			"host_pool_id": s.hostPoolID(h.ip, h.vlan),
 		})
 	}
-	writeOK(w, pg.answer(data, len(rows)))
+	writeOK(w, pg.answer(data, pr.total()))
 }
 
 var hostOrder = map[string]func(a, b *hostRow) bool{
@@ -505,24 +548,26 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var rows []flowRow
+	var pr *pager[flowRow]
 	i.Do(func(t *engine.Tables) {
-		rows = make([]flowRow, 0, t.NumFlows())
+		pr = newPager(pg, less, t.NumFlows())
+		var row flowRow
 		t.Flows(func(f *engine.Flow) bool {
 			if !ff.match(t, f) {
 				return true
 			}
 			cli, srv := f.Client(), f.Server()
-			rows = append(rows, flowRow{
+			row = flowRow{
 				id: f.ID(), key: f.Key(), cli: cli, srv: srv,
 				cport: f.ClientPort(), sport: f.ServerPort(), vlan: f.VLAN(),
 				l4: f.L4Name(), l7: f.L7Name(), first: f.FirstSeen, last: f.LastSeen,
 				cliBytes: f.CliBytes, srvBytes: f.SrvBytes, bps: f.ThptBps, pps: f.ThptPps,
-			})
+			}
+			pr.add(&row)
 			return true
 		})
 	})
-	page := sortPage(rows, pg, less)
+	page := pr.page()
 	data := make([]map[string]any, 0, len(page))
 	for _, f := range page {
 		total := f.cliBytes + f.srvBytes
@@ -546,7 +591,7 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 			"thpt":      map[string]float32{"bps": f.bps, "pps": f.pps},
 		})
 	}
-	writeOK(w, pg.answer(data, len(rows)))
+	writeOK(w, pg.answer(data, pr.total()))
 }
 
 var flowOrder = map[string]func(a, b *flowRow) bool{

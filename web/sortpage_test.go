@@ -35,6 +35,17 @@ func TestSortPageMatchesStableSort(t *testing.T) {
 					if !slices.Equal(got, want[from:to]) {
 						t.Fatalf("n=%d desc=%v perPage=%d page=%d: got %v, want %v", n, desc, perPage, page, got, want[from:to])
 					}
+					// Streamed with a wrong size hint (a filter dropped rows
+					// or more arrived): still the stable sort's page.
+					for _, hint := range []int{n / 3, n * 3} {
+						pr := newPager(pg, less, hint)
+						for k := range rows {
+							pr.add(&rows[k])
+						}
+						if got := pr.page(); !slices.Equal(got, want[from:to]) || pr.total() != n {
+							t.Fatalf("hint %d n=%d desc=%v perPage=%d page=%d: got %v, want %v", hint, n, desc, perPage, page, got, want[from:to])
+						}
+					}
 				}
 			}
 		}
