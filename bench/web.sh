@@ -11,7 +11,9 @@
 #    only interface).
 #
 # Prints requests/s, p50/p99 and the load average before and after each
-# run (the machine may be shared).
+# run (the machine may be shared). FG_ARGS adds flowgate options (e.g.
+# FG_ARGS=--disable-timeseries: no sampler reading the 100,000 hosts each
+# second beside the requests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
@@ -51,7 +53,7 @@ with open(sys.argv[1], "wb") as f:
 PY
 
 ./bin/flowgate -i "$data/hosts.pcap" -w "127.0.0.1:$hport" -d "$data" --admin-password "$pw" \
-	-m 10.0.0.0/8 -x 300000 -X 300000 2>"$data/flowgate.log" &
+	-m 10.0.0.0/8 -x 300000 -X 300000 ${FG_ARGS:-} 2>"$data/flowgate.log" &
 fg=$!
 base="http://127.0.0.1:$hport"
 for _ in $(seq 100); do curl -sf -u "admin:$pw" "$base/lua/rest/v2/get/ntopng/interfaces.lua" >/dev/null 2>&1 && break; sleep 0.2; done
