@@ -365,6 +365,9 @@ func (s *Server) configBackups() []int64 {
 }
 
 func (s *Server) listConfigBackups(w http.ResponseWriter, r *http.Request) {
+	if !s.backupReader(w, r) {
+		return
+	}
 	out := []map[string]any{}
 	for _, id := range s.configBackups() {
 		t := time.Unix(0, id)
@@ -374,6 +377,9 @@ func (s *Server) listConfigBackups(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) downloadConfigBackup(w http.ResponseWriter, r *http.Request) {
+	if !s.backupReader(w, r) {
+		return
+	}
 	q, err := readParams(r)
 	if err != nil {
 		writeError(w, 0, errInvalidArgs, err.Error())
@@ -419,4 +425,16 @@ func recipientsModule(m *recipients.Manager) ConfigModule {
 // snmpModule is the snmp kind: the devices added at run time.
 func snmpModule(p *snmp.Poller) ConfigModule {
 	return JSONModule(p.Configs, snmp.ValidateConfigs, p.ReplaceConfigs, func() error { return p.ReplaceConfigs(nil) })
+}
+
+// backupReader admits administrators only: a backup holds credentials
+// (endpoint secrets, SNMP communities), although its path is a get/ one
+// that unprivileged users may otherwise read.
+func (s *Server) backupReader(w http.ResponseWriter, r *http.Request) bool {
+	if requester(r).IsAdmin() {
+		return true
+	}
+	s.counters.notGranted.Add(1)
+	writeError(w, 0, errNotGranted, "configuration backups are an administrator's")
+	return false
 }

@@ -3,9 +3,11 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"flowgate/snmp"
 	"flowgate/web/users"
 )
 
@@ -152,6 +154,7 @@ func jsonKind(v any) string {
 // A user with ntopng's pools capability writes pools; one without cannot.
 func TestPoolsCapability(t *testing.T) {
 	f := newFixture(t, nil)
+	f.s.HandleSNMP(snmp.New(snmp.Configuration{DataDir: t.TempDir()}, snmp.Deps{}), nil)
 	for name, capa := range map[string]uint64{"carol": users.CapPools.Bit(), "dave": users.CapSNMP.Bit()} {
 		if err := f.users.Add(users.Spec{Username: name, Password: name + "-pw", Group: users.Unprivileged, Capabilities: capa}); err != nil {
 			t.Fatal(err)
@@ -175,5 +178,31 @@ func TestPoolsCapability(t *testing.T) {
 	}
 	if a := do(t, c, "POST", f.base+v2+"delete/pools.lua", nil, basic("carol", "carol-pw")); a.Code != http.StatusUnauthorized {
 		t.Errorf("delete/pools.lua is an administrator's: %d", a.Code)
+	}
+	// Backups hold credentials: administrators only, although under get/.
+	for _, p := range []string{"get/system/configurations/list_availabled_backups.lua", "get/system/configurations/download_backup.lua?epoch=1",
+		"export/all/config.lua", "export/notifications/config.lua"} {
+		if a := do(t, c, "GET", f.base+v2+p, nil, basic("carol", "carol-pw")); a.Code != http.StatusUnauthorized || a.RC != -3 {
+			t.Errorf("%s by a non-administrator: %d %s", p, a.Code, a.Body)
+		}
+	}
+	if a := do(t, c, "GET", f.base+v2+"get/system/configurations/list_availabled_backups.lua", nil, basic("admin", adminPW)); a.Code != 200 {
+		t.Errorf("backups by the administrator: %d %s", a.Code, a.Body)
+	}
+	// The SNMP capability admits Pro SNMP device writes, not pool writes.
+	form := func(kv ...string) (*strings.Reader, map[string]string) {
+		v := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return strings.NewReader(v.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	}
+	b, h = form("snmp_host", "192.0.2.1", "snmp_read_community", "public")
+	if a := do(t, c, "POST", f.base+"/lua/pro/rest/v2/add/snmp/device.lua", b, merge(h, basic("dave", "dave-pw"))); a.Code != 200 {
+		t.Errorf("SNMP write with the snmp capability: %d %s", a.Code, a.Body)
+	}
+	b, h = form("snmp_host", "192.0.2.2", "snmp_read_community", "public")
+	if a := do(t, c, "POST", f.base+"/lua/pro/rest/v2/add/snmp/device.lua", b, merge(h, basic("carol", "carol-pw"))); a.Code != http.StatusUnauthorized {
+		t.Errorf("SNMP write without the snmp capability: %d %s", a.Code, a.Body)
 	}
 }
