@@ -192,3 +192,17 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestMPLSAndNextHop(t *testing.T) {
+	d, _ := newTestDecoder()
+	tmpl := set(0, templateBody(9, 260, tfield{8, 4, 0}, tfield{12, 4, 0}, tfield{70, 3, 0}, tfield{71, 3, 0}, tfield{15, 4, 0}))
+	rec := wbuf{}.ip("10.0.0.1").ip("10.0.0.2").u8(0x01).u8(0x00).u8(0x10).u8(0).u8(0).u8(0).ip("10.0.0.254")
+	b, errs := decodeAll(t, d, false, v9packet(1, 1000, 1700000000, 1, 2, tmpl, set(260, rec)))
+	if errs[0] != nil || len(b.Flows) != 1 {
+		t.Fatalf("%v %d", errs[0], len(b.Flows))
+	}
+	want := []engine.Field{{Key: "MPLS_LABEL_1", Value: "4097"}, {Key: "IPV4_NEXT_HOP", Value: "10.0.0.254"}}
+	if !reflect.DeepEqual(b.Flows[0].Additional, want) {
+		t.Errorf("additional %v, want %v", b.Flows[0].Additional, want)
+	}
+}

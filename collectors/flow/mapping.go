@@ -57,6 +57,8 @@ const (
 	fDot1q        = 243
 	fSelectorID   = 302
 	fSamplingPkt  = 305
+	fMPLS1        = 70 // mplsTopLabelStackSection .. 72: MPLS_LABEL_1..3
+	fMPLS3        = 72
 )
 
 // mapV5 fills r from a NetFlow v5 record (RFC-less Cisco format: times in
@@ -214,6 +216,11 @@ func mapDataRecord(r *engine.FlowRecord, vals []netflow.DataField, h *header, ex
 			}
 		case fVRF:
 			r.VRF = uint32(be(v))
+		case fMPLS1, fMPLS1 + 1, fMPLS3:
+			if len(v) == 3 && v[0]|v[1]|v[2] != 0 {
+				// nProbe's MPLS_LABEL_n: the 20-bit label of the 3-byte entry.
+				r.Additional = append(r.Additional, engine.Field{Key: "MPLS_LABEL_" + string(rune('1'+f.Type-fMPLS1)), Value: itoa(uint32(be(v) >> 4))})
+			}
 		case fExporterV4, fExporterV6:
 			if a, ok := netip.AddrFromSlice(v); ok && !a.IsUnspecified() {
 				r.ExporterIP = a.Unmap()
