@@ -44,6 +44,8 @@ var outOfScope = []struct{ match, why string }{
 var servedOutsideWeb = map[string]string{
 	"/lua/rest/v2/enable/check.lua":          "lua/scripts (scripts.PathEnableCheck)",
 	"/lua/rest/v2/disable/check.lua":         "lua/scripts (scripts.PathDisableCheck)",
+	"/lua/rest/v2/get/checks/config.lua":     "cmd/flowgate (HandleConfigModule over lua/scripts)",
+	"/lua/rest/v2/set/checks/config.lua":     "cmd/flowgate (HandleConfigModule over lua/scripts)",
 	"/lua/rest/v2/export/checks/config.lua":  "cmd/flowgate (HandleConfigModule over lua/scripts)",
 	"/lua/rest/v2/import/checks/config.lua":  "cmd/flowgate (HandleConfigModule over lua/scripts)",
 	"/lua/rest/v2/reset/checks/config.lua":   "cmd/flowgate (HandleConfigModule over lua/scripts)",
@@ -89,10 +91,8 @@ var knownMissing = map[string]bool{
 	"/lua/rest/v2/delete/host/new_devices.lua":   true,
 	"/lua/rest/v2/edit/ntopng/incr_flows.lua":    true,
 	"/lua/rest/v2/edit/ntopng/incr_hosts.lua":    true,
-	"/lua/rest/v2/get/checks/config.lua":         true,
 	"/lua/rest/v2/get/host/fingerprint/data.lua": true,
 	"/lua/rest/v2/get/interface/arp.lua":         true,
-	"/lua/rest/v2/set/checks/config.lua":         true,
 	"/lua/rest/v2/set/device/alias.lua":          true,
 }
 

@@ -80,6 +80,71 @@ func (s *Server) HandleConfigModule(name string, m ConfigModule) {
 	s.mux.HandleFunc(v2+"export/"+name+"/config.lua", func(w http.ResponseWriter, r *http.Request) { s.exportConfig(w, r, name) })
 	s.mux.HandleFunc(v2+"import/"+name+"/config.lua", func(w http.ResponseWriter, r *http.Request) { s.importConfig(w, r, name) })
 	s.mux.HandleFunc(v2+"reset/"+name+"/config.lua", func(w http.ResponseWriter, r *http.Request) { s.resetConfig(w, r, name) })
+	if name == "checks" {
+		// ntopng's checks also have get/set of the bare configuration.
+		s.mux.HandleFunc(v2+"get/checks/config.lua", func(w http.ResponseWriter, r *http.Request) { s.getModuleConfig(w, r, name) })
+		s.mux.HandleFunc(v2+"set/checks/config.lua", func(w http.ResponseWriter, r *http.Request) { s.setModuleConfig(w, r, name) })
+	}
+}
+
+// getModuleConfig answers one kind's configuration without the envelope
+// (download=true: as a file). It holds no secrets for checks, but is an
+// administrator's like the exports.
+func (s *Server) getModuleConfig(w http.ResponseWriter, r *http.Request, name string) {
+	if !s.backupReader(w, r) {
+		return
+	}
+	conf := s.configMods.snapshot()[name].Export()
+	if v := r.URL.Query().Get("download"); v == "true" || v == "1" {
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`_configuration.json"`)
+		writeJSON(w, http.StatusOK, conf)
+		return
+	}
+	writeOK(w, conf)
+}
+
+// setModuleConfig replaces one kind's configuration with the JSON form
+// field (the bare configuration, or an export's envelope), validated first.
+func (s *Server) setModuleConfig(w http.ResponseWriter, r *http.Request, name string) {
+	if !isPost(w, r) {
+		return
+	}
+	var doc string
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var top map[string]json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&top); err != nil {
+			writeError(w, 0, errInvalidArgs, "bad JSON body: "+err.Error())
+			return
+		}
+		if json.Unmarshal(top["JSON"], &doc) != nil {
+			doc = string(top["JSON"])
+		}
+	} else if err := r.ParseForm(); err == nil {
+		doc = r.PostForm.Get("JSON")
+	}
+	raw := json.RawMessage(doc)
+	var env struct {
+		Version string                     `json:"version"`
+		Modules map[string]json.RawMessage `json:"modules"`
+	}
+	if strings.TrimSpace(doc) == "" || !json.Valid(raw) {
+		writeError(w, 0, errInvalidArgs, "JSON: the configuration is required")
+		return
+	}
+	if json.Unmarshal(raw, &env) == nil && env.Version != "" && env.Modules[name] != nil {
+		raw = env.Modules[name]
+	}
+	m := s.configMods.snapshot()[name]
+	if err := m.Validate(raw); err != nil {
+		writeError(w, 0, errInvalidArgs, err.Error())
+		return
+	}
+	s.autoBackup()
+	if err := m.Import(raw); err != nil {
+		writeError(w, 0, errInternal, err.Error())
+		return
+	}
+	writeOK(w, map[string]any{})
 }
 
 // configRoutes registers "all", the kinds web holds itself (pool,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -135,5 +136,54 @@ func TestConfigImportErrors(t *testing.T) {
 		if code != tc.code || env["rc"] != float64(tc.rc) {
 			t.Errorf("%s: %d %v, want %d rc %d", tc.name, code, env, tc.code, tc.rc)
 		}
+	}
+}
+
+// get/set/checks/config.lua over a checks kind (cmd mounts lua/scripts').
+func TestChecksConfig(t *testing.T) {
+	s := walkServer(t)
+	type conf map[string]map[string]bool
+	cur := conf{"flow": {"blacklisted": true}}
+	s.HandleConfigModule("checks", JSONModule(
+		func() conf { return cur },
+		func(c conf) error {
+			for sub := range c {
+				if sub != "flow" && sub != "host" {
+					return errors.New("unknown subdir " + sub)
+				}
+			}
+			return nil
+		},
+		func(c conf) error { cur = c; return nil },
+		func() error { cur = conf{}; return nil }))
+	_, env := call(t, s, "GET", v2+"get/checks/config.lua", map[string]string{"download": "false"})
+	if env["rsp"].(map[string]any)["flow"] == nil {
+		t.Fatalf("get: %v", env)
+	}
+	for _, tc := range []struct {
+		doc      string
+		code, rc int
+	}{
+		{"", 400, -5},
+		{"{", 400, -5},
+		{`{"syslog":{"x":true}}`, 400, -5},
+		{`{"flow":{"x":"yes"}}`, 400, -5},
+	} {
+		if code, env := postConfigJSON(t, s, v2+"set/checks/config.lua", tc.doc); code != tc.code || env["rc"] != float64(tc.rc) {
+			t.Errorf("set %q: %d %v", tc.doc, code, env)
+		}
+	}
+	if !cur["flow"]["blacklisted"] {
+		t.Fatal("a refused set changed the configuration")
+	}
+	if code, env := postConfigJSON(t, s, v2+"set/checks/config.lua", `{"host":{"score":false}}`); code != 200 {
+		t.Fatalf("set: %v", env)
+	}
+	if _, ok := cur["host"]; !ok || len(cur) != 1 {
+		t.Errorf("after set: %v", cur)
+	}
+	// An export's envelope is accepted too.
+	if code, env := postConfigJSON(t, s, v2+"set/checks/config.lua", exportDoc(t, s, "checks")); code != 200 {
+		t.Errorf("set from an export: %v", env)
 	}
 }
