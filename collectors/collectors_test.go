@@ -22,6 +22,8 @@ func TestParseKinds(t *testing.T) {
 		{"netflow://:2055", "netflow"},
 		{"netflow://[::1]:2055", "netflow"},
 		{"sflow://0.0.0.0:6343", "sflow"},
+		{"netflow://:2055,netflow://127.0.0.1:9995", "netflow"},
+		{"netflow://:2055,:9995", "netflow"},
 	} {
 		specs, err := Parse([]string{tc.value}, Settings{})
 		if err != nil {
@@ -53,6 +55,8 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"netflow://127.0.0.1"}, Settings{}, "netflow://[addr]:port"},
 		{[]string{"netflow://127.0.0.1:99999"}, Settings{}, "port"},
 		{[]string{"sflow://example.com:6343"}, Settings{}, "bad address"},
+		{[]string{"netflow://:2055,sflow://:6343"}, Settings{}, "netflow:// values only"},
+		{[]string{"netflow://:2055,:2055"}, Settings{}, "listed twice"},
 	} {
 		specs, err := Parse(tc.values, tc.s)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -30,14 +30,15 @@ import (
 
 // Configuration of one collector (one -i value, one engine interface).
 type Configuration struct {
-	// Addr is the UDP address to listen on ("[::]:2055", "0.0.0.0:6343").
-	Addr string
+	// Addrs are the UDP addresses to listen on ("[::]:2055",
+	// "0.0.0.0:6343"): several exporters' ports feeding one interface.
+	Addrs []string
 	// SFlow makes it an sFlow v5 socket; otherwise NetFlow v5/v9/IPFIX.
 	SFlow bool
-	// Readers is the number of SO_REUSEPORT sockets, each with its reader
-	// goroutine and decode worker (default 2). The kernel pins an
-	// exporter's datagrams to one socket, so each exporter's templates and
-	// sequence numbers stay in one worker.
+	// Readers is the number of SO_REUSEPORT sockets per address, each
+	// with its reader goroutine, and of decode workers (default 2).
+	// Datagrams go to the worker of their exporter's address, so each
+	// exporter's templates and sequence numbers stay in one goroutine.
 	Readers int
 	// ReceiveBuffer is SO_RCVBUF per socket (default 32 MiB; forced past
 	// net.core.rmem_max when running as root).
@@ -76,7 +77,7 @@ type Collector struct {
 	seed    maphash.Seed
 
 	received, queueDrops, queueWaits, readErrors atomic.Uint64
-	port                                         int
+	ports                                        []int // bound, one per address
 
 	wg     sync.WaitGroup
 	cancel context.CancelFunc
@@ -114,8 +115,13 @@ func New(cfg Configuration, iface *engine.Interface) (*Collector, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if _, err := net.ResolveUDPAddr("udp", cfg.Addr); err != nil {
-		return nil, fmt.Errorf("flow collector: address %q: %w", cfg.Addr, err)
+	if len(cfg.Addrs) == 0 {
+		return nil, errors.New("flow collector: no address")
+	}
+	for _, a := range cfg.Addrs {
+		if _, err := net.ResolveUDPAddr("udp", a); err != nil {
+			return nil, fmt.Errorf("flow collector: address %q: %w", a, err)
+		}
 	}
 	log := cfg.Logger.With("ifid", iface.ID(), "interface", iface.Name())
 	c := &Collector{cfg: cfg, iface: iface, log: log, warn: ratelog.New(log, 10*time.Second), reg: newRegistry(), seed: maphash.MakeSeed()}
@@ -149,10 +155,19 @@ func (c *Collector) Totals() Totals {
 	n := len(c.reg.m)
 	c.reg.mu.RUnlock()
 	return Totals{Datagrams: c.received.Load(), QueueDrops: c.queueDrops.Load(), QueueWaits: c.queueWaits.Load(), ReadErrors: c.readErrors.Load(),
-		KernelDrops: kernelDrops(c.port), Exporters: n, Overflow: c.reg.over.Load()}
+		KernelDrops: c.kernelDrops(), Exporters: n, Overflow: c.reg.over.Load()}
 }
 
 // Addr is the bound address (after Start; useful with port 0).
+func (c *Collector) kernelDrops() uint64 {
+	var n uint64
+	for _, p := range c.ports {
+		n += kernelDrops(p)
+	}
+	return n
+}
+
+// Addr is the first bound address (after Start; useful with port 0).
 func (c *Collector) Addr() net.Addr {
 	if len(c.conns) == 0 {
 		return nil
@@ -168,7 +183,7 @@ func (c *Collector) templatesPath() string {
 	if c.cfg.SFlow {
 		kind = "sflow"
 	}
-	return filepath.Join(c.cfg.DataDir, "flow", fmt.Sprintf("%s-%d", kind, c.port), "templates.json")
+	return filepath.Join(c.cfg.DataDir, "flow", fmt.Sprintf("%s-%d", kind, c.ports[0]), "templates.json")
 }
 
 // Start binds the sockets, loads saved templates and starts the readers
@@ -187,24 +202,26 @@ func (c *Collector) Start() error {
 		}
 		return serr
 	}}
-	addr := c.cfg.Addr
-	for i := 0; i < c.cfg.Readers; i++ {
-		pc, err := lc.ListenPacket(context.Background(), "udp", addr)
-		if err != nil {
-			c.closeConns()
-			return fmt.Errorf("flow listen %s: %w", addr, err)
-		}
-		conn := pc.(*net.UDPConn)
-		c.conns = append(c.conns, conn)
-		if i == 0 { // port 0: the others share the one the kernel picked
-			c.port = conn.LocalAddr().(*net.UDPAddr).Port
-			addr = net.JoinHostPort(conn.LocalAddr().(*net.UDPAddr).IP.String(), fmt.Sprint(c.port))
+	for _, addr := range c.cfg.Addrs {
+		for i := 0; i < c.cfg.Readers; i++ {
+			pc, err := lc.ListenPacket(context.Background(), "udp", addr)
+			if err != nil {
+				c.closeConns()
+				return fmt.Errorf("flow listen %s: %w", addr, err)
+			}
+			conn := pc.(*net.UDPConn)
+			c.conns = append(c.conns, conn)
+			if i == 0 { // port 0: the others share the one the kernel picked
+				la := conn.LocalAddr().(*net.UDPAddr)
+				c.ports = append(c.ports, la.Port)
+				addr = net.JoinHostPort(la.IP.String(), fmt.Sprint(la.Port))
+			}
 		}
 	}
 	c.loadTemplates()
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	for range c.conns {
+	for i := 0; i < c.cfg.Readers; i++ {
 		w := &worker{q: make(chan datagram, c.cfg.QueueLen), dec: newDecoder(c.reg, &c.dirty, c.cfg.Now)}
 		c.workers = append(c.workers, w)
 	}

@@ -27,7 +27,7 @@ func startRig(t *testing.T, addr, dataDir string, reg prometheus.Registerer) *ri
 		t.Fatal(err)
 	}
 	cfg := DefaultConfiguration()
-	cfg.Addr, cfg.DataDir, cfg.Metrics = addr, dataDir, reg
+	cfg.Addrs, cfg.DataDir, cfg.Metrics = []string{addr}, dataDir, reg
 	c, err := New(cfg, iface)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestQueueDropsCounted(t *testing.T) {
 	eng := engine.New(engine.DefaultConfiguration())
 	iface := eng.AddInterface("netflow", "netflow")
 	cfg := DefaultConfiguration()
-	cfg.Addr, cfg.Readers, cfg.QueueLen = "127.0.0.1:0", 1, 1
+	cfg.Addrs, cfg.Readers, cfg.QueueLen = []string{"127.0.0.1:0"}, 1, 1
 	c, err := New(cfg, iface)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestSFlowOverUDP(t *testing.T) {
 	}
 	defer eng.Stop()
 	cfg := DefaultConfiguration()
-	cfg.Addr, cfg.SFlow = "127.0.0.1:0", true
+	cfg.Addrs, cfg.SFlow = []string{"127.0.0.1:0"}, true
 	c, err := New(cfg, iface)
 	if err != nil {
 		t.Fatal(err)
@@ -156,4 +156,31 @@ func TestSFlowOverUDP(t *testing.T) {
 		ex := c.Exporters()
 		return len(ex) == 1 && ex[0].Errors["unknown_version"] == 1 && ex[0].Records == 1 && ex[0].Counters == 1
 	})
+}
+
+// TestSeveralPorts: one interface listening on two ports takes both.
+func TestSeveralPorts(t *testing.T) {
+	eng := engine.New(engine.DefaultConfiguration())
+	iface := eng.AddInterface("netflow", "netflow")
+	if err := eng.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Stop()
+	cfg := DefaultConfiguration()
+	cfg.Addrs = []string{"127.0.0.1:0", "127.0.0.1:0"}
+	c, err := New(cfg, iface)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	if len(c.ports) != 2 || c.ports[0] == c.ports[1] {
+		t.Fatalf("ports %v", c.ports)
+	}
+	for i, p := range c.ports {
+		send(t, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p}, v5packet(uint32(i), 1, 1, 0, v5rec{src: "10.0.0.1", dst: "10.0.0.2", pkts: 1, octets: 100}))
+	}
+	testwait.For(t, "records from both ports", func() bool { return iface.Snapshot().FlowRecords == 2 })
 }

@@ -64,7 +64,7 @@ func TestInteropPmacctSFlow(t *testing.T) {
 	}
 	defer eng.Stop()
 	cfg := DefaultConfiguration()
-	cfg.Addr, cfg.SFlow = "127.0.0.1:0", true
+	cfg.Addrs, cfg.SFlow = []string{"127.0.0.1:0"}, true
 	c, err := New(cfg, iface)
 	if err != nil {
 		t.Fatal(err)

@@ -140,7 +140,7 @@ func flowgateTotals(t *testing.T, softflowd, pcap, version string, records uint6
 	}
 	defer eng.Stop()
 	cfg := DefaultConfiguration()
-	cfg.Addr = "127.0.0.1:0"
+	cfg.Addrs = []string{"127.0.0.1:0"}
 	c, err := New(cfg, iface)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func flowgateTotals(t *testing.T, softflowd, pcap, version string, records uint6
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	export(t, softflowd, pcap, version, c.port)
+	export(t, softflowd, pcap, version, c.ports[0])
 	var got totals
 	testwait.ForState(t, "flowgate has nfdump's records", func() (any, bool) {
 		s := iface.Snapshot()

@@ -24,7 +24,7 @@ func BenchmarkLoopbackV9(b *testing.B) {
 	}
 	defer eng.Stop()
 	cfg := DefaultConfiguration()
-	cfg.Addr = "127.0.0.1:0"
+	cfg.Addrs = []string{"127.0.0.1:0"}
 	c, err := New(cfg, iface)
 	if err != nil {
 		b.Fatal(err)
