@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 
 	"flowgate/engine/ndpi"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"flowgate/store"
 )
 
@@ -36,6 +38,8 @@ type Configuration struct {
 	MaxRules    int    // application rules over all applications
 	MaxApps     int    // custom applications
 	MaxAliasLen int
+	// Metrics, when set, gets the flowgate_custom_category* families (New).
+	Metrics prometheus.Registerer
 }
 
 // DefaultConfiguration bounds the lists at 100,000 hosts, 10,000 rules.
@@ -150,6 +154,9 @@ func New(cfg Configuration) *Store {
 	s := &Store{cfg: cfg}
 	s.cur, _ = s.validate(Config{})
 	s.rebuild()
+	if cfg.Metrics != nil {
+		s.registerMetrics(cfg.Metrics)
+	}
 	return s
 }
 

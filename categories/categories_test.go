@@ -51,10 +51,10 @@ func TestEngineUsesCustomCategories(t *testing.T) {
 		f.InBytes, f.InPkts, f.FirstSwitched, f.LastSwitched = 1, 1, 1, 1
 	}
 	add("198.51.100.1", 91, "www.corp.example") // name
-	add("192.0.2.9", 7, "")                      // address (HTTP)
-	add("198.51.100.2", 91, "other.example")     // application override
-	add("198.51.100.3", 7, "evil.example")       // name
-	add("198.51.100.4", 5, "")                   // DNS: nDPI's
+	add("192.0.2.9", 7, "")                     // address (HTTP)
+	add("198.51.100.2", 91, "other.example")    // application override
+	add("198.51.100.3", 7, "evil.example")      // name
+	add("198.51.100.4", 5, "")                  // DNS: nDPI's
 	i.Process(b)
 	want := map[string]ndpi.Category{"198.51.100.1": ndpi.CategoryCustom1, "192.0.2.9": ndpi.CategoryCustom1,
 		"198.51.100.2": ndpi.CategoryBannedSite, "198.51.100.3": ndpi.CategoryMalware, "198.51.100.4": ndpi.CategoryOf(5)}

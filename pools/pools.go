@@ -20,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"flowgate/store"
 )
 
@@ -52,6 +54,8 @@ type Configuration struct {
 	// MaxNameLen bounds a pool name (bytes).
 	MaxNameLen int
 	Logger     *slog.Logger
+	// Metrics, when set, gets the flowgate_host_pool* families (New).
+	Metrics prometheus.Registerer
 }
 
 // DefaultConfiguration is ntopng's limits: 127 user pools, 10,000 members.
@@ -268,6 +272,9 @@ func New(cfg Configuration) *Store {
 	}
 	s := &Store{cfg: cfg, pools: map[int]*Pool{}}
 	s.rebuildLocked()
+	if cfg.Metrics != nil {
+		s.registerMetrics(cfg.Metrics)
+	}
 	return s
 }
 

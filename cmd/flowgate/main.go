@@ -148,14 +148,14 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	ecfg.MaxFlows = opts.MaxFlows
 	ecfg.MaxHosts = opts.MaxHosts
 	ecfg.FlowIdle = opts.FlowIdle
+	reg := newRegistry()
+	ecfg.Metrics = reg
 	// Custom categories and application categories (category and
 	// application REST) classify the engine's new flows.
 	catCfg := categories.DefaultConfiguration()
-	catCfg.Path = filepath.Join(opts.DataDir, categories.FileName)
+	catCfg.Path, catCfg.Metrics = filepath.Join(opts.DataDir, categories.FileName), reg
 	customCats := categories.New(catCfg)
 	ecfg.Categories = customCats
-	reg := newRegistry()
-	ecfg.Metrics = reg
 	a := &app{log: log, opts: opts, eng: engine.New(ecfg), metrics: reg}
 	a.add("custom categories", customCats.Start, customCats.Stop)
 
@@ -183,7 +183,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	// Host pools: REST, host_pool_id, and the pool of alerts that
 	// recipients' pool filters select on.
 	poolCfg := pools.DefaultConfiguration()
-	poolCfg.Path, poolCfg.Logger = filepath.Join(opts.DataDir, pools.FileName), log
+	poolCfg.Path, poolCfg.Logger, poolCfg.Metrics = filepath.Join(opts.DataDir, pools.FileName), log, reg
 	hostPools := pools.New(poolCfg)
 	a.add("host pools", hostPools.Start, hostPools.Stop)
 	a.alerts = alerts.NewStore(alerts.Config{History: a.history.History(), PoolOf: pools.AlertPool(hostPools)})
