@@ -68,6 +68,13 @@ type fixture struct {
 // and eth1.
 func newFixture(t *testing.T, mod func(*Configuration)) *fixture {
 	t.Helper()
+	return newFixtureWith(t, mod, nil)
+}
+
+// newFixtureWith is newFixture calling before(server) before Start (to
+// add handlers: Lua pages, ...).
+func newFixtureWith(t *testing.T, mod func(*Configuration), before func(*Server)) *fixture {
+	t.Helper()
 	f := &fixture{clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}, log: &syncBuffer{}, dir: t.TempDir()}
 	eng := engine.New(engine.DefaultConfiguration())
 	eth0 := eng.AddInterface("eth0", "zmq")
@@ -96,6 +103,9 @@ func newFixture(t *testing.T, mod func(*Configuration)) *fixture {
 	}
 	f.s = New(cfg, Dependencies{Engine: eng, Users: f.users, Now: f.clock.now,
 		Logger: slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if before != nil {
+		before(f.s)
+	}
 	if err := f.s.Start(); err != nil {
 		t.Fatal(err)
 	}

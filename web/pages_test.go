@@ -3,9 +3,7 @@ package web
 import (
 	"encoding/json"
 	"io/fs"
-	"log/slog"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
-	"flowgate/engine"
 	"flowgate/lua/api"
 	"flowgate/web/users"
 )
@@ -31,47 +26,19 @@ type pageFixture struct {
 
 func newPageFixture(t *testing.T, budget time.Duration, setup func(scripts string)) *pageFixture {
 	t.Helper()
-	f := &fixture{clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}, log: &syncBuffer{}, dir: t.TempDir()}
 	scripts := filepath.Join(t.TempDir(), "scripts")
 	copyTree(t, "testdata/pages", scripts)
 	if setup != nil {
 		setup(scripts)
 	}
-	eng := engine.New(engine.DefaultConfiguration())
-	eth0 := eng.AddInterface("eth0", "zmq")
-	eng.AddInterface("eth1", "zmq")
-	now := uint32(time.Now().Unix())
-	eth0.Process(&engine.Batch{Flows: []engine.FlowRecord{
-		{SrcIP: netip.MustParseAddr("10.1.0.5"), DstIP: netip.MustParseAddr("8.8.8.8"), SrcPort: 40000, DstPort: 53, Proto: 17,
-			InBytes: 100, InPkts: 1, OutBytes: 200, OutPkts: 1, FirstSwitched: now, LastSwitched: now},
-		{SrcIP: netip.MustParseAddr("192.168.1.5"), DstIP: netip.MustParseAddr("1.1.1.1"), SrcPort: 40001, DstPort: 443, Proto: 6,
-			InBytes: 1000, InPkts: 5, OutBytes: 2000, OutPkts: 5, FirstSwitched: now, LastSwitched: now},
-	}})
-	ucfg := users.DefaultConfiguration()
-	ucfg.Path = filepath.Join(f.dir, users.FileName)
-	ucfg.BcryptCost = bcrypt.MinCost
-	f.users = users.New(ucfg, users.Dependencies{Now: f.clock.now})
-	if err := f.users.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.users.Stop)
-	cfg := DefaultConfiguration()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = f.dir
-	cfg.AdminPassword = adminPW
-	log := slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.s = New(cfg, Dependencies{Engine: eng, Users: f.users, Now: f.clock.now, Logger: log})
 	cache := api.NewCache()
-	pcfg := DefaultPagesConfiguration()
-	pcfg.ScriptsDir = scripts
-	pcfg.CallBudget = budget
-	f.s.HandleLuaPages(pcfg, PagesDependencies{Lua: api.Deps{Cache: cache, Logger: log, DataDir: f.dir,
-		Services: &api.Services{Users: LuaUsers(f.users)}}})
-	if err := f.s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.s.Stop)
-	f.base = "http://" + f.s.Addr()
+	f := newFixtureWith(t, nil, func(s *Server) {
+		pcfg := DefaultPagesConfiguration()
+		pcfg.ScriptsDir = scripts
+		pcfg.CallBudget = budget
+		s.HandleLuaPages(pcfg, PagesDependencies{Lua: api.Deps{Cache: cache, Logger: s.deps.Logger,
+			DataDir: s.cfg.DataDir, Services: &api.Services{Users: LuaUsers(s.users)}}})
+	})
 	return &pageFixture{fixture: f, scripts: scripts, cache: cache}
 }
 
