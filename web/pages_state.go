@@ -123,15 +123,26 @@ func (ps *pageState) reset() {
 // into the answer, ntopng's sendHTTP*Header functions, and the ntop.* and
 // interface.* functions that follow the user of the request.
 func (ps *pageState) install(L *lua.LState, _ *api.Context) {
-	write := func(L *lua.LState) int {
-		for i := 1; i <= L.GetTop(); i++ {
-			ps.out.add(L.ToStringMeta(L.Get(i)).String())
+	// print is ntopng's HTTP print: its first argument as text, no
+	// newline (print(s, "blob") writes s's first byte).
+	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
+		v := L.Get(1)
+		if L.GetTop() >= 2 && strings.HasPrefix(L.Get(2).String(), "blob") {
+			if s := L.CheckString(1); len(s) > 0 {
+				ps.out.add(s[:1])
+			}
+			return 0
 		}
+		ps.out.add(L.ToStringMeta(v).String())
 		return 0
-	}
-	L.SetGlobal("print", L.NewFunction(write))
+	}))
 	if io, ok := L.GetGlobal("io").(*lua.LTable); ok {
-		io.RawSetString("write", L.NewFunction(write))
+		io.RawSetString("write", L.NewFunction(func(L *lua.LState) int {
+			for i := 1; i <= L.GetTop(); i++ {
+				ps.out.add(L.ToStringMeta(L.Get(i)).String())
+			}
+			return 0
+		}))
 	}
 	// sendHTTPHeader(mime, content_disposition, extra_headers)
 	L.SetGlobal("sendHTTPHeader", L.NewFunction(func(L *lua.LState) int {

@@ -435,6 +435,9 @@ func TestPagePaths(t *testing.T) {
 	if a := do(t, c, "GET", f.base+"/lua/", nil, nil); a.Code != http.StatusFound || !strings.HasPrefix(a.Header.Get("Location"), loginPath) {
 		t.Fatalf("/lua/ without login: %d %s", a.Code, a.Header.Get("Location"))
 	}
+	if a := do(t, c, "GET", f.base+ex+"print.lua", nil, admin); a.Body != "aniltruex|1|" {
+		t.Fatalf("print: %q", a.Body)
+	}
 	a := do(t, c, "GET", f.base+ex+"status.lua", nil, admin)
 	if a.Code != 202 || a.Body != "accepted\n" || a.Header.Get("Content-Type") != "text/plain; charset=utf-8" ||
 		a.Header.Get("X-Extra") != "1" || a.Header.Get("Content-Disposition") != "attachment; filename=x.txt" {

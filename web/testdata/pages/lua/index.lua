@@ -1,2 +1,2 @@
 sendHTTPContentTypeHeader("text/html")
-print("<html><body>flowgate index for ", _SESSION["user"], "</body></html>")
+print("<html><body>flowgate index for " .. _SESSION["user"] .. "</body></html>")
