@@ -12,8 +12,8 @@ import (
 const proV2 = "/lua/pro/rest/v2/"
 
 var (
-	errSNMPUnknownDevice = restError{-22, "SNMP_UNKNOWN_DEVICE", http.StatusBadRequest}
-	errSNMPAlreadyAdded  = restError{-10, "SNMP_DEVICE_ALREADY_ADDED", http.StatusConflict}
+	errSNMPUnknownDevice = restCode("snmp_unknown_device")
+	errSNMPAlreadyAdded  = restCode("snmp_device_already_added")
 )
 
 // proAlias serves a Pro path with the community handler of the same

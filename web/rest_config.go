@@ -23,8 +23,8 @@ import (
 
 // ntopng's import codes.
 var (
-	errConfigMismatch = restError{-27, "CONFIGURATION_FILE_MISMATCH", http.StatusBadRequest}
-	errPartialImport  = restError{-28, "PARTIAL_IMPORT", http.StatusConflict}
+	errConfigMismatch = restCode("configuration_file_mismatch")
+	errPartialImport  = restCode("partial_import")
 )
 
 // configEnvelopeVersion is ntopng's IMPORT_EXPORT_JSON_VERSION.

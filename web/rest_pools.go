@@ -14,12 +14,12 @@ import (
 // ntopng's pool codes (rest_utils.consts): the success ones carry rc 0
 // with their own rc_str.
 var (
-	errAddPoolFailed    = restError{-13, "ADD_POOL_FAILED", http.StatusConflict}
-	errEditPoolFailed   = restError{-14, "EDIT_POOL_FAILED", http.StatusConflict}
-	errDeletePoolFailed = restError{-15, "DELETE_POOL_FAILED", http.StatusConflict}
-	errPoolNotFound     = restError{-16, "POOL_NOT_FOUND", http.StatusConflict}
-	errBindFailed       = restError{-17, "BIND_POOL_MEMBER_FAILED", http.StatusConflict}
-	errAlreadyBound     = restError{-18, "BIND_POOL_MEMBER_ALREADY_BOUND", http.StatusConflict}
+	errAddPoolFailed    = restCode("add_pool_failed")
+	errEditPoolFailed   = restCode("edit_pool_failed")
+	errDeletePoolFailed = restCode("delete_pool_failed")
+	errPoolNotFound     = restCode("pool_not_found")
+	errBindFailed       = restCode("bind_pool_member_failed")
+	errAlreadyBound     = restCode("bind_pool_member_already_bound")
 )
 
 // writeSuccess answers rc 0 with one of ntopng's named success strings
