@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 	c, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	if err := chromedp.Do(c, actions...); err != nil {
-		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[document.getElementById('error')?.textContent, document.querySelector('main')?.innerText || document.body.innerText].join('\n')`))
 		t.Fatalf("%s: %v\npage text: %.1500s", what, err, body)
 	}
 }
@@ -55,7 +56,7 @@ func val[T any](t *testing.T, ctx context.Context, what string, a chromedp.Actio
 	defer cancel()
 	v, err := chromedp.Run(c, a)
 	if err != nil {
-		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[document.getElementById('error')?.textContent, document.querySelector('main')?.innerText || document.body.innerText].join('\n')`))
 		t.Fatalf("%s: %v\npage text: %.1500s", what, err, body)
 	}
 	return v
@@ -108,6 +109,13 @@ func noInjected(t *testing.T, ctx context.Context) {
 	}
 }
 
+// hashNav changes the route within the page (a bookmark of the same
+// document), as following a link does.
+func hashNav(t *testing.T, ctx context.Context, hash string) {
+	t.Helper()
+	val(t, ctx, "go to "+hash, chromedp.Evaluate[bool](`(location.hash = `+strconv.Quote(hash)+`, true)`))
+}
+
 func text(t *testing.T, ctx context.Context, css string) string {
 	t.Helper()
 	return val(t, ctx, "text of "+css, chromedp.TextContent(chromedp.CSS(css)))
@@ -140,6 +148,16 @@ func TestBrowser(t *testing.T) {
 			t.Fatal("the throughput chart canvas is blank")
 		}
 		shot(t, ctx, "dashboard")
+		before := val(t, ctx, "theme", chromedp.Evaluate[string](`document.documentElement.dataset.theme`))
+		run(t, ctx, "toggle theme", chromedp.Click(chromedp.CSS(`#theme`)))
+		after := val(t, ctx, "theme", chromedp.Evaluate[string](`document.documentElement.dataset.theme`))
+		if before == after || (after != "dark" && after != "light") {
+			t.Fatalf("theme %q -> %q after the toggle", before, after)
+		}
+		if after == "dark" {
+			shot(t, ctx, "dashboard-dark")
+		}
+		run(t, ctx, "toggle theme back", chromedp.Click(chromedp.CSS(`#theme`)))
 	})
 
 	t.Run("hosts lists the hosts the flows made, sorted and paged by the server", func(t *testing.T) {
@@ -219,6 +237,16 @@ func TestBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`#alerts-table tbody td code`)))
 		if acked := text(t, ctx, `#alerts-table tbody`); !strings.Contains(acked, "disk full") || strings.Contains(acked, "onerror") {
 			t.Errorf("acknowledged alerts %q: want the acknowledged one only", acked)
+		}
+		// Severity error and above: the stored alerts are warnings.
+		hashNav(t, ctx, "#/alerts?status=historical&severity=5")
+		waitJS(t, ctx, "severity error+", `document.querySelector('#alerts-table tbody td.muted')?.textContent === 'No data'`)
+		run(t, ctx, "severity warning+",
+			chromedp.SetValue(chromedp.CSS(`#alert-severity`), "4"),
+			chromedp.Click(chromedp.Search(`//button[text()='Apply']`)),
+			chromedp.WaitVisible(chromedp.CSS(`#alerts-table button.ack`)))
+		if loc := val(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "severity=4") {
+			t.Errorf("the filtered view %s is not bookmarkable", loc)
 		}
 	})
 
