@@ -63,8 +63,10 @@ async function route() {
 
 async function init() {
   theme(localStorage.getItem("fg-theme") || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light"));
-  document.getElementById("theme").addEventListener("click", () =>
-    theme(document.documentElement.dataset.theme === "dark" ? "light" : "dark"));
+  document.getElementById("theme").addEventListener("click", () => {
+    theme(document.documentElement.dataset.theme === "dark" ? "light" : "dark");
+    route(); // charts take their colours when drawn
+  });
   const toggle = document.getElementById("menu-toggle");
   toggle.addEventListener("click", () => {
     const open = document.getElementById("nav").classList.toggle("open");
