@@ -31,9 +31,11 @@ type PagesConfiguration struct {
 	// CallBudget stops a page running longer (--lua-call-budget).
 	CallBudget time.Duration
 	// IdleStates is how many ready Lua states are kept per user between
-	// requests; MaxStateUses how many requests one state serves before it
-	// is closed (a state is also closed after any error).
+	// requests, IdleTotal for all users together (a state holds about
+	// 1 MB); MaxStateUses how many requests one state serves before it is
+	// closed (a state is also closed after any error).
 	IdleStates   int
+	IdleTotal    int
 	MaxStateUses int
 	// MaxOutput bounds what a page prints (the answer is buffered so that
 	// a failing page answers 500 whatever it printed before).
@@ -41,10 +43,10 @@ type PagesConfiguration struct {
 }
 
 // DefaultPagesConfiguration: ntopng's 100 ms script budget is
-// --lua-call-budget's default; 8 idle states per user, 10,000 requests per
-// state, 16 MiB of output.
+// --lua-call-budget's default; 8 idle states per user and 64 in all,
+// 10,000 requests per state, 16 MiB of output.
 func DefaultPagesConfiguration() PagesConfiguration {
-	return PagesConfiguration{CallBudget: 100 * time.Millisecond, IdleStates: 8, MaxStateUses: 10000, MaxOutput: 16 << 20}
+	return PagesConfiguration{CallBudget: 100 * time.Millisecond, IdleStates: 8, IdleTotal: 64, MaxStateUses: 10000, MaxOutput: 16 << 20}
 }
 
 // PagesDependencies are what pages reach: the Lua API's dependencies (the
@@ -90,10 +92,11 @@ type pages struct {
 	mux    *http.ServeMux
 	overBy atomic.Int64
 
-	mu     sync.Mutex
-	protos map[string]*pageProto
-	idle   map[string][]*pageState // by user name
-	closed bool
+	mu        sync.Mutex
+	protos    map[string]*pageProto
+	idle      map[string][]*pageState // by user name
+	idleCount int
+	closed    bool
 }
 
 type pageProto struct {
@@ -112,6 +115,9 @@ func (s *Server) HandleLuaPages(cfg PagesConfiguration, deps PagesDependencies) 
 	}
 	if cfg.IdleStates <= 0 {
 		cfg.IdleStates = def.IdleStates
+	}
+	if cfg.IdleTotal <= 0 {
+		cfg.IdleTotal = def.IdleTotal
 	}
 	if cfg.MaxStateUses <= 0 {
 		cfg.MaxStateUses = def.MaxStateUses
@@ -193,7 +199,7 @@ func (p *pages) stop() {
 	p.mu.Lock()
 	p.closed = true
 	idle := p.idle
-	p.idle = map[string][]*pageState{}
+	p.idle, p.idleCount = map[string][]*pageState{}, 0
 	p.mu.Unlock()
 	for _, list := range idle {
 		for _, ps := range list {
@@ -374,7 +380,12 @@ func (p *pages) get(user string) *pageState {
 	}
 	if list := p.idle[user]; len(list) > 0 {
 		ps := list[len(list)-1]
-		p.idle[user] = list[:len(list)-1]
+		if len(list) == 1 {
+			delete(p.idle, user)
+		} else {
+			p.idle[user] = list[:len(list)-1]
+		}
+		p.idleCount--
 		p.mu.Unlock()
 		p.c.pooled.Add(1)
 		return ps
@@ -394,8 +405,9 @@ func (p *pages) put(ps *pageState) {
 	}
 	ps.reset()
 	p.mu.Lock()
-	if !p.closed && len(p.idle[ps.user]) < p.cfg.IdleStates {
+	if !p.closed && len(p.idle[ps.user]) < p.cfg.IdleStates && p.idleCount < p.cfg.IdleTotal {
 		p.idle[ps.user] = append(p.idle[ps.user], ps)
+		p.idleCount++
 		ps = nil
 	}
 	p.mu.Unlock()

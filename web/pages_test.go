@@ -486,3 +486,31 @@ func TestPageCurl(t *testing.T) {
 		t.Fatalf("curl: %s %s", code, body)
 	}
 }
+
+// TestPagePoolBounds: idle states are bounded per user and in all, and a
+// pooled state goes back only to its own user.
+func TestPagePoolBounds(t *testing.T) {
+	s := New(DefaultConfiguration(), Dependencies{})
+	s.HandleLuaPages(PagesConfiguration{ScriptsDir: "testdata/pages", IdleStates: 2, IdleTotal: 3}, PagesDependencies{})
+	p := s.pages
+	t.Cleanup(p.stop)
+	var used []*pageState
+	for _, u := range []string{"a", "a", "a", "b", "b", "c"} {
+		used = append(used, p.get(u))
+	}
+	for _, ps := range used {
+		p.put(ps)
+	}
+	if p.idleCount != 3 || len(p.idle["a"]) != 2 || len(p.idle["b"]) != 1 || len(p.idle["c"]) != 0 {
+		t.Fatalf("idle: %d in all, a %d, b %d, c %d", p.idleCount, len(p.idle["a"]), len(p.idle["b"]), len(p.idle["c"]))
+	}
+	c := p.get("c")
+	for _, ps := range used {
+		if ps == c {
+			t.Fatal("user c got a state another user used")
+		}
+	}
+	if a := p.get("a"); a.user != "a" || p.idleCount != 2 {
+		t.Fatalf("a's pooled state: user %q, idle %d", a.user, p.idleCount)
+	}
+}
