@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -260,6 +261,25 @@ func TestBrowser(t *testing.T) {
 			chromedp.Click(chromedp.Search(`//table[@id='recipients-table']//tr[td[contains(., '127.0.0.1:9')]]//button[text()='Test']`)),
 			chromedp.WaitVisible(chromedp.Search(`//p[@id='recipient-result' and contains(., 'test')]`)))
 		shot(t, ctx, "recipients")
+	})
+
+	t.Run("user scripts: change a threshold", func(t *testing.T) {
+		hashNav(t, ctx, "#/scripts")
+		form := `#scripts-table form[data-script=host_bytes]`
+		run(t, ctx, "scripts",
+			chromedp.WaitVisible(chromedp.CSS(form+` input[name=threshold]`)),
+			chromedp.SetValue(chromedp.CSS(form+` input[name=threshold]`), "5000"),
+			chromedp.Click(chromedp.CSS(form+` button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.Search(`//p[@id='script-result' and contains(., 'saved')]`)))
+		shot(t, ctx, "scripts")
+		// "saved" is shown once the REST answered: the runtime has it.
+		raw, err := json.Marshal(f.rt.ExportConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(raw), `"threshold":5000`) {
+			t.Errorf("the threshold did not reach the scripts' configuration: %s", raw)
+		}
 	})
 
 	t.Run("an ended session goes to the login and back to the page", func(t *testing.T) {

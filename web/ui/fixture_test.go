@@ -12,6 +12,8 @@ import (
 	"flowgate/alerts/sqlitestore"
 	"flowgate/engine"
 	"flowgate/history"
+	"flowgate/lua/api"
+	"flowgate/lua/scripts"
 	"flowgate/web"
 	"flowgate/web/users"
 )
@@ -36,6 +38,7 @@ type fixture struct {
 	db    *sqlitestore.DB
 	store *alerts.Store
 	users *users.Store
+	rt    *scripts.Runtime
 	base  string
 }
 
@@ -108,6 +111,15 @@ func newFixture(t *testing.T) *fixture {
 	s.HandleAlertStore(db, st)
 	s.HandleTimeseries(ts)
 	s.HandleRecipients(rm)
+	// User scripts, mounted as cmd/flowgate does.
+	rt := scripts.New(scripts.Configuration{Dir: "testdata/scripts", PollInterval: -1}, eng, st, api.Deps{})
+	if err := rt.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rt.Stop)
+	for _, p := range []string{"/lua/rest/v2/get/user_script/", "/lua/rest/v2/edit/user_script/", "/lua/rest/v2/enable/", "/lua/rest/v2/disable/"} {
+		s.Handle(p, rt.Handler())
+	}
 	u := New()
 	u.Mount(s)
 	if err := s.Start(); err != nil {
@@ -125,7 +137,7 @@ func newFixture(t *testing.T) *fixture {
 			EntityVal: localHosts[k+1] + "@0", Tstamp: now.Unix() - int64(60*(k+1)), TstampEnd: now.Unix() - int64(60*(k+1)),
 			JSON: js, Script: "host_log", Subdir: "host"})
 	}
-	f := &fixture{srv: s, ui: u, eng: eng, db: db, store: st, users: us, base: "http://" + s.Addr()}
+	f := &fixture{srv: s, ui: u, eng: eng, db: db, store: st, users: us, rt: rt, base: "http://" + s.Addr()}
 	f.waitStored(t, 2)
 	return f
 }

@@ -111,14 +111,40 @@ function generic(id, rows) {
   return table(id, rows, keys.map((k) => [k, k]));
 }
 
-export async function scripts(main) {
-  let body;
-  try {
-    body = generic("scripts-table", await api("get/user_script/stats.lua"));
-  } catch (e) {
-    body = el("p", { class: "muted" }, "User scripts: " + e.message);
+// scripts: each user script and hook, enabled or not, with its numeric
+// settings (ntopng's threshold_cross gui: operator and threshold).
+export async function scripts(main, ctx) {
+  const list = await api("get/user_script/config.lua");
+  const result = el("p", { id: "script-result", "aria-live": "polite" });
+  const rows = [];
+  for (const s of list) {
+    for (const [hook, hc] of Object.entries(s.hooks || {})) {
+      const id = `${s.script_subdir}-${s.script_key}-${hook}`;
+      const on = el("input", { type: "checkbox", id: "en-" + id, checked: hc.enabled, "aria-label": `${s.script_key} ${hook} enabled` });
+      const conf = hc.script_conf || {};
+      const fields = Object.entries(conf).filter(([, v]) => typeof v === "number" || typeof v === "string").map(([k, v]) =>
+        el("label", { class: "field" }, k + " ", typeof v === "number"
+          ? el("input", { type: "number", name: k, value: v, step: "any", size: 8, "data-num": "1" })
+          : k === "operator" ? el("select", { name: k }, ["gt", "lt"].map((o) => el("option", { value: o, selected: o === v }, o === "gt" ? "> (gt)" : "< (lt)")))
+            : el("input", { name: k, value: v, size: 10 })));
+      const form = el("form", { class: "inline", "data-script": s.script_key, "data-hook": hook, onsubmit: async (e) => {
+        e.preventDefault();
+        const sc = { ...conf };
+        for (const inp of form.querySelectorAll("input[name], select[name]")) sc[inp.name] = inp.dataset.num ? Number(inp.value) : inp.value;
+        const body = { script_subdir: s.script_subdir, script_key: s.script_key, hook, enabled: on.checked, script_conf: sc };
+        try {
+          await api("edit/user_script/config.lua", { JSON: JSON.stringify(body) }, { method: "POST" });
+          result.textContent = `${s.script_key} (${hook}) saved.`;
+        } catch (err) { showError(err); }
+      } }, fields, el("button", { type: "submit" }, "Save"));
+      on.addEventListener("change", () => form.requestSubmit());
+      rows.push(el("tr", {}, el("td", {}, s.title || s.script_key, el("div", { class: "muted" }, s.script_key)), el("td", {}, s.script_subdir),
+        el("td", {}, hook), el("td", {}, on), el("td", {}, form)));
+    }
   }
-  clear(main, el("h1", {}, "User scripts"), body);
+  clear(main, el("h1", {}, "User scripts"), result, el("div", { class: "scroll" }, el("table", { class: "grid", id: "scripts-table" },
+    el("thead", {}, el("tr", {}, ["Script", "Kind", "Hook", "Enabled", "Settings"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No user scripts."))))));
 }
 
 export async function snmp(main) {
