@@ -161,6 +161,14 @@ func TestBrowser(t *testing.T) {
 		run(t, ctx, "toggle theme back", chromedp.Click(chromedp.CSS(`#theme`)))
 	})
 
+	t.Run("interfaces", func(t *testing.T) {
+		hashNav(t, ctx, "#/interfaces")
+		run(t, ctx, "interfaces", chromedp.WaitVisible(chromedp.CSS(`#interfaces-table tbody td`)))
+		if got := text(t, ctx, `#interfaces-table tbody`); !strings.Contains(got, "tcp://*:5556c") {
+			t.Errorf("interfaces %q lack the ZMQ interface", got)
+		}
+	})
+
 	t.Run("hosts lists the hosts the flows made, sorted and paged by the server", func(t *testing.T) {
 		run(t, ctx, "hosts",
 			chromedp.Navigate(f.base+"/#/hosts"),

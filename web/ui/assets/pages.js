@@ -88,7 +88,7 @@ export async function dashboard(main, ctx) {
 export async function interfaces(main, ctx) {
   const ifs = await api("get/ntopng/interfaces.lua");
   const rows = await Promise.all(ifs.map((i) => api("get/interface/data.lua", { ifid: i.ifid }).catch(() => null)));
-  clear(main, el("h1", {}, "Interfaces"), el("div", { class: "scroll" }, el("table", { class: "grid" },
+  clear(main, el("h1", {}, "Interfaces"), el("div", { class: "scroll" }, el("table", { class: "grid", id: "interfaces-table" },
     el("thead", {}, el("tr", {}, ["Id", "Name", "Hosts", "Flows", "Traffic", "Throughput", "Probes", "Drops"].map((h) => el("th", {}, h)))),
     el("tbody", {}, ifs.map((i, k) => {
       const d = rows[k] || {};
