@@ -21,8 +21,17 @@ function chartCard(ctx, title, id, load, yfmt) {
   let range = q.get("range") || "1h";
   const box = el("div", { class: "chart", id });
   let chart = null;
+  // A chart that cannot load says so in its box; the rest of the page stays.
   async function draw() {
-    const { times, series } = await load(rangeSeconds(range));
+    let times, series;
+    try {
+      ({ times, series } = await load(rangeSeconds(range)));
+    } catch (e) {
+      if (chart) chart.destroy();
+      chart = null;
+      clear(box, el("p", { class: "muted", role: "status" }, "Chart unavailable: " + e.message));
+      return;
+    }
     if (chart) chart.destroy();
     clear(box);
     if (!times.length) {
