@@ -59,6 +59,10 @@ var servedOutsideWeb = map[string]string{
 // proServed are the Pro paths flowgate serves (pro_rest.go, pro_snmp.go):
 // the walk checks them as it checks community paths.
 var proServed = map[string]bool{
+	"/lua/pro/rest/v2/get/flowdevices/stats.lua":            true,
+	"/lua/pro/rest/v2/get/flowdevice/stats.lua":             true,
+	"/lua/pro/rest/v2/get/sflowdevices/stats.lua":           true,
+	"/lua/pro/rest/v2/get/sflowdevice/stats.lua":            true,
 	"/lua/pro/rest/v2/get/snmp/device/list.lua":             true,
 	"/lua/pro/rest/v2/get/snmp/device/interfaces.lua":       true,
 	"/lua/pro/rest/v2/get/snmp/device/system.lua":           true,
@@ -170,6 +174,7 @@ func walkServer(t *testing.T) *Server {
 	s.HandleTimeseries(ts)
 	s.HandleRecipients(rm)
 	s.HandleSNMP(snmp.New(snmp.Configuration{DataDir: dir}, snmp.Deps{}), nil)
+	s.HandleFlowDevices() // mounted with or without netflow:// and sflow:// interfaces
 	return s
 }
 
