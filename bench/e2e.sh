@@ -15,7 +15,8 @@
 #               (bench/scripts: protocolDetected, periodicUpdate, flowEnd), flows
 #               detected and ended by idle expiry
 #   memory      1,000,000 active flows: resident memory per flow
-# RATE=<flows/s> overrides the rate of every scenario.
+# RATE=<flows/s> overrides the rate of every scenario; FGARGS adds flowgate
+# options to every run (e.g. FGARGS=--disable-timeseries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -47,7 +48,7 @@ run() {
 	shift
 	probe=("$@")
 	[ -n "${RATE:-}" ] && rate=$RATE
-	start_flowgate "${fgargs[@]}"
+	start_flowgate "${fgargs[@]}" ${FGARGS:-}
 	local base; base=$(rss)
 	./bin/flowgate probe -zmq "tcp://127.0.0.1:$zport" -probe-mode -batch 100 -hosts 1000 \
 		-duration "${secs}s" -rate "$rate" "${probe[@]}" >"$data/probe.json"
