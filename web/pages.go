@@ -28,7 +28,7 @@ import (
 // runs <ScriptsDir>/lua/<path>.lua (web/README.md, "Lua pages").
 type PagesConfiguration struct {
 	ScriptsDir string
-	// CallBudget stops a page running longer (--lua-call-budget).
+	// CallBudget stops a page running longer (--lua-page-budget).
 	CallBudget time.Duration
 	// IdleStates is how many ready Lua states are kept per user between
 	// requests, IdleTotal for all users together (a state holds about
@@ -46,7 +46,7 @@ type PagesConfiguration struct {
 // --lua-call-budget's default; 8 idle states per user and 64 in all,
 // 10,000 requests per state, 16 MiB of output.
 func DefaultPagesConfiguration() PagesConfiguration {
-	return PagesConfiguration{CallBudget: 100 * time.Millisecond, IdleStates: 8, IdleTotal: 64, MaxStateUses: 10000, MaxOutput: 16 << 20}
+	return PagesConfiguration{CallBudget: 5 * time.Second, IdleStates: 8, IdleTotal: 64, MaxStateUses: 10000, MaxOutput: 16 << 20}
 }
 
 // PagesDependencies are what pages reach: the Lua API's dependencies (the

@@ -351,11 +351,14 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		a.http.HandleConfigModule(kind, web.JSONModule(a.scripts.ExportConfig, a.scripts.ValidateConfig, a.scripts.ImportConfig, a.scripts.ResetConfig))
 	}
 	// Lua pages: <scripts>/lua/<path>.lua at /lua/<path>.lua, with the
-	// same API and services as the scripts, and --lua-call-budget.
+	// same API and services as the scripts. Their budget is
+	// --lua-page-budget, not the hooks' --lua-call-budget: a page is one
+	// request, not a call on the hot path, and ntop.addUser alone spends tens
+	// of milliseconds hashing a password.
 	pages := web.DefaultPagesConfiguration()
 	pages.ScriptsDir = opts.ScriptsDir
-	if opts.LuaCallBudget > 0 {
-		pages.CallBudget = opts.LuaCallBudget
+	if opts.LuaPageBudget > 0 {
+		pages.CallBudget = opts.LuaPageBudget
 	}
 	a.http.HandleLuaPages(pages, web.PagesDependencies{Lua: deps, Alerts: a.alerts})
 	// The web UI: its shell at "/" and its assets under /ui/ (web/ui).

@@ -70,6 +70,7 @@ type Options struct {
 	PcapPace            bool
 	AllowLuaExec        bool
 	LuaCallBudget       time.Duration
+	LuaPageBudget       time.Duration // Lua pages (/lua/<path>.lua); hooks use LuaCallBudget
 	ConfigFile          string
 	Verbose             bool
 
@@ -232,6 +233,14 @@ var options = []option{
 			return fmt.Errorf("want a positive duration like 100ms, got %q", v)
 		}
 		o.LuaCallBudget = d
+		return nil
+	}},
+	{"", "lua-page-budget", true, "time a Lua page (/lua/<path>.lua) may run before it is stopped (default 5s: pages hash passwords and import configurations)", func(o *Options, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration like 5s, got %q", v)
+		}
+		o.LuaPageBudget = d
 		return nil
 	}},
 	{"r", "redis", true, "Redis for the cache: [host[:port[:password]]][@db] or /path.sock[@db] (default: embedded store in the data dir)", func(o *Options, v string) error {
