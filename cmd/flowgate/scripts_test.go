@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"flowgate/internal/testpeer"
 )
 
 // `flowgate scripts check` exits 1 and names file:line for a flow script or
@@ -28,7 +30,7 @@ func TestScriptsCheckCommand(t *testing.T) {
 			td("check_require/callbacks/interface/flow/needs_module.lua") + `:4: require "no_such_module"`,
 			"3 problem(s) found",
 		}},
-		{"compatible scripts", []string{"check", td("check_compat")}, 0, []string{"8 script(s), 0 problem(s)", "no problems found"}},
+		{"compatible scripts", []string{"check", testpeer.CompatTree(t, td("check_compat"), compatDir)}, 0, []string{"8 script(s), 0 problem(s)", "no problems found"}},
 		{"flowgate's own scripts", []string{"check", filepath.Join("..", "..", "deploy", "scripts")}, 0, []string{"no problems found"}},
 		{"missing dir", []string{"check", td("no_such_dir")}, 2, nil},
 		{"usage", []string{"verify"}, 2, nil},

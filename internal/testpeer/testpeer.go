@@ -6,8 +6,10 @@
 package testpeer
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -53,4 +55,49 @@ func File(t testing.TB, path, what string) string {
 		missing(t, what+" ("+path+")", "check out ../shared beside the repository")
 	}
 	return path
+}
+
+// CompatTree is a scripts directory for checks that mix flowgate's own
+// test scripts (ownDir, copied) with ntopng 4.2's real ones from compatDir
+// (../shared/compat beside the repository: flow_logger.lua, bytes.lua and
+// suricata.lua), placed where ntopng keeps them. The real ones are read
+// from beside the repository, never committed into it.
+func CompatTree(t testing.TB, ownDir, compatDir string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(ownDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(ownDir, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		return copyFile(p, filepath.Join(dst, rel))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, dir := range map[string]string{
+		"flow_logger.lua": "callbacks/interface/flow",
+		"bytes.lua":       "callbacks/interface/host",
+		"suricata.lua":    "callbacks/syslog",
+	} {
+		src := File(t, filepath.Join(compatDir, name), "ntopng 4.2's "+name)
+		if err := os.MkdirAll(filepath.Join(dst, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := copyFile(src, filepath.Join(dst, dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
 }

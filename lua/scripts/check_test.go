@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"flowgate/internal/testpeer"
 	"flowgate/lua/api"
 	"flowgate/lua/modules"
 )
@@ -35,11 +36,12 @@ func TestCheck(t *testing.T) {
 			abs("testdata/check_require/callbacks/syslog/needs_module.lua") + `:5: require "no_such_module": no such module`,
 			"[syslog/needs_module]: 1 problem(s)",
 		}},
-		// Real ntopng scripts (flow_logger, bytes, suricata) and 4.2-style
+		// Real ntopng scripts (flow_logger, bytes, suricata, read from
+		// ../shared/compat beside the repository) and 4.2-style
 		// flow, host, syslog, SNMP device and trap scripts in callbacks/
 		// and plugin layouts, one requiring a module of the scripts
 		// directory's modules/.
-		{"testdata/check_compat", 0, []string{
+		{testpeer.CompatTree(t, "testdata/check_compat", "../../../shared/compat"), 0, []string{
 			"flow_logger.lua [flow/flow_logger]: ok", "bytes.lua [host/bytes]: ok", "suricata.lua [syslog/suricata]: ok",
 			"demo_flow.lua [flow/demo_flow]: ok", "demo_host.lua [host/demo_host]: ok", "demo_syslog.lua [syslog/demo_syslog]: ok",
 			"demo_snmp.lua [snmp_device/demo_snmp]: ok", "demo_trap.lua [snmp_trap/demo_trap]: ok", "8 script(s), 0 problem(s)",
