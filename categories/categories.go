@@ -165,13 +165,12 @@ func (s *Store) Start() error {
 	if s.cfg.Path == "" {
 		return nil
 	}
-	store.RemoveTemps(s.cfg.Path)
-	b, err := os.ReadFile(s.cfg.Path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
+	b, ok, err := store.ReadFile(s.cfg.Path)
 	if err != nil {
 		return fmt.Errorf("categories: %w", err)
+	}
+	if !ok {
+		return nil
 	}
 	var c Config
 	if err := json.Unmarshal(b, &c); err != nil {

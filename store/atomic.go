@@ -212,6 +212,22 @@ func RemoveTemps(path string) {
 	}
 }
 
+// ReadFile is the read side of WriteFile for a file its owner loads at
+// start: it removes what an interrupted write left behind (RemoveTemps),
+// then reads path; a file that was never written is ok == false, not an
+// error.
+func ReadFile(path string) (data []byte, ok bool, err error) {
+	RemoveTemps(path)
+	data, err = os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("store: %w", err)
+	}
+	return data, true, nil
+}
+
 func globEscape(s string) string {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
