@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -127,18 +128,6 @@ func (s *Server) storeFailed(w http.ResponseWriter, err error) {
 	writeError(w, 0, errInternal, "alert store query failed")
 }
 
-func storeIntParam(p params, k string) (int, error) {
-	v := p[k]
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, errors.New("bad " + k + " " + strconv.Quote(v))
-	}
-	return n, nil
-}
-
 // storeRecord is one row of a 5.x list: the fields of the 4.2 list plus
 // the flow's endpoints for flow alerts.
 type storeRecord struct {
@@ -180,8 +169,8 @@ func (s *Server) storeList(db *sqlitestore.DB, st *alerts.Store, f sqlitestore.F
 			return
 		}
 		var err error
-		if q.Start, err = storeIntParam(p, "start"); err == nil {
-			q.Length, err = storeIntParam(p, "length")
+		if q.Start, err = intParam(p, "start", 0, math.MinInt, math.MaxInt); err == nil {
+			q.Length, err = intParam(p, "length", 0, math.MinInt, math.MaxInt)
 		}
 		if err != nil {
 			writeError(w, 0, errInvalidArgs, err.Error())
