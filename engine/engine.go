@@ -7,6 +7,8 @@ package engine
 import (
 	"errors"
 	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Engine holds the interfaces. New does no I/O; Start launches one goroutine
@@ -19,11 +21,12 @@ type Engine struct {
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	running   bool
+	pauses    *prometheus.HistogramVec
 }
 
 // New returns an inert engine; zero Configuration fields take DefaultConfiguration values.
 func New(cfg Configuration) *Engine {
-	e := &Engine{cfg: cfg.withDefaults()}
+	e := &Engine{cfg: cfg.withDefaults(), pauses: newPauseHistogram()}
 	e.registerMetrics(cfg.Metrics)
 	return e
 }
@@ -45,6 +48,7 @@ func (e *Engine) AddInterface(name, kind string) *Interface {
 		doCh:   make(chan doReq),
 		exited: make(chan struct{}),
 	}
+	i.pauses = e.pauseObservers(i.id, name)
 	i.tables = newTables(i, e.cfg)
 	i.publish()
 	e.ifaces = append(e.ifaces, i)

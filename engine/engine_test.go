@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"flowgate/internal/testwait"
 )
 
 func TestLifecycleEventOrder(t *testing.T) {
@@ -179,6 +181,66 @@ func TestQueueFullDrops(t *testing.T) {
 	e.Stop()
 	if s := i.Snapshot(); s.TotalFlows != 5 || s.FlowRecords != 10 {
 		t.Errorf("after start: total flows %d records %d, want 5 10", s.TotalFlows, s.FlowRecords)
+	}
+}
+
+// EnqueueWait waits on a full queue instead of dropping: the wait is
+// counted, and the batch is processed once the interface goroutine takes
+// it. Only a cancel or a stopped interface turns the wait into a counted
+// queue drop.
+func TestEnqueueWait(t *testing.T) {
+	tests := []struct {
+		name      string
+		release   func(e *Engine, cancel chan struct{})
+		ok        bool
+		records   uint64 // flow records processed
+		dropFlows uint64 // queue_full flow records
+	}{
+		{"engine takes it", func(e *Engine, _ chan struct{}) {
+			if err := e.Start(); err != nil {
+				t.Error(err)
+			}
+		}, true, 5 + 7, 0},
+		{"cancelled", func(_ *Engine, cancel chan struct{}) { close(cancel) }, false, 5, 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClock()
+			cfg := testConfig(c)
+			cfg.QueueLen = 1
+			e := New(cfg)
+			defer e.Stop()
+			i := e.AddInterface("zmq0", "zmq")
+			now := c.Unix()
+			mk := func(n int) *Batch {
+				b := i.NewBatch()
+				for p := range n {
+					b.Flows = append(b.Flows, rec("10.1.0.1", "10.1.0.2", uint16(40000+p), 53, 17, 1, 1, 0, 0, now, now))
+				}
+				return b
+			}
+			if !i.EnqueueWait(mk(5), nil) {
+				t.Fatal("first batch refused by an empty queue")
+			}
+			cancel := make(chan struct{})
+			res := make(chan bool)
+			go func() { res <- i.EnqueueWait(mk(7), cancel) }()
+			testwait.For(t, "the second batch waiting", func() bool { return i.Snapshot().QueueWaits == 1 })
+			tc.release(e, cancel)
+			if got := <-res; got != tc.ok {
+				t.Errorf("EnqueueWait = %v, want %v", got, tc.ok)
+			}
+			_ = e.Start() // processes the first batch when not started yet
+			e.Stop()
+			s := i.Snapshot()
+			if s.FlowRecords != tc.records || s.DropsQueueFull != tc.dropFlows || s.QueueWaits != 1 {
+				t.Errorf("records %d queue_full %d waits %d, want %d %d 1", s.FlowRecords, s.DropsQueueFull, s.QueueWaits, tc.records, tc.dropFlows)
+			}
+			// After the interface goroutine ended, a full queue cannot wait.
+			if i.Enqueue(mk(1)) && i.EnqueueWait(mk(2), nil) {
+				t.Error("EnqueueWait after Stop on a full queue returned true")
+			}
+		})
 	}
 }
 

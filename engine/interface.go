@@ -61,6 +61,11 @@ type Interface struct {
 
 	queueDrops     atomic.Uint64 // batches refused by Enqueue
 	queueDropFlows atomic.Uint64 // flow records in them
+	queueWaits     atomic.Uint64 // EnqueueWait calls that found the queue full
+	queueWaitNanos atomic.Uint64 // time they waited
+
+	pauses        pauseObservers // owner goroutine's work durations (metrics.go)
+	maxBatchNanos atomic.Int64   // longest batch since start
 
 	collector CollectorStats
 
@@ -129,6 +134,35 @@ func (i *Interface) Enqueue(b *Batch) bool {
 	}
 }
 
+// EnqueueWait hands b to the interface goroutine, waiting while the queue is
+// full: for transports that can hold data back (TCP, where the sender's
+// window and high-water mark absorb the stall), so a busy engine slows the
+// sender down instead of losing records. Waits are counted (QueueWaits).
+// It gives up when cancel is closed or the interface goroutine has ended:
+// b is then counted as a queue drop, like Enqueue's, and it returns false.
+// b must not be used after the call.
+func (i *Interface) EnqueueWait(b *Batch, cancel <-chan struct{}) bool {
+	select {
+	case i.queue <- b:
+		return true
+	default:
+	}
+	i.queueWaits.Add(1)
+	t0 := time.Now()
+	select {
+	case i.queue <- b:
+		i.queueWaitNanos.Add(uint64(time.Since(t0)))
+		return true
+	case <-cancel:
+	case <-i.exited:
+	}
+	i.queueWaitNanos.Add(uint64(time.Since(t0)))
+	i.queueDrops.Add(1)
+	i.queueDropFlows.Add(uint64(len(b.Flows)))
+	i.recycle(b)
+	return false
+}
+
 // Process applies b synchronously (through Do) and recycles it.
 func (i *Interface) Process(b *Batch) {
 	i.Do(func(t *Tables) { t.Process(b) })
@@ -166,6 +200,9 @@ func (i *Interface) Snapshot() InterfaceStats {
 	i.snapMu.Unlock()
 	s.QueueFullBatches = i.queueDrops.Load()
 	s.DropsQueueFull = i.queueDropFlows.Load()
+	s.QueueWaits = i.queueWaits.Load()
+	s.QueueWaitTime = time.Duration(i.queueWaitNanos.Load())
+	s.MaxBatchTime = time.Duration(i.maxBatchNanos.Load())
 	s.DroppedFlows = s.DropsMaxFlows + s.DropsMaxHosts + s.DropsIPMismatch + s.DropsQueueFull
 	return s
 }
@@ -196,22 +233,30 @@ func (i *Interface) run(obs FlowObserver, started chan<- struct{}, stop <-chan s
 	for {
 		select {
 		case b := <-i.queue:
+			t0 := time.Now()
 			t.Process(b)
 			i.recycle(b)
+			i.batchDone(t0)
 		case req := <-i.doCh:
 			// Readers see every batch enqueued before they asked: a REST
 			// answer or a test never misses records already handed over.
 			for n := len(i.queue); n > 0; n-- {
 				b := <-i.queue
+				t0 := time.Now()
 				t.Process(b)
 				i.recycle(b)
+				i.batchDone(t0)
 			}
+			t0 := time.Now()
 			req.fn(t)
 			i.publish()
 			close(req.done)
+			i.pauses.do.Observe(time.Since(t0).Seconds())
 		case <-tick.C:
+			t0 := time.Now()
 			t.Tick()
 			i.publish()
+			i.pauses.tick.Observe(time.Since(t0).Seconds())
 		case <-stop:
 			i.drain()
 			t.endAll()
@@ -219,6 +264,16 @@ func (i *Interface) run(obs FlowObserver, started chan<- struct{}, stop <-chan s
 			t.obs = nil
 			return
 		}
+	}
+}
+
+// batchDone records how long the owner spent on one batch (the engine's
+// pause for that batch's sender).
+func (i *Interface) batchDone(t0 time.Time) {
+	d := time.Since(t0)
+	i.pauses.batch.Observe(d.Seconds())
+	if int64(d) > i.maxBatchNanos.Load() {
+		i.maxBatchNanos.Store(int64(d))
 	}
 }
 

@@ -24,9 +24,34 @@ func (e *Engine) metricsSnapshot() []ifaceRow {
 	return rows
 }
 
+// pauseObservers time the interface goroutine's work, one series per kind:
+// while it runs, the interface's queue does not move.
+type pauseObservers struct {
+	batch, tick, do prometheus.Observer
+}
+
+// newPauseHistogram is flowgate_interface_pause_seconds: 50 µs to ~3 s.
+func newPauseHistogram() *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "flowgate_interface_pause_seconds",
+		Help:    "Time the interface goroutine spent on one piece of work (work: batch of records, 1 s tick with expiry, reader's Do), during which its queue does not move.",
+		Buckets: prometheus.ExponentialBuckets(50e-6, 2, 17),
+	}, []string{"ifid", "ifname", "work"})
+}
+
+func (e *Engine) pauseObservers(ifid int, name string) pauseObservers {
+	id := strconv.Itoa(ifid)
+	return pauseObservers{
+		batch: e.pauses.WithLabelValues(id, name, "batch"),
+		tick:  e.pauses.WithLabelValues(id, name, "tick"),
+		do:    e.pauses.WithLabelValues(id, name, "do"),
+	}
+}
+
 // registerMetrics adds the per-interface families (labels ifid, ifname) to
 // r. Interfaces added later appear at the next scrape.
 func (e *Engine) registerMetrics(r prometheus.Registerer) {
+	metrics.MustRegister(r, e.pauses)
 	type rows = []ifaceRow
 	per := func(name, help string, typ prometheus.ValueType, v func(*InterfaceStats) float64) metrics.Family[rows] {
 		return metrics.Vec(name, help, typ, []string{"ifid", "ifname"}, func(s *rows, emit func(float64, ...string)) {
@@ -60,6 +85,9 @@ func (e *Engine) registerMetrics(r prometheus.Registerer) {
 		gauge("flowgate_interface_hosts", "Active hosts.", func(s *InterfaceStats) float64 { return float64(s.Hosts) }),
 		gauge("flowgate_interface_local_hosts", "Active local hosts (inside -m networks).", func(s *InterfaceStats) float64 { return float64(s.LocalHosts) }),
 		counter("flowgate_interface_flow_records_total", "Flow records accepted by the engine.", func(s *InterfaceStats) uint64 { return s.FlowRecords }),
+		counter("flowgate_interface_queue_waits_total", "Times a collector that holds its transport back (ZMQ over TCP) found the interface queue full and waited instead of dropping.", func(s *InterfaceStats) uint64 { return s.QueueWaits }),
+		per("flowgate_interface_queue_wait_seconds_total", "Time collectors spent waiting on a full interface queue.", prometheus.CounterValue, func(s *InterfaceStats) float64 { return s.QueueWaitTime.Seconds() }),
+		gauge("flowgate_interface_max_pause_seconds", "Longest batch the interface goroutine processed since start.", func(s *InterfaceStats) float64 { return s.MaxBatchTime.Seconds() }),
 		metrics.CounterVec("flowgate_interface_dropped_flow_records_total", "Flow records dropped, by reason (max_flows, max_hosts, ip_mismatch, queue_full).",
 			[]string{"ifid", "ifname", "reason"}, func(s *rows, emit func(uint64, ...string)) {
 				for _, row := range *s {

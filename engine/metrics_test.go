@@ -66,8 +66,9 @@ flowgate_interface_info{ifid="1",ifname="syslog://127.0.0.1:5140",kind="syslog"}
 		"flowgate_interface_dropped_flow_records_total", "flowgate_interface_flow_records_total", "flowgate_interface_info"); err != nil {
 		t.Error(err)
 	}
-	// Per interface: info, 11 families without labels of their own, 4 drop reasons.
-	if n, err := testutil.GatherAndCount(reg); err != nil || n != 2*(1+11+4) {
-		t.Errorf("gathered %d series (%v), want %d", n, err, 2*(1+11+4))
+	// Per interface: info, 14 families without labels of their own, 4 drop
+	// reasons, 3 pause histograms (batch, tick, do).
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 2*(1+14+4+3) {
+		t.Errorf("gathered %d series (%v), want %d", n, err, 2*(1+14+4+3))
 	}
 }

@@ -41,8 +41,15 @@ type InterfaceStats struct {
 	DropsIPMismatch  uint64
 	DropsQueueFull   uint64 // flow records in batches refused by Enqueue
 	QueueFullBatches uint64
-	FlowsExpired     uint64
-	HostsExpired     uint64
+	// QueueWaits counts the times a collector that can hold its transport
+	// back (EnqueueWait) found the queue full and waited; QueueWaitTime is
+	// the time it spent waiting. MaxBatchTime is the longest batch the
+	// interface goroutine processed since start.
+	QueueWaits    uint64
+	QueueWaitTime time.Duration
+	MaxBatchTime  time.Duration
+	FlowsExpired  uint64
+	HostsExpired  uint64
 
 	// From probe events (§4.2), summed over probes seen in the last 1800 s.
 	Speed                       uint32 // Mbit/s

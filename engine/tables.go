@@ -372,6 +372,9 @@ func (t *Tables) fillStats() {
 	if t.iface != nil {
 		s.QueueFullBatches = t.iface.queueDrops.Load()
 		s.DropsQueueFull = t.iface.queueDropFlows.Load()
+		s.QueueWaits = t.iface.queueWaits.Load()
+		s.QueueWaitTime = time.Duration(t.iface.queueWaitNanos.Load())
+		s.MaxBatchTime = time.Duration(t.iface.maxBatchNanos.Load())
 	}
 	s.DroppedFlows = s.DropsMaxFlows + s.DropsMaxHosts + s.DropsIPMismatch + s.DropsQueueFull
 }
