@@ -344,13 +344,18 @@ func (s *Server) getActiveHosts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	hf, err := readHostFilter(p)
+	if err != nil {
+		writeError(w, 0, errInvalidArgs, err.Error())
+		return
+	}
 	var pr *pager[hostRow]
 	visible := addrFilter(r)
 	i.Do(func(t *engine.Tables) {
 		pr = newPager(pg, less, t.NumHosts())
 		var row hostRow // one copy reused: add copies what it keeps
 		t.Hosts(func(h *engine.Host) bool {
-			if visible != nil && !visible(h.IP()) {
+			if visible != nil && !visible(h.IP()) || !hf.match(h) {
 				return true
 			}
 			row = hostRow{
