@@ -226,6 +226,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		Now:        opts.scriptClock,
 		Logger:     log,
 	}, a.eng, a.alerts, deps)
+	deps.Services.Checks = a.scripts // ntop.reloadFlowChecks, getFlowCheckInfo, …
 	a.add("user scripts", a.scripts.Start, a.scripts.Stop)
 	a.add("engine", a.eng.Start, a.eng.Stop) // Stop ends every flow: flowEnd hooks run
 

@@ -78,6 +78,8 @@ type Services struct {
 	// HostPools match hosts to ntopng's host pools (host.getPoolId,
 	// host_pool_id); nil: every host is in the default pool 0.
 	HostPools *pools.Store
+	// Checks is the user-script runtime as ntopng's checks (checks.go).
+	Checks Checks
 }
 
 // Install sets the globals flow, host, network, interface and ntop in L.

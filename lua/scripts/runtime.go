@@ -101,6 +101,7 @@ type Runtime struct {
 	sched     scheduler
 	reloadMu  sync.Mutex
 	lastPrint string
+	reloadReq chan struct{} // RequestReload: served by loop
 
 	stop chan struct{}
 	done chan struct{}
@@ -111,7 +112,7 @@ type Runtime struct {
 func New(cfg Configuration, eng *engine.Engine, store *alerts.Store, deps api.Deps) *Runtime {
 	cfg = cfg.withDefaults()
 	r := &Runtime{cfg: cfg, eng: eng, store: store, deps: deps, log: cfg.Logger.With("component", "lua"),
-		wd: vm.NewWatchdog(0), stats: map[string]*scriptStats{}}
+		wd: vm.NewWatchdog(0), stats: map[string]*scriptStats{}, reloadReq: make(chan struct{}, 1)}
 	if deps.ScriptsDir == "" {
 		r.deps.ScriptsDir = cfg.Dir
 	}
@@ -177,6 +178,10 @@ func (r *Runtime) loop(stop, done chan struct{}) {
 		select {
 		case <-stop:
 			return
+		case <-r.reloadReq:
+			if err := r.Reload(); err != nil {
+				r.log.Warn("user scripts reload failed", "err", err)
+			}
 		case <-tick.C:
 			r.tick(r.cfg.Now())
 			if r.cfg.PollInterval > 0 && time.Since(lastPoll) >= r.cfg.PollInterval {
