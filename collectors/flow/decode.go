@@ -27,6 +27,14 @@ type Decoder struct {
 	dirty *atomic.Bool
 	exp   map[netip.Addr]*exporter
 	now   func() time.Time
+	// vals is the one record's fields handed to the mapping, reused.
+	vals []value
+	// sets is the fast path's set list, reused (fastpath.go).
+	sets []dataSet
+	// goflowOnly turns the fast path off (tests compare both paths).
+	goflowOnly bool
+	// fastDatagrams counts the datagrams the fast path decoded.
+	fastDatagrams uint64
 }
 
 // exporter is the per-exporter state only the owning Decoder touches.
@@ -209,6 +217,10 @@ type header struct {
 }
 
 func (d *Decoder) v9ipfix(e *exporter, from netip.Addr, pkt []byte, b *engine.Batch) error {
+	if !d.goflowOnly && d.fast(e, from, pkt, b) {
+		d.fastDatagrams++
+		return nil
+	}
 	var (
 		nf9  netflow.NFv9Packet
 		ipfx netflow.IPFIXPacket
@@ -237,7 +249,8 @@ func (d *Decoder) v9ipfix(e *exporter, from netip.Addr, pkt []byte, b *engine.Ba
 		switch s := s.(type) {
 		case netflow.DataFlowSet:
 			for i := range s.Records {
-				if mapDataRecord(b.AddFlow(), s.Records[i].Values, &h, from, e) {
+				d.vals = fromGoflow(d.vals[:0], s.Records[i].Values)
+				if mapDataRecord(b.AddFlow(), d.vals, &h, from, e) {
 					n++
 				} else {
 					b.Flows = b.Flows[:len(b.Flows)-1]
@@ -259,7 +272,8 @@ func (d *Decoder) v9ipfix(e *exporter, from netip.Addr, pkt []byte, b *engine.Ba
 	if h.version == 9 {
 		e.sequence(seqKey, seq, 1)
 	} else {
-		e.ipfixSequence(seqKey, seq, sets)
+		data, opts := countIPFIXRecords(sets)
+		e.ipfixSequence(seqKey, seq, data, opts)
 	}
 	if derr != nil && !onlyTemplateMisses(derr) {
 		return fail(netflowReason(derr), derr)
@@ -283,8 +297,7 @@ func countIPFIXRecords(sets []any) (data, options uint32) {
 // message, options data records included. Exporters differ: softflowd
 // 1.1 counts flow records only and includes the message's own. Any of
 // those continuations is in order; a gap is measured from the RFC's.
-func (e *exporter) ipfixSequence(key uint64, seq uint32, sets []any) {
-	data, opts := countIPFIXRecords(sets)
+func (e *exporter) ipfixSequence(key uint64, seq, data, opts uint32) {
 	s, ok := e.seq[key]
 	if ok {
 		prev, pd, po := s.prev, s.data, s.opts

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"net/netip"
 
-	"github.com/netsampler/goflow2/v2/decoders/netflow"
 	"github.com/netsampler/goflow2/v2/decoders/netflowlegacy"
 	"github.com/netsampler/goflow2/v2/decoders/sflow"
 
@@ -97,7 +96,7 @@ func uptimeToUnix(t, uptime, unixSecs uint32) uint32 {
 
 // mapDataRecord fills r from a v9/IPFIX data record. It reports false when
 // the record has no addresses (nothing the engine can key a flow on).
-func mapDataRecord(r *engine.FlowRecord, vals []netflow.DataField, h *header, exporter netip.Addr, e *exporter) bool {
+func mapDataRecord(r *engine.FlowRecord, vals []value, h *header, exporter netip.Addr, e *exporter) bool {
 	var (
 		first, last, start, end     uint32
 		haveFirst, haveLast         bool
@@ -112,10 +111,10 @@ func mapDataRecord(r *engine.FlowRecord, vals []netflow.DataField, h *header, ex
 	r.ExporterIP, r.FlowSource = exporter, 1
 	for i := range vals {
 		f := &vals[i]
-		v, _ := f.Value.([]byte)
-		if f.PenProvided {
-			if f.Pen == rfc5103PEN {
-				switch f.Type {
+		v := f.b
+		if f.hasPen {
+			if f.pen == rfc5103PEN {
+				switch f.typ {
 				case fOctets, fOctetsTotal:
 					revBytes = be(v)
 				case fPackets, fPacketsTotal:
@@ -126,7 +125,7 @@ func mapDataRecord(r *engine.FlowRecord, vals []netflow.DataField, h *header, ex
 			}
 			continue
 		}
-		switch f.Type {
+		switch f.typ {
 		case fOctets:
 			r.InBytes, haveDeltaBytes = be(v), true
 		case fPackets:
@@ -219,7 +218,7 @@ func mapDataRecord(r *engine.FlowRecord, vals []netflow.DataField, h *header, ex
 		case fMPLS1, fMPLS1 + 1, fMPLS3:
 			if len(v) == 3 && v[0]|v[1]|v[2] != 0 {
 				// nProbe's MPLS_LABEL_n: the 20-bit label of the 3-byte entry.
-				r.Additional = append(r.Additional, engine.Field{Key: "MPLS_LABEL_" + string(rune('1'+f.Type-fMPLS1)), Value: itoa(uint32(be(v) >> 4))})
+				r.Additional = append(r.Additional, engine.Field{Key: "MPLS_LABEL_" + string(rune('1'+f.typ-fMPLS1)), Value: itoa(uint32(be(v) >> 4))})
 			}
 		case fExporterV4, fExporterV6:
 			if a, ok := netip.AddrFromSlice(v); ok && !a.IsUnspecified() {
