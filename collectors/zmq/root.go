@@ -3,7 +3,9 @@
 // apart, accounts for lost messages per probe, and turns every topic into
 // engine records (docs/zmq-wire.md §1–§4). Receiving and decoding run in the
 // collector's goroutine; batches reach the engine through the interface's
-// bounded queue.
+// bounded queue. When that queue is full the collector waits (unless
+// DropOnFullQueue): TCP and the probe's high-water mark hold the data back,
+// and what a probe drops at its high-water mark shows as msg_id gaps.
 package zmq
 
 import (
@@ -40,6 +42,13 @@ type Configuration struct {
 	// Metrics, when set, gets the collector's families (metrics.go),
 	// labelled with its interface; New registers them.
 	Metrics prometheus.Registerer
+	// DropOnFullQueue drops a batch the engine's queue cannot take, counted
+	// as queue_full, as collectors on transports that cannot wait (UDP)
+	// must. The default, false, waits for the engine: the reader stops
+	// reading, so ZMTP/TCP and the sender's high-water mark absorb the
+	// stall; a PUB that drops at its high-water mark shows as msg_id gaps
+	// (flowgate_zmq_lost_messages_total), a blocking one slows down.
+	DropOnFullQueue bool
 }
 
 // DefaultConfiguration returns the defaults of docs/zmq-wire.md §1.5 and §2.6.
@@ -70,8 +79,10 @@ type Collector struct {
 	snmpIf    map[string]map[uint32]string // exporter → ifIndex → name (snmp-ifaces)
 	fieldMaps map[string]wire.Option       // "pen.field.value" → option (option topic)
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	cancel   context.CancelFunc
+	done     chan struct{}
+	stop     chan struct{} // closed by Stop: ends a wait on the engine's queue
+	stopOnce sync.Once
 }
 
 type probeSeq struct {
@@ -112,6 +123,7 @@ func New(cfg Configuration, iface *engine.Interface) (*Collector, error) {
 		snmpIf:    map[string]map[uint32]string{},
 		fieldMaps: map[string]wire.Option{},
 		done:      make(chan struct{}),
+		stop:      make(chan struct{}),
 	}
 	// Records are decoded straight into the batch being filled.
 	c.dec.SetTarget(func() *engine.FlowRecord { return c.batch.AddFlow() })
@@ -150,6 +162,7 @@ func (c *Collector) Start() error {
 
 // Stop closes the sockets and waits for the receive loop to end.
 func (c *Collector) Stop() {
+	c.stopOnce.Do(func() { close(c.stop) })
 	if c.cancel == nil {
 		return
 	}
@@ -238,7 +251,7 @@ func (c *Collector) Handle(frames [][]byte, source int) {
 		}
 		b := c.batchFor(source)
 		b.Events = append(b.Events, ev)
-		c.iface.Enqueue(b)
+		c.enqueue(b)
 	case wire.TopicCounter:
 		c.stats.Counters.Add(1)
 		var rec engine.CounterRecord
@@ -253,7 +266,7 @@ func (c *Collector) Handle(frames [][]byte, source int) {
 		}
 		b := c.batchFor(source)
 		b.Counters = append(b.Counters, rec)
-		c.iface.Enqueue(b)
+		c.enqueue(b)
 	case wire.TopicTemplate:
 		c.stats.Templates.Add(1)
 		n, missing, err := c.dec.Labels().ApplyTemplate(body)
@@ -286,7 +299,7 @@ func (c *Collector) Handle(frames [][]byte, source int) {
 		}
 		b := c.batchFor(source)
 		b.Listening = append(b.Listening, lp)
-		c.iface.Enqueue(b)
+		c.enqueue(b)
 	case wire.TopicSNMPIfaces:
 		c.stats.SNMPIfaces.Add(1)
 		m, err := wire.DecodeSNMPIfaces(body)
@@ -329,7 +342,17 @@ func (c *Collector) flows(body []byte, format wire.Format, source int) {
 		c.iface.Recycle(b)
 		return
 	}
-	c.iface.Enqueue(b)
+	c.enqueue(b)
+}
+
+// enqueue hands b to the engine: waiting on a full queue until Stop, or
+// dropping it there with DropOnFullQueue (both counted by the engine).
+func (c *Collector) enqueue(b *engine.Batch) {
+	if c.cfg.DropOnFullQueue {
+		c.iface.Enqueue(b)
+		return
+	}
+	c.iface.EnqueueWait(b, c.stop)
 }
 
 func (c *Collector) batchFor(source int) *engine.Batch {
