@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,15 +91,7 @@ var proServed = map[string]bool{
 
 // knownMissing are in-scope paths flowgate does not serve yet: the list
 // only shrinks (the test fails when a listed path is served).
-var knownMissing = map[string]bool{
-	"/lua/rest/v2/delete/all/alerts.lua":         true,
-	"/lua/rest/v2/delete/host/new_devices.lua":   true,
-	"/lua/rest/v2/edit/ntopng/incr_flows.lua":    true,
-	"/lua/rest/v2/edit/ntopng/incr_hosts.lua":    true,
-	"/lua/rest/v2/get/host/fingerprint/data.lua": true,
-	"/lua/rest/v2/get/interface/arp.lua":         true,
-	"/lua/rest/v2/set/device/alias.lua":          true,
-}
+var knownMissing = map[string]bool{}
 
 func scopeOf(path string) (inScope bool, why string) {
 	if strings.HasPrefix(path, "/lua/pro/") {
@@ -135,6 +128,10 @@ func walkServer(t *testing.T) *Server {
 		f.InBytes, f.InPkts, f.OutBytes, f.OutPkts = 1000*uint64(n+1), 3, 500, 2
 		f.FirstSwitched, f.LastSwitched = now-5, now
 		f.L7Set, f.L7App = true, 91
+		if n < 2 { // through the gateway 02:00:00:00:00:01 (get/interface/arp.lua)
+			f.SrcMAC, f.DstMAC = [6]byte{2, 0, 0, 0, 0, 5}, [6]byte{2, 0, 0, 0, 0, 1}
+			f.JA3C, f.JA3S = "ja3client0", "ja3server"+strconv.Itoa(n)
+		}
 		if n == 2 {
 			f.L7App = 5
 		}
@@ -362,6 +359,22 @@ const coverageNotes = `
   ` + "`top/l7_stats.lua`" + ` ` + "`[{label, value}]`" + ` (bytes, the rest as Other), ` + "`alert/top.lua`" + ` ` + "`{alert_id: [...], severity: [...]}`" + `
   (counts, most frequent first). SNMP ` + "`lldp.lua`" + ` and ` + "`bridge.lua`" + ` are not served: the poller walks no
   LLDP or bridge MIB. Pro SNMP writes take ntopng's ` + "`snmp_*`" + ` parameters (` + "`snmp_version`" + ` 0 v1, 1 v2c, 2 v3).
+- ` + "`get/interface/arp.lua`" + `: ntopng counts ARP packets, which flow exports do not carry; flowgate
+  answers the ARP table flows teach, ` + "`[{ip, vlan, mac, num_flows, last_seen}]`" + `: the MAC each local
+  host's flows carried (an IP behind two MACs shows twice; at most 65,536 rows). ` + "`host=`" + ` keeps that host's rows.
+- ` + "`get/host/fingerprint/data.lua`" + `: ` + "`ja3`" + ` (JA3C of the host's client flows, JA3S of its server flows),
+  ` + "`ja4`" + ` (JA4C) from the host's active flows; ` + "`num_uses`" + ` counts active flows (ntopng: every flow of the
+  host's life), ` + "`app_name`" + ` is "" (ntopng's eBPF process name). ` + "`hassh`" + ` is always ` + "`[]`" + `: no collector
+  decodes SSH. An inactive host answers ` + "`[]`" + ` as in ntopng; a malformed one INVALID_HOST.
+- ` + "`edit/ntopng/incr_flows.lua`" + `, ` + "`incr_hosts.lua`" + `: double every interface's limit at once (ntopng
+  rewrites its configuration file for the next start); until restart, and at most 16 times the
+  startup ` + "`-X`" + `/` + "`-x`" + ` (then 409 INVALID_ARGUMENTS). The answer lists ` + "`{ifid, max_num_flows|max_num_hosts}`" + `.
+- ` + "`set/device/alias.lua`" + `: field ` + "`<MAC>`" + ` (upper case) of ` + "`ntopng.host_labels`" + `, as ntopng's setHostAltName.
+- ` + "`delete/host/new_devices.lua`" + `: clears ` + "`ntopng.seen_devices.ifid_<id>`" + ` and each device's
+  ` + "`ntopng.cache.checks.unexpected_new_device_plugins_enabled.<MAC>`" + ` (what user scripts keep through ntop.*Cache);
+  ` + "`rsp.deleted`" + ` counts them.
+- ` + "`delete/all/alerts.lua`" + `: every family's stored alerts that ` + "`ifid`" + `, the epoch range and the ` + "`alert_id`" + `,
+  ` + "`severity`" + `, ` + "`score`" + ` filters select; ` + "`{count}`" + `.
 - Writes need an administrator, or ntopng's capability for the object: ` + "`pools`" + ` for host pool writes,
   ` + "`snmp`" + ` for SNMP device writes.
 `

@@ -129,8 +129,10 @@ func (s *Server) proSystemData(w http.ResponseWriter, r *http.Request) {
 
 // proAlertTop serves Pro's get/<family>/alert/top.lua from the alert
 // history: the alert types and severities the filters select, most
-// frequent first (called by HandleAlertStore).
+// frequent first (called by HandleAlertStore), and the community
+// delete/all/alerts.lua over the same history (rest_devices.go).
 func (s *Server) proAlertTop(db *sqlitestore.DB) {
+	s.mux.HandleFunc("/lua/rest/v2/delete/all/alerts.lua", s.deleteAllAlerts(db))
 	families := append([]sqlitestore.Family{""}, sqlitestore.Families()...)
 	for _, f := range families {
 		name := string(f)
