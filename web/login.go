@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"html/template"
 	"net/http"
 	"net/netip"
@@ -42,8 +44,21 @@ var loginTmpl = template.Must(template.New("login").Parse(`<!DOCTYPE html>
 <label>Password <input name="password" type="password" autocomplete="current-password"></label>
 <button type="submit">Login</button>
 </form>{{end}}
+<script>` + loginHashScript + `</script>
 </body></html>
 `))
+
+// loginHashScript keeps a bookmarked page's fragment (#/hosts?...) across
+// the login: the browser keeps it through the redirect to this page, but a
+// form POST drops it, so it joins the referer. It is the page's only
+// script, allowed by its hash in the Content-Security-Policy.
+const loginHashScript = `(function(){var h=location.hash,f=document.querySelector("input[name=referer]");` +
+	`if(h&&f&&f.value.indexOf("#")<0){f.value=(f.value||"/")+h;}})();`
+
+var loginCSP = func() string {
+	sum := sha256.Sum256([]byte(loginHashScript))
+	return "default-src 'none'; script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+}()
 
 type loginView struct {
 	Message, Referer, Pending string
@@ -59,6 +74,7 @@ var loginReasons = map[string]string{
 func renderLogin(w http.ResponseWriter, code int, v loginView) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", loginCSP)
 	w.WriteHeader(code)
 	_ = loginTmpl.Execute(w, v)
 }

@@ -137,7 +137,20 @@ func TestBrowser(t *testing.T) {
 		run(t, ctx, "dashboard",
 			chromedp.WaitVisible(chromedp.CSS(`#dash-chart canvas`)),
 			chromedp.WaitVisible(chromedp.CSS(`#probes tbody tr td`)))
-		waitJS(t, ctx, "hosts count", `document.getElementById('d-hosts').textContent === '5'`)
+		waitJS(t, ctx, "hosts count", `document.getElementById('d-hosts').textContent === '7'`)
+		// Top hosts and flows come sorted by traffic from the server:
+		// 198.51.100.7 received most, 10.1.0.7 -> 198.51.100.7 is the
+		// biggest flow.
+		waitJS(t, ctx, "top hosts and flows", `document.querySelector('#top-flows tr td a') !== null && document.querySelector('#top-hosts tr td a') !== null`)
+		if top := text(t, ctx, `#top-hosts tr:first-child td:first-child`); top != "198.51.100.7" {
+			t.Errorf("top host %q, want 198.51.100.7 (most traffic)", top)
+		}
+		if top := text(t, ctx, `#top-flows tr:first-child`); !strings.Contains(top, "10.1.0.7:") || !strings.Contains(top, "198.51.100.7:53") {
+			t.Errorf("top flow %q, want 10.1.0.7 -> 198.51.100.7:53", top)
+		}
+		if apps := text(t, ctx, `#top-apps`); !strings.Contains(apps, "TLS") || !strings.Contains(apps, "DNS") {
+			t.Errorf("top applications %q lack TLS and DNS", apps)
+		}
 		if probe := text(t, ctx, `#probes tbody`); !strings.Contains(probe, "10.1.0.1") {
 			t.Fatalf("probe table %q lacks the probe 10.1.0.1", probe)
 		}
@@ -191,6 +204,49 @@ func TestBrowser(t *testing.T) {
 		if loc := val(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "sort=ip") || !strings.Contains(loc, "order=asc") {
 			t.Fatalf("URL %s does not keep the sort", loc)
 		}
+	})
+
+	t.Run("hosts filters: local/remote, network, VLAN, search, on the server and in the URL", func(t *testing.T) {
+		rows := func() string {
+			return val(t, ctx, "rows", chromedp.Evaluate[string](`[...document.querySelectorAll('#hosts-table tbody tr td:first-child')].map(e => e.textContent).join(' ')`))
+		}
+		// A bookmarked filter.
+		run(t, ctx, "remote hosts",
+			chromedp.Navigate(f.base+"/#/hosts?mode=remote&sort=ip&order=asc"),
+			chromedp.WaitVisible(chromedp.CSS(`#host-mode`)))
+		waitJS(t, ctx, "remote rows", `document.querySelectorAll('#hosts-table tbody tr a').length === 3`)
+		if got := rows(); got != "192.0.2.9 198.51.100.7 203.0.113.5" {
+			t.Errorf("remote hosts: %q", got)
+		}
+		if sel := val(t, ctx, "mode shown", chromedp.Evaluate[string](`document.getElementById('host-mode').value`)); sel != "remote" {
+			t.Errorf("the form shows mode %q for a remote-only URL", sel)
+		}
+		// The form: local hosts on VLAN 10.
+		run(t, ctx, "local on vlan 10",
+			chromedp.SetValue(chromedp.CSS(`#host-mode`), "local"),
+			chromedp.SendKeys(chromedp.CSS(`#host-vlan`), "10"),
+			chromedp.Click(chromedp.Search(`//form[@id='host-filters']//button[text()='Filter']`)))
+		waitJS(t, ctx, "one row", `document.querySelectorAll('#hosts-table tbody tr a').length === 1 && document.querySelector('#hosts-table tbody a').textContent === '`+vlanLocal+`'`)
+		if loc := val(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "mode=local") || !strings.Contains(loc, "vlan=10") {
+			t.Errorf("URL %s does not keep the filter", loc)
+		}
+		if got := text(t, ctx, `#hosts-table .pager`); !strings.Contains(got, "1 rows") {
+			t.Errorf("pager %q: the server's total is the filtered count", got)
+		}
+		shot(t, ctx, "hosts-filtered")
+		// Network (the local network by its id) and a search.
+		hashNav(t, ctx, "#/hosts?network=0&search=0.6")
+		waitJS(t, ctx, "search", `document.querySelectorAll('#hosts-table tbody tr a').length === 1 && document.querySelector('#hosts-table tbody a').textContent === '10.1.0.6'`)
+		hashNav(t, ctx, "#/hosts?search=nothing")
+		waitJS(t, ctx, "no match", `document.querySelector('#hosts-table tbody td.muted')?.textContent === 'No data'`)
+		// A bad filter shows the server's message, not a blank page.
+		hashNav(t, ctx, "#/hosts?vlan=9999")
+		waitJS(t, ctx, "error shown", `!document.getElementById('error').hidden && document.getElementById('error').textContent.includes('vlan')`)
+		if h := text(t, ctx, `#main h1`); h != "Hosts" {
+			t.Errorf("after a REST error the page shows %q", h)
+		}
+		hashNav(t, ctx, "#/hosts")
+		waitJS(t, ctx, "all hosts", `document.querySelectorAll('#hosts-table tbody tr a').length === 7`)
 	})
 
 	t.Run("host details", func(t *testing.T) {
@@ -315,6 +371,22 @@ func TestBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
 			chromedp.Navigate(f.base+"/#/hosts"),
 			chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)))
+	})
+
+	t.Run("a bookmark opened logged out comes back after the login", func(t *testing.T) {
+		const bookmark = "/#/hosts?mode=remote&search=198"
+		run(t, ctx, "bookmark",
+			chromedp.Navigate(f.base+bookmark),
+			chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=user]`), "admin"),
+			chromedp.SendKeys(chromedp.CSS(`input[name=password]`), adminPass),
+			chromedp.Submit(chromedp.CSS(`input[name=password]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#hosts-table tbody a`)))
+		if loc := val(t, ctx, "location", chromedp.Location()); !strings.HasSuffix(loc, bookmark) {
+			t.Fatalf("back at %s, want %s", loc, bookmark)
+		}
+		waitJS(t, ctx, "the bookmarked view", `document.querySelectorAll('#hosts-table tbody tr a').length === 1 && document.querySelector('#hosts-table tbody a').textContent === '198.51.100.7'`)
+		run(t, ctx, "logout", chromedp.Click(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)))
 	})
 
 	t.Run("an unprivileged user sees no admin pages", func(t *testing.T) {

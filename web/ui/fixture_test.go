@@ -48,6 +48,12 @@ var (
 	remoteHosts = []string{"192.0.2.9", "198.51.100.7"}
 )
 
+// vlanLocal and vlanRemote talk on VLAN 10.
+const (
+	vlanLocal  = "10.1.0.8"
+	vlanRemote = "203.0.113.5"
+)
+
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
@@ -72,6 +78,11 @@ func newFixture(t *testing.T) *fixture {
 			n++
 		}
 	}
+	// One flow on VLAN 10, for the hosts page's filters.
+	vf := b.AddFlow()
+	vf.SrcIP, vf.DstIP, vf.SrcPort, vf.DstPort, vf.Proto, vf.VLAN = netip.MustParseAddr(vlanLocal), netip.MustParseAddr(vlanRemote), 41000, 22, 6, 10
+	vf.InBytes, vf.InPkts, vf.OutBytes, vf.OutPkts = 700, 7, 300, 3
+	vf.FirstSwitched, vf.LastSwitched = uint32(now.Unix())-5, uint32(now.Unix())
 	b.Events = append(b.Events, engine.ProbeEvent{SourceID: 7, IfName: "eth1", IfIP: "10.1.0.1", Version: "10.2.1",
 		ProbeIP: "10.1.0.1", Edition: "Enterprise", UUID: "u-1", Packets: 1234, NumFlowExports: 3})
 	i.Process(b)

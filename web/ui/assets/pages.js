@@ -57,20 +57,24 @@ export async function dashboard(main, ctx) {
   const chart = chartCard(ctx, "Throughput", "dash-chart", ifaceTraffic(ifid), fmtBps);
   const stats = el("div", { class: "stats" }, stat("Throughput", "d-bps"), stat("Packets", "d-pps"), stat("Active hosts", "d-hosts"),
     stat("Active flows", "d-flows"), stat("Engaged alerts", "d-alerts"), stat("Dropped flows", "d-drops"));
-  const topHosts = el("tbody");
-  const topApps = el("tbody");
+  const topHosts = el("tbody", { id: "top-hosts" });
+  const topApps = el("tbody", { id: "top-apps" });
+  const topFlows = el("tbody", { id: "top-flows" });
   const probes = el("tbody");
   clear(main, el("h1", {}, "Dashboard"), stats, chart.card,
     el("div", { class: "cols" },
-      card("Top hosts", el("table", { class: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "Host"), el("th", { class: "num" }, "Throughput"), el("th", { class: "num" }, "Traffic"))), topHosts)),
+      card("Top hosts", el("table", { class: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "Host"), el("th", { class: "num" }, "Traffic"), el("th", { class: "num" }, "Throughput"))), topHosts)),
       card("Top applications", el("table", { class: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "Application"), el("th", { class: "num" }, "Traffic"))), topApps))),
+    card("Top flows", el("div", { class: "scroll" }, el("table", { class: "grid" }, el("thead", {}, el("tr", {},
+      ["Application", "Client", "Server", "Throughput", "Traffic"].map((h, k) => el("th", { class: k > 2 ? "num" : "" }, h)))), topFlows))),
     card("Probes (ZMQ)", el("div", { class: "scroll" }, el("table", { class: "grid", id: "probes" }, el("thead", {}, el("tr", {},
       ["Probe", "Interface", "Version", "Exported flows", "Dropped flows", "Dropped packets", "Last update"].map((h) => el("th", {}, h)))), probes))));
   const set = (id, v) => { const e = document.getElementById(id); if (e) e.textContent = v; };
   async function live() {
-    const [d, hs, apps, pr, eng] = await Promise.all([
+    const [d, hs, fl, apps, pr, eng] = await Promise.all([
       api("get/interface/data.lua", { ifid }),
-      api("get/host/active.lua", { ifid, perPage: 10, sortColumn: "thpt", sortOrder: "desc" }),
+      api("get/host/active.lua", { ifid, perPage: 10, sortColumn: "traffic", sortOrder: "desc" }),
+      api("get/flow/active.lua", { ifid, perPage: 10, sortColumn: "bytes", sortOrder: "desc" }),
       api("get/interface/l7/stats.lua", { ifid }),
       api("get/interface/nprobes/data.lua", { ifid }).catch(() => []),
       api("get/host/alert/list.lua", { ifid, status: "engaged", length: 1 }, { envelope: true }).catch(() => null),
@@ -82,7 +86,12 @@ export async function dashboard(main, ctx) {
     set("d-alerts", eng ? fmtNum(eng.recordsTotal) : fmtNum(d.engaged_alerts));
     set("d-drops", fmtNum((d.zmqRecvStats?.dropped_flows || 0) + (d["zmq.drops.flow_collection_drops"] || 0)));
     clear(topHosts, hs.data.map((h) => el("tr", {}, el("td", {}, hostLink(h.ip, h.vlan, h.name)),
-      el("td", { class: "num" }, fmtBps(h.thpt.bps)), el("td", { class: "num" }, fmtBytes(h.bytes.total)))));
+      el("td", { class: "num" }, fmtBytes(h.bytes.total)), el("td", { class: "num" }, fmtBps(h.thpt.bps)))));
+    clear(topFlows, fl.data.length ? fl.data.map((f) => el("tr", {}, el("td", {}, f.protocol.l7),
+      el("td", {}, hostLink(f.client.ip, f.vlan, f.client.name), ":" + f.client.port),
+      el("td", {}, hostLink(f.server.ip, f.vlan, f.server.name), ":" + f.server.port),
+      el("td", { class: "num" }, fmtBps(f.thpt.bps)), el("td", { class: "num" }, fmtBytes(f.bytes))))
+      : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No active flow.")));
     clear(topApps, apps.slice().sort((a, b) => b.value - a.value).slice(0, 10).map((a) => el("tr", {},
       el("td", {}, el("a", { href: "#/flows?application=" + encodeURIComponent(a.label) }, a.label)), el("td", { class: "num" }, fmtBytes(a.value)))));
     clear(probes, pr.length ? pr.map((p) => el("tr", {}, el("td", {}, p.probe_ip), el("td", {}, p.probe_interface), el("td", {}, p.probe_version),
@@ -108,20 +117,38 @@ export async function interfaces(main, ctx) {
     })))));
 }
 
+// HOST_FILTERS: host/active.lua's filters the hosts page offers, kept in
+// the URL (#/hosts?mode=local&network=0&vlan=10&search=10.1): bookmarkable.
+const HOST_FILTERS = ["mode", "network", "vlan", "version", "search"];
+const HOST_MODES = [["", "All hosts"], ["local", "Local only"], ["remote", "Remote only"]];
+
 export async function hosts(main, ctx) {
   const ifid = ctx.ifid;
-  const search = el("input", { type: "search", id: "host-search", placeholder: "IP address (a.b.c.d or a.b.c.d@vlan)", "aria-label": "Find a host" });
-  const form = el("form", { class: "toolbar", role: "search", onsubmit: (e) => {
+  const q = hashState().query;
+  const filters = {};
+  for (const k of HOST_FILTERS) if (q.get(k)) filters[k] = q.get(k);
+  const nets = await api("get/network/networks.lua", { ifid }).catch(() => []);
+  const select = (name, opts) => el("select", { name, id: "host-" + name }, opts.map(([v, l]) => el("option", { value: v, selected: (filters[name] || "") === String(v) }, l)));
+  const form = el("form", { class: "toolbar", role: "search", id: "host-filters", onsubmit: (e) => {
     e.preventDefault();
-    const v = search.value.trim();
-    if (v) location.hash = "#/host/" + encodeURIComponent(v);
-  } }, search, el("button", { type: "submit" }, "Open host"));
+    const ch = { page: "" };
+    for (const [k, v] of new FormData(form).entries()) ch[k] = String(v).trim();
+    setQuery(ch);
+    hosts(main, ctx).catch(showError);
+  } },
+  el("label", {}, "Hosts ", select("mode", HOST_MODES)),
+  el("label", {}, "Network ", select("network", [["", "Any"], ...nets.map((n) => [n.network_id, n.label])])),
+  el("label", {}, "IP ", select("version", [["", "v4 and v6"], ["4", "IPv4"], ["6", "IPv6"]])),
+  el("label", {}, "VLAN ", el("input", { name: "vlan", id: "host-vlan", value: filters.vlan || "", size: 5, inputmode: "numeric", pattern: "[0-9]*" })),
+  el("label", {}, "Search ", el("input", { type: "search", name: "search", id: "host-search", value: filters.search || "", placeholder: "10.1.0 or @10", maxlength: 64 })),
+  el("button", { type: "submit" }, "Filter"),
+  el("a", { href: "#/hosts", id: "host-filters-clear" }, "Clear"));
   const t = pagedTable({
     defaultSort: "bytes",
     columns: [
       { label: "IP address", sort: "ip", render: (h) => hostLink(h.ip, h.vlan, h.name) },
       { label: "Location", render: (h) => (h.is_localhost ? "Local" : "Remote") },
-      { label: "VLAN", key: "vlan", num: true },
+      { label: "VLAN", sort: "vlan", key: "vlan", num: true },
       { label: "Flows", sort: "num_flows", num: true, render: (h) => fmtNum(h.num_flows.total) },
       { label: "Alerts", sort: "alerts", num: true, render: (h) => fmtNum(h.num_alerts) },
       { label: "Seen since", sort: "first_seen", render: (h) => fmtTime(h.first_seen) },
@@ -129,13 +156,15 @@ export async function hosts(main, ctx) {
       { label: "Traffic", sort: "bytes", num: true, render: (h) => fmtBytes(h.bytes.total) },
     ],
     fetch: async (s) => {
-      const r = await api("get/host/active.lua", { ifid, currentPage: s.page, perPage: s.perPage, sortColumn: s.sort, sortOrder: s.order });
+      const r = await api("get/host/active.lua", { ifid, currentPage: s.page, perPage: s.perPage, sortColumn: s.sort, sortOrder: s.order, ...filters });
       return { rows: r.data, total: r.totalRows };
     },
   });
   t.root.id = "hosts-table";
   clear(main, el("h1", {}, "Hosts"), form, t.root);
-  await t.load();
+  ctx.timers.forEach(clearInterval);
+  ctx.timers = [];
+  await t.load().catch(showError); // a refused filter leaves the form to fix it
   ctx.every(5000, t.load);
 }
 
