@@ -147,6 +147,7 @@ type Counters struct {
 	Released  uint64
 	Stored    uint64 // one-shot events
 	Dropped   uint64 // history entries dropped for the size bound
+	Excluded  uint64 // not raised: an alert exclusion matched (exclusions.go)
 }
 
 // Store holds engaged alerts and the history. It is safe for concurrent use:
@@ -166,6 +167,8 @@ type Store struct {
 	subs   []func(Notification)
 
 	triggered, released, stored, dropped atomic.Uint64
+	excl                                 atomic.Pointer[Exclusions] // exclusions.go
+	excluded                             atomic.Uint64
 	acked, deleted, expired              atomic.Uint64 // ops.go
 }
 
@@ -212,6 +215,9 @@ func (s *Store) setPool(a *Alert) {
 func (s *Store) Trigger(a Alert) (new bool) {
 	if a.Tstamp == 0 {
 		a.Tstamp = s.now()
+	}
+	if s.excludes(&a) {
+		return false
 	}
 	s.setPool(&a)
 	k := a.Key()
@@ -279,6 +285,9 @@ func (s *Store) releaseLocked(cur *Alert, when int64) Alert {
 func (s *Store) StoreEvent(a Alert) {
 	if a.Tstamp == 0 {
 		a.Tstamp = s.now()
+	}
+	if s.excludes(&a) {
+		return
 	}
 	s.setPool(&a)
 	a.TstampEnd = a.Tstamp
@@ -378,7 +387,7 @@ func (s *Store) Counters() Counters {
 	n := len(s.engaged)
 	s.mu.RUnlock()
 	return Counters{Engaged: n, Triggered: s.triggered.Load(), Released: s.released.Load(),
-		Stored: s.stored.Load(), Dropped: s.dropped.Load()}
+		Stored: s.stored.Load(), Dropped: s.dropped.Load(), Excluded: s.excluded.Load()}
 }
 
 // Status selects engaged or historical alerts in a Query.

@@ -207,6 +207,17 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	deps.Services.RRD = rrd.New(rrd.Configuration{Dir: opts.DataDir, Metrics: reg}) // ntop.rrd_*, one store for every state
 	a.add("rrd files", nil, deps.Services.RRD.Close)                                // closed after the scripts that write them
 	a.add("geoip", nil, closeDeps)
+	// ntopng's alert exclusions, kept in the cache store; scripts change
+	// them with ntop.reloadAlertExclusions. A malformed document is logged
+	// and excludes nothing.
+	a.add("alert exclusions", func() error {
+		if n, err := api.ReloadAlertExclusions(deps.Cache, a.alerts); err != nil {
+			log.Warn("alert exclusions not applied", "err", err)
+		} else if n > 0 {
+			log.Info("alert exclusions applied", "exclusions", n)
+		}
+		return nil
+	}, nil)
 	deps.Services.HostPools = hostPools // host.getPoolId, host_pool_id
 	// The user store opens before any script can call ntop.addUser & co.
 	// and closes after the web server, which authenticates against it.
