@@ -80,6 +80,7 @@ type pageCounters struct {
 // the file changes), Lua states pooled per user and reset between
 // requests.
 type pages struct {
+	srv    *Server // sessions, lockouts and login settings for the §7 functions
 	cfg    PagesConfiguration
 	deps   PagesDependencies
 	eng    *engine.Engine
@@ -129,8 +130,8 @@ func (s *Server) HandleLuaPages(cfg PagesConfiguration, deps PagesDependencies) 
 		deps.Lua.Logger = s.deps.Logger
 	}
 	dir := filepath.Join(cfg.ScriptsDir, "lua")
-	p := &pages{cfg: cfg, deps: deps, eng: s.deps.Engine, log: s.deps.Logger,
-		warn: ratelog.New(s.deps.Logger, time.Minute), wd: vm.NewWatchdog(0), dir: dir, mux: s.mux,
+	p := &pages{srv: s, cfg: cfg, deps: deps, eng: s.deps.Engine, log: s.deps.Logger,
+		warn: ratelog.New(s.deps.Logger, time.Minute), wd: vm.NewWatchdog(0), dir: dir, mux: s.mux.ServeMux,
 		protos: map[string]*pageProto{}, idle: map[string][]*pageState{}}
 	// Modules a page requires: the scripts' own (as hooks see them) and
 	// ntopng's scripts/lua/modules under the pages.

@@ -99,7 +99,7 @@ type Server struct {
 	pending   *sessions // logins waiting for their TOTP code
 	lock      *lockout
 	counters  authCounters
-	mux       *http.ServeMux
+	mux       *routeMux // routes.go
 	srv       *http.Server
 	ln        net.Listener
 	tlsSrv    *http.Server
@@ -151,7 +151,7 @@ func New(cfg Configuration, deps Dependencies) *Server {
 	if cfg.MaxUsers <= 0 {
 		cfg.MaxUsers = def.MaxUsers
 	}
-	s := &Server{cfg: cfg, deps: deps, mux: http.NewServeMux(), users: deps.Users,
+	s := &Server{cfg: cfg, deps: deps, mux: newRouteMux(), users: deps.Users,
 		sess:    newSessions(cfg.MaxSessions, deps.Now),
 		pending: newSessions(maxPendingLogins, deps.Now),
 		lock:    newLockout(cfg.LockoutAttempts, cfg.LockoutDuration, 65536, deps.Now)}
