@@ -102,10 +102,15 @@ type rowVals map[string]any
 func valuesOf(a *alerts.Alert) (rowVals, *table) {
 	t := tableByFamily[FamilyOf(a)]
 	v := rowVals{}
-	cols := t.columns()
 	vals := append(commonValues(a), t.values(a)...)
-	for i, c := range cols {
+	i := 0
+	for _, c := range t.columns() {
+		if c.fixed {
+			v[c.name] = c.def
+			continue
+		}
 		v[c.name] = normalize(vals[i])
+		i++
 	}
 	return v, t
 }

@@ -21,6 +21,8 @@ func (d *DB) registerMetrics(r prometheus.Registerer) {
 		c("flowgate_alert_store_expired_total", "Alerts removed by retention.", func(c *Counters) uint64 { return c.Expired }),
 		c("flowgate_alert_store_acknowledged_total", "Alerts acknowledged.", func(c *Counters) uint64 { return c.Acknowledged }),
 		c("flowgate_alert_store_deleted_total", "Alerts deleted by request.", func(c *Counters) uint64 { return c.Deleted }),
+		c("flowgate_alert_store_checkpoints_total", "WAL checkpoints run beside the writer.", func(c *Counters) uint64 { return c.Checkpoints }),
+		c("flowgate_alert_store_checkpoint_errors_total", "Failed WAL checkpoints.", func(c *Counters) uint64 { return c.CheckpointErrors }),
 		metrics.Gauge("flowgate_alert_store_queue_length", "Alerts waiting for the writer.", func(c *Counters) float64 { return float64(c.Queued) }),
 	))
 }

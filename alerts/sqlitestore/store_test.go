@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"flowgate/alerts"
+	"flowgate/internal/testwait"
 )
 
 func open(t testing.TB, cfg Configuration) *DB {
@@ -84,6 +85,57 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if d.MaxID() != 4 {
 		t.Errorf("MaxID %d", d.MaxID())
+	}
+}
+
+// Every family's table takes an alert of its own (one of each entity,
+// both interfaces), in single and multi-row INSERTs, and the columns
+// flowgate does not fill hold their DEFAULT, as ntopng's schema says.
+func TestEveryFamilyStored(t *testing.T) {
+	d := open(t, Configuration{})
+	var want []alerts.Alert
+	for _, e := range []alerts.EntityType{alerts.EntityHost, alerts.EntityFlow, alerts.EntityInterface, alerts.EntityNetwork,
+		alerts.EntityMAC, alerts.EntitySNMPDevice, alerts.EntityUser, alerts.EntityAMHost, alerts.EntityInfluxDB} {
+		for _, ifid := range []int{0, -1} {
+			want = append(want, alerts.Alert{IfID: ifid, Type: 49, Severity: alerts.SeverityError, Entity: e,
+				EntityVal: "10.0.0.1", Tstamp: 1000, TstampEnd: 1000, JSON: "{}", Action: alerts.ActionStore})
+		}
+	}
+	id := uint64(0)
+	for round := 0; round < 1+multiRows; round++ { // a whole multi-row group per family, and singles
+		for _, a := range want {
+			id++
+			a.ID = id
+			d.Append(a)
+		}
+	}
+	flush(t, d)
+	if c := d.Counters(); c.Committed != id || c.WriteErrors != 0 {
+		t.Fatalf("counters %+v, want %d committed", c, id)
+	}
+	rows := 0
+	for _, tb := range tables {
+		var n int
+		d.r.QueryRow("SELECT COUNT(*) FROM " + tb.name).Scan(&n)
+		rows += n
+	}
+	if uint64(rows) != id {
+		t.Errorf("%d rows in the tables, %d alerts appended", rows, id)
+	}
+	for _, tb := range tables {
+		if got, want := len(tb.filled()), len(commonValues(&want[0]))+len(tb.values(&want[0])); got != want {
+			t.Errorf("%s: %d filled columns, %d values", tb.name, got, want)
+		}
+		for _, c := range tb.columns() {
+			if !c.fixed {
+				continue
+			}
+			var n int
+			q := fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE %s IS NOT ?`, tb.name, quoteIdent(c.name))
+			if err := d.r.QueryRow(q, c.def).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%s.%s: %d rows not at the default %v (%v)", tb.name, c.name, n, c.def, err)
+			}
+		}
 	}
 }
 
@@ -300,9 +352,15 @@ func TestMetrics(t *testing.T) {
 		got[mf.GetName()] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
 	}
 	if got["flowgate_alert_store_committed_total"] != 1 || got["flowgate_alert_store_appended_total"] != 1 ||
-		len(got) != 9 {
+		len(got) != 11 {
 		t.Errorf("%v", got)
 	}
+	// The commit kicked the checkpointer, which copies the WAL into the
+	// file beside the writer.
+	testwait.ForState(t, "a checkpoint", func() (any, bool) {
+		c := d.Counters()
+		return c, c.Checkpoints >= 1 && c.CheckpointErrors == 0
+	})
 }
 
 // A failing disk (here: the writer's connection gone) costs the batch,
