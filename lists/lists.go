@@ -458,7 +458,7 @@ func (b *builder) add(li *ListInfo, val uint16, line string) {
 		return
 	}
 	host := line
-	if li.Format == FormatHosts || li.Format == FormatAny && strings.IndexAny(line, " \t") >= 0 {
+	if li.Format == FormatHosts || li.Format == FormatAny && strings.ContainsAny(line, " \t") {
 		f := strings.Fields(line)
 		if len(f) != 2 {
 			li.Errors++

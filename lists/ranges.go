@@ -47,8 +47,6 @@ type span[K keyT[K]] struct {
 	val    uint16
 }
 
-func lessEq[K keyT[K]](a, b K) bool { return !b.less(a) }
-
 // flatten turns listed blocks into sorted disjoint ranges. Blocks must be
 // nested or disjoint (CIDRs are); an exact duplicate keeps the lowest
 // list index (the first list loaded).
