@@ -79,15 +79,23 @@ type Collector struct {
 	received, queueDrops, queueWaits, readErrors atomic.Uint64
 	ports                                        []int // bound, one per address
 
+	// bufs recycles datagram copies between readers and workers (one
+	// allocation per datagram otherwise).
+	bufs sync.Pool
+
 	wg     sync.WaitGroup
 	cancel context.CancelFunc
 	saveMu sync.Mutex
 }
 
 type datagram struct {
-	b    []byte
+	b    *[]byte // from bufs when it fits datagramBuf, back there once decoded
 	from netip.Addr
 }
+
+// datagramBuf is the pooled buffer size: exporters keep datagrams under
+// the path MTU; a larger one gets a buffer of its own.
+const datagramBuf = 2048
 
 type worker struct {
 	q   chan datagram
@@ -227,7 +235,7 @@ func (c *Collector) Start() error {
 	}
 	for _, w := range c.workers {
 		c.wg.Add(1)
-		go c.work(w)
+		go c.work(w, ctx.Done())
 	}
 	var readers sync.WaitGroup
 	for _, conn := range c.conns {
@@ -282,7 +290,19 @@ func (c *Collector) read(conn *net.UDPConn, done *sync.WaitGroup) {
 		c.received.Add(1)
 		a := from.Addr().Unmap()
 		w := c.workers[maphash.Comparable(c.seed, a)%uint64(len(c.workers))]
-		d := datagram{b: append([]byte(nil), buf[:n]...), from: a}
+		var p *[]byte
+		if n <= datagramBuf {
+			p, _ = c.bufs.Get().(*[]byte)
+			if p == nil {
+				b := make([]byte, 0, datagramBuf)
+				p = &b
+			}
+			*p = append((*p)[:0], buf[:n]...)
+		} else {
+			b := append([]byte(nil), buf[:n]...)
+			p = &b
+		}
+		d := datagram{b: p, from: a}
 		select {
 		case w.q <- d:
 			continue
@@ -302,8 +322,11 @@ func (c *Collector) read(conn *net.UDPConn, done *sync.WaitGroup) {
 }
 
 // work decodes its queue into batches: a batch is enqueued when full or
-// when the queue is momentarily empty.
-func (c *Collector) work(w *worker) {
+// when the queue is momentarily empty. A full engine queue makes the
+// worker wait (EnqueueWait), so the backlog goes back to the worker queue
+// and the socket buffer, where an overflow is counted, rather than being
+// dropped at the engine; after Stop (stop closed) it is dropped, counted.
+func (c *Collector) work(w *worker, stop <-chan struct{}) {
 	defer c.wg.Done()
 	var b *engine.Batch
 	flush := func() {
@@ -313,16 +336,25 @@ func (c *Collector) work(w *worker) {
 		if len(b.Flows) == 0 && len(b.Counters) == 0 {
 			c.iface.Recycle(b)
 		} else {
-			c.iface.Enqueue(b)
+			c.iface.EnqueueWait(b, stop)
 		}
 		b = nil
 	}
 	for d := range w.q {
 		if b == nil {
 			b = c.iface.NewBatch()
+			// Room for a full batch and a datagram more: growing the
+			// slice of large records by appends was a third of the
+			// ingest time (memmove).
+			if cap(b.Flows) < 2*c.cfg.BatchFlows {
+				b.Flows = make([]engine.FlowRecord, 0, 2*c.cfg.BatchFlows)
+			}
 		}
-		if err := w.dec.Decode(d.b, d.from, c.cfg.SFlow, b); err != nil {
+		if err := w.dec.Decode(*d.b, d.from, c.cfg.SFlow, b); err != nil {
 			c.warn.Warn(Reason(err), "flow: bad datagram", "exporter", d.from.String(), "reason", Reason(err), "err", err)
+		}
+		if cap(*d.b) == datagramBuf {
+			c.bufs.Put(d.b)
 		}
 		if len(b.Flows) >= c.cfg.BatchFlows || len(w.q) == 0 {
 			flush()

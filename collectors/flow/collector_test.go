@@ -96,6 +96,12 @@ flowgate_flow_exporter_records_total{exporter="127.0.0.1",ifid="0",ifname="netfl
 func TestQueueDropsCounted(t *testing.T) {
 	eng := engine.New(engine.DefaultConfiguration())
 	iface := eng.AddInterface("netflow", "netflow")
+	// Started: a worker waits for the engine's queue (a stopped engine
+	// would hold the first batch forever).
+	if err := eng.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Stop()
 	cfg := DefaultConfiguration()
 	cfg.Addrs, cfg.Readers, cfg.QueueLen = []string{"127.0.0.1:0"}, 1, 1
 	c, err := New(cfg, iface)
