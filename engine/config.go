@@ -28,6 +28,18 @@ type Configuration struct {
 	// categories of ntopng's category/application REST (package
 	// categories). It runs in the interface goroutine: no blocking.
 	Categories Categorizer
+	// Blacklists, when set, matches every new flow's client, server and
+	// server name against ntopng's category lists (package lists): a match
+	// sets the flow's Category and, for Malware lists, its Blacklist bits.
+	// It runs in the interface goroutine: no blocking.
+	Blacklists Blacklister
+}
+
+// Blacklister matches a flow's peers and server name against category
+// lists; sides has bit 1 client, 2 server, 4 server name for each one a
+// Malware list matched.
+type Blacklister interface {
+	MatchFlow(cli, srv netip.Addr, name string) (cat ndpi.Category, sides uint8, ok bool)
 }
 
 // Categorizer names a flow's category from its application, its server

@@ -93,6 +93,9 @@ type Flow struct {
 	// Latencies in ms (docs/zmq-wire.md §6.6), in flow orientation.
 	CliLatencyMs, SrvLatencyMs, ApplLatencyMs float32
 	HasLatency                                uint8 // 1 client, 2 server, 4 application
+	// Blacklist: the sides a Malware category list matched (Configuration.Blacklists):
+	// 1 client, 2 server, 4 server name.
+	Blacklist uint8
 
 	PeriodicCount uint32 // FlowPeriodicUpdate calls so far
 	Status        uint64 // bitmap of flow status ids (0..63) set via SetFlowStatus

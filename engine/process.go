@@ -137,6 +137,11 @@ func (t *Tables) processFlow(r *FlowRecord) {
 				f.Category = cat
 			}
 		}
+		if bl := t.cfg.Blacklists; bl != nil {
+			if cat, sides, ok := bl.MatchFlow(f.Client(), f.Server(), firstName(r.TLSServerName, r.HTTPSite, r.DNSQuery)); ok {
+				f.Category, f.Blacklist = cat, sides
+			}
+		}
 		f.L7Confidence = r.L7Confidence
 		f.flags |= flowDetected
 		detectedNow = true
