@@ -35,6 +35,7 @@ type pageState struct {
 
 	// The request being served.
 	id       Identity
+	client   netip.Addr // the peer, as lockouts count it
 	out      pageBuffer
 	overflow bool
 	status   int
@@ -75,6 +76,7 @@ func (ps *pageState) chunk(proto *lua.FunctionProto, in pageInput, id Identity) 
 // interface the user starts on and the hosts it may see.
 func (ps *pageState) begin(p *pages, id Identity, rel string, r *http.Request) {
 	ps.id = id
+	ps.client = clientAddr(r)
 	ps.status = http.StatusOK
 	ps.header = http.Header{}
 	ps.out.Reset()
@@ -111,6 +113,7 @@ func (ps *pageState) reset() {
 	L.SetTop(0)
 	restore(L, ps.snap)
 	ps.id = Identity{}
+	ps.client = netip.Addr{}
 	ps.header = nil
 	ps.out.Reset()
 	if ps.out.Cap() > 1<<20 {
@@ -225,7 +228,8 @@ var (
 		"getUserTOTPSecret", "setUserTOTPSecret", "isTOTPEnabled", "setUserTOTPEnabled", "validateTOTP",
 		"getTOTPProvisioningUri"}
 	adminUserFuncs = []string{"getUsers", "addUser", "deleteUser", "changeUserRole", "changeAllowedNets",
-		"changeAllowedIfname", "changePcapDownloadPermission", "changeHistoricalFlowPermission", "changeAlertsPermission"}
+		"changeAllowedIfname", "changePcapDownloadPermission", "changeHistoricalFlowPermission", "changeAlertsPermission",
+		"createUserSession"}
 )
 
 // installUserFuncs makes the privilege functions follow the request's
@@ -260,6 +264,31 @@ func (ps *pageState) installUserFuncs(L *lua.LState) {
 	set(ntop, "isAllowedNetwork", func(L *lua.LState) int {
 		L.Push(lua.LBool(allowsNet(ps.id.User, L.CheckString(1))))
 		return 1
+	})
+	set(ntop, "getAllowedNetworks", func(L *lua.LState) int {
+		L.Push(lua.LString(ps.id.User.AllowedNetsString()))
+		return 1
+	})
+	set(ntop, "isPcapDownloadAllowed", func(L *lua.LState) int {
+		L.Push(lua.LBool(ps.id.User.Can(users.CapPcapDownload)))
+		return 1
+	})
+	// isLoginBlacklisted: whether the page's client is locked out for
+	// failed logins (lockouts count by address, as ntopng's do).
+	set(ntop, "isLoginBlacklisted", func(L *lua.LState) int {
+		L.Push(lua.LBool(ps.client.IsValid() && ps.p.srv.lock.locked(ps.client)))
+		return 1
+	})
+	// httpRedirect(url): the answer becomes a 302 to url, a path on this
+	// server or an http(s) URL; the page's output is still sent as body.
+	set(ntop, "httpRedirect", func(L *lua.LState) int {
+		u := L.CheckString(1)
+		if !redirectTarget(u) {
+			L.ArgError(1, "not a path or an http(s) URL")
+		}
+		ps.setHeader(L, "Location", u)
+		ps.status = http.StatusFound
+		return 0
 	})
 	for _, name := range adminUserFuncs {
 		orig := ntop.RawGetString(name)

@@ -37,7 +37,7 @@ func newPageFixture(t *testing.T, budget time.Duration, setup func(scripts strin
 		pcfg.ScriptsDir = scripts
 		pcfg.CallBudget = budget
 		s.HandleLuaPages(pcfg, PagesDependencies{Lua: api.Deps{Cache: cache, Logger: s.deps.Logger,
-			DataDir: s.cfg.DataDir, Services: &api.Services{Users: LuaUsers(s.users)}}})
+			DataDir: s.cfg.DataDir, Services: &api.Services{Users: LuaUsers(s.users), Web: s}}})
 	})
 	return &pageFixture{fixture: f, scripts: scripts, cache: cache}
 }

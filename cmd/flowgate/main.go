@@ -346,6 +346,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		Pools:      hostPools,
 		Categories: customCats,
 	})
+	deps.Services.Web = a.http                   // ntop.isLoginDisabled, createUserSession, …
 	a.http.HandleAlertStore(a.history, a.alerts) // the alert lists and operations, 4.2 and 5.x
 	a.http.HandleRecipients(a.recipients)
 	a.http.HandleSNMP(a.snmp, a.traps)

@@ -80,6 +80,8 @@ type Services struct {
 	HostPools *pools.Store
 	// Checks is the user-script runtime as ntopng's checks (checks.go).
 	Checks Checks
+	// Web is the web server for the §7 login functions (webserver.go).
+	Web WebServer
 }
 
 // Install sets the globals flow, host, network, interface and ntop in L.

@@ -440,6 +440,13 @@ func TestNtopPrivilege(t *testing.T) {
 		{"ntop.gainWriteCapabilities()", "true"},
 		{"ntop.dropWriteCapabilities()", "true"},
 		{"ntop.isAdministrator()", "true"},
+		// A script has the process's rights and no HTTP client of its own.
+		{"ntop.getNologinUser()", "nologin"},
+		{"ntop.getAllowedNetworks()", "0.0.0.0/0,::/0"},
+		{"ntop.isPcapDownloadAllowed()", "true"},
+		{"ntop.isLoginBlacklisted()", "false"},
+		{"select(2, pcall(ntop.httpRedirect, '/'))", "<string>:1: ntop.httpRedirect: only a Lua page can redirect (this is a flow script)"},
+		{"select(2, pcall(ntop.isLoginDisabled))", "<string>:1: ntop.isLoginDisabled: no web server in this process"},
 	})
 }
 
