@@ -43,6 +43,9 @@ const SpoolFile = "influxdb-spool.log"
 type Configuration struct {
 	// URL is http(s)://[user:password@]host:port/database.
 	URL string
+	// Instance, when set, is the value of an `instance` tag on every
+	// point: several flowgate instances writing one database stay apart.
+	Instance string
 	// DataDir holds the spool (SpoolFile); empty: no spool (batches
 	// are dropped, counted, while the server is down).
 	DataDir string
@@ -236,7 +239,7 @@ func (e *Exporter) Write(samples []history.Sample) {
 	n := 0
 	for i := range samples {
 		var ok bool
-		if buf, ok = AppendLine(buf, &samples[i]); ok {
+		if buf, ok = AppendLine(buf, &samples[i], e.cfg.Instance); ok {
 			n++
 		}
 	}
@@ -264,9 +267,10 @@ func (e *Exporter) Write(samples []history.Sample) {
 }
 
 // AppendLine appends the line of one sample: measurement = schema name,
-// tags in name order, fields = metrics as floats, time in seconds. A
-// sample of the wrong shape or without a finite value is skipped.
-func AppendLine(b []byte, s *history.Sample) ([]byte, bool) {
+// tags in name order (with instance, when not empty, as the tag
+// `instance`), fields = metrics as floats, time in seconds. A sample of
+// the wrong shape or without a finite value is skipped.
+func AppendLine(b []byte, s *history.Sample, instance string) ([]byte, bool) {
 	sc := s.Schema
 	if sc == nil || len(s.Tags) != len(sc.Tags) || len(s.Values) != len(sc.Metrics) {
 		return b, false
@@ -278,7 +282,16 @@ func AppendLine(b []byte, s *history.Sample) ([]byte, bool) {
 		idx[i] = i
 	}
 	sort.Slice(idx, func(i, j int) bool { return sc.Tags[idx[i]] < sc.Tags[idx[j]] })
+	for _, t := range sc.Tags {
+		if t == instanceTag {
+			instance = "" // the schema's own tag wins
+		}
+	}
 	for _, i := range idx {
+		if instance != "" && sc.Tags[i] > instanceTag {
+			b = appendTag(b, instanceTag, instance)
+			instance = ""
+		}
 		if s.Tags[i] == "" {
 			continue // line protocol has no empty tag values
 		}
@@ -286,6 +299,9 @@ func AppendLine(b []byte, s *history.Sample) ([]byte, bool) {
 		b = appendEscaped(b, sc.Tags[i], ",= ")
 		b = append(b, '=')
 		b = appendEscaped(b, s.Tags[i], ",= ")
+	}
+	if instance != "" {
+		b = appendTag(b, instanceTag, instance)
 	}
 	nf := 0
 	for i, m := range sc.Metrics {
@@ -516,4 +532,14 @@ func (e *Exporter) registerMetrics(r prometheus.Registerer) {
 		metrics.Gauge("flowgate_influxdb_spool_points", "Points in the spool.", func(c *Counters) float64 { return float64(c.SpoolPoints) }),
 		metrics.Gauge("flowgate_influxdb_spool_bytes", "Bytes in the spool.", func(c *Counters) float64 { return float64(c.SpoolBytes) }),
 	))
+}
+
+// instanceTag is the tag naming the flowgate instance (Configuration.Instance).
+const instanceTag = "instance"
+
+func appendTag(b []byte, k, v string) []byte {
+	b = append(b, ',')
+	b = appendEscaped(b, k, ",= ")
+	b = append(b, '=')
+	return appendEscaped(b, v, ",= ")
 }

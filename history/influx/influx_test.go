@@ -21,20 +21,28 @@ import (
 func TestAppendLine(t *testing.T) {
 	sc := &history.Schema{Name: "host:traffic", Tags: []string{"ifid", "host"}, Metrics: []string{"bytes_sent", "bytes_rcvd"}}
 	odd := &history.Schema{Name: "my schema,x", Tags: []string{"k"}, Metrics: []string{"v"}}
+	own := &history.Schema{Name: "m", Tags: []string{"instance"}, Metrics: []string{"v"}}
 	for _, c := range []struct {
-		s    history.Sample
-		want string
+		s        history.Sample
+		instance string
+		want     string
 	}{
 		{history.Sample{Schema: sc, Tags: []string{"0", "10.0.0.1"}, Values: []float64{1234, 5.5}, T: 1700000000},
-			"host:traffic,host=10.0.0.1,ifid=0 bytes_sent=1234,bytes_rcvd=5.5 1700000000\n"},
+			"", "host:traffic,host=10.0.0.1,ifid=0 bytes_sent=1234,bytes_rcvd=5.5 1700000000\n"},
 		{history.Sample{Schema: sc, Tags: []string{"0", "fe80::1"}, Values: []float64{math.NaN(), 7}, T: 1700000300},
-			"host:traffic,host=fe80::1,ifid=0 bytes_rcvd=7 1700000300\n"},
+			"", "host:traffic,host=fe80::1,ifid=0 bytes_rcvd=7 1700000300\n"},
 		{history.Sample{Schema: odd, Tags: []string{"a b,c=d\n"}, Values: []float64{1e20}, T: 1},
-			`my\ schema\,x,k=a\ b\,c\=d\  v=100000000000000000000 1` + "\n"},
-		{history.Sample{Schema: sc, Tags: []string{"0"}, Values: []float64{1, 2}, T: 1}, ""},
-		{history.Sample{Schema: sc, Tags: []string{"0", "h"}, Values: []float64{math.NaN(), math.Inf(1)}, T: 1}, ""},
+			"", `my\ schema\,x,k=a\ b\,c\=d\  v=100000000000000000000 1` + "\n"},
+		{history.Sample{Schema: sc, Tags: []string{"0"}, Values: []float64{1, 2}, T: 1}, "", ""},
+		{history.Sample{Schema: sc, Tags: []string{"0", "h"}, Values: []float64{math.NaN(), math.Inf(1)}, T: 1}, "", ""},
+		// The instance tag, in name order, escaped; a schema's own wins.
+		{history.Sample{Schema: sc, Tags: []string{"0", "10.0.0.1"}, Values: []float64{1, 2}, T: 5}, "site-a",
+			"host:traffic,host=10.0.0.1,ifid=0,instance=site-a bytes_sent=1,bytes_rcvd=2 5\n"},
+		{history.Sample{Schema: odd, Tags: []string{"x"}, Values: []float64{3}, T: 5}, "fg 2,b",
+			`my\ schema\,x,instance=fg\ 2\,b,k=x v=3 5` + "\n"},
+		{history.Sample{Schema: own, Tags: []string{"mine"}, Values: []float64{3}, T: 5}, "fg1", "m,instance=mine v=3 5\n"},
 	} {
-		got, ok := AppendLine([]byte("x"), &c.s)
+		got, ok := AppendLine([]byte("x"), &c.s, c.instance)
 		if string(got[1:]) != c.want || ok != (c.want != "") {
 			t.Errorf("line %q (%v), want %q", got[1:], ok, c.want)
 		}
@@ -186,7 +194,7 @@ func TestSpoolAndRecovery(t *testing.T) {
 
 func mustLine(t *testing.T, s history.Sample) []byte {
 	t.Helper()
-	b, ok := AppendLine(nil, &s)
+	b, ok := AppendLine(nil, &s, "")
 	if !ok {
 		t.Fatal("no line")
 	}
