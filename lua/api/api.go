@@ -13,6 +13,7 @@ import (
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/history"
 	"flowgate/history/rrd"
+	"flowgate/lists"
 	"flowgate/lua/vm"
 	"flowgate/pools"
 	"flowgate/snmp"
@@ -80,6 +81,11 @@ type Services struct {
 	HostPools *pools.Store
 	// Checks is the user-script runtime as ntopng's checks (checks.go).
 	Checks Checks
+	// Lists are the category lists (ntop.*Blacklist*, flow/host blacklist
+	// info; ntop_risk.go); nil: nothing is blacklisted.
+	Lists *lists.Store
+	// Risks counts risk ids beyond nDPI's table met by scripts (nil: not counted).
+	Risks *RiskCounters
 	// Web is the web server for the §7 login functions (webserver.go).
 	Web WebServer
 }

@@ -8,6 +8,7 @@ import (
 
 	"flowgate/engine"
 	"flowgate/engine/ndpi"
+	"flowgate/lists"
 )
 
 // TCP flag bits as nProbe reports them.
@@ -173,7 +174,7 @@ func init() {
 		flowBool("isLocalToRemote", func(b *binding, f *engine.Flow) bool { return b.cliLocal(f) && !b.srvLocal(f) }),
 		flowBool("isRemoteToLocal", func(b *binding, f *engine.Flow) bool { return !b.cliLocal(f) && b.srvLocal(f) }),
 		flowBool("isLocal", func(b *binding, f *engine.Flow) bool { return b.cliLocal(f) && b.srvLocal(f) }),
-		flowBool("isBlacklisted", func(b *binding, f *engine.Flow) bool { return false }),
+		flowBool("isBlacklisted", func(b *binding, f *engine.Flow) bool { return flowBlacklisted(f) }),
 		flowBool("isTwhOK", func(b *binding, f *engine.Flow) bool { return twhOK(f) }),
 		flowBool("isBidirectional", func(b *binding, f *engine.Flow) bool { return f.CliPkts > 0 && f.SrvPkts > 0 }),
 		flowBool("isDeviceProtocolNotAllowed", func(b *binding, f *engine.Flow) bool { return false }),
@@ -188,7 +189,7 @@ func init() {
 		flowBool("isNotPurged", func(b *binding, f *engine.Flow) bool { return false }),
 		flowBool("isPassVerdict", func(b *binding, f *engine.Flow) bool { return true }),
 		fn("hasRisk", func(b *binding, L *lua.LState) int {
-			r := ext(b.flow(L)).Risk
+			r := b.knownRisks(b.flow(L))
 			if L.GetTop() >= 1 && L.Get(1) != lua.LNil {
 				id := L.CheckInt(1)
 				L.Push(lua.LBool(id >= 0 && id < 64 && r&(1<<uint(id)) != 0))
@@ -224,7 +225,7 @@ func init() {
 			b.setN(t, "srv2cli.lost", 0)
 			return t
 		}),
-		flowVal("getBlacklistedInfo", func(b *binding, L *lua.LState, f *engine.Flow) lua.LValue { return L.NewTable() }),
+		flowVal("getBlacklistedInfo", func(b *binding, L *lua.LState, f *engine.Flow) lua.LValue { return blacklistInfo(L, f) }),
 		flowVal("getDeviceProtoAllowedInfo", func(b *binding, L *lua.LState, f *engine.Flow) lua.LValue {
 			t := L.CreateTable(0, 4)
 			b.setN(t, "cli.devtype", 0)
@@ -251,13 +252,12 @@ func init() {
 			b.dnsInfo(t, f)
 			return t
 		}),
+		// getRiskInfo: risk id -> nDPI's name for each known risk the flow
+		// carries (bits beyond the table are counted, not listed).
 		flowVal("getRiskInfo", func(b *binding, L *lua.LState, f *engine.Flow) lua.LValue {
 			t := L.NewTable()
-			r := ext(f).Risk
-			for i := 0; i < 64; i++ {
-				if r&(1<<uint(i)) != 0 {
-					t.RawSetInt(i, lua.LTrue)
-				}
+			for _, id := range ndpi.RiskIDs(b.knownRisks(f)) {
+				t.RawSetInt(id, lua.LString(ndpi.RiskName(id)))
 			}
 			return t
 		}),
@@ -504,14 +504,15 @@ func (b *binding) flowInfo(L *lua.LState, f *engine.Flow, full bool) *lua.LTable
 		h   *engine.Host
 		mac [6]byte
 		as  uint32
-	}{{"cli.", f.Client(), b.cliHost(f), f.CliMAC, e.CliAS}, {"srv.", f.Server(), b.srvHost(f), f.SrvMAC, e.SrvAS}} {
+		bl  uint8
+	}{{"cli.", f.Client(), b.cliHost(f), f.CliMAC, e.CliAS, lists.SideClient}, {"srv.", f.Server(), b.srvHost(f), f.SrvMAC, e.SrvAS, lists.SideServer}} {
 		g := b.deps.GeoIP.Lookup(side.ip)
 		asn := side.as
 		if asn == 0 {
 			asn = g.ASN
 		}
 		t.RawSetString(side.p+"mac", lua.LString(macString(side.mac)))
-		t.RawSetString(side.p+"blacklisted", lua.LFalse)
+		t.RawSetString(side.p+"blacklisted", lua.LBool(f.Blacklist&side.bl != 0))
 		t.RawSetString(side.p+"private", lua.LBool(side.ip.IsPrivate()))
 		b.setN(t, side.p+"asn", float64(asn))
 		t.RawSetString(side.p+"country", lua.LString(g.Country))

@@ -181,7 +181,7 @@ func (b *binding) hostInfo(L *lua.LState, h *engine.Host, full bool) *lua.LTable
 	t.RawSetString("localhost", lua.LBool(h.Local))
 	t.RawSetString("privatehost", lua.LBool(ip.IsPrivate()))
 	t.RawSetString("systemhost", lua.LFalse)
-	t.RawSetString("is_blacklisted", lua.LFalse)
+	t.RawSetString("is_blacklisted", lua.LBool(b.hostBlacklisted(ip)))
 	t.RawSetString("is_broadcast", lua.LBool(h.IsBroadcast))
 	t.RawSetString("is_multicast", lua.LBool(h.IsMulticast))
 	b.setN(t, "num_alerts", float64(h.NumAlerts))

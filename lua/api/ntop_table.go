@@ -79,6 +79,9 @@ var ntopFuncTests = map[string]string{
 	"decodeMac64": "TestNtopMiscFuncs", "isOffline": "TestNtopMiscFuncs", "isForcedOffline": "TestNtopMiscFuncs",
 	"assetsEnabled": "TestNtopMiscFuncs", "httpGet": "TestNtopHTTPPost", "httpPost": "TestNtopHTTPPost",
 	"postHTTPJsonData": "TestNtopHTTPPost", "getHostGeolocation": "TestNtopGeo", "isPingAvailable": "TestNtopEdition",
+	"getRiskStr": "TestNtopRisk", "getRiskList": "TestNtopRisk", "getFlowRiskAlerts": "TestNtopRisk",
+	"getBlacklistStats": "TestFlowRiskAndBlacklistAccessors", "resetBlacklistStats": "TestFlowRiskAndBlacklistAccessors",
+	"reloadBlacklists": "TestFlowRiskAndBlacklistAccessors",
 }
 
 // builtinNtop is the set of ntop.* names the api package defines itself.
