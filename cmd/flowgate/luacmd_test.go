@@ -110,3 +110,24 @@ func TestNtopAPIDoc(t *testing.T) {
 		t.Fatal("docs/ntop-api.md is stale: run go test ./cmd/flowgate -run TestNtopAPIDoc -update")
 	}
 }
+
+// TestNtopUnavailableReasons: every ntop.* function flowgate does not
+// provide says why (lua/api/unavailable.go), and no reason is left behind
+// for a function that now exists. This binary links every package that
+// registers functions, so the statuses are the appliance's.
+func TestNtopUnavailableReasons(t *testing.T) {
+	unavailable := map[string]bool{}
+	for _, r := range api.NtopStatuses() {
+		if r.Status == api.StatusUnavailable {
+			unavailable[r.Name] = true
+			if api.UnavailableWhy(r.Name) == "" {
+				t.Errorf("ntop.%s is unavailable without a reason in lua/api/unavailable.go", r.Name)
+			}
+		}
+	}
+	for _, n := range api.UnavailableReasons() {
+		if !unavailable[n] {
+			t.Errorf("lua/api/unavailable.go gives a reason for ntop.%s, which is not unavailable", n)
+		}
+	}
+}

@@ -172,7 +172,8 @@ func NtopAPIMarkdown() string {
 	b.WriteString("`go test ./cmd/flowgate -run TestNtopAPIDoc -update`; a test fails when this file, the code or\n")
 	b.WriteString("seed 004's function list disagree. *unavailable* functions exist (no script dies on a nil\n")
 	b.WriteString("call): they return what ntopng's community build returns when a feature is absent (nil, or\n")
-	b.WriteString("false for `is…`/`has…` questions) and log one line per function naming it unavailable.\n\n")
+	b.WriteString("false for `is…`/`has…` questions) and log one line per function naming it unavailable;\n")
+	b.WriteString("the table says why each one is.\n\n")
 	// summary
 	type count struct{ impl, partial, total int }
 	var real count
@@ -226,9 +227,13 @@ func NtopAPIMarkdown() string {
 			} else {
 				fmt.Fprintf(&b, "\n## %d. %s\n\n", r.Section, r.Group)
 			}
-			b.WriteString("| function | status | test |\n|---|---|---|\n")
+			b.WriteString("| function | status | test, or why unavailable |\n|---|---|---|\n")
 		}
-		fmt.Fprintf(&b, "| `ntop.%s` | %s | %s |\n", r.Name, r.Status, r.Test)
+		note := r.Test
+		if r.Status == StatusUnavailable {
+			note = UnavailableWhy(r.Name)
+		}
+		fmt.Fprintf(&b, "| `ntop.%s` | %s | %s |\n", r.Name, r.Status, note)
 	}
 	return b.String()
 }
