@@ -51,6 +51,8 @@ type Deps struct {
 	Categories *CustomCategories
 	// Resolver is the reverse-DNS cache of ntop.resolveName (nil: one per state).
 	Resolver *Resolver
+	// Offline is the offline switch of ntop.setOffline (nil: one per state).
+	Offline *OfflineMode
 
 	// Services are the appliance components ntop.snmp* and ntop.recipient_*
 	// drive (nil: those functions answer as without the feature).
@@ -175,6 +177,9 @@ func newBinding(L *lua.LState, ctx *Context, deps Deps) *binding {
 	}
 	if deps.Cache == nil {
 		deps.Cache = NewCache()
+	}
+	if deps.Offline == nil {
+		deps.Offline = NewOfflineMode()
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()

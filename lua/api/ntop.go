@@ -279,6 +279,10 @@ func optStr(v lua.LValue) string {
 // CONTENT_TYPE, EFFECTIVE_URL, CONTENT?}, or nil plus a logged warning when
 // the request could not be made.
 func (b *binding) do(L *lua.LState, r httpReq) lua.LValue {
+	if !b.deps.Offline.allowsURL(r.url) {
+		b.log(slog.LevelWarn, "ntop.http: offline mode (ntop.setOffline): "+redactURL(r.url)+" is not on this machine or a private network")
+		return lua.LNil
+	}
 	if r.timeout <= 0 {
 		r.timeout = defaultHTTPTimeout
 	}

@@ -251,8 +251,6 @@ func init() {
 			L.Push(lua.LString(strings.ToUpper(hw.String())))
 			return 1
 		}),
-		ntopConst("isOffline", false),
-		ntopConst("isForcedOffline", false),
 		ntopConst("assetsEnabled", false),
 	})
 }
