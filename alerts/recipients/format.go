@@ -16,6 +16,7 @@ type formatCtx struct {
 	Version  string
 	Loc      *time.Location
 	IfName   func(ifid int) string
+	Instance string // the JSON format's "instance" (omitted when empty)
 }
 
 // formatter appends one event in a format to b.
@@ -203,6 +204,7 @@ func appendJSON(b []byte, e *Event, c *formatCtx) []byte {
 	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
 		b = append(b, `{"notification":`...)
 		b = alerts.AppendString(b, string(raw))
+		b = appendInstance(b, c)
 		b = append(b, `,"event_id":`...)
 		b = alerts.AppendString(b, e.ID)
 		return append(b, '}')
@@ -218,9 +220,23 @@ func appendJSON(b []byte, e *Event, c *formatCtx) []byte {
 		b = alerts.AppendString(b, string(m))
 		b = append(b, ',')
 	}
+	if c.Instance != "" {
+		b = append(b, `"instance":`...)
+		b = alerts.AppendString(b, c.Instance)
+		b = append(b, ',')
+	}
 	b = append(b, `"event_id":`...)
 	b = alerts.AppendString(b, e.ID)
 	return append(b, '}')
+}
+
+// appendInstance appends `,"instance":"<name>"` when the instance is named.
+func appendInstance(b []byte, c *formatCtx) []byte {
+	if c.Instance == "" {
+		return b
+	}
+	b = append(b, `,"instance":`...)
+	return alerts.AppendString(b, c.Instance)
 }
 
 func trimSpace(b []byte) []byte {

@@ -33,10 +33,30 @@ func TestJSONFormat(t *testing.T) {
 	if msg, _ := m["message"].(string); !strings.Contains(msg, "[Threshold Cross] [Engaged] Minute bytes") || strings.Contains(msg, "[Error]") {
 		t.Fatalf("message without severity and entity: %q", msg)
 	}
+	if _, ok := m["instance"]; ok {
+		t.Fatalf("instance without --instance-name: %s", out)
+	}
 	// Lua may queue anything: a non-object still becomes valid JSON.
 	out = appendJSON(nil, &Event{ID: "i", JSON: []byte(`"text"`)}, testCtx)
 	if !json.Valid(out) {
 		t.Fatalf("invalid: %s", out)
+	}
+}
+
+// TestJSONInstance: a named instance is in every JSON notification,
+// whatever the document.
+func TestJSONInstance(t *testing.T) {
+	c := *testCtx
+	c.Instance = `site "b"`
+	for _, e := range []*Event{eventOf(hostAlert(1), "a"), {ID: "b", JSON: []byte(`{}`)}, {ID: "c", JSON: []byte(`{"x":1}`)}, {ID: "d", JSON: []byte(`[1]`)}} {
+		out := appendJSON(nil, e, &c)
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if m["instance"] != `site "b"` || m["event_id"] != e.ID {
+			t.Fatalf("instance or id missing: %s", out)
+		}
 	}
 }
 

@@ -55,6 +55,10 @@ type Configuration struct {
 	// Hostname, App and Version name the sender in syslog headers, CEF
 	// and ECS. Defaults: os.Hostname(), "flowgate", "1.0".
 	Hostname, App, Version string
+	// Instance, when set, is added to the JSON format as "instance": the
+	// flowgate instance (--instance-name) that raised the alert, for
+	// receivers fed by several instances.
+	Instance string
 	// Location of the text format's dates. Default time.Local.
 	Location *time.Location
 	// IfName names interfaces in the text format ("eth0"); default "if<id>".
@@ -192,7 +196,7 @@ func (m *Manager) Start() error {
 		m.cfg.Hostname, _ = os.Hostname()
 	}
 	m.fctx = formatCtx{Hostname: m.cfg.Hostname, App: m.cfg.App, Version: m.cfg.Version,
-		Loc: m.cfg.Location, IfName: m.cfg.IfName}
+		Loc: m.cfg.Location, IfName: m.cfg.IfName, Instance: m.cfg.Instance}
 	var rb [6]byte
 	_, _ = rand.Read(rb[:])
 	m.boot = hex.EncodeToString(rb[:])

@@ -43,6 +43,10 @@ type Options struct {
 	GeoIPDir        string
 	Redis           string
 	PacketFilter    string
+	// InstanceName names this flowgate in every exported row, series and
+	// alert (--instance-name; default: the host name), so instances
+	// sharing back ends stay apart (docs/scale-out.md).
+	InstanceName string
 
 	// DisableTimeseries turns off the time-series sampler and store (in
 	// ntopng, the "Timeseries" preferences of interfaces and hosts).
@@ -91,7 +95,16 @@ func defaultOptions() Options {
 		FlowIdle: 60 * time.Second,
 
 		SyslogLuaWorkers: 2, // one Lua state decodes ~70k Suricata events/s; two keep up with 100k
+		InstanceName:     defaultInstanceName(),
 	}
+}
+
+// defaultInstanceName is the host name ("flowgate" when it is unknown).
+func defaultInstanceName() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "flowgate"
 }
 
 // defaultInterface is used when no -i is given: collect from nProbe
@@ -194,6 +207,14 @@ var options = []option{
 		}
 		o.ZMQKeyPriv = v
 		o.ZMQEncryption = true
+		return nil
+	}},
+	{"", "instance-name", true, "name of this instance in exported rows, series and alerts (default: the host name)", func(o *Options, v string) error {
+		v = strings.TrimSpace(v)
+		if v == "" || len(v) > 64 || strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			return fmt.Errorf("%q: 1 to 64 printable characters", v)
+		}
+		o.InstanceName = v
 		return nil
 	}},
 	{"", "disable-login", false, "no HTTP authentication", func(o *Options, _ string) error {
