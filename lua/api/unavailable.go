@@ -62,8 +62,6 @@ var unavailableWhy = map[string]string{
 	"elasticsearchConnection":            "no Elasticsearch export: alerts reach SIEMs through recipients (syslog, webhooks)",
 	"toggleNewDeleteTrace":               "a C++ memory-allocation trace",
 	"setMacDeviceType":                   "flowgate keeps no MAC device table (collected flows carry no L2 devices)",
-	"setOffline":                         "offline mode is not built: flowgate makes outbound connections only where configured",
-	"setOnline":                          "offline mode is not built: flowgate makes outbound connections only where configured",
 }
 
 // UnavailableWhy returns the reason ntop.<name> is unavailable, "" when
