@@ -265,7 +265,10 @@ func TestHostsPersistAndBadInput(t *testing.T) {
 		{"tcp without port", func() error { _, err := f.m.Add(Host{Host: "192.0.2.1", Measurement: "tcp"}); return err }, ErrInvalid},
 		{"tcp port 0", func() error { _, err := f.m.Add(Host{Host: "192.0.2.1:0", Measurement: "tcp"}); return err }, ErrInvalid},
 		{"http with credentials", func() error { _, err := f.m.Add(Host{Host: "u:p@example.org", Measurement: "http"}); return err }, ErrInvalid},
-		{"negative threshold", func() error { _, err := f.m.Add(Host{Host: "192.0.2.3", Measurement: "icmp", Threshold: -1}); return err }, ErrInvalid},
+		{"negative threshold", func() error {
+			_, err := f.m.Add(Host{Host: "192.0.2.3", Measurement: "icmp", Threshold: -1})
+			return err
+		}, ErrInvalid},
 		{"bad granularity", func() error {
 			_, err := f.m.Add(Host{Host: "192.0.2.3", Measurement: "icmp", Granularity: "day"})
 			return err

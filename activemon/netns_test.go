@@ -25,12 +25,12 @@ var netnsSeq atomic.Uint32
 // the host side is Local, the namespace side Peer (IPv4 and IPv6), and
 // Silent are addresses of the peer's subnet nobody answers.
 type peerNS struct {
-	Name                 string
-	Local4, Peer4        netip.Addr
-	Local6, Peer6        netip.Addr
-	Silent4, Silent6     netip.Addr
-	hostVeth, peerVeth   string
-	netnsPath            string
+	Name               string
+	Local4, Peer4      netip.Addr
+	Local6, Peer6      netip.Addr
+	Silent4, Silent6   netip.Addr
+	hostVeth, peerVeth string
+	netnsPath          string
 }
 
 func run(t testing.TB, args ...string) {

@@ -1,6 +1,7 @@
 package activemon
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -121,6 +122,19 @@ func socket(v6, raw bool, iface string) (net.PacketConn, error) {
 			return fail("bind to "+iface, err)
 		}
 	}
+	// A round's replies arrive in a burst (1,000 hosts: 1,000 replies within
+	// milliseconds): a 4 MiB receive buffer keeps them (forced where the
+	// process may, else up to net.core.rmem_max).
+	if syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, rcvBuf) != nil {
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf)
+	}
+	if raw {
+		// A raw socket sees every ICMP packet of the host: let only echo
+		// replies through (ICMP_FILTER, ICMP6_FILTER block the others).
+		if err := filterEchoReplies(fd, v6); err != nil {
+			return fail("filter", err)
+		}
+	}
 	var sa syscall.Sockaddr = &syscall.SockaddrInet4{}
 	if v6 {
 		sa = &syscall.SockaddrInet6{}
@@ -135,6 +149,30 @@ func socket(v6, raw bool, iface string) (net.PacketConn, error) {
 		return nil, fmt.Errorf("%s ICMP socket: %w", kind, err)
 	}
 	return c, nil
+}
+
+// rcvBuf is the receive buffer of the ICMP sockets.
+const rcvBuf = 4 << 20
+
+// filterEchoReplies sets the kernel's ICMP filter of a raw socket so that
+// only echo replies are queued (linux/icmp.h ICMP_FILTER: a set bit drops
+// the type; linux/icmpv6.h ICMP6_FILTER: a set bit blocks it).
+func filterEchoReplies(fd int, v6 bool) error {
+	if !v6 {
+		const solRaw, icmpFilter = 255, 1
+		return syscall.SetsockoptInt(fd, solRaw, icmpFilter, int(^uint32(1<<0)))
+	}
+	const icmp6Filter = 1
+	var f [8]uint32
+	for i := range f {
+		f[i] = ^uint32(0)
+	}
+	f[129>>5] &^= 1 << (129 & 31) // echo reply
+	b := make([]byte, 32)
+	for i, w := range f {
+		binary.NativeEndian.PutUint32(b[4*i:], w)
+	}
+	return syscall.SetsockoptString(fd, protoICMPv6, icmp6Filter, string(b))
 }
 
 // sock returns the socket of the family and interface, opening it (and its
@@ -394,4 +432,35 @@ func (s *Session) Wait(deadline time.Time) {
 		}
 		t.Stop()
 	}
+}
+
+// IfNames lists the interfaces pings can be bound to (ntopng's ping
+// interfaces): up, with an address, and a socket of the family of one of
+// their addresses binds to them.
+func (p *Pinger) IfNames() []string {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, i := range ifs {
+		if i.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, err := i.Addrs()
+		if err != nil || len(addrs) == 0 {
+			continue
+		}
+		for _, a := range addrs {
+			n, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			if p.Available(n.IP.To4() == nil, i.Name) {
+				out = append(out, i.Name)
+				break
+			}
+		}
+	}
+	return out
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"flowgate/activemon"
 	"flowgate/alerts"
 	"flowgate/alerts/recipients"
 	"flowgate/alerts/sqlitestore"
@@ -33,8 +34,6 @@ var outOfScope = []struct{ match, why string }{
 	{"to_scan", "vulnerability scans: an active scanner, not a collector's job"},
 	{"vulnerability_scan", "vulnerability scans: an active scanner, not a collector's job"},
 	{"update_va_scan_period", "vulnerability scans: an active scanner, not a collector's job"},
-	{"am_host", "active monitoring: flowgate probes nothing itself"},
-	{"active_monitoring", "active monitoring: flowgate probes nothing itself"},
 	{"network/discovery", "network discovery: active ARP/SSDP/MDNS probing"},
 	{"infrastructure", "ntopng infrastructure dashboard (multi-instance ntopng), not a collector's job"},
 	{"health/influxdb", "flowgate's time series are its own store, not InfluxDB"},
@@ -171,6 +170,11 @@ func walkServer(t *testing.T) *Server {
 	s.HandleTimeseries(ts)
 	s.HandleRecipients(rm)
 	s.HandleSNMP(snmp.New(snmp.Configuration{DataDir: dir}, snmp.Deps{}), nil)
+	am, err := activemon.New(activemon.Configuration{DataDir: dir, Disabled: true}, activemon.Deps{Alerts: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.HandleActiveMonitoring(am)
 	s.HandleFlowDevices() // mounted with or without netflow:// and sflow:// interfaces
 	return s
 }

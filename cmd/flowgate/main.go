@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 
+	"flowgate/activemon"
 	"flowgate/alerts"
 	"flowgate/alerts/recipients"
 	"flowgate/alerts/sqlitestore"
@@ -288,6 +289,18 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	a.add("snmp scripts", snmpScripts.Start, snmpScripts.Stop)
 	a.add("snmp poller", a.snmp.Start, a.snmp.Stop)
 
+	// Active monitoring: rounds at each minute write am_host:* series (the
+	// store is open before it starts) and raise am_host alerts;
+	// ntop.pingHost shares its pinger.
+	amCfg := activemon.DefaultConfiguration()
+	amCfg.DataDir, amCfg.Logger, amCfg.Metrics = opts.DataDir, log, reg
+	am, err := activemon.New(amCfg, activemon.Deps{Alerts: a.alerts, Timeseries: deps.Services.Timeseries})
+	if err != nil {
+		return nil, err
+	}
+	deps.Services.ActiveMonitoring = am
+	a.add("active monitoring", am.Start, am.Stop)
+
 	// The -i interfaces, in command-line order (their ifids).
 	cdeps := collectors.Deps{
 		Engine:  a.eng,
@@ -352,6 +365,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	a.http.HandleAlertStore(a.history, a.alerts) // the alert lists and operations, 4.2 and 5.x
 	a.http.HandleRecipients(a.recipients)
 	a.http.HandleSNMP(a.snmp, a.traps)
+	a.http.HandleActiveMonitoring(am)
 	if a.timeseries != nil {
 		a.http.HandleTimeseries(a.timeseries)
 	}

@@ -168,7 +168,6 @@ func init() {
 		ntopConst("isLinux", runtime.GOOS == "linux"),
 		ntopConst("hasRadiusSupport", false),
 		ntopConst("hasLdapSupport", false),
-		ntopConst("isPingAvailable", false),
 		ntopConst("isClickHouseEnabled", false),
 		ntopConst("hasSpeedtestSupport", false),
 		ntopConst("isNProbeIPSConfigured", false),
