@@ -405,6 +405,7 @@ func (a *app) luaDeps(opts Options, log *slog.Logger) (api.Deps, func(), error) 
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 		Cache:      api.NewCacheOn(a.kv),
 		Resolver:   api.NewResolver(),
+		Offline:    api.NewOfflineMode(),
 		LuaCache:   api.NewLuaCache(),
 		Categories: api.NewCustomCategories(),
 		OUI:        oui,

@@ -9,6 +9,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"flowgate/activemon"
 	"flowgate/alerts/recipients"
 	"flowgate/collectors/zmq/zmtp"
 	"flowgate/history"
@@ -90,6 +91,8 @@ type Services struct {
 	Risks *RiskCounters
 	// Web is the web server for the §7 login functions (webserver.go).
 	Web WebServer
+	// ActiveMonitoring pings for ntop.pingHost & co. (am.go); nil: no ping.
+	ActiveMonitoring *activemon.Monitor
 }
 
 // Install sets the globals flow, host, network, interface and ntop in L.
