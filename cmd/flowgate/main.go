@@ -44,6 +44,7 @@ import (
 	"flowgate/history/rrd"
 	"flowgate/history/sampler"
 	"flowgate/history/snmpseries"
+	"flowgate/lists"
 	"flowgate/lua/api"
 	_ "flowgate/lua/recipientapi" // ntop.recipient_*
 	"flowgate/lua/scripts"
@@ -157,8 +158,16 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	catCfg.Path, catCfg.Metrics = filepath.Join(opts.DataDir, categories.FileName), reg
 	customCats := categories.New(catCfg)
 	ecfg.Categories = customCats
+	// ntopng's category lists (<data>/category_lists) are matched on every
+	// new flow; Malware lists blacklist (docs/blacklists.md).
+	lcfg := lists.DefaultConfiguration()
+	lcfg.Dir, lcfg.Logger, lcfg.Metrics = filepath.Join(opts.DataDir, lists.DirName), log, reg
+	lcfg.Custom = func() map[int][]string { return customCats.Export().Hosts }
+	catLists := lists.New(lcfg)
+	ecfg.Blacklists = catLists
 	a := &app{log: log, opts: opts, eng: engine.New(ecfg), metrics: reg}
 	a.add("custom categories", customCats.Start, customCats.Stop)
+	a.add("category lists", catLists.Start, catLists.Stop)
 
 	// The cache store first and closed last: scripts write to it until
 	// they stop.
@@ -221,6 +230,9 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 		return nil
 	}, nil)
 	deps.Services.HostPools = hostPools // host.getPoolId, host_pool_id
+	deps.Services.Lists = catLists      // ntop.*Blacklist*, flow/host blacklist info
+	deps.Services.Risks = &api.RiskCounters{}
+	deps.Services.Risks.Register(reg)
 	// The user store opens before any script can call ntop.addUser & co.
 	// and closes after the web server, which authenticates against it.
 	ucfg := users.DefaultConfiguration()
