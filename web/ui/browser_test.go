@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -161,7 +162,39 @@ func TestBrowser(t *testing.T) {
 		if !drawn {
 			t.Fatal("the throughput chart canvas is blank")
 		}
+		// The stacked applications chart: one band per application.
+		waitJS(t, ctx, "applications chart", `document.getElementById('dash-apps-chart').dataset.series === '2'`)
+		if legend := text(t, ctx, `#dash-apps-chart .u-legend`); !strings.Contains(legend, "TLS") || !strings.Contains(legend, "DNS") {
+			t.Errorf("applications chart legend %q lacks TLS and DNS", legend)
+		}
 		shot(t, ctx, "dashboard")
+		// Zoom: dragging across the chart narrows its range.
+		span := func(id string) int64 {
+			return val(t, ctx, "x range", chromedp.Evaluate[int64](`(() => { const d = document.getElementById('`+id+`').dataset; return d.xmax - d.xmin; })()`))
+		}
+		full := span("dash-chart")
+		box := val(t, ctx, "chart box", chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('#dash-chart .u-over').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`))
+		x0, y, w := box[0]+box[2]*0.3, box[1]+box[3]/2, box[2]
+		run(t, ctx, "drag to zoom",
+			chromedp.MouseEvent(chromedp.MousePressed, x0, y, chromedp.ButtonLeft),
+			chromedp.MouseEvent(chromedp.MouseMoved, x0+w*0.1, y, chromedp.ButtonLeft),
+			chromedp.MouseEvent(chromedp.MouseMoved, x0+w*0.2, y, chromedp.ButtonLeft),
+			chromedp.MouseEvent(chromedp.MouseReleased, x0+w*0.2, y, chromedp.ButtonLeft))
+		waitJS(t, ctx, "zoomed", `document.getElementById('dash-chart').dataset.zoomed === 'true'`)
+		if z := span("dash-chart"); z <= 0 || z > full/2 {
+			t.Errorf("after the drag the chart spans %d s of %d", z, full)
+		}
+		// Ranges: 5 minutes and a year, kept in the URL.
+		for _, r := range []struct {
+			label    string
+			min, max int64
+		}{{"5m", 200, 400}, {"1y", 300 * 86400, 400 * 86400}} {
+			run(t, ctx, "range "+r.label, chromedp.Click(chromedp.Search(`//div[@id='dash-chart']/preceding-sibling::div[@class='ranges']/button[text()='`+r.label+`']`)))
+			waitJS(t, ctx, "range "+r.label, fmt.Sprintf(`(() => { const d = document.getElementById('dash-chart').dataset; const s = d.xmax - d.xmin; return d.zoomed === 'false' && s >= %d && s <= %d; })()`, r.min, r.max))
+			if loc := val(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "range="+r.label) {
+				t.Errorf("URL %s does not keep the range %s", loc, r.label)
+			}
+		}
 		before := val(t, ctx, "theme", chromedp.Evaluate[string](`document.documentElement.dataset.theme`))
 		run(t, ctx, "toggle theme", chromedp.Click(chromedp.CSS(`#theme`)))
 		after := val(t, ctx, "theme", chromedp.Evaluate[string](`document.documentElement.dataset.theme`))
@@ -256,6 +289,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`#host-apps tbody tr td`)),
 			chromedp.WaitVisible(chromedp.CSS(`#host-alerts tbody tr td`)))
 		waitJS(t, ctx, "host flows", `document.querySelectorAll('.paged tbody tr a').length >= 2`)
+		waitJS(t, ctx, "host applications chart", `document.getElementById('host-apps-chart').dataset.series === '2'`)
 		if apps := text(t, ctx, `#host-apps tbody`); !strings.Contains(apps, "TLS") || !strings.Contains(apps, "DNS") {
 			t.Errorf("applications %q lack TLS and DNS", apps)
 		}
@@ -315,6 +349,33 @@ func TestBrowser(t *testing.T) {
 		if loc := val(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "severity=4") {
 			t.Errorf("the filtered view %s is not bookmarkable", loc)
 		}
+	})
+
+	t.Run("SNMP: devices, a device's interfaces stacked, one interface's chart", func(t *testing.T) {
+		run(t, ctx, "devices",
+			chromedp.Navigate(f.base+"/#/snmp"),
+			chromedp.WaitVisible(chromedp.CSS(`#snmp-table tbody a`)))
+		if got := text(t, ctx, `#snmp-table tbody`); !strings.Contains(got, f.snmpKey) || !strings.Contains(got, "reachable") {
+			t.Errorf("devices %q lack %s reachable", got, f.snmpKey)
+		}
+		run(t, ctx, "device",
+			chromedp.Click(chromedp.CSS(`#snmp-table tbody a`)),
+			chromedp.WaitVisible(chromedp.CSS(`#snmp-chart canvas`)),
+			chromedp.WaitVisible(chromedp.CSS(`#snmp-ifs tbody a`)))
+		rows := val(t, ctx, "interfaces", chromedp.Evaluate[int](`document.querySelectorAll('#snmp-ifs tbody tr').length`))
+		if rows != len(f.snmpIfs) {
+			t.Errorf("%d interface rows, the agent has %d", rows, len(f.snmpIfs))
+		}
+		want := min(len(f.snmpIfs), 8)
+		waitJS(t, ctx, "stacked interfaces", fmt.Sprintf(`document.getElementById('snmp-chart').dataset.series === '%d'`, want))
+		run(t, ctx, "interface",
+			chromedp.Click(chromedp.CSS(`#snmp-ifs tbody a`)),
+			chromedp.WaitVisible(chromedp.CSS(`#snmp-if-chart canvas`)))
+		waitJS(t, ctx, "in and out", `document.getElementById('snmp-if-chart').dataset.series === '2'`)
+		if loc := val(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "?if=") {
+			t.Errorf("URL %s does not name the interface", loc)
+		}
+		shot(t, ctx, "snmp-device")
 	})
 
 	t.Run("recipients: add and test", func(t *testing.T) {

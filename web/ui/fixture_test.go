@@ -2,8 +2,10 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,8 +14,11 @@ import (
 	"flowgate/alerts/sqlitestore"
 	"flowgate/engine"
 	"flowgate/history"
+	"flowgate/history/snmpseries"
 	"flowgate/lua/api"
 	"flowgate/lua/scripts"
+	"flowgate/snmp"
+	"flowgate/snmp/snmptest"
 	"flowgate/web"
 	"flowgate/web/users"
 )
@@ -40,6 +45,9 @@ type fixture struct {
 	users *users.Store
 	rt    *scripts.Runtime
 	base  string
+	// The polled SNMP device and its interfaces.
+	snmpKey string
+	snmpIfs []snmp.Interface
 }
 
 // localHosts and remoteHosts are the addresses the flows connect.
@@ -111,6 +119,31 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(ts.Stop)
 	appendSeries(t, ts, now)
+	// A real SNMP agent, polled once: its interfaces and an hour of their
+	// traffic series.
+	agent := snmptest.StartAgent(t)
+	poller := snmp.New(snmp.Configuration{}, snmp.Deps{Series: snmpseries.New(ts)})
+	if err := poller.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(poller.Stop)
+	dev, err := poller.AddDevice(snmp.DeviceConfig{Address: "127.0.0.1", Port: agent.Port, Version: "2c", Community: snmptest.ReadCommunity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snmpKey := fmt.Sprintf("127.0.0.1:%d", dev.Port)
+	if err := poller.PollNow(snmpKey); err != nil {
+		t.Fatalf("poll snmpd: %v", err)
+	}
+	ifs, _ := poller.Interfaces(snmpKey)
+	if len(ifs) == 0 {
+		t.Fatal("snmpd answered no interface")
+	}
+	appendSNMPSeries(t, ts, now, snmpKey, ifs)
+	// The roll-ups that ranked (top:) queries over an hour and more read.
+	if err := ts.Maintain(now); err != nil {
+		t.Fatal(err)
+	}
 	rm := recipients.New(recipients.Configuration{DataDir: dir})
 	if err := rm.Start(); err != nil {
 		t.Fatal(err)
@@ -122,6 +155,7 @@ func newFixture(t *testing.T) *fixture {
 	s.HandleAlertStore(db, st)
 	s.HandleTimeseries(ts)
 	s.HandleRecipients(rm)
+	s.HandleSNMP(poller, nil)
 	// User scripts, mounted as cmd/flowgate does.
 	rt := scripts.New(scripts.Configuration{Dir: "testdata/scripts", PollInterval: -1}, eng, st, api.Deps{})
 	if err := rt.Start(); err != nil {
@@ -148,7 +182,7 @@ func newFixture(t *testing.T) *fixture {
 			EntityVal: localHosts[k+1] + "@0", Tstamp: now.Unix() - int64(60*(k+1)), TstampEnd: now.Unix() - int64(60*(k+1)),
 			JSON: js, Script: "host_log", Subdir: "host"})
 	}
-	f := &fixture{srv: s, ui: u, eng: eng, db: db, store: st, users: us, rt: rt, base: "http://" + s.Addr()}
+	f := &fixture{srv: s, ui: u, eng: eng, db: db, store: st, users: us, rt: rt, base: "http://" + s.Addr(), snmpKey: snmpKey, snmpIfs: ifs}
 	f.waitStored(t, 2)
 	return f
 }
@@ -176,6 +210,7 @@ func (f *fixture) waitStored(t *testing.T, n int) {
 func appendSeries(t *testing.T, ts *history.Store, now time.Time) {
 	t.Helper()
 	iface, host := history.Lookup("iface:traffic"), history.Lookup("host:traffic")
+	ifaceApps, hostApps := history.Lookup("iface:ndpi"), history.Lookup("host:ndpi")
 	var batch []history.Sample
 	end := now.Unix()
 	var total float64
@@ -183,9 +218,42 @@ func appendSeries(t *testing.T, ts *history.Store, now time.Time) {
 		total += 1e6 + float64(at%300)*5e3
 		batch = append(batch, history.Sample{Schema: iface, Tags: []string{"0"}, Values: []float64{total}, T: at})
 	}
+	// Per application: TLS twice DNS, on the interface and on 10.1.0.5.
+	// (counters, at each schema's step).
+	for at := end - 3600; at <= end; at += 60 {
+		k := float64(at-end+3600) * 1e3
+		batch = append(batch,
+			history.Sample{Schema: ifaceApps, Tags: []string{"0", "TLS"}, Values: []float64{k * 2}, T: at},
+			history.Sample{Schema: ifaceApps, Tags: []string{"0", "DNS"}, Values: []float64{k}, T: at})
+		if (at-end)%300 == 0 {
+			batch = append(batch,
+				history.Sample{Schema: hostApps, Tags: []string{"0", "10.1.0.5", "TLS"}, Values: []float64{k, k}, T: at},
+				history.Sample{Schema: hostApps, Tags: []string{"0", "10.1.0.5", "DNS"}, Values: []float64{k / 2, k / 2}, T: at})
+		}
+	}
 	for at := end - 3600; at <= end; at += 300 {
 		k := float64(at-end+3600) * 1e3
 		batch = append(batch, history.Sample{Schema: host, Tags: []string{"0", "10.1.0.5"}, Values: []float64{k * 2, k}, T: at})
+	}
+	if err := ts.Append(batch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// appendSNMPSeries writes an hour of snmp_if:traffic for each interface
+// (interface k carrying k times the first's traffic).
+func appendSNMPSeries(t *testing.T, ts *history.Store, now time.Time, key string, ifs []snmp.Interface) {
+	t.Helper()
+	var batch []history.Sample
+	end := now.Unix()
+	for k, i := range ifs {
+		var sent, rcvd float64
+		for at := end - 3600; at <= end; at += 300 {
+			sent += float64(k+1) * 3e7
+			rcvd += float64(k+1) * 1e7
+			batch = append(batch, history.Sample{Schema: history.SNMPIfTraffic, Tags: []string{snmpseries.SystemIfID, key, strconv.Itoa(int(i.Index))},
+				Values: []float64{sent, rcvd}, T: at})
+		}
 	}
 	if err := ts.Append(batch); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,6 @@
 // admin.js: alerts explorer, recipients, user scripts, SNMP, users.
-import { el, clear, api, fmtTime, fmtNum, pagedTable, hashState, setQuery, showError, isAdmin, RANGES } from "./lib.js";
-import { sevBadge } from "./pages.js";
+import { el, clear, api, fmtTime, fmtNum, fmtBps, fmtBytes, pagedTable, hashState, setQuery, showError, isAdmin, RANGES, tsSeries } from "./lib.js";
+import { sevBadge, chartCard, topSeries } from "./pages.js";
 
 const FAMILIES = ["host", "flow", "interface", "network", "system", "snmp/device", "mac", "user"];
 const SEVERITIES = [[0, "Any"], [3, "Notice+"], [4, "Warning+"], [5, "Error+"], [6, "Critical+"], [7, "Alert+"], [8, "Emergency"]];
@@ -103,14 +103,6 @@ export async function recipients(main, ctx) {
     ["format", "Format"], ["sent", "Sent", fmtNum], ["failed", "Failed", fmtNum], ["dropped", "Dropped", fmtNum], ["name", "", (v, r) => act(r)]]));
 }
 
-// generic renders whatever list an endpoint answers (keys as columns).
-function generic(id, rows) {
-  // An object keyed by name (users.lua) becomes rows with that name.
-  if (!Array.isArray(rows)) rows = rows ? Object.entries(rows).map(([k, v]) => ({ name: k, ...v })) : [];
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] !== "object")))].sort((a, b) => (a === "name" ? -1 : b === "name" ? 1 : 0)).slice(0, 10);
-  return table(id, rows, keys.map((k) => [k, k]));
-}
-
 // scripts: each user script and hook, enabled or not, with its numeric
 // settings (ntopng's threshold_cross gui: operator and threshold).
 export async function scripts(main, ctx) {
@@ -147,14 +139,46 @@ export async function scripts(main, ctx) {
     el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No user scripts."))))));
 }
 
-export async function snmp(main) {
+// snmp: the devices; #/snmp/<device> one device: its interfaces stacked
+// (snmp_if:traffic, ranked), the interface table, and with ?if=<index>
+// that interface's sent and received traffic.
+export async function snmp(main, ctx, key) {
+  if (key) return snmpDevice(main, ctx, key);
   let body;
   try {
-    body = generic("snmp-table", await api("get/snmp/device/list.lua"));
+    const list = await api("get/snmp/device/list.lua");
+    body = table("snmp-table", list, [["key", "Device", (v, d) => el("a", { href: "#/snmp/" + encodeURIComponent(v) }, d.config?.name || d.system?.sys_name || v)],
+      ["key", "Address"], ["system", "Description", (v) => v?.sys_descr || ""], ["reachable", "Status", (v) => (v ? "reachable" : "unreachable")],
+      ["num_interfaces", "Interfaces", fmtNum], ["last_success", "Last poll", (v) => (v ? fmtTime(Date.parse(v) / 1000) : "-")],
+      ["polls", "Polls", fmtNum], ["errors", "Errors", fmtNum]]);
   } catch (e) {
     body = el("p", { class: "muted" }, "SNMP: " + e.message);
   }
   clear(main, el("h1", {}, "SNMP devices"), body);
+}
+
+async function snmpDevice(main, ctx, key) {
+  const [ifs, devs] = await Promise.all([api("get/snmp/device/interfaces.lua", { host: key }), api("get/snmp/device/list.lua")]);
+  const dev = devs.find((d) => d.key === key) || { system: {} };
+  const names = Object.fromEntries(ifs.map((i) => [String(i.index), i.name || i.descr || "if " + i.index]));
+  const sel = hashState().query.get("if");
+  const query = `ifid:-1,device:${key}`;
+  const charts = [chartCard(ctx, "Interfaces", "snmp-chart", topSeries("snmp_if:traffic", query, (id) => names[id] || id), fmtBps, { stacked: true })];
+  if (sel) {
+    charts.push(chartCard(ctx, "Interface " + (names[sel] || sel), "snmp-if-chart", async (secs) => {
+      const { times, series } = await tsSeries("snmp_if:traffic", `${query},if_index:${sel}`, secs);
+      const bits = (a) => (a || []).map((v) => (v === null ? null : v * 8));
+      return { times, series: [{ label: "Out", values: bits(series.bytes_sent) }, { label: "In", values: bits(series.bytes_rcvd) }] };
+    }, fmtBps));
+  }
+  const link = (i) => el("a", { href: `#/snmp/${encodeURIComponent(key)}?if=${i.index}`, "aria-current": String(i.index) === sel ? "true" : null }, i.name || i.descr || String(i.index));
+  clear(main, el("h1", {}, "SNMP device ", el("span", { id: "snmp-name" }, dev.system?.sys_name || key)),
+    el("p", { class: "muted" }, [key, dev.system?.sys_descr].filter(Boolean).join(" \u00b7 ")),
+    ...charts.map((c) => c.card),
+    table("snmp-ifs", ifs, [["index", "Index"], ["name", "Interface", (v, i) => link(i)], ["alias", "Alias"], ["status", "Status"],
+      ["speed", "Speed", (v, i) => fmtBps(i.high_speed ? i.high_speed * 1e6 : v)], ["in_bps", "In", fmtBps], ["out_bps", "Out", fmtBps],
+      ["in_octets", "In total", fmtBytes], ["out_octets", "Out total", fmtBytes], ["in_errors", "In errors", fmtNum]]));
+  await Promise.all(charts.map((c) => c.draw()));
 }
 
 export async function usersPage(main) {

@@ -234,23 +234,46 @@ export function hideError() {
 
 function cssVar(n) { return getComputedStyle(document.documentElement).getPropertyValue(n).trim(); }
 
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
 // lineChart draws series [{label, values, color}] over times (epoch s)
 // into host, with a y formatter; it follows the container's width.
-export function lineChart(host, times, series, yfmt) {
+// stacked: each series is drawn on top of the previous ones (uPlot bands
+// between the running sums), the legend and cursor showing its own value.
+export function lineChart(host, times, series, yfmt, { stacked = false } = {}) {
   const w = Math.max(280, host.clientWidth || 600);
   const axis = { stroke: cssVar("--fg-muted"), grid: { stroke: cssVar("--grid") }, ticks: { stroke: cssVar("--grid") } };
+  let data = series.map((s) => s.values);
+  let bands;
+  if (stacked) {
+    const acc = times.map(() => 0);
+    data = series.map((s) => s.values.map((v, i) => (acc[i] += v || 0)));
+    bands = series.slice(1).map((_, k) => ({ series: [k + 2, k + 1] }));
+  }
+  const own = (si, di, v) => (di === null || di === undefined ? yfmt(v) : yfmt(series[si - 1].values[di]));
   const opts = {
     width: w, height: 240,
     scales: { x: { time: true } },
-    series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: s.color || ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"][i % 4],
-      fill: (s.color || ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"][i % 4]) + "22", width: 1.5, value: (u, v) => yfmt(v) }))],
+    series: [{}, ...series.map((s, i) => {
+      const color = s.color || PALETTE[i % PALETTE.length];
+      return { label: s.label, stroke: color, fill: color + (stacked ? "99" : "22"), width: stacked ? 1 : 1.5, value: (u, v, si, di) => own(si, di, v) };
+    })],
+    bands,
     axes: [axis, { ...axis, size: 96, values: (u, vals) => vals.map(yfmt) }],
     cursor: { drag: { x: true, y: false } }, // drag to zoom, double-click resets
+    // The shown x range, and whether it is a zoom (live refreshes wait).
+    hooks: { setScale: [(u, key) => {
+      if (key !== "x" || !times.length) return;
+      host.dataset.xmin = String(Math.round(u.scales.x.min));
+      host.dataset.xmax = String(Math.round(u.scales.x.max));
+      host.dataset.zoomed = String(u.scales.x.min > times[0] || u.scales.x.max < times[times.length - 1]);
+    }] },
   };
-  const plot = new window.uPlot(opts, [times, ...series.map((s) => s.values)], host);
+  const plot = new window.uPlot(opts, [times, ...data], host);
   const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(280, host.clientWidth), height: 240 }));
   ro.observe(host);
   host.dataset.drawn = String(times.length);
+  host.dataset.series = String(series.length);
   return { plot, destroy: () => { ro.disconnect(); plot.destroy(); } };
 }
 

@@ -16,7 +16,7 @@ function stat(label, id) {
 
 // chartCard: a traffic chart with range buttons, redrawn from ts.lua;
 // short ranges refresh live.
-function chartCard(ctx, title, id, load, yfmt) {
+export function chartCard(ctx, title, id, load, yfmt, chartOpts) {
   const q = hashState().query;
   let range = q.get("range") || "1h";
   const box = el("div", { class: "chart", id });
@@ -38,13 +38,20 @@ function chartCard(ctx, title, id, load, yfmt) {
       box.append(el("p", { class: "muted" }, "No data in this range."));
       return;
     }
-    chart = lineChart(box, times, series, yfmt);
+    chart = lineChart(box, times, series, yfmt, chartOpts);
   }
   ctx.cleanups.push(() => chart && chart.destroy());
   const c = card(title, rangeButtons(range, (label) => { range = label; setQuery({ range: label }); draw().catch(showError); }), box);
-  ctx.every(10000, () => (rangeSeconds(range) <= 3600 ? draw() : Promise.resolve()));
+  ctx.every(10000, () => (rangeSeconds(range) <= 3600 && box.dataset.zoomed !== "true" ? draw() : Promise.resolve()));
   return { card: c, draw };
 }
+
+// topSeries: ts.lua's "top:<schema>" ranking (one series per protocol or
+// interface, the biggest first), as bit rates for a stacked chart.
+export const topSeries = (schema, query, names = (id) => id) => async (secs) => {
+  const { times, series } = await tsSeries("top:" + schema, query, secs, { topk: 8 });
+  return { times, series: Object.entries(series).map(([id, v]) => ({ label: names(id), values: v.map((x) => (x === null ? null : x * 8)) })) };
+};
 
 // The interface traffic series: ts.lua stores bytes as rates (bytes/s).
 const ifaceTraffic = (ifid) => async (secs) => {
@@ -55,13 +62,14 @@ const ifaceTraffic = (ifid) => async (secs) => {
 export async function dashboard(main, ctx) {
   const ifid = ctx.ifid;
   const chart = chartCard(ctx, "Throughput", "dash-chart", ifaceTraffic(ifid), fmtBps);
+  const appChart = chartCard(ctx, "Applications", "dash-apps-chart", topSeries("iface:ndpi", "ifid:" + ifid), fmtBps, { stacked: true });
   const stats = el("div", { class: "stats" }, stat("Throughput", "d-bps"), stat("Packets", "d-pps"), stat("Active hosts", "d-hosts"),
     stat("Active flows", "d-flows"), stat("Engaged alerts", "d-alerts"), stat("Dropped flows", "d-drops"));
   const topHosts = el("tbody", { id: "top-hosts" });
   const topApps = el("tbody", { id: "top-apps" });
   const topFlows = el("tbody", { id: "top-flows" });
   const probes = el("tbody");
-  clear(main, el("h1", {}, "Dashboard"), stats, chart.card,
+  clear(main, el("h1", {}, "Dashboard"), stats, chart.card, appChart.card,
     el("div", { class: "cols" },
       card("Top hosts", el("table", { class: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "Host"), el("th", { class: "num" }, "Traffic"), el("th", { class: "num" }, "Throughput"))), topHosts)),
       card("Top applications", el("table", { class: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "Application"), el("th", { class: "num" }, "Traffic"))), topApps))),
@@ -99,7 +107,7 @@ export async function dashboard(main, ctx) {
       el("td", { class: "num" }, fmtNum(p.dropped_packets)), el("td", {}, fmtTime(p.probe_last_update))))
       : el("tr", {}, el("td", { colspan: 7, class: "muted" }, "No probe has reported.")));
   }
-  await Promise.all([live(), chart.draw()]);
+  await Promise.all([live(), chart.draw(), appChart.draw()]);
   ctx.every(3000, live);
 }
 
@@ -180,6 +188,7 @@ export async function host(main, ctx, key) {
     const bits = (a) => (a || []).map((v) => (v === null ? null : v * 8));
     return { times, series: [{ label: "Sent", values: bits(series.bytes_sent) }, { label: "Received", values: bits(series.bytes_rcvd) }] };
   }, fmtBps);
+  const appChart = chartCard(ctx, "Applications", "host-apps-chart", topSeries("host:ndpi", `ifid:${ifid},host:${tskey}`), fmtBps, { stacked: true });
   const apps = el("tbody");
   const flowsT = flowTable(ctx, { host: key }, "f");
   const alertsBody = el("tbody");
@@ -191,14 +200,14 @@ export async function host(main, ctx, key) {
         ["Throughput", fmtBps(d.throughput_bps)], ["Active flows", fmtNum((d["active_flows.as_client"] || 0) + (d["active_flows.as_server"] || 0))],
         ["Peers", fmtNum(d.num_peers)], ["Alerts", fmtNum(d.total_alerts)]])),
       card("Applications", el("table", { class: "grid", id: "host-apps" }, el("thead", {}, el("tr", {}, el("th", {}, "Application"), el("th", { class: "num" }, "Traffic"), el("th", { class: "num" }, "Duration"))), apps))),
-    chart.card,
+    chart.card, appChart.card,
     card("Flows", flowsT.root),
     card("Alerts", el("table", { class: "grid", id: "host-alerts" }, el("thead", {}, el("tr", {}, ["Date", "Severity", "Alert", "Status", "Details"].map((h) => el("th", {}, h)))), alertsBody)));
   const [l7, eng, hist] = await Promise.all([
     api("get/host/l7/stats.lua", { ifid, host: key }).catch(() => []),
     api("get/host/alert/list.lua", { ifid, status: "engaged", ip: ip + ";eq" }).catch(() => ({ records: [] })),
     api("get/host/alert/list.lua", { ifid, status: "historical", ip: ip + ";eq", length: 20 }).catch(() => ({ records: [] })),
-    chart.draw(), flowsT.load()]);
+    chart.draw(), appChart.draw(), flowsT.load()]);
   clear(apps, l7.length ? l7.map((a) => el("tr", {}, el("td", {}, a.label), el("td", { class: "num" }, fmtBytes(a.value)), el("td", { class: "num" }, fmtDuration(a.duration))))
     : el("tr", {}, el("td", { colspan: 3, class: "muted" }, "No data")));
   const al = [...eng.records, ...hist.records];
