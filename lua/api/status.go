@@ -8,6 +8,7 @@ import (
 
 	"flowgate/alerts"
 	"flowgate/engine"
+	"flowgate/lists"
 )
 
 // flowState is what ntopng keeps on a Flow beyond the status bitmap: the
@@ -222,19 +223,19 @@ func (b *binding) flowAlertJSON(f *engine.Flow, script, paramsJSON string) strin
 func (b *binding) flowAlertInfo(f *engine.Flow, status, score int, replace bool) *alerts.FlowInfo {
 	e := ext(f)
 	info := f.L7Info()
-	peer := func(ip netip.Addr, port uint16, local bool, as uint32) alerts.FlowPeer {
+	peer := func(ip netip.Addr, port uint16, local bool, as uint32, bl bool) alerts.FlowPeer {
 		g := b.deps.GeoIP.Lookup(ip)
 		if as == 0 {
 			as = g.ASN
 		}
-		return alerts.FlowPeer{Addr: ip.String(), Port: int(port), Country: g.Country, ASN: as, Localhost: local}
+		return alerts.FlowPeer{Addr: ip.String(), Port: int(port), Country: g.Country, ASN: as, Localhost: local, Blacklisted: bl}
 	}
 	return &alerts.FlowInfo{
 		Status: status, Score: score, FirstSeen: int64(f.FirstSeen), VLAN: int(f.VLAN()),
 		Proto: int(f.Proto()), ProtoNDPI: f.L7Name(), L7Master: int(f.L7Master), L7Proto: int(f.L7()),
 		Cli2SrvBytes: f.CliBytes, Cli2SrvPkts: f.CliPkts, Srv2CliBytes: f.SrvBytes, Srv2CliPkts: f.SrvPkts,
-		Cli:  peer(f.Client(), f.ClientPort(), b.cliLocal(f), e.CliAS),
-		Srv:  peer(f.Server(), f.ServerPort(), b.srvLocal(f), e.SrvAS),
+		Cli:  peer(f.Client(), f.ClientPort(), b.cliLocal(f), e.CliAS, f.Blacklist&lists.SideClient != 0),
+		Srv:  peer(f.Server(), f.ServerPort(), b.srvLocal(f), e.SrvAS, f.Blacklist&lists.SideServer != 0),
 		Info: info, ReplaceAlert: replace,
 	}
 }
