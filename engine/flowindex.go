@@ -14,12 +14,31 @@ import (
 //
 // The home position is the tag's top bits, so growing needs no rehash of keys.
 // The hash is seeded per table against crafted collisions.
+//
+// Growth is incremental, so that no batch pays for moving millions of
+// entries at once: the doubled table takes new entries while each insert
+// moves migrateStep slots of the previous table, which stays searchable
+// until it is empty. Moved or removed entries of the previous table become
+// tombstones (probe chains stay unbroken there).
 type flowIndex struct {
 	ents []uint64 // 0 = empty, else tag<<32 | slot+1
-	n    int
-	bits uint // len(ents) == 1<<bits
+	n    int      // entries in ents and old
+	bits uint     // len(ents) == 1<<bits
 	seed [3]uint64
+
+	old     []uint64 // previous table while migrating, else nil
+	oldBits uint
+	cursor  int // next slot of old to move
 }
+
+// tomb marks a moved or removed entry of the previous table. No live entry
+// has this value: slot+1 == 1<<32-1 would need 2^32-2 flows.
+const tomb = ^uint64(0)
+
+// migrateStep is the number of old slots each insert moves: the previous
+// table (L slots, 3/4 full when growth began) is empty after L/4 inserts,
+// long before the new one (2L slots) reaches 3/4 after 3L/4 inserts.
+const migrateStep = 4
 
 const flowIndexMinBits = 10
 
@@ -50,6 +69,9 @@ func (x *flowIndex) home(tag uint32) uint64 { return uint64(tag) >> (32 - x.bits
 func (x *flowIndex) mask() uint64 { return uint64(len(x.ents) - 1) }
 
 func (x *flowIndex) insert(tag uint32, slot uint32) {
+	if x.old != nil {
+		x.migrate(migrateStep)
+	}
 	if (x.n+1)*4 > len(x.ents)*3 {
 		x.grow()
 	}
@@ -66,16 +88,33 @@ func (x *flowIndex) put(e uint64) {
 	x.ents[i] = e
 }
 
+// grow starts moving to a table twice the size.
 func (x *flowIndex) grow() {
-	old := x.ents
+	if x.old != nil { // cannot happen with migrateStep's margin; stay correct anyway
+		x.migrate(len(x.old))
+	}
+	x.old, x.oldBits, x.cursor = x.ents, x.bits, 0
 	x.bits++
 	x.ents = make([]uint64, 1<<x.bits)
-	for _, e := range old {
-		if e != 0 {
+}
+
+// migrate moves up to k slots of the previous table into the current one.
+func (x *flowIndex) migrate(k int) {
+	end := min(x.cursor+k, len(x.old))
+	for i := x.cursor; i < end; i++ {
+		if e := x.old[i]; e != 0 && e != tomb {
 			x.put(e)
+			x.old[i] = tomb
 		}
 	}
+	x.cursor = end
+	if end == len(x.old) {
+		x.old = nil
+	}
 }
+
+// oldHome is a tag's home in the previous table.
+func (x *flowIndex) oldHome(tag uint32) uint64 { return uint64(tag) >> (32 - x.oldBits) }
 
 // remove deletes the entry of slot (hashed to tag), shifting back the
 // entries that follow so probes stay unbroken.
@@ -85,6 +124,7 @@ func (x *flowIndex) remove(tag uint32, slot uint32) {
 	i := x.home(tag)
 	for x.ents[i] != want {
 		if x.ents[i] == 0 {
+			x.removeOld(want, tag)
 			return
 		}
 		i = (i + 1) & m
@@ -107,6 +147,21 @@ func (x *flowIndex) remove(tag uint32, slot uint32) {
 	x.n--
 }
 
+// removeOld turns the entry want of the previous table, if there, into a tombstone.
+func (x *flowIndex) removeOld(want uint64, tag uint32) {
+	if x.old == nil {
+		return
+	}
+	m := uint64(len(x.old) - 1)
+	for i := x.oldHome(tag); x.old[i] != 0; i = (i + 1) & m {
+		if x.old[i] == want {
+			x.old[i] = tomb
+			x.n--
+			return
+		}
+	}
+}
+
 // sameKey tells whether f has key k (in either orientation).
 func (f *Flow) sameKey(k *flowKey) bool {
 	if f.vlan != k.vlan || f.proto != k.proto || f.privateID != k.priv {
@@ -125,7 +180,7 @@ func (t *Tables) lookup(k *flowKey, tag uint32) (uint32, bool) {
 	for i := x.home(tag); ; i = (i + 1) & m {
 		e := x.ents[i]
 		if e == 0 {
-			return 0, false
+			break
 		}
 		if uint32(e>>32) == tag {
 			slot := uint32(e) - 1
@@ -134,4 +189,36 @@ func (t *Tables) lookup(k *flowKey, tag uint32) (uint32, bool) {
 			}
 		}
 	}
+	if x.old == nil {
+		return 0, false
+	}
+	m = uint64(len(x.old) - 1)
+	for i := x.oldHome(tag); ; i = (i + 1) & m {
+		e := x.old[i]
+		if e == 0 {
+			return 0, false
+		}
+		if e != tomb && uint32(e>>32) == tag {
+			slot := uint32(e) - 1
+			if t.flow(slot).sameKey(k) {
+				return slot, true
+			}
+		}
+	}
+}
+
+// entries counts the live entries of both tables (tests).
+func (x *flowIndex) entries() int {
+	n := 0
+	for _, e := range x.ents {
+		if e != 0 {
+			n++
+		}
+	}
+	for _, e := range x.old {
+		if e != 0 && e != tomb {
+			n++
+		}
+	}
+	return n
 }

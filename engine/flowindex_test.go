@@ -40,14 +40,9 @@ func TestFlowIndexAgainstMap(t *testing.T) {
 				t.Fatalf("round %d: flow %d not found", round, k)
 			}
 		}
-		used := 0
-		for _, e := range tb.flowIdx.ents {
-			if e != 0 {
-				used++
-			}
-		}
-		if used != len(live) {
-			t.Fatalf("round %d: %d index entries, want %d", round, used, len(live))
+		// Both tables while a growth is migrating.
+		if used := tb.flowIdx.entries(); used != len(live) {
+			t.Fatalf("round %d: %d index entries, want %d", round, tb.flowIdx.entries(), len(live))
 		}
 	}
 }
@@ -55,4 +50,85 @@ func TestFlowIndexAgainstMap(t *testing.T) {
 func ptr16(a interface{ As16() [16]byte }) *[16]byte {
 	b := a.As16()
 	return &b
+}
+
+// has tells whether entry e is in either table, searching from its home as
+// lookup does (a broken probe chain fails it).
+func (x *flowIndex) has(e uint64) bool {
+	tag := uint32(e >> 32)
+	for i, m := x.home(tag), x.mask(); x.ents[i] != 0; i = (i + 1) & m {
+		if x.ents[i] == e {
+			return true
+		}
+	}
+	if x.old == nil {
+		return false
+	}
+	for i, m := x.oldHome(tag), uint64(len(x.old)-1); x.old[i] != 0; i = (i + 1) & m {
+		if x.old[i] == e {
+			return true
+		}
+	}
+	return false
+}
+
+// TestFlowIndexIncrementalGrowth inserts and removes entries while the
+// index grows from 2^10 to 2^17 slots: every live entry stays reachable
+// from its home in one of the two tables, removed ones are gone, and
+// migrations finish (no previous table left once the index is quiet).
+func TestFlowIndexIncrementalGrowth(t *testing.T) {
+	x := newFlowIndex()
+	rng := rand.New(rand.NewPCG(1, 2))
+	live := map[uint32]uint32{} // slot → tag
+	var next uint32
+	migrating, removedOld := 0, 0
+	for step := range 120_000 {
+		if step%5 == 4 && len(live) > 0 { // remove one in five
+			for slot, tag := range live {
+				inOld := x.old != nil && !x.hasNew(uint64(tag)<<32|uint64(slot+1))
+				x.remove(tag, slot)
+				delete(live, slot)
+				if inOld {
+					removedOld++
+				}
+				if x.has(uint64(tag)<<32 | uint64(slot+1)) {
+					t.Fatalf("step %d: removed entry of slot %d still found", step, slot)
+				}
+				break
+			}
+			continue
+		}
+		tag := rng.Uint32()
+		x.insert(tag, next)
+		live[next] = tag
+		next++
+		if x.old != nil {
+			migrating++
+		}
+		if step%997 == 0 {
+			for slot, tag := range live {
+				if !x.has(uint64(tag)<<32 | uint64(slot+1)) {
+					t.Fatalf("step %d: entry of slot %d lost (migrating %v)", step, slot, x.old != nil)
+				}
+			}
+			if x.n != len(live) || x.entries() != len(live) {
+				t.Fatalf("step %d: n %d entries %d, want %d", step, x.n, x.entries(), len(live))
+			}
+		}
+	}
+	if migrating == 0 || removedOld == 0 {
+		t.Fatalf("the test never exercised a migration (%d inserts during one, %d removes from the old table)", migrating, removedOld)
+	}
+	if x.bits < 17 {
+		t.Fatalf("index grew to 2^%d only", x.bits)
+	}
+}
+
+func (x *flowIndex) hasNew(e uint64) bool {
+	for i, m := x.home(uint32(e>>32)), x.mask(); x.ents[i] != 0; i = (i + 1) & m {
+		if x.ents[i] == e {
+			return true
+		}
+	}
+	return false
 }
