@@ -82,12 +82,13 @@ type AuthStats struct {
 	BodyTooLarge   uint64 `json:"body_too_large"`
 	TOTPFailed     uint64 `json:"totp_failed"`
 	PasswordRehash uint64 `json:"password_rehashed"`
+	BadBodies      uint64 `json:"bad_bodies"`
 }
 
 type authCounters struct {
 	loginsOK, loginsFailed, lockouts, lockedRefused, csrfRejects  atomic.Uint64
 	tokenAuths, tokenFailed, basicAuths, notGranted, bodyTooLarge atomic.Uint64
-	totpFailed                                                    atomic.Uint64
+	totpFailed, badBodies                                         atomic.Uint64
 }
 
 // AuthStats returns the authentication counters (exported to /metrics by
@@ -98,7 +99,7 @@ func (s *Server) AuthStats() AuthStats {
 		LoginsOK: c.loginsOK.Load(), LoginsFailed: c.loginsFailed.Load(), Lockouts: c.lockouts.Load(),
 		LockedRefused: c.lockedRefused.Load(), CSRFRejects: c.csrfRejects.Load(), TokenAuths: c.tokenAuths.Load(),
 		TokenFailed: c.tokenFailed.Load(), BasicAuths: c.basicAuths.Load(), NotGranted: c.notGranted.Load(),
-		BodyTooLarge: c.bodyTooLarge.Load(), TOTPFailed: c.totpFailed.Load(),
+		BodyTooLarge: c.bodyTooLarge.Load(), TOTPFailed: c.totpFailed.Load(), BadBodies: c.badBodies.Load(),
 	}
 	if s.sess != nil {
 		st.SessionsActive = s.sess.active()
@@ -328,6 +329,38 @@ func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request) {
 	s.counters.bodyTooLarge.Add(1)
 	w.Header().Set("Connection", "close") // the rest of the body is not read
 	writeError(w, http.StatusRequestEntityTooLarge, errBadContent, "request body larger than the limit")
+}
+
+// checkBodies refuses a REST request whose JSON body is malformed, for
+// every built-in endpoint alike, whether or not it reads the body (Lua
+// pages check their own input).
+func (s *Server) checkBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isREST(r.URL.Path) && !jsonBodyOK(r) {
+			s.counters.badBodies.Add(1)
+			writeError(w, http.StatusBadRequest, errBadFormat, "malformed JSON body")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// jsonBodyOK: the body is not declared JSON, or is well-formed JSON
+// (limitBody made it re-readable).
+func jsonBodyOK(r *http.Request) bool {
+	if r.GetBody == nil {
+		return true
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+		return true
+	}
+	body, err := r.GetBody()
+	if err != nil {
+		return false
+	}
+	defer body.Close()
+	raw, err := io.ReadAll(body)
+	return err == nil && (len(bytes.TrimSpace(raw)) == 0 || json.Valid(raw))
 }
 
 // csrfOK checks a cookie-session request's CSRF token: the X-CSRF-Token

@@ -334,7 +334,7 @@ const coverageNotes = `
 - ` + "`delete/host/inactive_host.lua`" + `: flowgate keeps no inactive hosts (idle hosts leave the
   engine), so a serial key answers NOT_FOUND; ` + "`serial_key=all`" + ` deletes none.
 - ` + "`get/dns/resolve.lua`" + `: answers from the resolver cache; the system resolver only with
-  ` + "`Configuration.DNSResolve`" + `; otherwise RESOLUTION_FAILED (rc -9).
+  ` + "`Configuration.DNSResolve`" + `; otherwise NAME_RESOLUTION_FAILED (rc -9, status 400, the one rc table's).
 - Writes (` + "`set/*`" + `, ` + "`delete/host/inactive_host.lua`" + `, ` + "`trigger/host/alert.lua`" + `) need POST
   (CSRF with a cookie session) and an administrator, although the OpenAPI file lists some as GET.
 - Aliases and notes live in the ntop.*Cache store under ntopng's keys: ` + "`ntopng.prefs.ifid_<id>.name`" + `,

@@ -56,9 +56,13 @@ func (s *Server) proSNMPRoutes(p *snmp.Poller) {
 			writeError(w, 0, errInvalidArgs, err.Error())
 			return
 		}
-		d, ok := p.Device(q["host"])
+		key, ok := readSNMPKey(w, q)
 		if !ok {
-			writeError(w, 0, errSNMPUnknownDevice, "unknown SNMP device "+strconv.Quote(q["host"]))
+			return
+		}
+		d, ok := p.Device(key)
+		if !ok {
+			writeError(w, 0, errSNMPUnknownDevice, "unknown SNMP device "+strconv.Quote(key))
 			return
 		}
 		writeOK(w, map[string]any{"host": d.Key, "name": d.System.Name, "descr": d.System.Descr,
@@ -66,7 +70,7 @@ func (s *Server) proSNMPRoutes(p *snmp.Poller) {
 			"uptime": d.System.UpTime / 100, "num_interfaces": d.NumIfaces})
 	})
 	s.proAlias("get/snmp/device/interfaces.lua", "get/snmp/device/interfaces.lua")
-	add := func(edit bool) http.HandlerFunc {
+	add := func(mode snmpAddMode) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			if !isPost(w, r) {
 				return
@@ -81,25 +85,13 @@ func (s *Server) proSNMPRoutes(p *snmp.Poller) {
 				writeError(w, 0, errInvalidArgs, err.Error())
 				return
 			}
-			_, exists := p.Device(d.Key())
-			switch {
-			case edit && !exists:
-				writeError(w, 0, errSNMPUnknownDevice, "unknown SNMP device "+strconv.Quote(d.Key()))
-				return
-			case !edit && exists:
-				writeError(w, 0, errSNMPAlreadyAdded, "SNMP device "+d.Key()+" already added")
-				return
+			if st, ok := addSNMPDevice(w, p, d, mode); ok {
+				writeOK(w, proDevice(st))
 			}
-			if _, err := p.AddDevice(d); err != nil {
-				writeError(w, 0, errInvalidArgs, err.Error())
-				return
-			}
-			st, _ := p.Device(d.Key())
-			writeOK(w, proDevice(st))
 		}
 	}
-	s.mux.HandleFunc(proV2+"add/snmp/device.lua", add(false))
-	s.mux.HandleFunc(proV2+"edit/snmp/device/device.lua", add(true))
+	s.mux.HandleFunc(proV2+"add/snmp/device.lua", add(snmpAddNew))
+	s.mux.HandleFunc(proV2+"edit/snmp/device/device.lua", add(snmpEditExisting))
 	s.mux.HandleFunc(proV2+"delete/snmp/device.lua", func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
 			return
@@ -109,15 +101,9 @@ func (s *Server) proSNMPRoutes(p *snmp.Poller) {
 			writeError(w, 0, errInvalidArgs, err.Error())
 			return
 		}
-		if err := p.RemoveDevice(q["host"]); err != nil {
-			if errors.Is(err, snmp.ErrNoDevice) {
-				writeError(w, 0, errSNMPUnknownDevice, err.Error())
-			} else {
-				writeError(w, 0, errInternal, err.Error())
-			}
-			return
+		if s.removeSNMPDevice(w, p, q, errSNMPUnknownDevice) {
+			writeSuccess(w, "SNMP_DEVICE_DELETED_SUCCESSFULLY", "SNMP device deleted", nil)
 		}
-		writeSuccess(w, "SNMP_DEVICE_DELETED_SUCCESSFULLY", "SNMP device deleted", nil)
 	})
 	for _, a := range [][2]string{
 		{"get/snmp/device/alert/list.lua", "get/snmp/device/alert/list.lua"},

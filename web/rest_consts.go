@@ -5,11 +5,13 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"flowgate/alerts"
+	"flowgate/engine"
 	"flowgate/engine/ndpi"
 )
 
@@ -136,25 +138,78 @@ func (s *Server) geo(ip netip.Addr) GeoInfo {
 	return s.deps.Geo(ip)
 }
 
-// getASNInfo: asn_info.lua takes an IP in "asn" or "ip" and answers
-// {asn, asname}.
+// getASNInfo is asn_info.lua: the interface's autonomous systems (one,
+// with asn=N), each with the figures of its active hosts, as ntopng's
+// {id, name, first_seen, last_seen, num_hosts, score, rtt, bytes_sent,
+// bytes_rcvd, packets_sent, packets_rcvd}. The AS of a host is the
+// geolocation database's (Dependencies.Geo; none: an empty list); flowgate
+// keeps no AS score or round-trip time, so both are 0.
 func (s *Server) getASNInfo(w http.ResponseWriter, r *http.Request) {
-	p, err := readParams(r)
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
+	p, i, ok := s.ifaceRequest(w, r)
+	if !ok {
 		return
 	}
-	v := p["ip"]
-	if v == "" {
-		v = p["host"]
+	var only uint64
+	if v := p["asn"]; v != "" {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 0 {
+			writeError(w, 0, errInvalidArgs, "bad asn "+quoteShort(v))
+			return
+		}
+		only = n
 	}
-	ip, err := netip.ParseAddr(v)
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, "bad or missing ip "+strconv.Quote(v))
-		return
+	type hostFigures struct {
+		ip             netip.Addr
+		bs, br, ps, pr uint64
+		first, last    uint32
 	}
-	g := s.geo(ip.Unmap())
-	writeOK(w, map[string]any{"asn": g.ASN, "asname": g.ASName})
+	var hosts []hostFigures
+	visible := addrFilter(r)
+	// Copy inside Do, look up outside: the database is not the interface's.
+	i.Do(func(t *engine.Tables) {
+		hosts = make([]hostFigures, 0, t.NumHosts())
+		t.Hosts(func(h *engine.Host) bool {
+			if visible == nil || visible(h.IP()) {
+				hosts = append(hosts, hostFigures{h.IP(), h.BytesSent, h.BytesRcvd, h.PktsSent, h.PktsRcvd, h.FirstSeen, h.LastSeen})
+			}
+			return true
+		})
+	})
+	type asRow struct {
+		ID          uint32 `json:"id"`
+		Name        string `json:"name"`
+		FirstSeen   uint32 `json:"first_seen"`
+		LastSeen    uint32 `json:"last_seen"`
+		NumHosts    int    `json:"num_hosts"`
+		Score       int    `json:"score"`
+		RTT         int    `json:"rtt"`
+		BytesSent   uint64 `json:"bytes_sent"`
+		BytesRcvd   uint64 `json:"bytes_rcvd"`
+		PacketsSent uint64 `json:"packets_sent"`
+		PacketsRcvd uint64 `json:"packets_rcvd"`
+	}
+	byAS := map[uint32]*asRow{}
+	for _, h := range hosts {
+		g := s.geo(h.ip)
+		if g.ASN == 0 || only != 0 && uint64(g.ASN) != only {
+			continue
+		}
+		a := byAS[g.ASN]
+		if a == nil {
+			a = &asRow{ID: g.ASN, Name: g.ASName, FirstSeen: h.first}
+			byAS[g.ASN] = a
+		}
+		a.NumHosts++
+		a.FirstSeen, a.LastSeen = min(a.FirstSeen, h.first), max(a.LastSeen, h.last)
+		a.BytesSent, a.BytesRcvd = a.BytesSent+h.bs, a.BytesRcvd+h.br
+		a.PacketsSent, a.PacketsRcvd = a.PacketsSent+h.ps, a.PacketsRcvd+h.pr
+	}
+	out := make([]*asRow, 0, len(byAS))
+	for _, a := range byAS {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].ID < out[b].ID })
+	writeOK(w, out)
 }
 
 // getASNName is asn_name.lua: the AS name of ip ("" when unknown).
@@ -190,7 +245,7 @@ func getCountryName(w http.ResponseWriter, r *http.Request) {
 }
 
 // errResolution is rest_utils' resolution_failed.
-var errResolution = restError{-9, "RESOLUTION_FAILED", http.StatusOK}
+var errResolution = restCode("resolution_failed")
 
 // validHostname is RFC 1123: labels of letters, digits and hyphens.
 func validHostname(h string) bool {

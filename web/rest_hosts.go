@@ -270,9 +270,8 @@ func (s *Server) getHostInterfaces(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 0, errInvalidArgs, err.Error())
 		return
 	}
-	ip, vlan, err := parseHost(p)
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
+	ip, vlan, ok := readHost(w, p)
+	if !ok {
 		return
 	}
 	if visible := addrFilter(r); visible != nil && !visible(ip) {
@@ -308,12 +307,24 @@ func readHostParam(w http.ResponseWriter, r *http.Request) (params, netip.Addr, 
 		writeError(w, 0, errInvalidArgs, err.Error())
 		return nil, netip.Addr{}, 0, false
 	}
+	ip, vlan, ok := readHost(w, p)
+	return p, ip, vlan, ok
+}
+
+// readHost reads host (and vlan) of an endpoint that needs no interface:
+// missing is INVALID_ARGUMENTS (ntopng's isEmptyString check), malformed
+// INVALID_HOST, as on the per-interface host endpoints.
+func readHost(w http.ResponseWriter, p params) (netip.Addr, uint16, bool) {
+	if p["host"] == "" {
+		writeError(w, 0, errInvalidArgs, "missing host")
+		return netip.Addr{}, 0, false
+	}
 	ip, vlan, err := parseHost(p)
 	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return nil, netip.Addr{}, 0, false
+		writeError(w, 0, errInvalidHost, err.Error())
+		return netip.Addr{}, 0, false
 	}
-	return p, ip, vlan, true
+	return ip, vlan, true
 }
 
 func (s *Server) setHostAlias(w http.ResponseWriter, r *http.Request) {

@@ -212,9 +212,9 @@ func (s *Server) Start() error {
 // headers, body limit, login, CSRF, least privilege, then a Lua page when
 // its file exists (pages.go), else the routes.
 func (s *Server) Handler() http.Handler {
-	var h http.Handler = s.mux
+	var h http.Handler = s.checkBodies(s.mux)
 	if s.pages != nil {
-		h = s.pages.serve(s.mux)
+		h = s.pages.serve(h)
 	}
 	return s.refuseBadPaths(s.guard(h))
 }

@@ -2,8 +2,11 @@ package web
 
 import (
 	"errors"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"flowgate/snmp"
@@ -34,9 +37,13 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 			writeError(w, 0, errInvalidArgs, err.Error())
 			return
 		}
-		ifs, ok := p.Interfaces(q["host"])
+		key, ok := readSNMPKey(w, q)
 		if !ok {
-			writeError(w, 0, errNotFound, "unknown SNMP device "+strconv.Quote(q["host"]))
+			return
+		}
+		ifs, ok := p.Interfaces(key)
+		if !ok {
+			writeError(w, 0, errNotFound, "unknown SNMP device "+strconv.Quote(key))
 			return
 		}
 		type row struct {
@@ -51,7 +58,7 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 		rows := make([]row, len(ifs))
 		for k, i := range ifs {
 			rows[k] = row{Interface: i, Status: snmp.OperStatusName(i.OperStatus), InBps: i.InBps, OutBps: i.OutBps,
-				InErrs: i.InErrorsDelta, OutErrs: i.OutErrorsDelta, Role: p.InterfaceRole(q["host"], i.Index)}
+				InErrs: i.InErrorsDelta, OutErrs: i.OutErrorsDelta, Role: p.InterfaceRole(key, i.Index)}
 		}
 		writeOK(w, rows)
 	})
@@ -59,6 +66,10 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 		q, err := readParams(r)
 		if err != nil {
 			writeError(w, 0, errInvalidArgs, err.Error())
+			return
+		}
+		key, ok := readSNMPKey(w, q)
+		if !ok {
 			return
 		}
 		idx, err := strconv.ParseUint(q["if_index"], 10, 32)
@@ -75,7 +86,7 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 			}
 			since = time.Unix(n, 0)
 		}
-		pts, ok := p.Series(q["host"], uint32(idx), since)
+		pts, ok := p.Series(key, uint32(idx), since)
 		if !ok {
 			writeError(w, 0, errNotFound, "unknown SNMP device or interface")
 			return
@@ -108,13 +119,9 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 				}
 			}
 		}
-		d, err = p.AddDevice(d)
-		if err != nil {
-			writeError(w, 0, errInvalidArgs, err.Error())
-			return
+		if st, ok := addSNMPDevice(w, p, d, snmpUpsert); ok {
+			writeOK(w, st)
 		}
-		st, _ := p.Device(d.Key())
-		writeOK(w, st)
 	})
 	s.mux.HandleFunc("/lua/rest/v2/delete/snmp/device.lua", func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
@@ -125,15 +132,9 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 			writeError(w, 0, errInvalidArgs, err.Error())
 			return
 		}
-		if err := p.RemoveDevice(q["host"]); err != nil {
-			if errors.Is(err, snmp.ErrNoDevice) {
-				writeError(w, 0, errNotFound, err.Error())
-			} else {
-				writeError(w, http.StatusInternalServerError, errInvalidArgs, err.Error())
-			}
-			return
+		if s.removeSNMPDevice(w, p, q, errNotFound) {
+			writeOK(w, map[string]any{})
 		}
-		writeOK(w, map[string]any{})
 	})
 	s.mux.HandleFunc("/lua/rest/v2/poll/snmp/device.lua", func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
@@ -144,12 +145,16 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 			writeError(w, 0, errInvalidArgs, err.Error())
 			return
 		}
-		if _, ok := p.Device(q["host"]); !ok {
-			writeError(w, 0, errNotFound, "unknown SNMP device "+strconv.Quote(q["host"]))
+		key, ok := readSNMPKey(w, q)
+		if !ok {
 			return
 		}
-		_ = p.PollNow(q["host"]) // the outcome is in the status
-		st, _ := p.Device(q["host"])
+		if _, ok := p.Device(key); !ok {
+			writeError(w, 0, errNotFound, "unknown SNMP device "+strconv.Quote(key))
+			return
+		}
+		_ = p.PollNow(key) // the outcome is in the status
+		st, _ := p.Device(key)
 		writeOK(w, st)
 	})
 	s.mux.HandleFunc("/lua/rest/v2/get/snmp/stats.lua", func(w http.ResponseWriter, r *http.Request) {
@@ -160,4 +165,81 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 		}
 		writeOK(w, out)
 	})
+}
+
+// readSNMPKey reads a device key (host): an address or name, with ":port"
+// when the port is not 161. Missing is INVALID_ARGUMENTS, malformed
+// INVALID_HOST, as for the other host parameters.
+func readSNMPKey(w http.ResponseWriter, q params) (string, bool) {
+	key := strings.TrimSpace(q["host"])
+	if key == "" {
+		writeError(w, 0, errInvalidArgs, "missing host")
+		return "", false
+	}
+	h := key
+	if host, port, err := net.SplitHostPort(key); err == nil {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			writeError(w, 0, errInvalidHost, "bad port in host "+quoteShort(key))
+			return "", false
+		}
+		h = host
+	}
+	_, err := netip.ParseAddr(h)
+	numeric := strings.Trim(h, "0123456789.") == ""
+	if err != nil && (numeric || !validHostname(h)) {
+		writeError(w, 0, errInvalidHost, "bad host "+quoteShort(key))
+		return "", false
+	}
+	return key, true
+}
+
+// snmpAddMode is what addSNMPDevice expects of the device's existence.
+type snmpAddMode int
+
+const (
+	snmpUpsert       snmpAddMode = iota // community add: adds or replaces
+	snmpAddNew                          // Pro add: SNMP_DEVICE_ALREADY_ADDED when present
+	snmpEditExisting                    // Pro edit: SNMP_UNKNOWN_DEVICE when absent
+)
+
+// addSNMPDevice is the one add of the community and Pro paths: the poller
+// validates and persists d; the answer is the device's status.
+func addSNMPDevice(w http.ResponseWriter, p *snmp.Poller, d snmp.DeviceConfig, mode snmpAddMode) (snmp.DeviceStatus, bool) {
+	_, exists := p.Device(d.Key())
+	switch {
+	case mode == snmpEditExisting && !exists:
+		writeError(w, 0, errSNMPUnknownDevice, "unknown SNMP device "+strconv.Quote(d.Key()))
+		return snmp.DeviceStatus{}, false
+	case mode == snmpAddNew && exists:
+		writeError(w, 0, errSNMPAlreadyAdded, "SNMP device "+d.Key()+" already added")
+		return snmp.DeviceStatus{}, false
+	}
+	d, err := p.AddDevice(d)
+	if err != nil {
+		writeError(w, 0, errInvalidArgs, err.Error())
+		return snmp.DeviceStatus{}, false
+	}
+	st, _ := p.Device(d.Key())
+	return st, true
+}
+
+// removeSNMPDevice is the one delete of the community and Pro paths;
+// unknown is the rc of a device the poller lacks (community NOT_FOUND, Pro
+// SNMP_UNKNOWN_DEVICE).
+func (s *Server) removeSNMPDevice(w http.ResponseWriter, p *snmp.Poller, q params, unknown restError) bool {
+	key, ok := readSNMPKey(w, q)
+	if !ok {
+		return false
+	}
+	if err := p.RemoveDevice(key); err != nil {
+		if errors.Is(err, snmp.ErrNoDevice) {
+			writeError(w, 0, unknown, err.Error())
+		} else {
+			s.deps.Logger.Error("delete SNMP device", "host", key, "err", err)
+			writeError(w, 0, errInternal, "cannot delete the device")
+		}
+		return false
+	}
+	return true
 }
