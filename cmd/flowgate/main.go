@@ -253,6 +253,10 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	}, a.eng, a.alerts, deps)
 	deps.Services.Checks = a.scripts // ntop.reloadFlowChecks, getFlowCheckInfo, …
 	a.add("user scripts", a.scripts.Start, a.scripts.Stop)
+	chWriter, err := a.flowExport(opts, log, reg) // -F clickhouse, --kafka: stop after the engine
+	if err != nil {
+		return nil, err
+	}
 	a.add("engine", a.eng.Start, a.eng.Stop) // Stop ends every flow: flowEnd hooks run
 
 	// Time series: the store opens before the sampler reads the engine and
@@ -383,6 +387,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	}
 	a.http.HandleSyslog(a.syslogEndpoints()...)
 	a.http.HandleFlowDevices(a.flowDevs...)
+	a.http.HandleProDB(chWriter) // -F clickhouse: ntopng Pro's historical flows REST
 	for _, p := range []string{"/lua/rest/v2/get/user_script/", "/lua/rest/v2/edit/user_script/", "/lua/rest/v2/enable/", "/lua/rest/v2/disable/"} {
 		a.http.Handle(p, a.scripts.Handler())
 	}

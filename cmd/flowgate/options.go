@@ -14,6 +14,8 @@ import (
 
 	"flowgate/alerts/recipients"
 	"flowgate/collectors/packet"
+	chflows "flowgate/flowexport/clickhouse"
+	"flowgate/flowexport/kafka"
 	syslogc "flowgate/collectors/syslog"
 	"flowgate/snmp"
 	"flowgate/store/kv"
@@ -47,6 +49,11 @@ type Options struct {
 	// alert (--instance-name; default: the host name), so instances
 	// sharing back ends stay apart (docs/scale-out.md).
 	InstanceName string
+	// ClickHouse is -F "clickhouse;host[@port];db;user;password": ended
+	// flows into its flows table (flowexport/clickhouse). Kafka is
+	// --kafka "brokers;topic": one JSON message per flow (flowexport/kafka).
+	ClickHouse string
+	Kafka      string
 
 	// DisableTimeseries turns off the time-series sampler and store (in
 	// ntopng, the "Timeseries" preferences of interfaces and hosts).
@@ -273,6 +280,20 @@ var options = []option{
 	}},
 	{"", "allow-lua-exec", false, "let scripts run commands with ntop.execCmd", func(o *Options, _ string) error {
 		o.AllowLuaExec = true
+		return nil
+	}},
+	{"F", "dump-flows", true, "dump ended flows into ClickHouse: clickhouse;host[@port];db;user;password (ntopng's form; bare \"clickhouse\" is clickhouse;127.0.0.1;ntopng;default;default)", func(o *Options, v string) error {
+		if err := chflows.ParseSpec(v, new(chflows.Configuration)); err != nil {
+			return err
+		}
+		o.ClickHouse = v
+		return nil
+	}},
+	{"", "kafka", true, "publish ended flows to Kafka, one JSON message per flow: broker[,broker...];topic", func(o *Options, v string) error {
+		if _, _, err := kafka.ParseSpec(v); err != nil {
+			return err
+		}
+		o.Kafka = v
 		return nil
 	}},
 	{"B", "packet-filter", true, "packet filter for capture interfaces (tcpdump syntax, a subset)", func(o *Options, v string) error {
