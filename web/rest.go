@@ -539,6 +539,7 @@ type flowRow struct {
 	first, last        uint32
 	cliBytes, srvBytes uint64
 	bps, pps           float32
+	blacklist          uint8 // engine.Flow.Blacklist
 }
 
 func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
@@ -566,7 +567,7 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 				id: f.ID(), key: f.Key(), cli: cli, srv: srv,
 				cport: f.ClientPort(), sport: f.ServerPort(), vlan: f.VLAN(),
 				l4: f.L4Name(), l7: f.L7Name(), first: f.FirstSeen, last: f.LastSeen,
-				cliBytes: f.CliBytes, srvBytes: f.SrvBytes, bps: f.ThptBps, pps: f.ThptPps,
+				cliBytes: f.CliBytes, srvBytes: f.SrvBytes, bps: f.ThptBps, pps: f.ThptPps, blacklist: f.Blacklist,
 			}
 			pr.add(&row)
 			return true
@@ -585,9 +586,9 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 			"hash_id": strconv.FormatUint(f.id, 10),
 			"key":     strconv.FormatUint(uint64(f.key), 10),
 			"client": map[string]any{"ip": f.cli.String(), "name": f.cli.String(), "port": f.cport,
-				"is_blacklisted": false, "is_broadcast_domain": false, "is_dhcp": false},
+				"is_blacklisted": f.blacklist&1 != 0, "is_broadcast_domain": false, "is_dhcp": false},
 			"server": map[string]any{"ip": f.srv.String(), "name": f.srv.String(), "port": f.sport,
-				"is_blacklisted": false, "is_broadcast": false, "is_dhcp": false},
+				"is_blacklisted": f.blacklist&2 != 0, "is_broadcast": false, "is_dhcp": false},
 			"vlan":       f.vlan,
 			"protocol":   map[string]string{"l4": f.l4, "l7": f.l7},
 			"first_seen": f.first, "last_seen": f.last, "duration": f.last - f.first,

@@ -26,16 +26,17 @@ type flowFilter struct {
 	l4         int // -1: any
 	vlan       int // -1: any
 	hostsType  string
+	risk       int // -1: any; else an nDPI risk id the flow must carry (flow_risk)
 	visible    func(netip.Addr) bool
 }
 
 var flowHostsTypes = map[string]bool{"": true, "all_hosts": true, "local_only": true, "remote_only": true,
-	"local_origin_remote_target": true, "remote_origin_local_target": true, "local_to_local": true}
+	"local_origin_remote_target": true, "remote_origin_local_target": true, "local_to_local": true, "blacklisted": true}
 
 // readFlowFilter reads the filters; an error is INVALID_ARGUMENTS (a bad
 // host is INVALID_HOST, reported through the bool).
 func readFlowFilter(p params) (flowFilter, bool, error) {
-	ff := flowFilter{app: -1, l4: -1, vlan: -1}
+	ff := flowFilter{app: -1, l4: -1, vlan: -1, risk: -1}
 	if p["host"] != "" {
 		ip, vlan, err := parseHost(p)
 		if err != nil {
@@ -77,6 +78,20 @@ func readFlowFilter(p params) (flowFilter, bool, error) {
 			return ff, false, &argError{"l4proto", v}
 		}
 	}
+	// flow_risk: an nDPI risk id (docs/flow-risks.md) or its enum name; ids
+	// beyond nDPI's table are refused.
+	if v := p["flow_risk"]; v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			if _, err := ndpi.RiskByID(n); err != nil {
+				return ff, false, &argError{"flow_risk", v}
+			}
+			ff.risk = n
+		} else if id, ok := ndpi.RiskID(v); ok {
+			ff.risk = id
+		} else {
+			return ff, false, &argError{"flow_risk", v}
+		}
+	}
 	ff.hostsType = p["flowhosts_type"]
 	if !flowHostsTypes[ff.hostsType] {
 		return ff, false, &argError{"flowhosts_type", ff.hostsType}
@@ -105,6 +120,14 @@ func (ff *flowFilter) match(t *engine.Tables, f *engine.Flow) bool {
 	}
 	if ff.visible != nil && !ff.visible(cli) && !ff.visible(srv) {
 		return false
+	}
+	if ff.risk >= 0 {
+		if x := f.Extra(); x == nil || x.Risk&(1<<uint(ff.risk)) == 0 {
+			return false
+		}
+	}
+	if ff.hostsType == "blacklisted" {
+		return f.Blacklist != 0
 	}
 	if ff.hostsType != "" && ff.hostsType != "all_hosts" {
 		cl, sl := isLocal(t.FlowClient(f)), isLocal(t.FlowServer(f))
