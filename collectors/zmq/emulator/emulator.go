@@ -39,6 +39,9 @@ type Config struct {
 	Hosts int     // distinct host addresses (default 50), from 10.1.0.0/16 (IPv4)
 	Flows int     // working set of flows updated in turn (default 1000)
 	Churn float64 // percent of the working set replaced by new flows on every pass; 100: every record is a new flow
+	// Risk is the nDPI risk bitmap (L7_PROTO_RISK) the TLS flows carry, as
+	// nProbe reports them; 0: none.
+	Risk uint64
 
 	SourceID   uint32
 	FirstMsgID uint32        // default 1
@@ -383,6 +386,9 @@ func (g *generator) fill(idx uint64, now uint32) {
 	r.ExporterIP = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	if svc.l7 == 5 {
 		r.DNSQuery = "example.com"
+	}
+	if svc.l7 == 91 {
+		r.Risk = cfg.Risk
 	}
 	g.noteHost(cli, r.VLAN)
 	g.noteHost(srv, r.VLAN)

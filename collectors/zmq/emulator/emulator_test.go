@@ -72,6 +72,54 @@ func TestGeneratedMessagesDecode(t *testing.T) {
 	}
 }
 
+// TestRiskFields: the TLS flows carry the configured nDPI risk bitmap
+// (L7_PROTO_RISK) in TLV, numeric JSON and symbolic JSON, and the decoder
+// reads it back; other flows carry none.
+func TestRiskFields(t *testing.T) {
+	const risk = 1<<24 | 1<<6 | 1<<62 // missing SNI, self-signed, and a bit beyond nDPI's table
+	for _, c := range []struct{ tlv, sym bool }{{true, false}, {false, false}, {false, true}} {
+		cfg := Config{Header: 3, TLV: c.tlv, Symbolic: c.sym, Total: 30, Hosts: 10, Flows: 30, Batch: 30, Risk: risk,
+			Now: func() time.Time { return time.Unix(1729766400, 0) }}
+		if err := cfg.setDefaults(); err != nil {
+			t.Fatal(err)
+		}
+		g := newGenerator(&cfg)
+		body := g.flows(30)
+		hdr, payload := g.frame("flow", body, c.tlv)
+		h, err := wire.ParseHeader(hdr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, f, err := wire.OpenPayload(h, payload, nil, 1<<24)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tls, risky int
+		emit := func(r *engine.FlowRecord) {
+			if r.L7App == 91 {
+				tls++
+			}
+			if r.Risk != 0 {
+				risky++
+				if r.Risk != risk || r.L7App != 91 {
+					t.Errorf("%+v: flow to :%d risk %x, want %x on TLS flows only", c, r.DstPort, r.Risk, uint64(risk))
+				}
+			}
+		}
+		if f == wire.FormatTLV {
+			_, err = wire.NewDecoder(wire.Config{}).DecodeTLVFlows(open, emit)
+		} else {
+			_, err = wire.NewDecoder(wire.Config{}).DecodeJSONFlows(open, emit)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tls == 0 || risky != tls {
+			t.Errorf("%+v: %d TLS flows, %d with risks", c, tls, risky)
+		}
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	for _, cfg := range []Config{
 		{Header: 4, Total: 1},

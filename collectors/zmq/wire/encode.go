@@ -222,6 +222,9 @@ const (
 	idHTTPMethod, idHTTPSite, idNProbeIP, idL7Info                         = 57832, 57833, 57943, 58011
 )
 
+// idL7Risk is L7_PROTO_RISK, nDPI's risk bitmap (docs/zmq-wire.md §5.2).
+const idL7Risk = 57981
+
 // flowWriter abstracts the two encodings for encodeFlow.
 type flowWriter interface {
 	u(id uint32, v uint64)
@@ -354,6 +357,9 @@ func encodeFlow(w flowWriter, r *engine.FlowRecord) {
 	}
 	if r.HTTPRetCode != 0 {
 		w.u(idHTTPRet, uint64(r.HTTPRetCode))
+	}
+	if r.Risk != 0 {
+		w.u(idL7Risk, r.Risk)
 	}
 }
 
