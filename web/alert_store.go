@@ -162,6 +162,14 @@ func newStoreRecord(a *alerts.Alert, st sqlitestore.Status) storeRecord {
 	return rec
 }
 
+// storeListEnvelope is ntopng's list answer, plus flowgate's mark that
+// recordsTotal is a lower bound: the count stopped at
+// sqlitestore.CountLimit (docs/alert-store.md).
+type storeListEnvelope struct {
+	alertListEnvelope
+	TotalIsLowerBound bool `json:"recordsTotalIsLowerBound,omitempty"`
+}
+
 func (s *Server) storeList(db *sqlitestore.DB, st *alerts.Store, f sqlitestore.Family) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q, p, ok := s.storeQuery(w, r, f, r.URL.Path)
@@ -205,7 +213,8 @@ func (s *Server) storeList(db *sqlitestore.DB, st *alerts.Store, f sqlitestore.F
 		if q.Status == sqlitestore.StatusEngaged {
 			engaged = st.EngagedAll()
 		}
-		rows, total, err := db.List(r.Context(), q, engaged)
+		page, err := db.ListPage(r.Context(), q, engaged)
+		rows, total := page.Rows, page.Total
 		if err != nil {
 			s.storeFailed(w, err)
 			return
@@ -218,8 +227,9 @@ func (s *Server) storeList(db *sqlitestore.DB, st *alerts.Store, f sqlitestore.F
 		for i := range rows {
 			recs = append(recs, newStoreRecord(&rows[i], q.Status))
 		}
-		writeJSON(w, http.StatusOK, alertListEnvelope{RC: 0, RCStr: "OK", RCStrHR: "Success",
-			RecordsTotal: total, RecordsFiltered: total, Rsp: map[string]any{"records": recs}})
+		writeJSON(w, http.StatusOK, storeListEnvelope{alertListEnvelope: alertListEnvelope{RC: 0, RCStr: "OK", RCStrHR: "Success",
+			RecordsTotal: total, RecordsFiltered: total, Rsp: map[string]any{"records": recs}},
+			TotalIsLowerBound: page.TotalIsLowerBound})
 	}
 }
 

@@ -142,6 +142,41 @@ func TestSortAndPaging(t *testing.T) {
 	}
 }
 
+// A list counts at most CountLimit alerts (or start+length, when a page
+// reaches further) and says when its total is a lower bound; below the
+// bound the total is exact.
+func TestCountLimit(t *testing.T) {
+	d := open(t, Configuration{CountLimit: 5})
+	for i := 1; i <= 12; i++ {
+		d.Append(hostAlert(uint64(i), "10.0.0.1", 0, 49, alerts.Severity(3+i%2), int64(1000+i)))
+	}
+	flush(t, d)
+	mk := func(field, v string) []Filter { f, _ := ParseFilters(field, v); return f }
+	for _, c := range []struct {
+		name    string
+		filters []Filter
+		start   int
+		total   int
+		bounded bool
+	}{
+		{"all 12, past the bound", nil, 0, 5, true},
+		{"6 match, past the bound", mk("severity", "4;eq"), 0, 5, true},
+		{"5 match: exact", mk("row_id", "5;lte"), 0, 5, false},
+		{"2 match: exact", mk("row_id", "2;lte"), 0, 2, false},
+		{"a page beyond the bound counts up to its end", nil, 8, 10, true},
+		{"a page past every row: exact", nil, 10, 12, false},
+	} {
+		p, err := d.ListPage(context.Background(), ListQuery{Family: FamilyHost, Status: StatusHistorical,
+			Filters: c.filters, Start: c.start, Length: 2}, nil)
+		if err != nil || p.Total != c.total || p.TotalIsLowerBound != c.bounded {
+			t.Errorf("%s: total %d lower bound %v err %v, want %d %v", c.name, p.Total, p.TotalIsLowerBound, err, c.total, c.bounded)
+		}
+		if want := min(2, max(0, 12-c.start)); c.filters == nil && len(p.Rows) != want {
+			t.Errorf("%s: %d rows, want %d", c.name, len(p.Rows), want)
+		}
+	}
+}
+
 // Bad parameters are refused with a BadParamError and reach no SQL.
 func TestBadParams(t *testing.T) {
 	d, _ := fixture(t)

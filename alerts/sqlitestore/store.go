@@ -64,8 +64,11 @@ type Configuration struct {
 	RetentionChunk int
 	// ReadTimeout bounds a read-only query (default 5 s).
 	ReadTimeout time.Duration
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// CountLimit bounds the alerts a list counts for its total
+	// (default DefaultCountLimit; see Page).
+	CountLimit int
+	Logger     *slog.Logger
+	Now        func() time.Time
 	// Metrics, when set, gets the flowgate_alert_store_* families.
 	Metrics prometheus.Registerer
 }
@@ -73,7 +76,7 @@ type Configuration struct {
 // DefaultConfiguration returns the defaults above.
 func DefaultConfiguration() Configuration {
 	return Configuration{QueueSize: 65536, MaxBatch: 8192, Synchronous: "FULL",
-		RetentionEvery: time.Minute, RetentionChunk: 5000, ReadTimeout: 5 * time.Second}
+		RetentionEvery: time.Minute, RetentionChunk: 5000, ReadTimeout: 5 * time.Second, CountLimit: DefaultCountLimit}
 }
 
 // Validate reports a configuration that Start would refuse.
@@ -169,6 +172,9 @@ func New(cfg Configuration) *DB {
 	}
 	if cfg.ReadTimeout <= 0 {
 		cfg.ReadTimeout = d.ReadTimeout
+	}
+	if cfg.CountLimit <= 0 {
+		cfg.CountLimit = d.CountLimit
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
