@@ -91,6 +91,9 @@ func atoi(s string) int64 {
 func (v *value) addr() (netip.Addr, bool) {
 	switch v.kind {
 	case kindString:
+		if a, ok := parseIPv4(v.s); ok {
+			return a, true
+		}
 		a, err := netip.ParseAddr(v.s)
 		if err != nil {
 			return netip.Addr{}, false
@@ -101,6 +104,36 @@ func (v *value) addr() (netip.Addr, bool) {
 		return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), true
 	}
 	return netip.Addr{}, false
+}
+
+// parseIPv4 is the fast path of addr for the common case, a dotted quad
+// (nProbe sends every IPv4 address of a TLV flow as text): it accepts exactly
+// the strings netip.ParseAddr parses as IPv4 (1–3 digits per octet, at most
+// 255, no leading zero) and leaves everything else to netip.ParseAddr.
+func parseIPv4(s string) (netip.Addr, bool) {
+	var ip [4]byte
+	i := 0
+	for f := range 4 {
+		if f > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return netip.Addr{}, false
+			}
+			i++
+		}
+		start, n := i, 0
+		for i < len(s) && i-start < 3 && s[i] >= '0' && s[i] <= '9' {
+			n = n*10 + int(s[i]-'0')
+			i++
+		}
+		if i == start || n > 255 || (s[start] == '0' && i-start > 1) {
+			return netip.Addr{}, false
+		}
+		ip[f] = byte(n)
+	}
+	if i != len(s) {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
 }
 
 // appendText appends the value as text, for additional fields.
