@@ -100,7 +100,7 @@ func (d *Decoder) fast(e *exporter, from netip.Addr, pkt []byte, b *engine.Batch
 		}
 		d.sets = append(d.sets, dataSet{fields: tr.Fields, fixed: netflow.GetTemplateSize(h.version, tr.Fields), body: body})
 	}
-	first := len(b.Flows)
+	first, rate := len(b.Flows), e.c.sampling.Load() // the mapping sets the rate gauge
 	n, noAddr := 0, 0
 	for _, s := range d.sets {
 		body := s.body
@@ -109,6 +109,7 @@ func (d *Decoder) fast(e *exporter, from netip.Addr, pkt []byte, b *engine.Batch
 			d.vals = vals
 			if !ok { // goflow2 refuses this set: let it count the error
 				b.Flows = b.Flows[:first]
+				e.c.sampling.Store(rate)
 				return false
 			}
 			body = tail
