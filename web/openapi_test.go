@@ -54,6 +54,11 @@ var servedOutsideWeb = map[string]string{
 	"/lua/rest/v2/export/snmp/config.lua":    "HandleSNMP (the SNMP poller's devices)",
 	"/lua/rest/v2/import/snmp/config.lua":    "HandleSNMP (the SNMP poller's devices)",
 	"/lua/rest/v2/reset/snmp/config.lua":     "HandleSNMP (the SNMP poller's devices)",
+
+	// The historical flows (-F clickhouse; tested with a real ClickHouse).
+	"/lua/pro/rest/v2/get/db/flows.lua":                "HandleProDB (web/pro_db_test.go)",
+	"/lua/pro/rest/v2/get/db/topk_flows.lua":           "HandleProDB (web/pro_db_test.go)",
+	"/lua/pro/rest/v2/get/db/historical_db_search.lua": "HandleProDB (web/pro_db_test.go)",
 }
 
 // proServed are the Pro paths flowgate serves (pro_rest.go, pro_snmp.go):
@@ -86,6 +91,9 @@ var proServed = map[string]bool{
 	"/lua/pro/rest/v2/get/network/alert/top.lua":            true,
 	"/lua/pro/rest/v2/get/system/alert/top.lua":             true,
 	"/lua/pro/rest/v2/get/user/alert/top.lua":               true,
+	"/lua/pro/rest/v2/get/db/flows.lua":                     true,
+	"/lua/pro/rest/v2/get/db/topk_flows.lua":                true,
+	"/lua/pro/rest/v2/get/db/historical_db_search.lua":      true,
 }
 
 // knownMissing are in-scope paths flowgate does not serve yet: the list
