@@ -48,6 +48,11 @@ func TestShippedFlowRiskAndBlacklistScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt.stopLoop()
+	// The shipped flow checks are off by default: enable them as a user would.
+	on := map[string]HookConfig{"all": {Enabled: true}}
+	if err := rt.ImportConfig(ScriptsConfig{"flow": {"flow_risk": on, "blacklisted": on}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := eng.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,9 @@ local user_scripts = require("user_scripts")
 
 local script = {
   category = user_scripts.script_categories.security,
+  -- Off until enabled (REST or the scripts configuration): a flow hook
+  -- runs for every new flow and costs ingest (docs/flow-risks.md).
+  default_enabled = false,
   hooks = {},
   periodic_update_seconds = 30,
   gui = {
