@@ -28,6 +28,8 @@
 # RATE=<flows/s> overrides the rate of every scenario; FGARGS adds flowgate
 # options to every run (e.g. FGARGS=--disable-timeseries); PROFDIR=<dir> saves a
 # CPU profile of each run (/debug/pprof/profile) and its top 15 functions there.
+# LISTS=<file> puts that category list (docs/blacklists.md) in the data dir before each
+# run, so every new flow is matched against it (issue 18: compare a run with and without).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -50,6 +52,10 @@ cputicks() { awk '{print $14 + $15}' "/proc/$fg/stat"; }
 counted() { rest | python3 -c 'import json,sys; r=json.load(sys.stdin)["rsp"]; print(r["zmqRecvStats"]["flows"] + r["queue_drops"]["flows"])'; }
 
 start_flowgate() {
+	if [ -n "${LISTS:-}" ]; then
+		mkdir -p "$data/category_lists"
+		cp "$LISTS" "$data/category_lists/"
+	fi
 	"$fgbin" -i "tcp://127.0.0.1:${zport}c" -w "127.0.0.1:$hport" -d "$data" --disable-login \
 		-m 10.1.0.0/16 -X 30000000 -x 1000000 "$@" 2>"$data/flowgate.log" &
 	fg=$!
