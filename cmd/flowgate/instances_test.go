@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"flowgate/flowexport/clickhouse/chtest"
 	"flowgate/internal/testpeer"
 	"flowgate/internal/testwait"
 	"flowgate/store/kv/kvtest"
@@ -26,13 +28,14 @@ type instance struct {
 
 // startInstance runs flowgate in a child process (the test binary re-run
 // as TestAlertStoreChildProcess) with the shared back ends.
-func startInstance(t *testing.T, name, redis, influxURL, scripts string) *instance {
+func startInstance(t *testing.T, name, redis, influxURL, clickhouse, scripts string) *instance {
 	t.Helper()
 	port := freeUDPPort(t)
 	args := []string{
 		"-i", fmt.Sprintf("netflow://127.0.0.1:%d", port),
 		"-w", "127.0.0.1:0", "-d", t.TempDir(), "--disable-login", "-m", "10.0.0.0/8",
-		"-r", redis, "--ts-influxdb", influxURL, "--scripts-dir", scripts, "--instance-name", name,
+		"-r", redis, "--ts-influxdb", influxURL, "-F", clickhouse, "--scripts-dir", scripts, "--instance-name", name,
+		"--flow-idle-timeout", "1", // flows end (and reach ClickHouse) soon after the last record
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestAlertStoreChildProcess$", "-test.timeout=3m")
 	cmd.Env = append(os.Environ(), alertChildEnv+"="+strings.Join(args, "|"))
@@ -93,11 +96,12 @@ func v9Export(net byte, n int) (template, data []byte) {
 }
 
 // TestInstancesShareBackends: two flowgate processes named site-a and
-// site-b share one Redis (-r) and one InfluxDB (--ts-influxdb), each fed
-// its own NetFlow exporter. Each publishes its interface totals through
-// ntop.setCache; each reads the other's through ntop.getCache; InfluxDB
-// holds each instance's iface:traffic series under its instance tag, equal
-// to that instance's own REST totals.
+// site-b share one Redis (-r), one InfluxDB (--ts-influxdb) and one
+// ClickHouse (-F), each fed its own NetFlow exporter. Each publishes its
+// interface totals through ntop.setCache; each reads the other's through
+// ntop.getCache; InfluxDB holds each instance's iface:traffic series under
+// its instance tag, equal to that instance's own REST totals; the flows
+// table holds each instance's ended flows under NTOPNG_INSTANCE_NAME.
 func TestInstancesShareBackends(t *testing.T) {
 	redis := kvtest.StartRedis(t, "")
 	influxd := testpeer.StartInfluxd(t)
@@ -109,8 +113,11 @@ func TestInstancesShareBackends(t *testing.T) {
 		t.Fatal(err)
 	}
 	influxURL := "http://" + influxd.Addr + "/flowgate"
-	a := startInstance(t, "site-a", redis, influxURL, scripts)
-	b := startInstance(t, "site-b", redis, influxURL, scripts)
+	ch := chtest.Start(t)
+	chHost, chPort, _ := net.SplitHostPort(ch.Addr)
+	chSpec := fmt.Sprintf("clickhouse;%s@%s;ntopng;default;%s", chHost, chPort, chtest.Password)
+	a := startInstance(t, "site-a", redis, influxURL, chSpec, scripts)
+	b := startInstance(t, "site-b", redis, influxURL, chSpec, scripts)
 
 	// Different flows: 3 records to site-a, 5 to site-b.
 	want := map[*instance]uint64{a: 3 * 100, b: 5 * 100}
@@ -173,6 +180,25 @@ func TestInstancesShareBackends(t *testing.T) {
 	if err != nil || len(series) != 1 || len(series[0].Values) != 2 {
 		t.Fatalf("instance tag values: %v %+v", err, series)
 	}
+	// ClickHouse: each instance's ended flows under its name.
+	conn := ch.Conn(t)
+	testwait.ForState(t, "ended flows of both instances in ClickHouse", func() (any, bool) {
+		rows, err := conn.Query(context.Background(), "SELECT NTOPNG_INSTANCE_NAME, count(), sum(SRC2DST_BYTES) FROM ntopng.flows GROUP BY NTOPNG_INSTANCE_NAME ORDER BY NTOPNG_INSTANCE_NAME")
+		if err != nil {
+			return err.Error(), false
+		}
+		defer rows.Close()
+		got := map[string][2]uint64{}
+		for rows.Next() {
+			var name string
+			var n, bytes uint64
+			if err := rows.Scan(&name, &n, &bytes); err != nil {
+				return err.Error(), false
+			}
+			got[name] = [2]uint64{n, bytes}
+		}
+		return got, got[a.name] == [2]uint64{3, want[a]} && got[b.name] == [2]uint64{5, want[b]} && len(got) == 2
+	})
 }
 
 // TestInstanceNameOption: --instance-name defaults to the host name and
