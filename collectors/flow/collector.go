@@ -93,6 +93,9 @@ type datagram struct {
 	from netip.Addr
 }
 
+// batchHeadroom is the records a batch has room for past BatchFlows.
+const batchHeadroom = 128
+
 // datagramBuf is the pooled buffer size: exporters keep datagrams under
 // the path MTU; a larger one gets a buffer of its own.
 const datagramBuf = 2048
@@ -343,11 +346,13 @@ func (c *Collector) work(w *worker, stop <-chan struct{}) {
 	for d := range w.q {
 		if b == nil {
 			b = c.iface.NewBatch()
-			// Room for a full batch and a datagram more: growing the
+			// Room for a full batch and a datagram more (an MTU-sized
+			// datagram holds at most ~110 v9 records): growing the
 			// slice of large records by appends was a third of the
-			// ingest time (memmove).
-			if cap(b.Flows) < 2*c.cfg.BatchFlows {
-				b.Flows = make([]engine.FlowRecord, 0, 2*c.cfg.BatchFlows)
+			// ingest time (memmove). Not more: the garbage collector
+			// scans every queued batch.
+			if n := c.cfg.BatchFlows + batchHeadroom; cap(b.Flows) < n {
+				b.Flows = make([]engine.FlowRecord, 0, n)
 			}
 		}
 		if err := w.dec.Decode(*d.b, d.from, c.cfg.SFlow, b); err != nil {
