@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,8 +28,15 @@ func readParams(r *http.Request) (params, error) {
 		}
 	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		// Put the body back: a handler may read its parameters twice
+		// (host endpoints read the interface, then the host).
+		raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the body: %w", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(raw))
 		var body map[string]any
-		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil && err != io.EOF {
+		if err := json.Unmarshal(raw, &body); err != nil && len(bytes.TrimSpace(raw)) > 0 {
 			return nil, fmt.Errorf("bad JSON body: %w", err)
 		}
 		for k, v := range body {

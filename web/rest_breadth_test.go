@@ -5,8 +5,6 @@ import (
 	"net/http"
 
 	"flowgate/alerts"
-	"os"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -262,71 +260,4 @@ func missingShape(prefix string, want, got any) []string {
 		return []string{prefix + ": " + want.(string) + " in ntopng, " + got.(string) + " here"}
 	}
 	return nil
-}
-
-var exampleCurl = regexp.MustCompile(`https?://[^/"' ]+(/lua/rest/v2/[^?"' ]+)(\?[^"' ]*)?`)
-
-// TestBreadthShapes compares the answers with ntopng's documented examples
-// (examples_v2.rst): every field of the example exists here with the same
-// JSON type. Examples of endpoints outside this group are skipped.
-func TestBreadthShapes(t *testing.T) {
-	raw, err := os.ReadFile("testdata/ntopng_rest_v2/examples_v2.rst")
-	if err != nil {
-		t.Fatal(err)
-	}
-	checked := map[string]bool{"/lua/rest/v2/get/interface/address.lua": false, "/lua/rest/v2/get/interface/l7/stats.lua": false,
-		"/lua/rest/v2/get/host/l7/stats.lua": false, "/lua/rest/v2/get/flow/l4/counters.lua": false,
-		"/lua/rest/v2/get/flow/l7/counters.lua": false, "/lua/rest/v2/get/l7/application/consts.lua": false,
-		"/lua/rest/v2/get/l7/category/consts.lua": false, "/lua/rest/v2/get/l4/protocol/consts.lua": false,
-		"/lua/rest/v2/get/host/custom_data.lua": false}
-	s := walkServer(t)
-	lines := strings.Split(string(raw), "\n")
-	for n := 0; n < len(lines); n++ {
-		m := exampleCurl.FindStringSubmatch(lines[n])
-		if m == nil {
-			continue
-		}
-		path := m[1]
-		if _, ok := checked[path]; !ok {
-			continue
-		}
-		// the JSON block after the curl line
-		for n++; n < len(lines) && !strings.Contains(lines[n], ".. code:: json"); n++ {
-		}
-		var block []string
-		for n++; n < len(lines); n++ {
-			if l := lines[n]; l != "" && !strings.HasPrefix(l, " ") {
-				break
-			}
-			block = append(block, lines[n])
-		}
-		var ex map[string]any
-		if json.Unmarshal([]byte(strings.Join(block, "\n")), &ex) != nil {
-			continue // the examples hold a few blocks that are not JSON
-		}
-		kv := map[string]string{"ifid": "0", "host": "10.1.0.5", "ndpistats_mode": "count"}
-		if strings.Contains(path, "custom_data") {
-			if _, one := ex["rsp"].(map[string]any); !one {
-				delete(kv, "host")
-			}
-			kv["field_alias"] = "ip,bytes.sent=tdb,packets.sent"
-			if _, one := ex["rsp"].(map[string]any); !one {
-				kv["field_alias"] = "ip,bytes.sent=tdb,packets.sent=tdp"
-			}
-		}
-		code, env := call(t, s, "GET", path, kv)
-		if code != 200 {
-			t.Errorf("%s: %d %v", path, code, env)
-			continue
-		}
-		for _, d := range missingShape("rsp", shape(ex["rsp"]), shape(env["rsp"])) {
-			t.Errorf("%s: %s", path, d)
-		}
-		checked[path] = true
-	}
-	for p, ok := range checked {
-		if !ok {
-			t.Errorf("no example compared for %s", p)
-		}
-	}
 }

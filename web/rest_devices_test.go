@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -119,6 +120,41 @@ func TestDeleteAllAlerts(t *testing.T) {
 		if tc.code == 200 {
 			if n := env["rsp"].(map[string]any)["count"]; n != tc.n {
 				t.Errorf("%v: count %v, want %v", tc.kv, n, tc.n)
+			}
+		}
+	}
+}
+
+// TestASNInfo: asn_info.lua groups the interface's hosts by the AS the
+// geolocation gives them (10.1.0.5 and 10.1.255.255: AS 64500; the
+// others: none) and answers ntopng's per-AS rows.
+func TestASNInfo(t *testing.T) {
+	s := walkServer(t)
+	s.deps.Geo = func(ip netip.Addr) GeoInfo {
+		if netip.MustParsePrefix("10.1.0.0/16").Contains(ip) {
+			return GeoInfo{ASN: 64500, ASName: "LAB-NET"}
+		}
+		return GeoInfo{}
+	}
+	const path = "/lua/rest/v2/get/asn/asn_info.lua"
+	for _, tc := range []struct {
+		kv    map[string]string
+		hosts float64
+		rows  int
+	}{
+		{map[string]string{"ifid": "0"}, 2, 1},
+		{map[string]string{"ifid": "0", "asn": "64500"}, 2, 1},
+		{map[string]string{"ifid": "0", "asn": "15169"}, 0, 0},
+	} {
+		code, env := call(t, s, http.MethodGet, path, tc.kv)
+		rows, _ := env["rsp"].([]any)
+		if code != 200 || len(rows) != tc.rows {
+			t.Fatalf("%v: %d %v", tc.kv, code, env)
+		}
+		if tc.rows == 1 {
+			r := rows[0].(map[string]any)
+			if r["id"] != 64500.0 || r["name"] != "LAB-NET" || r["num_hosts"] != tc.hosts || r["bytes_sent"].(float64) <= 0 {
+				t.Errorf("%v: %v", tc.kv, r)
 			}
 		}
 	}
