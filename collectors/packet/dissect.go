@@ -37,6 +37,7 @@ type l7state struct {
 
 	tlsSNI, ja3, ja4 string
 	tlsVersion       uint16
+	risk             uint64 // nDPI risk bitmap (engine/ndpi risk ids) the dissectors can tell
 
 	buf     []byte // a TLS ClientHello spanning segments
 	bufNext uint32 // sequence number expected to extend buf
@@ -56,6 +57,7 @@ func (s *l7state) fill(r *engine.FlowRecord, first bool) {
 	r.HTTPMethod, r.HTTPURL, r.HTTPSite, r.HTTPUserAgent = s.httpMethod, s.httpURL, s.httpHost, s.httpUA
 	r.HTTPRetCode = s.httpStatus
 	r.TLSServerName, r.JA3C, r.JA4C = s.tlsSNI, s.ja3, s.ja4
+	r.Risk = s.risk
 }
 
 func (s *l7state) classify(app uint16) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"flowgate/engine/ndpi"
 	"flowgate/internal/testpeer"
 )
 
@@ -189,5 +190,33 @@ func TestJA4Vector(t *testing.T) {
 	h.pointFmts.add(0)
 	if got, want := h.ja3(), "98487aa16281980e7d1120d399efb6a4"; got != want {
 		t.Errorf("ja3 %s, want %s", got, want)
+	}
+}
+
+// TestTLSMissingSNIRisk: a TLS ClientHello without SNI (Go's client with no
+// ServerName) gives the flow nDPI's TLS_MISSING_SNI risk; one with SNI none.
+func TestTLSMissingSNIRisk(t *testing.T) {
+	c := newCapture(t)
+	for i, sni := range []string{"", "tls.example.net"} {
+		hello := clientHelloBytes(t, sni, nil)
+		s := &conv{c: c, cli: "10.0.0.1", srv: "10.0.0.43", cport: uint16(41000 + i), sport: 443, cliSeq: 1, srvSeq: 1}
+		s.open()
+		s.send(true, hello)
+		s.close()
+	}
+	ms, _ := runTracker(t, c, Configuration{})
+	sums := sumFlows(ms.recs)
+	bare, named := sums["10.0.0.1:41000>10.0.0.43:443"], sums["10.0.0.1:41001>10.0.0.43:443"]
+	if bare == nil || named == nil {
+		t.Fatalf("flows: %v", sums)
+	}
+	if bare.l7 != ndpiTLS || bare.last.TLSServerName != "" || bare.last.Risk != 1<<riskTLSMissingSNI {
+		t.Errorf("no SNI: l7 %d sni %q risk %x, want TLS, none, bit %d", bare.l7, bare.last.TLSServerName, bare.last.Risk, riskTLSMissingSNI)
+	}
+	if named.last.Risk != 0 {
+		t.Errorf("with SNI: risk %x, want none", named.last.Risk)
+	}
+	if got := ndpi.RiskName(riskTLSMissingSNI); got != "Missing SNI TLS Extn" {
+		t.Errorf("risk %d is %q in nDPI's table", riskTLSMissingSNI, got)
 	}
 }

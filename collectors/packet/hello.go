@@ -145,10 +145,16 @@ func readU16s(d []byte, lenBytes int, l *u16list) {
 	}
 }
 
+// riskTLSMissingSNI is nDPI's NDPI_TLS_MISSING_SNI (engine/ndpi/risks.tsv).
+const riskTLSMissingSNI = 24
+
 // fingerprints stores the SNI, the version and the JA3 and JA4 client
 // fingerprints (once per flow: this allocates the strings).
 func (h *clientHello) fingerprints(s *l7state, quic bool) {
 	s.tlsSNI = string(h.sni)
+	if len(h.sni) == 0 {
+		s.risk |= 1 << riskTLSMissingSNI // as nDPI's TLS and QUIC dissectors flag it
+	}
 	s.tlsVersion = h.version
 	if h.maxVer != 0 {
 		s.tlsVersion = h.maxVer

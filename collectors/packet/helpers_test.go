@@ -321,7 +321,7 @@ func sumFlows(recs []engine.FlowRecord) map[string]*flowSum {
 		if r.EndReason != "" {
 			s.endReason = r.EndReason
 		}
-		if r.DNSQuery != "" || r.HTTPURL != "" || r.TLSServerName != "" || r.HTTPRetCode != 0 || r.DNSRetCode != 0 {
+		if r.DNSQuery != "" || r.HTTPURL != "" || r.TLSServerName != "" || r.HTTPRetCode != 0 || r.DNSRetCode != 0 || r.Risk != 0 {
 			s.last = *r
 		}
 	}
