@@ -85,7 +85,7 @@ func TestPeriodicRowsAddUp(t *testing.T) {
 		clk.add(time.Second)
 	}
 	send(40001, 7) // a short flow
-	eng.Stop() // ends both flows
+	eng.Stop()     // ends both flows
 	var long []flowexport.Row
 	var short int
 	for _, r := range s.rows {
