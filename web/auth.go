@@ -417,7 +417,8 @@ func allowed(u users.User, p string) bool {
 		return true
 	}
 	switch p {
-	case "/lua/rest/v2/create/ntopng/api_token.lua", "/lua/rest/v2/create/ntopng/session.lua":
+	case "/lua/rest/v2/create/ntopng/api_token.lua", "/lua/rest/v2/create/ntopng/session.lua",
+		"/lua/rest/v2/create/flowgate/totp.lua", "/lua/rest/v2/edit/flowgate/totp.lua":
 		return true // the handlers allow only the user's own
 	case "/lua/rest/v2/get/ntopng/users.lua":
 		return false

@@ -157,6 +157,7 @@ func New(cfg Configuration, deps Dependencies) *Server {
 		lock:    newLockout(cfg.LockoutAttempts, cfg.LockoutDuration, 65536, deps.Now)}
 	s.routes()
 	s.userRoutes()
+	s.accountRoutes()
 	s.adminRoutes() // rest_pools.go, rest_categories.go, rest_config.go, pro_rest.go
 	if deps.Metrics != nil {
 		s.registerAuthMetrics(deps.Metrics)
