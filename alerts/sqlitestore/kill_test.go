@@ -24,6 +24,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(childEnv); spec != "" {
 		os.Exit(child(spec))
 	}
+	if path := os.Getenv(fullDiskEnv); path != "" {
+		os.Exit(fullDiskChild(path))
+	}
 	os.Exit(m.Run())
 }
 
