@@ -105,6 +105,17 @@ func TestFlowRiskAndBlacklistAccessors(t *testing.T) {
 	if rc.UnknownBits.Load() == 0 {
 		t.Error("risk bit 60 (beyond the table) not counted")
 	}
+	// Hosts: the address on a Malware list (the Mining list's names do not count).
+	for _, tc := range []struct{ ip, want string }{{"5.79.79.211", "true"}, {"23.94.7.9", "true"}, {"192.168.1.2", "false"}, {"8.8.8.8", "false"}} {
+		e.inHost(t, tc.ip, func() {
+			if got := eval(e.L, "host.isBlacklisted()"); got != tc.want {
+				t.Errorf("host %s: isBlacklisted() = %s, want %s", tc.ip, got, tc.want)
+			}
+			if got := eval(e.L, "host.getInfo().is_blacklisted"); got != tc.want {
+				t.Errorf("host %s: is_blacklisted = %s, want %s", tc.ip, got, tc.want)
+			}
+		})
+	}
 	// ntop.getBlacklistStats / resetBlacklistStats / reloadBlacklists
 	stats := []struct{ expr, want string }{
 		{"ntop.getBlacklistStats()['Malware IPs'].num_hits", "3"},
