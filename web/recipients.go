@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,87 +19,118 @@ import (
 // endpoint configurations: list, get, add, edit, delete, test.
 func (s *Server) HandleRecipients(m *recipients.Manager) {
 	s.HandleConfigModule("notifications", recipientsModule(m)) // rest_config.go
-	s.handleEndpoints(m)
-	s.mux.HandleFunc("/lua/rest/v2/get/recipient/list.lua", func(w http.ResponseWriter, r *http.Request) {
-		writeOK(w, m.Stats())
+	s.notifyRoutes(notifyKind{
+		kind: "endpoint", nameKey: "endpoint_conf_name", getPath: "config.lua",
+		list:   func() any { return m.Endpoints() },
+		get:    func(name string) (any, bool) { return m.Endpoint(name) },
+		add:    func(r *http.Request) (any, error) { return m.AddEndpoint(endpointConfig(r)) },
+		edit:   func(r *http.Request) (any, error) { return m.EditEndpoint(endpointConfig(r)) },
+		remove: m.RemoveEndpoint, reset: m.ResetEndpoints, test: m.TestEndpoint,
 	})
-	s.mux.HandleFunc("/lua/rest/v2/get/recipient/stats.lua", func(w http.ResponseWriter, r *http.Request) {
-		name := recipientParam(r, "recipient_name")
-		st, ok := m.Get(name)
-		if !ok {
-			writeError(w, 0, errNotFound, "no recipient "+name)
-			return
-		}
-		writeOK(w, st)
+	s.notifyRoutes(notifyKind{
+		kind: "recipient", nameKey: "recipient_name", getPath: "stats.lua",
+		list: func() any { return m.Stats() },
+		get:  func(name string) (any, bool) { return m.Get(name) },
+		add: func(r *http.Request) (any, error) {
+			// A recipient URL (flowgate's one-step form), or ntopng's
+			// recipient of a named endpoint.
+			if u := recipientParam(r, "url"); u != "" {
+				return m.Add(u)
+			}
+			if r.FormValue("endpoint_conf_name") == "" {
+				return nil, errMissingRecipient
+			}
+			return m.AddRecipient(recipientConfig(r))
+		},
+		edit:   func(r *http.Request) (any, error) { return m.EditRecipient(recipientConfig(r)) },
+		remove: m.Remove, reset: m.ResetRecipients, test: m.Test,
 	})
-	s.mux.HandleFunc("/lua/rest/v2/add/recipient.lua", func(w http.ResponseWriter, r *http.Request) {
-		if !isPost(w, r) {
-			return
+}
+
+var errMissingRecipient = errors.New("url, or recipient_name and endpoint_conf_name, is required, e.g. url=syslog+tcp://siem:514?format=cef")
+
+// notifyKind is one kind of named notification object, endpoint or
+// recipient: ntopng serves both with the same seven endpoints.
+type notifyKind struct {
+	kind, nameKey, getPath string
+	list                   func() any
+	get                    func(name string) (any, bool)
+	add, edit              func(r *http.Request) (any, error)
+	remove                 func(name string) error
+	reset                  func() error
+	test                   func(ctx context.Context, name string) error
+}
+
+// notifyRoutes registers get/<kind>/list.lua, get/<kind>/<getPath>,
+// add|edit|delete|test/<kind>.lua and delete/<kind>s.lua.
+func (s *Server) notifyRoutes(k notifyKind) {
+	const v2 = "/lua/rest/v2/"
+	// named answers NOT_FOUND unless the request names an existing object.
+	named := func(w http.ResponseWriter, r *http.Request) (string, bool) {
+		name := recipientParam(r, k.nameKey)
+		if _, ok := k.get(name); !ok {
+			writeError(w, 0, errNotFound, "no "+k.kind+" "+strconv.Quote(name))
+			return "", false
 		}
-		u := recipientParam(r, "url")
-		var st recipients.Stats
-		var err error
-		switch {
-		case u != "":
-			st, err = m.Add(u)
-		case r.FormValue("endpoint_conf_name") != "":
-			st, err = m.AddRecipient(recipientConfig(r))
-		default:
-			writeError(w, 0, errInvalidArgs, "url, or recipient_name and endpoint_conf_name, is required, e.g. url=syslog+tcp://siem:514?format=cef")
-			return
-		}
+		return name, true
+	}
+	write := func(w http.ResponseWriter, v any, err error) {
 		if err != nil {
 			writeError(w, 0, errInvalidArgs, err.Error())
 			return
 		}
-		writeOK(w, st)
+		writeOK(w, v)
+	}
+	s.mux.HandleFunc(v2+"get/"+k.kind+"/list.lua", func(w http.ResponseWriter, r *http.Request) {
+		writeOK(w, k.list())
 	})
-	s.mux.HandleFunc("/lua/rest/v2/delete/recipient.lua", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc(v2+"get/"+k.kind+"/"+k.getPath, func(w http.ResponseWriter, r *http.Request) {
+		if name, ok := named(w, r); ok {
+			v, _ := k.get(name)
+			writeOK(w, v)
+		}
+	})
+	s.mux.HandleFunc(v2+"add/"+k.kind+".lua", func(w http.ResponseWriter, r *http.Request) {
+		if isPost(w, r) {
+			v, err := k.add(r)
+			write(w, v, err)
+		}
+	})
+	s.mux.HandleFunc(v2+"edit/"+k.kind+".lua", func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
 			return
 		}
-		if err := m.Remove(recipientParam(r, "recipient_name")); err != nil {
-			writeError(w, 0, errNotFound, err.Error())
+		if _, ok := named(w, r); ok {
+			v, err := k.edit(r)
+			write(w, v, err)
+		}
+	})
+	s.mux.HandleFunc(v2+"delete/"+k.kind+".lua", func(w http.ResponseWriter, r *http.Request) {
+		if !isPost(w, r) {
+			return
+		}
+		if name, ok := named(w, r); ok {
+			write(w, map[string]any{}, k.remove(name))
+		}
+	})
+	s.mux.HandleFunc(v2+"delete/"+k.kind+"s.lua", func(w http.ResponseWriter, r *http.Request) {
+		if !isPost(w, r) {
+			return
+		}
+		if err := k.reset(); err != nil {
+			s.deps.Logger.Error("reset "+k.kind+"s", "err", err)
+			writeError(w, 0, errInternal, "cannot reset the "+k.kind+"s")
 			return
 		}
 		writeOK(w, map[string]any{})
 	})
-	s.mux.HandleFunc("/lua/rest/v2/edit/recipient.lua", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc(v2+"test/"+k.kind+".lua", func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
 			return
 		}
-		rc := recipientConfig(r)
-		if _, ok := m.Get(rc.Name); !ok {
-			writeError(w, 0, errNotFound, "no recipient "+rc.Name)
-			return
+		if name, ok := named(w, r); ok {
+			writeTest(w, r, func(ctx context.Context) error { return k.test(ctx, name) })
 		}
-		st, err := m.EditRecipient(rc)
-		if err != nil {
-			writeError(w, 0, errInvalidArgs, err.Error())
-			return
-		}
-		writeOK(w, st)
-	})
-	s.mux.HandleFunc("/lua/rest/v2/delete/recipients.lua", func(w http.ResponseWriter, r *http.Request) {
-		if !isPost(w, r) {
-			return
-		}
-		if err := m.ResetRecipients(); err != nil {
-			writeError(w, http.StatusInternalServerError, errInvalidArgs, err.Error())
-			return
-		}
-		writeOK(w, map[string]any{})
-	})
-	s.mux.HandleFunc("/lua/rest/v2/test/recipient.lua", func(w http.ResponseWriter, r *http.Request) {
-		if !isPost(w, r) {
-			return
-		}
-		name := recipientParam(r, "recipient_name")
-		if _, ok := m.Get(name); !ok {
-			writeError(w, 0, errNotFound, "no recipient "+name)
-			return
-		}
-		writeTest(w, r, func(ctx context.Context) error { return m.Test(ctx, name) })
 	})
 }
 
@@ -151,85 +183,6 @@ func endpointConfig(r *http.Request) recipients.EndpointConfig {
 		c.Params[k] = strings.Join(v, ",")
 	}
 	return c
-}
-
-// handleEndpoints registers the named endpoint configurations.
-func (s *Server) handleEndpoints(m *recipients.Manager) {
-	s.mux.HandleFunc("/lua/rest/v2/get/endpoint/list.lua", func(w http.ResponseWriter, r *http.Request) {
-		writeOK(w, m.Endpoints())
-	})
-	s.mux.HandleFunc("/lua/rest/v2/get/endpoint/config.lua", func(w http.ResponseWriter, r *http.Request) {
-		name := recipientParam(r, "endpoint_conf_name")
-		e, ok := m.Endpoint(name)
-		if !ok {
-			writeError(w, 0, errNotFound, "no endpoint "+name)
-			return
-		}
-		writeOK(w, e)
-	})
-	s.mux.HandleFunc("/lua/rest/v2/add/endpoint.lua", func(w http.ResponseWriter, r *http.Request) {
-		if !isPost(w, r) {
-			return
-		}
-		e, err := m.AddEndpoint(endpointConfig(r))
-		if err != nil {
-			writeError(w, 0, errInvalidArgs, err.Error())
-			return
-		}
-		writeOK(w, e)
-	})
-	s.mux.HandleFunc("/lua/rest/v2/edit/endpoint.lua", func(w http.ResponseWriter, r *http.Request) {
-		if !isPost(w, r) {
-			return
-		}
-		c := endpointConfig(r)
-		if _, ok := m.Endpoint(c.Name); !ok {
-			writeError(w, 0, errNotFound, "no endpoint "+c.Name)
-			return
-		}
-		e, err := m.EditEndpoint(c)
-		if err != nil {
-			writeError(w, 0, errInvalidArgs, err.Error())
-			return
-		}
-		writeOK(w, e)
-	})
-	s.mux.HandleFunc("/lua/rest/v2/delete/endpoint.lua", func(w http.ResponseWriter, r *http.Request) {
-		if !isPost(w, r) {
-			return
-		}
-		name := recipientParam(r, "endpoint_conf_name")
-		if _, ok := m.Endpoint(name); !ok {
-			writeError(w, 0, errNotFound, "no endpoint "+name)
-			return
-		}
-		if err := m.RemoveEndpoint(name); err != nil {
-			writeError(w, 0, errInvalidArgs, err.Error())
-			return
-		}
-		writeOK(w, map[string]any{})
-	})
-	s.mux.HandleFunc("/lua/rest/v2/delete/endpoints.lua", func(w http.ResponseWriter, r *http.Request) {
-		if !isPost(w, r) {
-			return
-		}
-		if err := m.ResetEndpoints(); err != nil {
-			writeError(w, http.StatusInternalServerError, errInvalidArgs, err.Error())
-			return
-		}
-		writeOK(w, map[string]any{})
-	})
-	s.mux.HandleFunc("/lua/rest/v2/test/endpoint.lua", func(w http.ResponseWriter, r *http.Request) {
-		if !isPost(w, r) {
-			return
-		}
-		name := recipientParam(r, "endpoint_conf_name")
-		if _, ok := m.Endpoint(name); !ok {
-			writeError(w, 0, errNotFound, "no endpoint "+name)
-			return
-		}
-		writeTest(w, r, func(ctx context.Context) error { return m.TestEndpoint(ctx, name) })
-	})
 }
 
 // recipientParam reads a form value or a field of a JSON body.
