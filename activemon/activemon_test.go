@@ -421,3 +421,18 @@ func cpuSeconds() float64 {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
+
+// TestSlowTCPConnect: a handshake that completes only on the client's SYN
+// retransmission (about a second) is above a 500 ms threshold.
+func TestSlowTCPConnect(t *testing.T) {
+	ns := newPeerNS(t)
+	f := newFixture(t, Configuration{Timeout: 5 * time.Second})
+	addr := ns.slowListener(t, 300*time.Millisecond)
+	h := Host{Host: addr, Measurement: "tcp", Threshold: 500}
+	f.add(t, h)
+	rep := f.m.Round(context.Background(), "min", time.Now())
+	st := f.m.Status(h.Key())
+	if rep.Exceeded != 1 || !st.Reachable || st.Value <= 500 || f.engaged(h.Key()) == nil {
+		t.Errorf("round %+v, status %+v: want a connect above 500 ms, alerted", rep, st)
+	}
+}

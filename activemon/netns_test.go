@@ -1,6 +1,7 @@
 package activemon
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -188,4 +190,82 @@ func (p *peerNS) listenIn(t testing.TB, addr string) net.Listener {
 	}
 	t.Cleanup(func() { ln.Close() })
 	return ln
+}
+
+// slowListener is a TCP listener in the namespace whose accept queue holds
+// one connection (listen backlog 0) and is kept full by a connection nobody
+// accepts: a new SYN is dropped, and the client's retransmission one
+// second later (the initial RTO) is what completes its handshake, once the
+// listener starts accepting after delay. A slow TCP peer without netem.
+func (p *peerNS) slowListener(t testing.TB, delay time.Duration) string {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	p.inNS(t, func() {
+		var fd int
+		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return
+		}
+		sa := &unix.SockaddrInet4{Addr: p.Peer4.As4()}
+		if err = unix.Bind(fd, sa); err == nil {
+			err = unix.Listen(fd, 0)
+		}
+		if err != nil {
+			unix.Close(fd)
+			return
+		}
+		f := os.NewFile(uintptr(fd), "slow-listener")
+		ln, err = net.FileListener(f)
+		f.Close()
+	})
+	if err != nil {
+		t.Fatalf("slow listener in %s: %v", p.Name, err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	addr := ln.Addr().String()
+	// Fill the accept queue (the dials end with the test).
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for range 2 {
+		go func() {
+			var d net.Dialer
+			if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+			}
+		}()
+	}
+	filled := func() bool {
+		out, _ := exec.Command("ip", "netns", "exec", p.Name, "ss", "-Hltn", "sport = :"+strings.Split(addr, ":")[1]).Output()
+		f := strings.Fields(string(out)) // State Recv-Q Send-Q ...: Recv-Q is the accept queue
+		return len(f) > 1 && f[1] != "0"
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !filled() {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow listener's accept queue did not fill")
+		}
+		runtime.Gosched()
+	}
+	time.AfterFunc(delay, func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	})
+	return addr
 }
