@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -434,5 +435,37 @@ func TestSlowTCPConnect(t *testing.T) {
 	st := f.m.Status(h.Key())
 	if rep.Exceeded != 1 || !st.Reachable || st.Value <= 500 || f.engaged(h.Key()) == nil {
 		t.Errorf("round %+v, status %+v: want a connect above 500 ms, alerted", rep, st)
+	}
+}
+
+// TestDatagramSockets: where ping_group_range allows it (set inside a
+// namespace), the unprivileged ICMP datagram sockets carry IPv4 and IPv6
+// pings; where it does not (this host: "1 0"), forcing them fails with a
+// counted socket error.
+func TestDatagramSockets(t *testing.T) {
+	ns := newPeerNS(t)
+	ns.sysctl(t, "net.ipv4.ping_group_range", "0 2147483647")
+	f := newFixture(t, Configuration{SocketMode: ModeDatagram, PingWait: 2 * time.Second})
+	ns.inNS(t, func() { // the sockets open in the namespace, where the group may ping
+		if !f.m.Pinger().Available(false, "") || !f.m.Pinger().Available(true, "") {
+			t.Error("datagram ICMP sockets did not open where ping_group_range allows them")
+		}
+	})
+	if m := f.m.Pinger().Mode(); m != ModeDatagram {
+		t.Fatalf("mode %q, want datagram", m)
+	}
+	f.add(t, Host{Host: "127.0.0.1", Measurement: "icmp"})
+	f.add(t, Host{Host: "::1", Measurement: "icmp6"})
+	if rep := f.m.Round(context.Background(), "min", time.Now()); rep.OK != 2 {
+		t.Errorf("round %+v, want both loopbacks of the namespace reachable", rep)
+	}
+
+	out, err := os.ReadFile("/proc/sys/net/ipv4/ping_group_range")
+	if err != nil || strings.Fields(string(out))[0] != "1" || strings.Fields(string(out))[1] != "0" {
+		return // this host lets some group ping: the refusal is not observable here
+	}
+	g := newFixture(t, Configuration{SocketMode: ModeDatagram})
+	if g.m.Pinger().Available(false, "") || g.m.Stats().SocketErrors != 1 {
+		t.Errorf("datagram socket on a host with ping_group_range \"1 0\": available, or not counted (%+v)", g.m.Stats())
 	}
 }

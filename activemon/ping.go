@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -78,7 +79,9 @@ type pingSock struct {
 const maxPending = 60000
 
 func newPinger(mode SocketMode, maxWait time.Duration, st *Counters) *Pinger {
-	return &Pinger{mode: mode, id: uint16(os.Getpid()), maxWait: maxWait, socks: map[sockKey]*pingSock{},
+	// A random echo identifier: raw sockets see every process's replies,
+	// and two pingers of one process must not take each other's.
+	return &Pinger{mode: mode, id: uint16(rand.Uint32()), maxWait: maxWait, socks: map[sockKey]*pingSock{},
 		pending: map[pendKey]*probe{}, st: st}
 }
 
