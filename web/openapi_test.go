@@ -371,6 +371,8 @@ const coverageNotes = `
   ` + "`top/l7_stats.lua`" + ` ` + "`[{label, value}]`" + ` (bytes, the rest as Other), ` + "`alert/top.lua`" + ` ` + "`{alert_id: [...], severity: [...]}`" + `
   (counts, most frequent first). SNMP ` + "`lldp.lua`" + ` and ` + "`bridge.lua`" + ` are not served: the poller walks no
   LLDP or bridge MIB. Pro SNMP writes take ntopng's ` + "`snmp_*`" + ` parameters (` + "`snmp_version`" + ` 0 v1, 1 v2c, 2 v3).
+- ` + "`get/asn/asn_info.lua`" + `: the AS of each active host is the geolocation database's; ` + "`score`" + ` and ` + "`rtt`" + `
+  are 0 (flowgate keeps neither per AS).
 - ` + "`get/interface/arp.lua`" + `: ntopng counts ARP packets, which flow exports do not carry; flowgate
   answers the ARP table flows teach, ` + "`[{ip, vlan, mac, num_flows, last_seen}]`" + `: the MAC each local
   host's flows carried (an IP behind two MACs shows twice; at most 65,536 rows). ` + "`host=`" + ` keeps that host's rows.
