@@ -28,7 +28,7 @@ func freePort(t *testing.T) int {
 
 // message builds one flow message of n records in the given header
 // version, encoding and compression, as nProbe would send it.
-func message(t *testing.T, hdr int, tlv, compress bool, msgID uint32, first, n int) [][]byte {
+func message(t testing.TB, hdr int, tlv, compress bool, msgID uint32, first, n int) [][]byte {
 	t.Helper()
 	var body []byte
 	var w wire.TLVWriter

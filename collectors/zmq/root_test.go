@@ -37,7 +37,7 @@ type fixture struct {
 	clock time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{clock: time.Unix(1729766400, 0)}
 	cfg := engine.DefaultConfiguration()
