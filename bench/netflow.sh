@@ -11,7 +11,9 @@
 #
 # RATE_V9, RATE_IPFIX (records/s) and RATE_SFLOW (samples/s) set the rates
 # (defaults: the issue's targets 500,000 and 300,000); EXPORTERS the
-# exporters (default 4); FGARGS adds flowgate options.
+# exporters (default 4); WARMUP the unmeasured seconds sent first (default 3:
+# the flow table fills, so runs measure updates of ~100k active flows); FGARGS
+# adds flowgate options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -19,7 +21,8 @@ shift || true
 protos=("$@")
 [ ${#protos[@]} -gt 0 ] || protos=(v9 ipfix sflow)
 
-go build -o bin/flowgate ./cmd/flowgate
+fg_bin=${FLOWGATE:-bin/flowgate} # FLOWGATE=path: a binary built beforehand
+[ -n "${FLOWGATE:-}" ] || go build -o bin/flowgate ./cmd/flowgate
 go build -o bin/flowsend ./bench/flowsend
 nport=${NPORT:-12055}
 sport=${SPORT:-16343}
@@ -27,7 +30,7 @@ hport=${HPORT:-3457}
 data=$(mktemp -d)
 trap 'kill $fg 2>/dev/null || true; rm -rf "$data"' EXIT
 
-./bin/flowgate -i "netflow://127.0.0.1:$nport" -i "sflow://127.0.0.1:$sport" -w "127.0.0.1:$hport" -d "$data" \
+"$fg_bin" -i "netflow://127.0.0.1:$nport" -i "sflow://127.0.0.1:$sport" -w "127.0.0.1:$hport" -d "$data" \
 	--disable-login -m 10.0.0.0/8 ${FGARGS:-} 2>"$data/flowgate.log" &
 fg=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$hport/metrics" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -42,5 +45,5 @@ for p in "${protos[@]}"; do
 	*) echo "unknown proto $p"; exit 1 ;;
 	esac
 	./bin/flowsend -proto "$p" -to "$to" -rate "$rate" -d "${secs}s" -exporters "${EXPORTERS:-4}" \
-		-metrics "http://127.0.0.1:$hport/metrics" -pid "$fg" ${SEARCH:+-search}
+		-metrics "http://127.0.0.1:$hport/metrics" -pid "$fg" -warmup "${WARMUP:-3}s" ${SEARCH:+-search}
 done

@@ -68,12 +68,28 @@ func main() {
 	flag.StringVar(&o.metrics, "metrics", "", "flowgate /metrics URL: report decoded records and drops")
 	flag.IntVar(&o.pid, "pid", 0, "collector process id: report its CPU seconds per record")
 	search := flag.Bool("search", false, "from -rate up by 15% per run until records are lost")
+	warmup := flag.Duration("warmup", 0, "send at -rate this long first, unmeasured (the collector's flow table fills)")
 	flag.Parse()
 	if o.proto != "v9" && o.proto != "ipfix" && o.proto != "sflow" {
 		fail(fmt.Errorf("-proto %q: v9, ipfix or sflow", o.proto))
 	}
 	if o.exporters < 1 || o.exporters > 200 {
 		fail(fmt.Errorf("-exporters %d: 1..200", o.exporters))
+	}
+	if *warmup > 0 {
+		w := o
+		w.dur, w.metrics, w.pid = *warmup, "", 0
+		if _, err := run(w); err != nil {
+			fail(err)
+		}
+	}
+	if o.metrics != "" {
+		// Each measured run starts once the collector has drained what
+		// was sent before (socket buffers hold up to ~1 M records), so
+		// its counters cover this run's records only.
+		if err := settle(o.metrics); err != nil {
+			fail(err)
+		}
 	}
 	if !*search {
 		r, err := run(o)
@@ -98,6 +114,9 @@ func main() {
 		}
 		best = &r
 		o.rate = int(float64(o.rate) * 1.15)
+		if err := settle(o.metrics); err != nil {
+			fail(err)
+		}
 	}
 	if best != nil {
 		fmt.Printf("highest lossless: %.0f records/s (%s, %d exporters)\n", best.SentRate, best.Proto, best.Exporters)
@@ -159,6 +178,25 @@ func scrape(url string) (counters, error) {
 		}
 	}
 	return c, sc.Err()
+}
+
+// settle waits until the collector's counters have not moved for 1 s
+// (at most 60 s).
+func settle(url string) error {
+	last, still, deadline := counters{}, time.Now(), time.Now().Add(60*time.Second)
+	for time.Now().Before(deadline) {
+		c, err := scrape(url)
+		if err != nil {
+			return err
+		}
+		if c != last {
+			last, still = c, time.Now()
+		} else if time.Since(still) > time.Second {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("metrics %s: counters still moving after 60 s", url)
 }
 
 // cpuSeconds is the user+system time of pid (/proc/PID/stat, clock ticks
@@ -231,7 +269,7 @@ func run(o options) (result, error) {
 		return r, nil
 	}
 	// Closed loop: wait until every record is decoded or counted as
-	// dropped, or the counters stop moving for 2 s.
+	// dropped, or the counters stop moving for 5 s.
 	per := uint64(perDatagram(o.proto))
 	var after counters
 	last, still := uint64(math.MaxUint64), time.Now()
@@ -240,7 +278,7 @@ func run(o options) (result, error) {
 			return r, err
 		}
 		got := after.accepted - before.accepted + (after.kernel-before.kernel+after.queue-before.queue)*per
-		if got >= r.Sent || time.Since(still) > 2*time.Second {
+		if got >= r.Sent || time.Since(still) > 5*time.Second {
 			break
 		}
 		if got != last {
