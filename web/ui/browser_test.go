@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 
 	"flowgate/internal/testpeer"
 )
@@ -460,6 +462,52 @@ func TestBrowser(t *testing.T) {
 		run(t, ctx, "users page",
 			chromedp.Navigate(f.base+"/#/users"),
 			chromedp.WaitVisible(chromedp.CSS(`#not-granted`)))
+
+		// Preferences (from the user name in the header): an API token
+		// shown once, that the REST then accepts; TOTP enrolment with a
+		// QR code, on after a code from the "app".
+		run(t, ctx, "preferences",
+			chromedp.Click(chromedp.CSS(`#whoami`)),
+			chromedp.WaitVisible(chromedp.CSS(`#account-user`)),
+			chromedp.Click(chromedp.CSS(`#token-new`)),
+			chromedp.WaitVisible(chromedp.CSS(`#token-value`)))
+		if u := text(t, ctx, `#account-user`); u != viewer {
+			t.Errorf("preferences of %q, want %s", u, viewer)
+		}
+		tok := val(t, ctx, "token", chromedp.Evaluate[string](`document.getElementById('token-value').value`))
+		req, _ := http.NewRequest("GET", f.base+"/lua/rest/v2/get/ntopng/interfaces.lua", nil)
+		req.Header.Set("Authorization", "Token "+tok)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+			t.Errorf("the shown token is refused: %v %v", resp, err)
+		} else {
+			resp.Body.Close()
+		}
+		run(t, ctx, "totp enrol",
+			chromedp.Click(chromedp.CSS(`#totp-new`)),
+			chromedp.WaitVisible(chromedp.CSS(`#totp-qr`)),
+			chromedp.WaitVisible(chromedp.CSS(`#totp-secret`)))
+		waitJS(t, ctx, "QR drawn", `document.getElementById('totp-qr').complete && document.getElementById('totp-qr').naturalWidth > 0`)
+		shot(t, ctx, "preferences")
+		// A wrong code is refused with a message; the right one turns it on.
+		run(t, ctx, "wrong code",
+			chromedp.SendKeys(chromedp.CSS(`#totp-code`), "000000"),
+			chromedp.Click(chromedp.CSS(`#totp-form button[type=submit]`)))
+		waitJS(t, ctx, "refused", `!document.getElementById('error').hidden && document.getElementById('error').textContent.includes('wrong')`)
+		if f.users.TOTPEnabled(viewer) {
+			t.Fatal("TOTP on after a wrong code")
+		}
+		secret := text(t, ctx, `#totp-secret`)
+		code, err := totp.GenerateCode(secret, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(t, ctx, "right code",
+			chromedp.SetValue(chromedp.CSS(`#totp-code`), code),
+			chromedp.Click(chromedp.CSS(`#totp-form button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.Search(`//p[@id='totp-state']/strong[text()='on']`)))
+		if !f.users.TOTPEnabled(viewer) {
+			t.Error("the page says on, the user store says off")
+		}
 		run(t, ctx, "logout", chromedp.Click(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)))
 	})
 

@@ -187,3 +187,68 @@ export async function usersPage(main) {
     ["allowed_nets", "Allowed networks"], ["allowed_ifname", "Interface"], ["language", "Language"],
     ["totp_enabled", "TOTP", (v) => (v ? "on" : "off")], ["has_api_token", "API token", (v) => (v ? "yes" : "no")]]));
 }
+
+// account: one's own preferences (kept in this browser), API token (shown
+// once, when generated) and TOTP enrolment (QR code drawn by the server).
+export async function account(main, ctx) {
+  const me = await api("get/flowgate/account.lua");
+  const status = el("p", { id: "account-result", role: "status", "aria-live": "polite" });
+  const say = (m) => { status.textContent = m; };
+  const dl = (pairs) => el("dl", { class: "kv" }, pairs.map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+  const per = el("select", { id: "pref-per" }, [10, 25, 50, 100].map((n) => el("option", { value: n, selected: n === (+localStorage.getItem("fg-per") || 25) }, n)));
+  per.addEventListener("change", () => { localStorage.setItem("fg-per", per.value); say("Rows per page saved in this browser."); });
+  const theme = el("select", { id: "pref-theme" }, [["light", "Light"], ["dark", "Dark"]].map(([v, l]) => el("option", { value: v, selected: document.documentElement.dataset.theme === v }, l)));
+  theme.addEventListener("change", () => { document.documentElement.dataset.theme = theme.value; localStorage.setItem("fg-theme", theme.value); say("Theme saved in this browser."); });
+
+  const tokenBox = el("div", { id: "token-box" });
+  const tokenBtn = el("button", { type: "button", id: "token-new", onclick: async () => {
+    if (me.has_api_token && !confirm("Replace your API token? The current one stops working.")) return;
+    try {
+      const r = await api("create/ntopng/api_token.lua", {}, { method: "POST" });
+      me.has_api_token = true;
+      clear(tokenBox, el("label", {}, "Your new API token (shown once: copy it now) ",
+        el("input", { id: "token-value", readonly: true, size: 40, value: r.api_token, onfocus: (e) => e.target.select() })),
+      el("p", { class: "muted" }, "Use it as the header Authorization: Token <token>."));
+    } catch (e) { showError(e); }
+  } }, me.has_api_token ? "Replace API token" : "Generate API token");
+
+  const totpBox = el("div", { id: "totp-box" });
+  const codeForm = (on) => {
+    const code = el("input", { id: "totp-code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6, size: 8, required: true, pattern: "[0-9]{6}" });
+    const f = el("form", { class: "toolbar", id: "totp-form", onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await api("edit/flowgate/totp.lua", { enabled: on, code: code.value.trim() }, { method: "POST" });
+        me.totp_enabled = on;
+        say(on ? "Two-factor authentication is on: the login asks for a code." : "Two-factor authentication is off.");
+        drawTOTP();
+      } catch (err) { showError(err); }
+    } }, el("label", {}, "Code from the app ", code), el("button", { type: "submit" }, on ? "Turn on" : "Turn off"));
+    return f;
+  };
+  function drawTOTP() {
+    const state = el("p", { id: "totp-state" }, "Two-factor authentication: ", el("strong", {}, me.totp_enabled ? "on" : "off"));
+    if (me.totp_enabled) {
+      clear(totpBox, state, codeForm(false));
+      return;
+    }
+    clear(totpBox, state, el("button", { type: "button", id: "totp-new", onclick: async () => {
+      try {
+        const r = await api("create/flowgate/totp.lua", {}, { method: "POST" });
+        clear(totpBox, state,
+          el("p", {}, "Scan this code with an authenticator app, or enter the key by hand, then type the code it shows."),
+          el("img", { id: "totp-qr", src: r.qr_svg, alt: "QR code of " + r.uri, width: 200, height: 200 }),
+          dl([["Key", el("code", { id: "totp-secret" }, r.secret)], ["URL", el("code", { class: "json" }, r.uri)]]),
+          codeForm(true));
+      } catch (e) { showError(e); }
+    } }, "Set up two-factor authentication"));
+  }
+  drawTOTP();
+  clear(main, el("h1", {}, "Preferences"), status,
+    el("div", { class: "cols" },
+      el("section", { class: "card" }, el("h2", {}, "Account"), dl([["User", el("span", { id: "account-user" }, me.username)], ["Full name", me.full_name || "-"],
+        ["Group", me.group], ["Networks", me.allowed_nets || "all"], ["Interface", me.allowed_ifname || "all"]])),
+      el("section", { class: "card" }, el("h2", {}, "Display"), el("div", { class: "toolbar" }, el("label", {}, "Theme ", theme), el("label", {}, "Rows per page ", per)))),
+    el("section", { class: "card" }, el("h2", {}, "API token"), el("p", { class: "muted" }, me.has_api_token ? "You have a token." : "You have no token."), tokenBtn, tokenBox),
+    el("section", { class: "card" }, el("h2", {}, "Two-factor authentication (TOTP)"), totpBox));
+}

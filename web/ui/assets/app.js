@@ -1,7 +1,7 @@
 // app.js: the shell (navigation, interface, theme) and the hash router.
 import { session, isAdmin, el, clear, api, hashState, showError, hideError, recheckSession } from "./lib.js";
 import { dashboard, interfaces, hosts, host, flows } from "./pages.js";
-import { alertsPage, recipients, scripts, snmp, usersPage } from "./admin.js";
+import { alertsPage, recipients, scripts, snmp, usersPage, account } from "./admin.js";
 
 // Routes: #/<name>[/<arg>][?state]. admin: only for administrators (the
 // server refuses them to others anyway; the UI does not offer them).
@@ -16,6 +16,7 @@ const routes = {
   scripts: { page: scripts, title: "User scripts", admin: true },
   snmp: { page: snmp, title: "SNMP" },
   users: { page: usersPage, title: "Users", admin: true },
+  account: { page: account, title: "Preferences" },
 };
 
 export const ctx = { ifid: localStorage.getItem("fg-ifid") || "0", timers: [], cleanups: [] };

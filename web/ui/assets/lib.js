@@ -167,7 +167,7 @@ export function pagedTable({ columns, fetch, perPage = 25, defaultSort = "", cap
   const q = hashState().query;
   const st = {
     page: +q.get(prefix + "page") || 1,
-    perPage: +q.get(prefix + "per") || perPage,
+    perPage: +q.get(prefix + "per") || +localStorage.getItem("fg-per") || perPage,
     sort: q.get(prefix + "sort") || defaultSort,
     order: q.get(prefix + "order") || "desc",
   };
