@@ -1,12 +1,18 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"flowgate/activemon"
+	"flowgate/alerts"
+	"flowgate/alerts/sqlitestore"
+	"flowgate/internal/testwait"
 )
 
 // TestActiveMonitoringREST adds, reads, edits and deletes hosts, with the
@@ -89,4 +95,75 @@ func TestActiveMonitoringREST(t *testing.T) {
 	if code == http.StatusOK || len(m.Hosts()) != 2 {
 		t.Errorf("bad import: %d %v, hosts %v", code, env, m.Hosts())
 	}
+}
+
+// TestActiveMonitoringAlertList: a host that refuses the connection is
+// engaged in get/am_host/alert/list.lua (ifid -1, the system interface),
+// and once it answers the alert is in the history of the same list.
+func TestActiveMonitoringAlertList(t *testing.T) {
+	dir := t.TempDir()
+	db := sqlitestore.New(sqlitestore.Configuration{DataDir: dir})
+	if err := db.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Stop)
+	st := alerts.NewStore(alerts.Config{History: db.History()})
+	s := New(Configuration{DisableLogin: true, DataDir: dir}, Dependencies{Alerts: st})
+	s.HandleAlertStore(db, st)
+	m, err := activemon.New(activemon.Configuration{DataDir: dir, Disabled: true, Timeout: 5 * time.Second}, activemon.Deps{Alerts: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Stop)
+	s.HandleActiveMonitoring(m)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // refused until it listens again
+	if code, env := call(t, s, "POST", v2+"add/active_monitoring/host.lua", map[string]string{"am_host": addr, "measurement": "tcp"}); code != 200 {
+		t.Fatalf("add: %d %v", code, env)
+	}
+	list := func(status string) []any {
+		code, env := call(t, s, "GET", v2+"get/am_host/alert/list.lua", map[string]string{"ifid": "-1", "status": status})
+		if code != 200 {
+			t.Fatalf("list %s: %d %v", status, code, env)
+		}
+		rsp, _ := env["rsp"].(map[string]any)
+		rows, _ := rsp["records"].([]any)
+		return rows
+	}
+	when := time.Now().Truncate(time.Minute)
+	m.Round(context.Background(), "min", when)
+	rows := list("engaged")
+	if len(rows) != 1 || !strings.Contains(jsonOf(rows[0]), "tcp@"+addr) {
+		t.Fatalf("engaged am_host alerts: %s", jsonOf(rows))
+	}
+	if code, env := call(t, s, "GET", v2+"get/active_monitoring/list.lua", map[string]string{"only_alerted_hosts": "1"}); code != 200 || !strings.Contains(jsonOf(env), `"is_alerted":true`) {
+		t.Errorf("list of alerted hosts: %d %s", code, jsonOf(env))
+	}
+
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", addr, err)
+	}
+	defer ln.Close()
+	m.Round(context.Background(), "min", when.Add(time.Minute))
+	if rows := list("engaged"); len(rows) != 0 {
+		t.Errorf("still engaged after recovery: %s", jsonOf(rows))
+	}
+	testwait.For(t, "the released alert in the history list", func() bool {
+		rows := list("historical")
+		return len(rows) == 1 && strings.Contains(jsonOf(rows[0]), "tcp@"+addr)
+	})
+}
+
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
