@@ -180,7 +180,8 @@ func scrape(url string) (counters, error) {
 	return c, sc.Err()
 }
 
-// settle waits until the collector's counters have not moved for 1 s
+// settle waits until the collector's counters have not moved for 3 s (an
+// engine descheduled on a loaded machine can pause for more than 1 s)
 // (at most 60 s).
 func settle(url string) error {
 	last, still, deadline := counters{}, time.Now(), time.Now().Add(60*time.Second)
@@ -191,7 +192,7 @@ func settle(url string) error {
 		}
 		if c != last {
 			last, still = c, time.Now()
-		} else if time.Since(still) > time.Second {
+		} else if time.Since(still) > 3*time.Second {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
