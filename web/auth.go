@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -83,12 +84,16 @@ type AuthStats struct {
 	TOTPFailed     uint64 `json:"totp_failed"`
 	PasswordRehash uint64 `json:"password_rehashed"`
 	BadBodies      uint64 `json:"bad_bodies"`
+	// RESTAnswers counts the built-in REST endpoints' answers by HTTP
+	// status ("200", "400", ...): bad input shows as 4xx.
+	RESTAnswers map[string]uint64 `json:"rest_answers"`
 }
 
 type authCounters struct {
 	loginsOK, loginsFailed, lockouts, lockedRefused, csrfRejects  atomic.Uint64
 	tokenAuths, tokenFailed, basicAuths, notGranted, bodyTooLarge atomic.Uint64
 	totpFailed, badBodies                                         atomic.Uint64
+	restAnswers                                                   [600]atomic.Uint64 // by HTTP status
 }
 
 // AuthStats returns the authentication counters (exported to /metrics by
@@ -100,6 +105,12 @@ func (s *Server) AuthStats() AuthStats {
 		LockedRefused: c.lockedRefused.Load(), CSRFRejects: c.csrfRejects.Load(), TokenAuths: c.tokenAuths.Load(),
 		TokenFailed: c.tokenFailed.Load(), BasicAuths: c.basicAuths.Load(), NotGranted: c.notGranted.Load(),
 		BodyTooLarge: c.bodyTooLarge.Load(), TOTPFailed: c.totpFailed.Load(), BadBodies: c.badBodies.Load(),
+		RESTAnswers: map[string]uint64{},
+	}
+	for code := range c.restAnswers {
+		if n := c.restAnswers[code].Load(); n > 0 {
+			st.RESTAnswers[strconv.Itoa(code)] = n
+		}
 	}
 	if s.sess != nil {
 		st.SessionsActive = s.sess.active()
@@ -333,16 +344,51 @@ func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request) {
 
 // checkBodies refuses a REST request whose JSON body is malformed, for
 // every built-in endpoint alike, whether or not it reads the body (Lua
-// pages check their own input).
+// pages check their own input), and counts the built-ins' answers by
+// HTTP status.
 func (s *Server) checkBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isREST(r.URL.Path) && !jsonBodyOK(r) {
-			s.counters.badBodies.Add(1)
-			writeError(w, http.StatusBadRequest, errBadFormat, "malformed JSON body")
+		if !isREST(r.URL.Path) {
+			next.ServeHTTP(w, r)
 			return
 		}
-		next.ServeHTTP(w, r)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			code := sw.code
+			if code == 0 {
+				code = http.StatusOK
+			}
+			if code > 0 && code < len(s.counters.restAnswers) {
+				s.counters.restAnswers[code].Add(1)
+			}
+		}()
+		if !jsonBodyOK(r) {
+			s.counters.badBodies.Add(1)
+			writeError(sw, http.StatusBadRequest, errBadFormat, "malformed JSON body")
+			return
+		}
+		next.ServeHTTP(sw, r)
 	})
+}
+
+// statusWriter remembers the status an answer was written with.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // jsonBodyOK: the body is not declared JSON, or is well-formed JSON

@@ -24,6 +24,11 @@ func (s *Server) registerAuthMetrics(r prometheus.Registerer) {
 		metrics.Counter("flowgate_http_not_granted_total", "Requests refused to a user lacking the privilege.", func(a *AuthStats) uint64 { return a.NotGranted }),
 		metrics.Counter("flowgate_http_body_too_large_total", "Requests refused with 413: body over the limit.", func(a *AuthStats) uint64 { return a.BodyTooLarge }),
 		metrics.Counter("flowgate_http_bad_bodies_total", "REST requests refused with 400: a malformed JSON body.", func(a *AuthStats) uint64 { return a.BadBodies }),
+		metrics.CounterVec("flowgate_http_rest_answers_total", "Answers of the built-in REST endpoints by HTTP status (4xx: bad input, unknown objects, wrong method, conflicts).", []string{"code"}, func(a *AuthStats, emit func(uint64, ...string)) {
+			for _, code := range sortedKeys(a.RESTAnswers) {
+				emit(a.RESTAnswers[code], code)
+			}
+		}),
 		metrics.Counter("flowgate_http_totp_failures_total", "Wrong TOTP codes at login and when turning TOTP on or off (edit/flowgate/totp.lua).", func(a *AuthStats) uint64 { return a.TOTPFailed }),
 		metrics.Counter("flowgate_http_password_rehashes_total", "Imported MD5 password hashes replaced by bcrypt at login.", func(a *AuthStats) uint64 { return a.PasswordRehash }),
 	))

@@ -142,6 +142,8 @@ func TestRESTErrorPaths(t *testing.T) {
 		t.Fatalf("only %d REST routes: is the route table complete?", len(paths))
 	}
 	probes := 0
+	byStatus := map[string]uint64{} // answers of the handlers (not the login guard's)
+	before := s.AuthStats().RESTAnswers
 	for _, path := range paths {
 		params := spec[path]
 		if ps, ok := tbl.Params[path]; ok {
@@ -225,9 +227,19 @@ func TestRESTErrorPaths(t *testing.T) {
 				t.Errorf("%s %s [%s]: %d, not an envelope: %.200s", method, path, pr.Name, rec.Code, rec.Body.String())
 				continue
 			}
+			if rec.Code != http.StatusUnauthorized && rec.Code != http.StatusRequestEntityTooLarge {
+				byStatus[itoa(rec.Code)]++
+			}
 			if rec.Code >= 500 || rec.Code != status || env.RCStr != rc {
 				t.Errorf("%s %s [%s] %v: %d %s %q, want %d %s", method, path, pr.Name, kv, rec.Code, env.RCStr, env.RCStrHR, status, rc)
 			}
+		}
+	}
+	// Every answer of the endpoints is counted by status (bad input is 4xx).
+	after := s.AuthStats().RESTAnswers
+	for code, n := range byStatus {
+		if got := after[code] - before[code]; got != n {
+			t.Errorf("flowgate_http_rest_answers_total{code=%q} grew by %d, want %d", code, got, n)
 		}
 	}
 	var unused []string
