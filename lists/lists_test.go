@@ -287,6 +287,11 @@ func TestFlattenMatchesNaive(t *testing.T) {
 				}
 			}
 			got, ok := tab.lookup(beUint32(a.As4()))
+			b := netip.AddrFrom4([4]byte{10, byte(r.IntN(5)), byte(r.IntN(256)), byte(r.IntN(256))})
+			gb, okb := tab.lookup(beUint32(b.As4()))
+			if g1, o1, g2, o2 := tab.lookup2(beUint32(a.As4()), beUint32(b.As4())); g1 != got || o1 != ok || g2 != gb || o2 != okb {
+				t.Fatalf("lookup2(%s, %s) = %d %v %d %v; lookup: %d %v %d %v", a, b, g1, o1, g2, o2, got, ok, gb, okb)
+			}
 			if (best >= 0) != ok || ok && got != blocks[best].val {
 				want := "none"
 				if best >= 0 {

@@ -115,11 +115,21 @@ func (s *Store) MatchFlow(cli, srv netip.Addr, name string) (cat ndpi.Category, 
 	if v, hit := set.matchName(name); hit {
 		check(v, SideName)
 	}
-	if v, hit := set.matchAddr(srv); hit {
-		check(v, SideServer)
-	}
-	if v, hit := set.matchAddr(cli); hit {
-		check(v, SideClient)
+	if srv.Is4() && cli.Is4() {
+		vs, hs, vc, hc := set.v4.lookup2(beUint32(srv.As4()), beUint32(cli.As4()))
+		if hs {
+			check(vs, SideServer)
+		}
+		if hc {
+			check(vc, SideClient)
+		}
+	} else {
+		if v, hit := set.matchAddr(srv); hit {
+			check(v, SideServer)
+		}
+		if v, hit := set.matchAddr(cli); hit {
+			check(v, SideClient)
+		}
 	}
 	if ok {
 		s.flowHits.Add(1)

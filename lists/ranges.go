@@ -171,6 +171,43 @@ func (t *v4Table) lookup(a uint32) (uint16, bool) {
 	return t.r[j].val, true
 }
 
+// lookup2 is lookup of two addresses with their memory reads interleaved,
+// so the cache misses of one overlap those of the other.
+func (t *v4Table) lookup2(a, b uint32) (va uint16, oka bool, vb uint16, okb bool) {
+	if len(t.idx) == 0 {
+		return
+	}
+	ha, hb := a>>16, b>>16
+	loA, hiA, loB, hiB := int(t.idx[ha]), int(t.idx[ha+1]), int(t.idx[hb]), int(t.idx[hb+1])
+	la, lb := t.lows[loA:hiA], t.lows[loB:hiB]
+	lowA, lowB := uint16(a), uint16(b)
+	ia, na, ib, nb := 0, len(la), 0, len(lb)
+	for ia < na || ib < nb {
+		if ia < na {
+			if m := int(uint(ia+na) >> 1); la[m] <= lowA {
+				ia = m + 1
+			} else {
+				na = m
+			}
+		}
+		if ib < nb {
+			if m := int(uint(ib+nb) >> 1); lb[m] <= lowB {
+				ib = m + 1
+			} else {
+				nb = m
+			}
+		}
+	}
+	ja, jb := loA+ia-1, loB+ib-1
+	if ja >= 0 && t.r[ja].end >= a {
+		va, oka = t.r[ja].val, true
+	}
+	if jb >= 0 && t.r[jb].end >= b {
+		vb, okb = t.r[jb].val, true
+	}
+	return
+}
+
 func (t *v4Table) size() int { return len(t.r) }
 
 func (t *v4Table) bytes() int { return len(t.r)*14 + len(t.idx)*4 }
