@@ -54,7 +54,7 @@ func BenchmarkMatchFlow1M(b *testing.B) {
 	writeList(b, dir, "big", 1_000_000)
 	before := heapInUse()
 	s := New(Configuration{Dir: dir, Poll: -1})
-	if err := s.Start(); err != nil {
+	if _, err := s.Reload(); err != nil {
 		b.Fatal(err)
 	}
 	heap := heapInUse() - before
@@ -120,7 +120,7 @@ func BenchmarkLoad10M(b *testing.B) {
 		before := heapInUse()
 		c0 := processCPU()
 		s := New(Configuration{Dir: dir, Poll: -1})
-		if err := s.Start(); err != nil {
+		if _, err := s.Reload(); err != nil {
 			b.Fatal(err)
 		}
 		_, took := s.Loaded()

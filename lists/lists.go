@@ -55,6 +55,11 @@ type Configuration struct {
 	MaxIPs, MaxDomains int
 	// Poll is how often the directory is checked for changed files; <0 never.
 	Poll time.Duration
+	// SyncLoadBytes: Start loads list files up to this total size before it
+	// returns; bigger ones load in the background, so a start is not held
+	// for the seconds a multi-million-entry list takes (flows meanwhile are
+	// not matched; a failed background load is logged and counted).
+	SyncLoadBytes int64
 	// Custom, when set, returns the custom categories' hosts (category id
 	// -> names, addresses, networks; "!name" whitelists a list entry), as
 	// ntopng loads them with its lists. It is read at every load.
@@ -65,9 +70,10 @@ type Configuration struct {
 }
 
 // DefaultConfiguration bounds the lists at 16 million addresses/networks and
-// 2 million domains, and checks the files every 60 s.
+// 2 million domains, checks the files every 60 s, and loads more than 16 MiB
+// of list files in the background.
 func DefaultConfiguration() Configuration {
-	return Configuration{MaxIPs: 16 << 20, MaxDomains: 2 << 20, Poll: time.Minute}
+	return Configuration{MaxIPs: 16 << 20, MaxDomains: 2 << 20, Poll: time.Minute, SyncLoadBytes: 16 << 20}
 }
 
 // ListInfo is one list as last loaded.
@@ -133,6 +139,9 @@ func New(cfg Configuration) *Store {
 	if cfg.Poll == 0 {
 		cfg.Poll = d.Poll
 	}
+	if cfg.SyncLoadBytes <= 0 {
+		cfg.SyncLoadBytes = d.SyncLoadBytes
+	}
 	s := &Store{cfg: cfg, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -147,15 +156,44 @@ func New(cfg Configuration) *Store {
 // Start loads the lists and starts watching their files. A list that fails
 // to load is reported in its ListInfo, not as an error.
 func (s *Store) Start() error {
-	if _, err := s.Reload(); err != nil {
-		return err
+	background := s.filesSize() > s.cfg.SyncLoadBytes
+	if !background {
+		if _, err := s.Reload(); err != nil {
+			return err
+		}
 	}
-	if s.cfg.Dir == "" || s.cfg.Poll < 0 {
+	if !background && (s.cfg.Dir == "" || s.cfg.Poll < 0) {
 		return nil
 	}
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
-	go s.watch()
+	go func() {
+		if background {
+			if _, err := s.Reload(); err != nil {
+				s.log.Warn("category lists load", "err", err)
+			}
+		}
+		if s.cfg.Dir == "" || s.cfg.Poll < 0 {
+			close(s.done)
+			return
+		}
+		s.watch()
+	}()
 	return nil
+}
+
+// filesSize is the total size of the list files.
+func (s *Store) filesSize() int64 {
+	var n int64
+	if s.cfg.Dir == "" {
+		return 0
+	}
+	ents, _ := os.ReadDir(s.cfg.Dir)
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && strings.HasSuffix(e.Name(), ".txt") {
+			n += fi.Size()
+		}
+	}
+	return n
 }
 
 // Stop ends the file watch.

@@ -2,6 +2,8 @@ package lists
 
 import (
 	"errors"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -14,6 +16,8 @@ import (
 	"flowgate/engine/ndpi"
 	"flowgate/internal/testwait"
 )
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // copyDir copies testdata/lists into a temporary directory the test may change.
 func copyDir(t *testing.T) string {
@@ -197,6 +201,19 @@ func TestReloadOnFileChange(t *testing.T) {
 	if c := s.Counters(); c.ReloadErrors == 0 {
 		t.Error("reload error not counted")
 	}
+}
+
+// TestBackgroundLoad: list files over SyncLoadBytes load after Start returns.
+func TestBackgroundLoad(t *testing.T) {
+	s := New(Configuration{Dir: "testdata/lists", Poll: -1, SyncLoadBytes: 1, Logger: quiet()})
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	testwait.For(t, "the lists loaded in the background", func() bool {
+		_, ok := s.MatchAddr(netip.MustParseAddr("5.79.79.211"))
+		return ok
+	})
 }
 
 func TestLimitsAndLongLines(t *testing.T) {
