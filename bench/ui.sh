@@ -18,11 +18,14 @@ rate=${RATE:-250000}
 flows=${FLOWS:-1000000}
 hosts=${HOSTS:-65536}
 rounds=${ROUNDS:-5}
-fgbin=${FGBIN:-bin/flowgate}
-[ -n "${FGBIN:-}" ] || go build -o bin/flowgate ./cmd/flowgate
+# Its own binary names and ports: other benchmarks (bench/e2e.sh) may run
+# beside it and rebuild bin/flowgate.
+fgbin=${FGBIN:-bin/flowgate-ui}
+[ -n "${FGBIN:-}" ] || go build -o bin/flowgate-ui ./cmd/flowgate
 go build -o bin/uitimings ./bench/uitimings
-zport=${ZPORT:-5657}
-hport=${HPORT:-3457}
+zport=${ZPORT:-5797}
+hport=${HPORT:-3797}
+if curl -s -o /dev/null "http://127.0.0.1:$hport/"; then echo "port $hport is taken: set HPORT"; exit 1; fi
 pass=ui-bench-$$
 data=$(mktemp -d)
 fg=""
@@ -42,8 +45,10 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 "$fgbin" probe -zmq "tcp://127.0.0.1:$zport" -probe-mode -format tlv -batch 100 -hosts "$hosts" \
 	-flows "$flows" -rate "$rate" -duration "${secs}s" -events 5s >"$data/probe.json" &
 probe=$!
-# Measure once the working set is in the tables.
+# Measure once the working set is in the tables (or after 2 minutes).
 for _ in $(seq 600); do
+	kill -0 "$probe" 2>/dev/null || { echo "the emulator stopped"; cat "$data/probe.json"; exit 1; }
+	kill -0 "$fg" 2>/dev/null || { echo "flowgate stopped"; tail "$data/flowgate.log"; exit 1; }
 	[ "$(field 'r["num_flows"]')" -ge $((flows * 95 / 100)) ] && break
 	sleep 0.2
 done

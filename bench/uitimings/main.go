@@ -103,12 +103,13 @@ func measure(base, user, pass, bin string, rounds int, timeout time.Duration) ([
 		return nil, err
 	}
 	var out []result
-	for _, p := range pages {
+	for pi, p := range pages {
 		r := result{Page: p.Name}
 		for k := 0; k < rounds; k++ {
-			// A new document each time (the query defeats nothing: assets
-			// stay cached as a returning user's are).
-			if err := do("load "+p.Name, chromedp.Navigate(fmt.Sprintf("%s/?load=%d%s", base, k, p.Route))); err != nil {
+			// A new document each time: a query never used before (the
+			// same URL with another #route would only change the hash).
+			// Assets stay cached, as a returning user's are.
+			if err := do("load "+p.Name, chromedp.Navigate(fmt.Sprintf("%s/?load=%d.%d%s", base, pi, k, p.Route))); err != nil {
 				return nil, err
 			}
 			c, cancel := context.WithTimeout(ctx, timeout)
