@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"flowgate/alerts"
 	"flowgate/engine"
 	"flowgate/engine/ndpi"
 )
@@ -627,7 +628,27 @@ func (s *Server) getInterfaceData(w http.ResponseWriter, r *http.Request) {
 	}
 	var st engine.InterfaceStats
 	i.Do(func(t *engine.Tables) { st = *t.Stats() })
-	writeOK(w, interfaceData(i, &st))
+	rsp := interfaceData(i, &st)
+	if s.deps.Alerts != nil {
+		// ntopng's engaged alert counts, in its three severity groups.
+		var notice, warning, errs int
+		for _, a := range s.deps.Alerts.EngagedAll() {
+			if a.IfID != i.ID() {
+				continue
+			}
+			switch {
+			case a.Severity <= alerts.SeverityNotice:
+				notice++
+			case a.Severity == alerts.SeverityWarning:
+				warning++
+			default:
+				errs++
+			}
+		}
+		rsp["engaged_alerts"] = notice + warning + errs
+		rsp["engaged_alerts_notice"], rsp["engaged_alerts_warning"], rsp["engaged_alerts_error"] = notice, warning, errs
+	}
+	writeOK(w, rsp)
 }
 
 func interfaceData(i *engine.Interface, st *engine.InterfaceStats) map[string]any {

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"flowgate/alerts"
 )
 
 // TestDeviceEndpoints: ARP pairs and fingerprints from the walk server's
@@ -156,6 +158,25 @@ func TestASNInfo(t *testing.T) {
 			if r["id"] != 64500.0 || r["name"] != "LAB-NET" || r["num_hosts"] != tc.hosts || r["bytes_sent"].(float64) <= 0 {
 				t.Errorf("%v: %v", tc.kv, r)
 			}
+		}
+	}
+}
+
+// TestInterfaceEngagedAlerts: interface/data.lua counts the interface's
+// engaged alerts in ntopng's three severity groups.
+func TestInterfaceEngagedAlerts(t *testing.T) {
+	s := walkServer(t)
+	for n, sev := range []alerts.Severity{alerts.SeverityInfo, alerts.SeverityWarning, alerts.SeverityError, alerts.SeverityCritical} {
+		s.deps.Alerts.Trigger(alerts.Alert{IfID: 0, Type: 7, Severity: sev, Entity: alerts.EntityHost,
+			EntityVal: "10.1.0." + itoa(n+1) + "@0", Subdir: "host", Script: "test"})
+	}
+	s.deps.Alerts.Trigger(alerts.Alert{IfID: 1, Type: 7, Severity: alerts.SeverityError, Entity: alerts.EntityHost,
+		EntityVal: "10.1.0.9@0", Subdir: "host", Script: "test"}) // another interface
+	_, env := call(t, s, http.MethodGet, "/lua/rest/v2/get/interface/data.lua", map[string]string{"ifid": "0"})
+	rsp := env["rsp"].(map[string]any)
+	for k, want := range map[string]float64{"engaged_alerts": 4, "engaged_alerts_notice": 1, "engaged_alerts_warning": 1, "engaged_alerts_error": 2} {
+		if rsp[k] != want {
+			t.Errorf("%s = %v, want %v", k, rsp[k], want)
 		}
 	}
 }
