@@ -381,7 +381,7 @@ const coverageNotes = `
   host's life), ` + "`app_name`" + ` is "" (ntopng's eBPF process name). ` + "`hassh`" + ` is always ` + "`[]`" + `: no collector
   decodes SSH. An inactive host answers ` + "`[]`" + ` as in ntopng; a malformed one INVALID_HOST.
 - ` + "`edit/ntopng/incr_flows.lua`" + `, ` + "`incr_hosts.lua`" + `: double every interface's limit at once (ntopng
-  rewrites its configuration file for the next start); until restart, and at most 16 times the
+  rewrites its configuration file for the next start); until restart, and at most 4 times the
   startup ` + "`-X`" + `/` + "`-x`" + ` (then 409 INVALID_ARGUMENTS). The answer lists ` + "`{ifid, max_num_flows|max_num_hosts}`" + `.
 - ` + "`set/device/alias.lua`" + `: field ` + "`<MAC>`" + ` (upper case) of ` + "`ntopng.host_labels`" + `, as ntopng's setHostAltName.
 - ` + "`delete/host/new_devices.lua`" + `: clears ` + "`ntopng.seen_devices.ifid_<id>`" + ` and each device's

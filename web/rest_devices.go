@@ -22,7 +22,7 @@ const (
 	// maxLimitGrowth bounds incr_flows/incr_hosts: a limit grows to at most
 	// this many times its startup value (-X, -x), so a script calling them
 	// in a loop cannot let the tables eat the machine's memory.
-	maxLimitGrowth = 16
+	maxLimitGrowth = 4
 )
 
 // deviceRoutes serves the MAC-level and limit endpoints: ARP pairs,
