@@ -130,6 +130,10 @@ func TestBrowser(t *testing.T) {
 	ctx := browser(t)
 
 	t.Run("login", func(t *testing.T) {
+		if *screenshots {
+			run(t, ctx, "login page", chromedp.Navigate(f.base+"/"), chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)))
+			shot(t, ctx, "login")
+		}
 		login(t, ctx, f.base, "admin", adminPass, "/")
 		if h := text(t, ctx, `#main h1`); h != "Dashboard" {
 			t.Fatalf("after login the page is %q, want the dashboard", h)
@@ -215,6 +219,7 @@ func TestBrowser(t *testing.T) {
 		if got := text(t, ctx, `#interfaces-table tbody`); !strings.Contains(got, "tcp://*:5556c") {
 			t.Errorf("interfaces %q lack the ZMQ interface", got)
 		}
+		shot(t, ctx, "interfaces")
 	})
 
 	t.Run("hosts lists the hosts the flows made, sorted and paged by the server", func(t *testing.T) {
@@ -518,6 +523,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("users table %q lacks %s", got, viewer)
 		}
 		noInjected(t, ctx)
+		shot(t, ctx, "users")
 	})
 
 	t.Run("phone: the menu folds and opens from the keyboard", func(t *testing.T) {
