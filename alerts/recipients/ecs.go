@@ -69,6 +69,7 @@ type ecsObserver struct {
 	Version  string `json:"version,omitempty"`
 	Type     string `json:"type"`
 	Hostname string `json:"hostname,omitempty"`
+	Name     string `json:"name,omitempty"` // ECS observer.name: the instance (--instance-name)
 }
 
 type ecsEndpoint struct {
@@ -145,7 +146,7 @@ func appendECS(b []byte, e *Event, c *formatCtx) []byte {
 			Created: time.Now().UTC().Format(time.RFC3339Nano), Module: "flowgate",
 			Dataset: "flowgate.alerts", Provider: c.App},
 		Rule:     ecsRule{ID: itoa(d.Type), Name: d.TypeTitle(), Category: d.Subtype, Ruleset: "ntopng"},
-		Observer: ecsObserver{Vendor: "ntop", Product: c.App, Version: c.Version, Type: "ids", Hostname: c.Hostname},
+		Observer: ecsObserver{Vendor: "ntop", Product: c.App, Version: c.Version, Type: "ids", Hostname: c.Hostname, Name: c.Instance},
 		Labels: ecsLabels{EntityType: alerts.EntityType(d.Entity).String(), EntityValue: d.EntityVal,
 			IfID: d.IfID, Subtype: d.Subtype, Granularity: d.Granularity, PoolID: d.PoolID},
 	}

@@ -44,10 +44,19 @@ func TestJSONFormat(t *testing.T) {
 }
 
 // TestJSONInstance: a named instance is in every JSON notification,
-// whatever the document.
+// whatever the document, and is ECS's observer.name.
 func TestJSONInstance(t *testing.T) {
 	c := *testCtx
 	c.Instance = `site "b"`
+	var ecs struct {
+		Observer map[string]any `json:"observer"`
+	}
+	if out := appendECS(nil, eventOf(flowAlert(), "e"), &c); json.Unmarshal(out, &ecs) != nil || ecs.Observer["name"] != `site "b"` {
+		t.Fatalf("ECS observer.name: %s", out)
+	}
+	if out := appendECS(nil, eventOf(flowAlert(), "e"), testCtx); strings.Contains(string(out), `"name":"site`) {
+		t.Fatalf("ECS observer.name without an instance: %s", out)
+	}
 	for _, e := range []*Event{eventOf(hostAlert(1), "a"), {ID: "b", JSON: []byte(`{}`)}, {ID: "c", JSON: []byte(`{"x":1}`)}, {ID: "d", JSON: []byte(`[1]`)}} {
 		out := appendJSON(nil, e, &c)
 		var m map[string]any
