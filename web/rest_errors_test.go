@@ -31,6 +31,7 @@ type errorProbes struct {
 		Body   string            `json:"body"`
 		Status int               `json:"status"`
 		RC     string            `json:"rc"`
+		NotRC  string            `json:"not_rc"` // instead of status and rc: the rc the answer must not have
 	} `json:"probes"`
 	Exceptions []struct {
 		Path   string `json:"path"` // a path.Match pattern
@@ -162,6 +163,8 @@ func TestRESTErrorPaths(t *testing.T) {
 				applies = write
 			case pr.When == "read":
 				applies = !write
+			case pr.When == "viewer_read":
+				applies = !write && !anyMatch(path, tbl.AdminOnly)
 			case pr.When == "admin":
 				applies = write || anyMatch(path, tbl.AdminOnly)
 			case strings.HasPrefix(pr.When, "param:"):
@@ -229,6 +232,12 @@ func TestRESTErrorPaths(t *testing.T) {
 			}
 			if rec.Code != http.StatusUnauthorized && rec.Code != http.StatusRequestEntityTooLarge {
 				byStatus[itoa(rec.Code)]++
+			}
+			if pr.NotRC != "" {
+				if env.RCStr == pr.NotRC || rec.Code >= 500 {
+					t.Errorf("%s %s [%s]: %d %s %q", method, path, pr.Name, rec.Code, env.RCStr, env.RCStrHR)
+				}
+				continue
 			}
 			if rec.Code >= 500 || rec.Code != status || env.RCStr != rc {
 				t.Errorf("%s %s [%s] %v: %d %s %q, want %d %s", method, path, pr.Name, kv, rec.Code, env.RCStr, env.RCStrHR, status, rc)
