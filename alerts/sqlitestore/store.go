@@ -217,12 +217,12 @@ func (d *DB) Start() error {
 		return fmt.Errorf("alert store %s: %w", d.cfg.Path, err)
 	}
 	var err error
-	// The writer does not checkpoint on commit (wal_autocheckpoint): the
-	// checkpointer goroutine copies the WAL into the file on its own
+	// The checkpointer goroutine copies the WAL into the file on its own
 	// connection, on the other core, while the writer goes on inserting.
-	// The writer's own automatic checkpoint stays as a bound, at 64 MiB
-	// of WAL, should the checkpointer fall behind; journal_size_limit
-	// truncates the WAL file back after it was reset.
+	// The writer's automatic checkpoint (wal_autocheckpoint, 1,000 pages
+	// by default, run inside a commit) is raised to 16,384 pages (64 MiB):
+	// only a bound, should the checkpointer fall behind.
+	// journal_size_limit truncates the WAL file back after a reset.
 	d.w, err = sql.Open("sqlite", dsn(d.cfg.Path, "busy_timeout(10000)", "journal_mode(WAL)",
 		"synchronous("+d.cfg.Synchronous+")", "temp_store(MEMORY)", "cache_size(-65536)", "foreign_keys(0)",
 		"wal_autocheckpoint(16384)", "journal_size_limit(67108864)"))
