@@ -61,12 +61,12 @@ func TestConfigBackupRoundTrip(t *testing.T) {
 		t.Fatal("reset kept something")
 	}
 	// An ntopng backup holds modules flowgate has not: they are skipped.
-	withExtra := strings.Replace(all, `"all":{`, `"all":{"active_monitoring":{"x":1},`, 1)
+	withExtra := strings.Replace(all, `"all":{`, `"all":{"infrastructure":{"x":1},`, 1)
 	code, res := postConfigJSON(t, s, v2+"import/all/config.lua", withExtra)
 	if code != 200 {
 		t.Fatalf("import all: %d %v", code, res)
 	}
-	if sk := res["rsp"].(map[string]any)["skipped"].([]any); len(sk) != 1 || sk[0] != "active_monitoring" {
+	if sk := res["rsp"].(map[string]any)["skipped"].([]any); len(sk) != 1 || sk[0] != "infrastructure" {
 		t.Errorf("skipped: %v", sk)
 	}
 	if p, ok := s.deps.Pools.Get(1); !ok || p.Name != "lan" || len(s.deps.Categories.Hosts(20)) != 1 {
