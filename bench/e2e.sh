@@ -102,7 +102,7 @@ lost = probe["flows"] - z["flows"]
 print(f"{name:12s} sent {probe['flows']:>11,} flows in {probe['seconds']:.1f}s = {probe['flows_per_sec']:>11,.0f} flows/s | "
       f"flowgate counted {z['flows']:>11,}, queue drops {rest['queue_drops']['flows']:,}, msg drops {z['zmq_msg_drops']}, "
       f"lost {lost:,} | active flows {rest['num_flows']:,} | RSS {after/2**20:,.0f} MiB "
-      f"({(after-base)/max(rest['num_flows'],1):.0f} B/active flow over the idle baseline)")
+      + (f"({(after-base)/rest['num_flows']:.0f} B/active flow over the idle baseline)" if rest['num_flows'] else "(no active flow: no per-flow figure)"))
 # Engine pauses from the histogram: counts above 12.8 ms and 102.4 ms, by work.
 over = {}
 waits = maxp = 0.0
@@ -119,7 +119,7 @@ for line in open(sys.argv[9]):
 def above(work, le):
     b = over.get(work, {})
     return int(b.get("+Inf", 0) - b.get(le, 0))
-print(f"{'':12s} collector CPU {cpu:.1f} s = {cpu*1e6/max(z['flows'],1):.2f} µs/flow | queue waits {waits:,.0f} | "
+print(f"{'':12s} collector CPU {cpu:.1f} s = {cpu*1e6/max(z['flows'],1):.2f} µs/flow counted, {cpu*1e6/max(probe['flows'],1):.2f} µs/flow sent | queue waits {waits:,.0f} | "
       f"batches {int(over.get('batch', {}).get('+Inf', 0)):,}, >12.8 ms {above('batch', '0.0128')}, >102 ms {above('batch', '0.1024')}, "
       f"longest {maxp*1e3:.1f} ms | ticks >12.8 ms {above('tick', '0.0128')} of {int(over.get('tick', {}).get('+Inf', 0))}")
 PY
