@@ -32,8 +32,9 @@ type column struct {
 	// fixed columns are never filled by flowgate (ntopng's roles, names,
 	// ClickHouse-only fields): inserts leave them to the DEFAULT of ddl,
 	// which def repeats for the filters on engaged alerts. Every bound
-	// value costs the writer two cgo-like calls, and a flow row had 13 of
-	// them always 0 or NULL.
+	// value costs the writer two calls into SQLite (a parameter lookup and
+	// the bind, each under the connection's mutex), and a flow row had 13
+	// of them always 0 or NULL.
 	fixed bool
 	def   any
 }
