@@ -201,11 +201,13 @@ export async function account(main, ctx) {
   theme.addEventListener("change", () => { document.documentElement.dataset.theme = theme.value; localStorage.setItem("fg-theme", theme.value); say("Theme saved in this browser."); });
 
   const tokenBox = el("div", { id: "token-box" });
+  const tokenState = el("p", { class: "muted" }, me.has_api_token ? "You have a token." : "You have no token.");
   const tokenBtn = el("button", { type: "button", id: "token-new", onclick: async () => {
     if (me.has_api_token && !confirm("Replace your API token? The current one stops working.")) return;
     try {
       const r = await api("create/ntopng/api_token.lua", {}, { method: "POST" });
       me.has_api_token = true;
+      tokenState.textContent = "You have a token (the one below).";
       clear(tokenBox, el("label", {}, "Your new API token (shown once: copy it now) ",
         el("input", { id: "token-value", readonly: true, size: 40, value: r.api_token, onfocus: (e) => e.target.select() })),
       el("p", { class: "muted" }, "Use it as the header Authorization: Token <token>."));
@@ -249,6 +251,6 @@ export async function account(main, ctx) {
       el("section", { class: "card" }, el("h2", {}, "Account"), dl([["User", el("span", { id: "account-user" }, me.username)], ["Full name", me.full_name || "-"],
         ["Group", me.group], ["Networks", me.allowed_nets || "all"], ["Interface", me.allowed_ifname || "all"]])),
       el("section", { class: "card" }, el("h2", {}, "Display"), el("div", { class: "toolbar" }, el("label", {}, "Theme ", theme), el("label", {}, "Rows per page ", per)))),
-    el("section", { class: "card" }, el("h2", {}, "API token"), el("p", { class: "muted" }, me.has_api_token ? "You have a token." : "You have no token."), tokenBtn, tokenBox),
+    el("section", { class: "card" }, el("h2", {}, "API token"), tokenState, tokenBtn, tokenBox),
     el("section", { class: "card" }, el("h2", {}, "Two-factor authentication (TOTP)"), totpBox));
 }
