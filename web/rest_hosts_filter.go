@@ -103,12 +103,13 @@ func (hf *hostFilter) match(h *engine.Host) bool {
 		return false
 	}
 	if hf.search != "" {
-		// "ip@vlan" so that a search for "@10" finds VLAN 10's hosts.
+		// "ip@vlan" so that a search for "@10" finds VLAN 10's hosts
+		// (netip writes IPv6 in lower case: the search was lowered).
 		key := ip.String()
 		if h.VLAN() != 0 {
 			key += "@" + strconv.Itoa(int(h.VLAN()))
 		}
-		if !strings.Contains(strings.ToLower(key), hf.search) {
+		if !strings.Contains(key, hf.search) {
 			return false
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -65,6 +66,30 @@ func main() {
 	}
 }
 
+// ready polls the page's condition and answers when it first held, in ms
+// after the navigation start. A poll that loses its JavaScript context (the
+// document was still being replaced) is retried within the deadline; a
+// page that went to the login instead is an error.
+func ready(ctx context.Context, p page, timeout time.Duration) (float64, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, cancel := context.WithDeadline(ctx, deadline)
+		ms, err := chromedp.Run(c, chromedp.Poll[float64](`location.pathname !== "/" ? -1 : (`+p.Ready+`) ? (window.__ready = window.__ready || performance.now()) : false`,
+			chromedp.WithPollingTimeout(time.Until(deadline))))
+		cancel()
+		switch {
+		case err == nil && ms < 0:
+			return 0, fmt.Errorf("sent to %s (the session ended?)", "the login page")
+		case err == nil:
+			return ms, nil
+		case strings.Contains(err.Error(), "Cannot find context") && time.Now().Before(deadline):
+			continue
+		default:
+			return 0, err
+		}
+	}
+}
+
 func measure(base, user, pass, bin string, rounds int, timeout time.Duration) ([]result, error) {
 	dir, err := os.MkdirTemp("", "uitimings")
 	if err != nil {
@@ -112,10 +137,7 @@ func measure(base, user, pass, bin string, rounds int, timeout time.Duration) ([
 			if err := do("load "+p.Name, chromedp.Navigate(fmt.Sprintf("%s/?load=%d.%d%s", base, pi, k, p.Route))); err != nil {
 				return nil, err
 			}
-			c, cancel := context.WithTimeout(ctx, timeout)
-			ms, err := chromedp.Run(c, chromedp.Poll[float64](`(`+p.Ready+`) ? (window.__ready = window.__ready || performance.now()) : false`,
-				chromedp.WithPollingTimeout(timeout)))
-			cancel()
+			ms, err := ready(ctx, p, timeout)
 			if err != nil {
 				return nil, fmt.Errorf("%s not ready: %w", p.Name, err)
 			}
