@@ -253,9 +253,12 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	}, a.eng, a.alerts, deps)
 	deps.Services.Checks = a.scripts // ntop.reloadFlowChecks, getFlowCheckInfo, …
 	a.add("user scripts", a.scripts.Start, a.scripts.Stop)
-	chWriter, err := a.flowExport(opts, log, reg) // -F clickhouse, --kafka: stop after the engine
+	chWriter, kafkaBus, err := a.flowExport(opts, log, reg) // -F clickhouse, --kafka: stop after the engine
 	if err != nil {
 		return nil, err
+	}
+	if kafkaBus != nil {
+		deps.Services.Kafka = kafkaBus // ntop.sendKafkaMessage
 	}
 	a.add("engine", a.eng.Start, a.eng.Stop) // Stop ends every flow: flowEnd hooks run
 

@@ -14,9 +14,9 @@ import (
 
 	"flowgate/alerts/recipients"
 	"flowgate/collectors/packet"
+	syslogc "flowgate/collectors/syslog"
 	chflows "flowgate/flowexport/clickhouse"
 	"flowgate/flowexport/kafka"
-	syslogc "flowgate/collectors/syslog"
 	"flowgate/snmp"
 	"flowgate/store/kv"
 )

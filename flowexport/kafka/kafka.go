@@ -72,6 +72,10 @@ type Counters struct {
 	Delivered    uint64 `json:"delivered"`     // messages the brokers acknowledged
 	Errors       uint64 `json:"errors"`        // messages that failed for good (lost)
 	BufferedRows uint64 `json:"buffered_rows"` // rows in memory now
+	// ntop.sendKafkaMessage: messages accepted, and refused (bad topic,
+	// full buffer, producer stopped).
+	ScriptMessages uint64 `json:"script_messages"`
+	ScriptDrops    uint64 `json:"script_drops"`
 }
 
 // Producer is the Kafka flow sink.
@@ -83,9 +87,14 @@ type Producer struct {
 	client *kgo.Client
 
 	queued, bufDrops, delivered, errs atomic.Uint64
+	scriptMsgs, scriptDrops           atomic.Uint64
 
 	ctx      context.Context
 	cancel   context.CancelFunc
+	inflight sync.WaitGroup // records whose promise has not run yet
+	// stopMu orders script sends (read side) before Stop's wait.
+	stopMu   sync.RWMutex
+	stopped  bool
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
@@ -110,6 +119,8 @@ func New(cfg Configuration) (*Producer, error) {
 		metrics.Counter("flowgate_kafka_buffer_dropped_rows_total", "Flow rows dropped: the Kafka buffer was full.", func(c *Counters) uint64 { return c.BufferDrops }),
 		metrics.Counter("flowgate_kafka_delivered_total", "Flow messages the Kafka brokers acknowledged.", func(c *Counters) uint64 { return c.Delivered }),
 		metrics.Counter("flowgate_kafka_errors_total", "Flow messages Kafka failed to take for good (lost).", func(c *Counters) uint64 { return c.Errors }),
+		metrics.Counter("flowgate_kafka_script_messages_total", "Messages Lua scripts handed to Kafka (ntop.sendKafkaMessage).", func(c *Counters) uint64 { return c.ScriptMessages }),
+		metrics.Counter("flowgate_kafka_script_dropped_total", "ntop.sendKafkaMessage messages refused: bad topic, full buffer or producer stopped.", func(c *Counters) uint64 { return c.ScriptDrops }),
 		metrics.Gauge("flowgate_kafka_buffered_rows", "Flow rows in memory waiting for Kafka.", func(c *Counters) float64 { return float64(c.BufferedRows) }),
 	))
 	if err != nil {
@@ -121,7 +132,7 @@ func New(cfg Configuration) (*Producer, error) {
 // Counters returns a snapshot.
 func (p *Producer) Counters() Counters {
 	return Counters{Queued: p.queued.Load(), BufferDrops: p.bufDrops.Load(), Delivered: p.delivered.Load(), Errors: p.errs.Load(),
-		BufferedRows: uint64(len(p.in))}
+		BufferedRows: uint64(len(p.in)), ScriptMessages: p.scriptMsgs.Load(), ScriptDrops: p.scriptDrops.Load()}
 }
 
 // Offer queues a row without blocking (flowexport.Sink).
@@ -159,6 +170,9 @@ func (p *Producer) Stop() {
 		}
 		close(p.stop)
 		<-p.done
+		p.stopMu.Lock()
+		p.stopped = true
+		p.stopMu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.FlushTimeout)
 		if err := p.client.Flush(ctx); err != nil {
 			p.log.Warn("kafka: flush at stop", "err", err)
@@ -166,6 +180,7 @@ func (p *Producer) Stop() {
 		cancel()
 		p.cancel() // records still buffered fail (counted) as the client closes
 		p.client.Close()
+		p.inflight.Wait() // franz-go runs every promise once: the counters are final
 	})
 }
 
@@ -188,9 +203,56 @@ func (p *Producer) loop() {
 	}
 }
 
+// maxScriptMessage bounds a message a script sends.
+const maxScriptMessage = 1 << 20
+
+// SendMessage queues msg for topic without blocking (ntop.sendKafkaMessage).
+// It fails, counted, on a bad topic, an oversized message, a full buffer
+// or a stopped producer; delivery failures are counted as Errors.
+func (p *Producer) SendMessage(topic string, msg []byte) error {
+	err := func() error {
+		p.stopMu.RLock()
+		defer p.stopMu.RUnlock()
+		switch {
+		case p.stopped:
+			return errors.New("kafka: producer stopped")
+		case !topicRE.MatchString(topic):
+			return fmt.Errorf("kafka: bad topic %q", topic)
+		case len(msg) > maxScriptMessage:
+			return fmt.Errorf("kafka: message of %d bytes, over %d", len(msg), maxScriptMessage)
+		case p.client == nil || p.ctx.Err() != nil:
+			return errors.New("kafka: producer not running")
+		}
+		var perr error
+		p.inflight.Add(1)
+		p.client.TryProduce(p.ctx, &kgo.Record{Topic: topic, Value: append([]byte(nil), msg...)}, func(_ *kgo.Record, err error) {
+			defer p.inflight.Done()
+			if err != nil {
+				if errors.Is(err, kgo.ErrMaxBuffered) {
+					perr = err // TryProduce calls back at once when full
+					return
+				}
+				p.errs.Add(1)
+				p.rlog.Warn("kafka-produce", "kafka: script message lost", "topic", topic, "err", err)
+				return
+			}
+			p.delivered.Add(1)
+		})
+		return perr
+	}()
+	if err != nil {
+		p.scriptDrops.Add(1)
+		return err
+	}
+	p.scriptMsgs.Add(1)
+	return nil
+}
+
 func (p *Producer) produce(r *flowexport.Row) {
 	rec := &kgo.Record{Value: r.AppendJSON(make([]byte, 0, 768))}
+	p.inflight.Add(1)
 	p.client.Produce(p.ctx, rec, func(_ *kgo.Record, err error) {
+		defer p.inflight.Done()
 		if err != nil {
 			p.errs.Add(1)
 			p.rlog.Warn("kafka-produce", "kafka: flow message lost", "topic", p.cfg.Topic, "err", err)

@@ -64,7 +64,7 @@ func rows(n int) []flowexport.Row {
 // TestFlowsOnTheBus publishes rows to franz-go's in-process cluster and
 // reads them back: one JSON message per flow, the ClickHouse row's fields.
 func TestFlowsOnTheBus(t *testing.T) {
-	cl, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "flows"))
+	cl, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "flows", "alerts"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,20 +85,38 @@ func TestFlowsOnTheBus(t *testing.T) {
 			t.Fatal("offer refused")
 		}
 	}
-	testwait.ForState(t, "every message acknowledged", func() (any, bool) { c := p.Counters(); return c, c.Delivered == n })
+	// ntop.sendKafkaMessage's path: any topic, bad ones refused and counted.
+	if err := p.SendMessage("alerts", []byte(`{"alert":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SendMessage("bad topic", []byte("x")); err == nil {
+		t.Fatal("bad topic accepted")
+	}
+	testwait.ForState(t, "every message acknowledged", func() (any, bool) { c := p.Counters(); return c, c.Delivered == n+1 })
+	if c := p.Counters(); c.ScriptMessages != 1 || c.ScriptDrops != 1 {
+		t.Fatalf("script counters %+v", c)
+	}
 	p.Stop()
+	if err := p.SendMessage("alerts", []byte("late")); err == nil {
+		t.Fatal("message accepted after stop")
+	}
 
-	c, err := kgo.NewClient(kgo.SeedBrokers(cl.ListenAddrs()...), kgo.ConsumeTopics("flows"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	c, err := kgo.NewClient(kgo.SeedBrokers(cl.ListenAddrs()...), kgo.ConsumeTopics("flows", "alerts"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	var got []map[string]any
+	var alerts []string
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for len(got) < n && ctx.Err() == nil {
+	for (len(got) < n || len(alerts) == 0) && ctx.Err() == nil {
 		fs := c.PollFetches(ctx)
 		fs.EachRecord(func(r *kgo.Record) {
+			if r.Topic == "alerts" {
+				alerts = append(alerts, string(r.Value))
+				return
+			}
 			var m map[string]any
 			if err := json.Unmarshal(r.Value, &m); err != nil {
 				t.Fatalf("message %q: %v", r.Value, err)
@@ -106,8 +124,8 @@ func TestFlowsOnTheBus(t *testing.T) {
 			got = append(got, m)
 		})
 	}
-	if len(got) != n {
-		t.Fatalf("%d messages, want %d", len(got), n)
+	if len(got) != n || len(alerts) != 1 || alerts[0] != `{"alert":1}` {
+		t.Fatalf("%d flow messages, want %d; script messages %q", len(got), n, alerts)
 	}
 	for i, m := range got {
 		want := &in[i]

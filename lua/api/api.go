@@ -93,6 +93,9 @@ type Services struct {
 	Web WebServer
 	// ActiveMonitoring pings for ntop.pingHost & co. (am.go); nil: no ping.
 	ActiveMonitoring *activemon.Monitor
+	// Kafka is the --kafka producer of ntop.sendKafkaMessage (ntop_kafka.go);
+	// nil: messages are dropped.
+	Kafka KafkaSender
 }
 
 // Install sets the globals flow, host, network, interface and ntop in L.
