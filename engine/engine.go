@@ -45,7 +45,7 @@ func (e *Engine) AddInterface(name, kind string) *Interface {
 		kind:   kind,
 		eng:    e,
 		queue:  make(chan *Batch, e.cfg.QueueLen),
-		free:   make(chan *Batch, e.cfg.QueueLen+8),
+		free:   make(chan *Batch, freeBatches),
 		doCh:   make(chan doReq),
 		exited: make(chan struct{}),
 	}

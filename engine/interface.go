@@ -111,12 +111,14 @@ func (i *Interface) PublicKeyHex() string {
 	return i.pubKey
 }
 
-// The free list keeps recycled batches, as many as the queue holds (a
-// batch kept free costs what it cost queued). Not a sync.Pool: the pool is
-// emptied every other GC cycle, and each fresh batch then regrew its
-// records slice by doubling, copying ~600-byte records (13–19 % of the
-// collector's CPU on new flows in a profile); nor a shorter list: when the
-// queue fills and drains, every batch it dropped was regrown the next time.
+// freeBatches bounds the recycled batches an interface keeps. Not a
+// sync.Pool: the pool is emptied every other GC cycle, and each fresh batch
+// then regrew its records slice by doubling, copying 664-byte records
+// (13–19 % of the collector's CPU on new flows in a profile; firstFlows
+// removes the doubling). Not as long as the queue either: a batch of 128
+// records is 85 KB, and keeping the 1024 a full queue once held cost
+// 60–90 MB of resident memory for good.
+const freeBatches = 64
 
 // NewBatch returns an empty batch, recycled when one is free.
 func (i *Interface) NewBatch() *Batch {
