@@ -286,7 +286,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 			return
 		}
-		if id.Method == AuthSession && unsafeMethod(r.Method) && !s.csrfOK(r, id.CSRF) {
+		if id.Method == AuthSession && needsCSRF(r) && !s.csrfOK(r, id.CSRF) {
 			s.counters.csrfRejects.Add(1)
 			s.deps.Logger.Warn("CSRF token mismatch", "client", clientAddr(r).String(), "user", id.User.Username, "path", r.URL.Path)
 			writeError(w, http.StatusForbidden, errNotGranted, "missing or wrong CSRF token")
@@ -307,6 +307,33 @@ func isREST(p string) bool {
 
 func unsafeMethod(m string) bool {
 	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+// needsCSRF: a cookie session's request that may change state must carry
+// the session's CSRF token. That is every unsafe method, and also a GET to
+// a REST path whose verb writes: ntopng documents acknowledge, delete,
+// edit, reset, … as GET, and a link on another site must not run them
+// with the user's cookie. Basic and token clients are not concerned.
+func needsCSRF(r *http.Request) bool {
+	if unsafeMethod(r.Method) {
+		return true
+	}
+	return isREST(r.URL.Path) && restVerbWrites(r.URL.Path)
+}
+
+// restVerbWrites reports whether the verb of a /lua/[pro/]rest/v2/<verb>/…
+// path may change state: everything but get, connect and export.
+func restVerbWrites(p string) bool {
+	_, rest, ok := strings.Cut(p, "/rest/v2/")
+	if !ok {
+		return false
+	}
+	verb, _, _ := strings.Cut(rest, "/")
+	switch verb {
+	case "get", "connect", "export":
+		return false
+	}
+	return true
 }
 
 // limitBody reads a request body of at most MaxBodyBytes into memory
@@ -413,6 +440,9 @@ func jsonBodyOK(r *http.Request) bool {
 // header, the csrf form field, or a JSON body's top-level "csrf".
 func (s *Server) csrfOK(r *http.Request, want string) bool {
 	got := r.Header.Get(CSRFHeader)
+	if got == "" && !unsafeMethod(r.Method) {
+		got = r.URL.Query().Get(CSRFField) // a GET has no body to carry it
+	}
 	if got == "" {
 		got = bodyField(r, CSRFField)
 	}

@@ -279,6 +279,26 @@ func TestLoginSessionCSRFLogout(t *testing.T) {
 	if a = do(t, newClient(t), http.MethodPost, add, body, merge(h, basic(users.AdminUser, adminPW))); a.Code != 200 {
 		t.Fatalf("Basic POST: %d %+v", a.Code, a)
 	}
+	// ntopng documents write verbs as GET (delete/…, acknowledge/…): with a
+	// cookie session a GET to one needs the token too, as a header or the
+	// csrf query parameter; a read (get/…) does not.
+	delUser := f.base + "/lua/rest/v2/delete/ntopng/user.lua?username=u4"
+	rejects := f.s.AuthStats().CSRFRejects
+	if a = do(t, c, http.MethodGet, delUser, nil, nil); a.Code != http.StatusForbidden || f.s.AuthStats().CSRFRejects != rejects+1 {
+		t.Fatalf("cookie GET to a write verb without CSRF: %d %+v", a.Code, a)
+	}
+	if _, ok := f.s.users.Get("u4"); !ok {
+		t.Fatal("a cookie GET without CSRF deleted a user")
+	}
+	if a = do(t, c, http.MethodGet, delUser+"&csrf="+csrf, nil, nil); a.Code == http.StatusForbidden {
+		t.Fatalf("cookie GET to a write verb with ?csrf=: %d %+v", a.Code, a)
+	}
+	if a = do(t, c, http.MethodGet, f.base+ifacesPath, nil, nil); a.Code != 200 {
+		t.Fatalf("cookie GET to a read verb: %d %+v", a.Code, a)
+	}
+	if a = do(t, newClient(t), http.MethodGet, delUser, nil, basic(users.AdminUser, adminPW)); a.Code == http.StatusForbidden {
+		t.Fatalf("Basic GET to a write verb: %d %+v", a.Code, a)
+	}
 
 	a = do(t, c, http.MethodGet, f.base+logoutPath, nil, nil)
 	if a.Code != http.StatusFound || a.Header.Get("Location") != loginPath+"?reason=logout" || !strings.Contains(a.Header.Get("Set-Cookie"), "Max-Age=0") {
