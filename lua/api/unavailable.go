@@ -48,6 +48,7 @@ var unavailableWhy = map[string]string{
 	"enableAssetsLog":                    "the assets inventory is ntopng Pro's",
 	"overrideInterface":                  "interfaces come from -i at start (no runtime pcap upload)",
 	"registerRuntimeInterface":           "interfaces come from -i at start (no runtime pcap upload)",
+	"reloadASNConfiguration":             "ntopng's per-AS settings; flowgate keeps none (AS numbers and names come from the GeoIP files read at start)",
 	"reloadServersConfiguration":         "ntopng Pro's DNS/NTP/SMTP server inventory",
 	"logRadius":                          "RADIUS accounting is not built",
 	"updateRadiusLoginInfo":              "RADIUS login is not built",
