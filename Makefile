@@ -1,7 +1,7 @@
 # flowgate — the commands a newcomer needs. See README.md.
 GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-APT_PEERS   := python3-zmq redis-server rsyslog rsyslog-openssl snmpd snmp nats-server tshark softflowd libndpi-bin iproute2 prometheus influxdb nfdump pmacct chromium curl
+APT_PEERS   := python3-zmq redis-server rsyslog rsyslog-openssl snmpd snmp nats-server tshark softflowd libndpi-bin iproute2 prometheus influxdb nfdump pmacct chromium curl clickhouse-server
 APT         := apt-get -o DPkg::Lock::Timeout=600
 
 .PHONY: run deps test lint unit bench e2e-bench fuzz build
