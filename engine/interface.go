@@ -68,6 +68,9 @@ type Interface struct {
 	doCh  chan doReq
 	free  chan *Batch // recycled batches, kept across GC cycles (sync.Pool is not)
 
+	resetBase atomic.Pointer[InterfaceStats] // ResetStats: what the shown counters start from
+	resetReq  atomic.Bool                    // RequestResetStats: applied at the next tick
+
 	queueDrops     atomic.Uint64 // batches refused by Enqueue
 	queueDropFlows atomic.Uint64 // flow records in them
 	queueWaits     atomic.Uint64 // EnqueueWait calls that found the queue full

@@ -624,6 +624,9 @@ func (t *Tables) endHost(h *Host) {
 // calls it; tests call it inside Do with a fake clock.
 func (t *Tables) Tick() {
 	t.setNow(t.cfg.Now())
+	if t.iface != nil && t.iface.resetReq.Swap(false) {
+		t.ResetStats() // ntop.resetStats, asked from any goroutine (reset.go)
+	}
 	t.scanFlows(scanBudget)
 	t.scanHosts(scanBudget)
 	now := t.nowT.UnixNano()

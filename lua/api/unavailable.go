@@ -5,8 +5,6 @@ package api
 // function, and cmd/flowgate's doc test fails when an unavailable function
 // has no reason or a reason names a function that now exists.
 var unavailableWhy = map[string]string{
-	"resetStats": "interface counters only grow: /metrics counters, DERIVE time series and REST totals are computed from them, and a reset would corrupt all three",
-
 	"getAllowedHostPools":                "flowgate users are restricted by networks and interface, not by host pool (ntopng's captive portal)",
 	"changeUserHostPool":                 "captive-portal host pools are nEdge's",
 	"changeAllowedHostPools":             "flowgate users are restricted by networks and interface, not by host pool",
