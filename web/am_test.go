@@ -161,6 +161,13 @@ func TestActiveMonitoringAlertList(t *testing.T) {
 		rows := list("historical")
 		return len(rows) == 1 && strings.Contains(jsonOf(rows[0]), "tcp@"+addr)
 	})
+	// Pro's get/am_host/alert/top.lua counts the same history by type and severity.
+	code, env := call(t, s, "GET", pro+"get/am_host/alert/top.lua", map[string]string{"ifid": "-1"})
+	top, _ := env["rsp"].(map[string]any)
+	types, _ := top["alert_id"].([]any)
+	if code != 200 || len(types) != 1 || types[0].(map[string]any)["count"] != float64(1) || jsonKind(top["severity"]) != "array" {
+		t.Errorf("am_host alert top: %d %s", code, jsonOf(env))
+	}
 }
 
 func jsonOf(v any) string {

@@ -16,6 +16,7 @@ func TestProErrors(t *testing.T) {
 		{"talkers bad max", "GET", "get/interface/top/local/talkers.lua", map[string]string{"ifid": "0", "max_num_results": "0"}, 400, -5},
 		{"l7 unknown ifid", "GET", "get/interface/top/l7_stats.lua", map[string]string{"ifid": "7"}, 400, -2},
 		{"alert top bad epoch", "GET", "get/host/alert/top.lua", map[string]string{"ifid": "0", "epoch_begin": "x"}, 400, -5},
+		{"am alert top bad epoch", "GET", "get/am_host/alert/top.lua", map[string]string{"ifid": "-1", "epoch_end": "x"}, 400, -5},
 		{"snmp add by GET", "GET", "add/snmp/device.lua", map[string]string{"snmp_host": "192.0.2.1"}, 405, -5},
 		{"snmp add no host", "POST", "add/snmp/device.lua", map[string]string{"snmp_read_community": "public"}, 400, -5},
 		{"snmp add bad version", "POST", "add/snmp/device.lua", map[string]string{"snmp_host": "192.0.2.1", "snmp_version": "9", "snmp_read_community": "c"}, 400, -5},
