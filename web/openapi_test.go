@@ -92,6 +92,7 @@ var proServed = map[string]bool{
 	"/lua/pro/rest/v2/get/system/alert/top.lua":             true,
 	"/lua/pro/rest/v2/get/user/alert/top.lua":               true,
 	"/lua/pro/rest/v2/get/am_host/alert/top.lua":            true,
+	"/lua/pro/rest/v2/get/timeseries/ts_multi.lua":          true,
 	"/lua/pro/rest/v2/get/db/flows.lua":                     true,
 	"/lua/pro/rest/v2/get/db/topk_flows.lua":                true,
 	"/lua/pro/rest/v2/get/db/historical_db_search.lua":      true,

@@ -15,6 +15,7 @@ import (
 //
 //	GET|POST /lua/rest/v2/get/timeseries/ts.lua?ts_schema=iface:traffic&ts_query=ifid:0&epoch_begin=T&epoch_end=T[&limit=N][&ts_aggregation=avg|max|min]
 //	         (ts_schema "top:<schema>" ranks the series of the tags left out, e.g. top:host:traffic; topk=N)
+//	GET|POST /lua/pro/rest/v2/get/timeseries/ts_multi.lua {ifid, epoch_begin, epoch_end, ts_requests: [...]} (timeseries_multi.go)
 //	GET      /lua/rest/v2/get/timeseries/type/consts.lua?ifid=0&query=iface|host|subnet|snmp_interface
 //
 // Every parameter is checked before the store is touched: a wrong one
@@ -22,6 +23,7 @@ import (
 func (s *Server) HandleTimeseries(st *history.Store) {
 	s.mux.HandleFunc("/lua/rest/v2/get/timeseries/ts.lua", func(w http.ResponseWriter, r *http.Request) { s.getTimeseries(w, r, st) })
 	s.mux.HandleFunc("/lua/rest/v2/get/timeseries/type/consts.lua", s.getTimeseriesConsts)
+	s.mux.HandleFunc(proV2+"get/timeseries/ts_multi.lua", func(w http.ResponseWriter, r *http.Request) { s.getTimeseriesMulti(w, r, st) })
 }
 
 func (s *Server) getTimeseries(w http.ResponseWriter, r *http.Request, st *history.Store) {
@@ -30,14 +32,35 @@ func (s *Server) getTimeseries(w http.ResponseWriter, r *http.Request, st *histo
 		writeError(w, 0, errInvalidArgs, err.Error())
 		return
 	}
-	q := history.Query{Schema: p["ts_schema"], Aggregation: p["ts_aggregation"]}
-	if q.Schema == "" {
-		writeError(w, 0, errInvalidArgs, "missing ts_schema")
+	q, ferr := s.tsQuery(r, p)
+	if ferr != nil {
+		writeError(w, 0, ferr.code, ferr.human)
 		return
 	}
-	if q.Tags, err = history.ParseTags(p["ts_query"]); err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
+	rsp, ferr := s.tsAnswer(r, st, q)
+	if ferr != nil {
+		writeError(w, 0, ferr.code, ferr.human)
 		return
+	}
+	writeOK(w, rsp)
+}
+
+// tsFail is why one time-series request is refused: its rc and message.
+type tsFail struct {
+	code  restError
+	human string
+}
+
+// tsQuery checks ts.lua's parameters (also one request of ts_multi.lua)
+// and the requester's right to the interface and host they name.
+func (s *Server) tsQuery(r *http.Request, p params) (history.Query, *tsFail) {
+	var err error
+	q := history.Query{Schema: p["ts_schema"], Aggregation: p["ts_aggregation"]}
+	if q.Schema == "" {
+		return q, &tsFail{errInvalidArgs, "missing ts_schema"}
+	}
+	if q.Tags, err = history.ParseTags(p["ts_query"]); err != nil {
+		return q, &tsFail{errInvalidArgs, err.Error()}
 	}
 	now := s.now().Unix()
 	q.End, q.Begin = now, now-3600 // ntopng's default: the last hour
@@ -48,8 +71,7 @@ func (s *Server) getTimeseries(w http.ResponseWriter, r *http.Request, st *histo
 		if v := p[e.name]; v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				writeError(w, 0, errInvalidArgs, "bad "+e.name+" "+strconv.Quote(v))
-				return
+				return q, &tsFail{errInvalidArgs, "bad " + e.name + " " + strconv.Quote(v)}
 			}
 			*e.dst = n
 		}
@@ -61,8 +83,7 @@ func (s *Server) getTimeseries(w http.ResponseWriter, r *http.Request, st *histo
 		if v := p[e.name]; v != "" {
 			n, err := strconv.ParseFloat(v, 64) // ntopng's JSON clients send numbers
 			if err != nil || n != math.Trunc(n) || n < 1 || n > 1e9 {
-				writeError(w, 0, errInvalidArgs, "bad "+e.name+" "+strconv.Quote(v))
-				return
+				return q, &tsFail{errInvalidArgs, "bad " + e.name + " " + strconv.Quote(v)}
 			}
 			*e.dst = int(n)
 		}
@@ -71,40 +92,41 @@ func (s *Server) getTimeseries(w http.ResponseWriter, r *http.Request, st *histo
 	if v, ok := q.Tags["ifid"]; ok {
 		id, err := strconv.Atoi(v)
 		if err != nil {
-			writeError(w, 0, errInvalidInterface, "bad ifid "+strconv.Quote(v))
-			return
+			return q, &tsFail{errInvalidInterface, "bad ifid " + strconv.Quote(v)}
 		}
 		// An ifid of an SNMP device series is the -1 of ntopng's system
 		// interface; otherwise it names an engine interface.
 		if id >= 0 {
 			i := s.deps.Engine.Interface(id)
 			if i == nil {
-				writeError(w, 0, errInvalidInterface, "unknown ifid "+v)
-				return
+				return q, &tsFail{errInvalidInterface, "unknown ifid " + v}
 			}
 			if !me.AllowsIfname(i.Name()) {
 				s.counters.notGranted.Add(1)
-				writeError(w, 0, errNotGranted, "interface not allowed to this user")
-				return
+				return q, &tsFail{errNotGranted, "interface not allowed to this user"}
 			}
 		}
 	}
-	visible := addrFilter(r)
-	if h, ok := q.Tags["host"]; ok && visible != nil && !visible(hostTagAddr(h)) {
-		s.counters.notGranted.Add(1)
-		writeError(w, 0, errNotGranted, "host not allowed to this user")
-		return
+	if h, ok := q.Tags["host"]; ok {
+		if visible := addrFilter(r); visible != nil && !visible(hostTagAddr(h)) {
+			s.counters.notGranted.Add(1)
+			return q, &tsFail{errNotGranted, "host not allowed to this user"}
+		}
 	}
+	return q, nil
+}
+
+// tsAnswer runs a checked query: ts.lua's answer, {metadata, series}.
+func (s *Server) tsAnswer(r *http.Request, st *history.Store, q history.Query) (map[string]any, *tsFail) {
 	res, err := st.Query(r.Context(), q)
 	if errors.Is(err, history.ErrBadQuery) {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return
+		return nil, &tsFail{errInvalidArgs, err.Error()}
 	}
 	if err != nil {
 		s.deps.Logger.Warn("time-series query failed", "schema", q.Schema, "err", err)
-		writeError(w, 0, errInternal, "time-series query failed")
-		return
+		return nil, &tsFail{errInternal, "time-series query failed"}
 	}
+	visible := addrFilter(r)
 	series := make([]map[string]any, 0, len(res.Series))
 	for _, sd := range res.Series {
 		if h, ok := sd.Tags["host"]; ok && visible != nil && !visible(hostTagAddr(h)) {
@@ -124,11 +146,11 @@ func (s *Server) getTimeseries(w http.ResponseWriter, r *http.Request, st *histo
 		}
 		series = append(series, e)
 	}
-	writeOK(w, map[string]any{
+	return map[string]any{
 		"metadata": map[string]any{"epoch_begin": res.Begin, "epoch_end": res.End, "epoch_step": res.Step,
 			"num_point": res.Points, "schema": res.Schema, "query": res.Query},
 		"series": series,
-	})
+	}, nil
 }
 
 // hostTagAddr is the address of a host tag ("ip" or "ip@vlan"); the zero
