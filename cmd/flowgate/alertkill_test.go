@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -74,23 +73,7 @@ func TestScriptAndSyslogAlertsSurviveKill9(t *testing.T) {
 		"-m", "10.1.0.0/16",
 		"-w", "127.0.0.1:0", "-d", data, "--scripts-dir", scripts, "--disable-login",
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestAlertStoreChildProcess$", "-test.timeout=5m")
-	cmd.Env = append(os.Environ(), alertChildEnv+"="+strings.Join(args, "|"))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(out)
-	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "http ") {
-		t.Fatalf("child said %q", sc.Text())
-	}
-	go io.Copy(io.Discard, out)
-	c := &client{t: t, base: "http://" + strings.TrimPrefix(sc.Text(), "http ")}
+	cmd, c := startChild(t, args)
 
 	// Flows: one alert each.
 	rep, err := emulator.Run(context.Background(), emulator.Config{

@@ -42,6 +42,30 @@ func TestAlertStoreChildProcess(t *testing.T) {
 	select {} // until SIGKILL (or -test.timeout)
 }
 
+// startChild runs flowgate with args in a child process (this test binary
+// re-run as TestAlertStoreChildProcess) and returns it with a client of its
+// HTTP address; the child is killed at the test's end if still running.
+func startChild(t *testing.T, args []string) (*exec.Cmd, *client) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAlertStoreChildProcess$", "-test.timeout=5m")
+	cmd.Env = append(os.Environ(), alertChildEnv+"="+strings.Join(args, "|"))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "http ") {
+		t.Fatalf("flowgate child %q said %q", args, sc.Text())
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	return cmd, &client{t: t, base: "http://" + strings.TrimPrefix(sc.Text(), "http ")}
+}
+
 // TestAlertsSurviveKill9: alerts stored by a syslog handler in a flowgate
 // child are listed over REST (a list reads what is committed), the child
 // is SIGKILLed, and a flowgate started on the same data dir lists every
@@ -66,23 +90,7 @@ func TestAlertsSurviveKill9(t *testing.T) {
 		"--syslog-producers", "*=host_log",
 		"-w", "127.0.0.1:0", "-d", data, "--scripts-dir", scripts, "--disable-login",
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestAlertStoreChildProcess$", "-test.timeout=3m")
-	cmd.Env = append(os.Environ(), alertChildEnv+"="+strings.Join(args, "|"))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(out)
-	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "http ") {
-		t.Fatalf("child said %q", sc.Text())
-	}
-	go io.Copy(io.Discard, out)
-	c := &client{t: t, base: "http://" + strings.TrimPrefix(sc.Text(), "http ")}
+	cmd, c := startChild(t, args)
 
 	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", sport))
 	if err != nil {

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,23 +34,8 @@ func startInstance(t *testing.T, name, redis, influxURL, clickhouse, scripts str
 		"-r", redis, "--ts-influxdb", influxURL, "-F", clickhouse, "--scripts-dir", scripts, "--instance-name", name,
 		"--flow-idle-timeout", "1", // flows end (and reach ClickHouse) soon after the last record
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestAlertStoreChildProcess$", "-test.timeout=3m")
-	cmd.Env = append(os.Environ(), alertChildEnv+"="+strings.Join(args, "|"))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	sc := bufio.NewScanner(out)
-	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "http ") {
-		t.Fatalf("instance %s said %q", name, sc.Text())
-	}
-	go func() { _, _ = io.Copy(io.Discard, out) }()
-	return &instance{name: name, c: &client{t: t, base: "http://" + strings.TrimPrefix(sc.Text(), "http ")}, netflow: port}
+	_, c := startChild(t, args)
+	return &instance{name: name, c: c, netflow: port}
 }
 
 // v9Export is a NetFlow v9 template and one data datagram of n records

@@ -1,15 +1,9 @@
 package influx
 
 import (
-	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,129 +12,23 @@ import (
 	"flowgate/internal/testwait"
 )
 
-// influxd is a real InfluxDB 1.x (Debian's influxdb package) on 127.0.0.1
-// with its data in a temp dir.
-type influxd struct {
-	t        *testing.T
-	bin, cfg string
-	httpAddr string
-	cmd      *exec.Cmd
-	exited   chan struct{}
-}
+// influxd is a real InfluxDB 1.x (Debian's influxdb package): the one
+// test peer of internal/testpeer, with the queries these tests make.
+type influxd struct{ *testpeer.Influxd }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func newInfluxd(t *testing.T) *influxd {
-	bin := testpeer.Command(t, "influxd", "influxdb")
-	dir := t.TempDir()
-	d := &influxd{t: t, bin: bin, httpAddr: freePort(t), cfg: filepath.Join(dir, "influxdb.conf")}
-	conf := fmt.Sprintf(`reporting-disabled = true
-bind-address = %q
-[meta]
-  dir = %q
-[data]
-  dir = %q
-  wal-dir = %q
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[continuous_queries]
-  enabled = false
-[http]
-  enabled = true
-  bind-address = %q
-  log-enabled = false
-`, freePort(t), filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), d.httpAddr)
-	if err := os.WriteFile(d.cfg, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	d.start()
-	t.Cleanup(d.stop)
-	return d
-}
-
-func (d *influxd) start() {
-	d.t.Helper()
-	log, err := os.Create(filepath.Join(filepath.Dir(d.cfg), "influxd.log"))
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	d.cmd = exec.Command(d.bin, "-config", d.cfg)
-	d.cmd.Stdout, d.cmd.Stderr = log, log
-	if err := d.cmd.Start(); err != nil {
-		d.t.Fatal(err)
-	}
-	d.exited = make(chan struct{})
-	go func() { d.cmd.Wait(); log.Close(); close(d.exited) }()
-	testwait.For(d.t, "influxd answering /ping", func() bool {
-		resp, err := http.Get("http://" + d.httpAddr + "/ping")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusNoContent
-	})
-}
-
-// stop ends influxd (SIGTERM, then SIGKILL) and waits for it.
-func (d *influxd) stop() {
-	if d.cmd == nil {
-		return
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(testwait.Timeout):
-		d.cmd.Process.Kill()
-		<-d.exited
-	}
-	d.cmd = nil
-}
+func newInfluxd(t *testing.T) influxd { return influxd{testpeer.StartInfluxd(t)} }
 
 // query runs an InfluxQL statement and returns the first series' values.
-func (d *influxd) query(db, q string) ([][]any, error) {
-	v := url.Values{"q": {q}}
-	if db != "" {
-		v.Set("db", db)
-	}
-	resp, err := http.PostForm("http://"+d.httpAddr+"/query", v)
-	if err != nil {
+func (d influxd) query(db, q string) ([][]any, error) {
+	series, err := d.Query(db, q)
+	if err != nil || len(series) == 0 {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	var out struct {
-		Results []struct {
-			Error  string `json:"error"`
-			Series []struct {
-				Values [][]any `json:"values"`
-			} `json:"series"`
-		} `json:"results"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, err
-	}
-	if len(out.Results) == 0 {
-		return nil, fmt.Errorf("no results")
-	}
-	if out.Results[0].Error != "" {
-		return nil, fmt.Errorf("%s", out.Results[0].Error)
-	}
-	if len(out.Results[0].Series) == 0 {
-		return nil, nil
-	}
-	return out.Results[0].Series[0].Values, nil
+	return series[0].Values, nil
 }
 
 // count is the number of points of measurement m.
-func (d *influxd) count(m, field string) int {
+func (d influxd) count(m, field string) int {
 	vals, err := d.query("ntopng", fmt.Sprintf(`SELECT count(%q) FROM %q`, field, m))
 	if err != nil || len(vals) == 0 {
 		return 0
@@ -159,7 +47,7 @@ func TestInfluxd(t *testing.T) {
 		t.Fatal(err)
 	}
 	spool := t.TempDir()
-	e, err := New(fastConfig("http://"+d.httpAddr+"/ntopng", spool))
+	e, err := New(fastConfig("http://"+d.Addr+"/ntopng", spool))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,14 +90,14 @@ func TestInfluxd(t *testing.T) {
 	}
 
 	// influxd goes away: the points are spooled.
-	d.stop()
+	d.Stop()
 	appendHosts(30, 50)
 	testwait.ForState(t, "40 points in the spool", func() (any, bool) { c := e.Counters(); return c, c.SpoolPoints == 40 })
 	if fi, err := os.Stat(filepath.Join(spool, SpoolFile)); err != nil || fi.Size() == 0 {
 		t.Fatalf("spool file: %v", err)
 	}
 	// It comes back: the spool drains, every point is there.
-	d.start()
+	d.Start()
 	appendHosts(50, 60)
 	testwait.ForState(t, "60 points of each schema in influxd", func() (any, bool) {
 		n, m := d.count("host:traffic", "bytes_sent"), d.count("iface:flows", "num_flows")

@@ -9,24 +9,29 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"flowgate/internal/testwait"
 )
 
 // Influxd is a real InfluxDB 1.x (Debian's influxdb) in a temporary
-// directory, stopped at the test's end.
+// directory, stopped at the test's end. Stop and Start restart it on the
+// same ports and data (a server that goes away mid-run).
 type Influxd struct {
-	t    testing.TB
-	Addr string // host:port of its HTTP API
+	t        testing.TB
+	Addr     string // host:port of its HTTP API
+	bin, cfg string
+	cmd      *exec.Cmd
+	exited   chan struct{}
 }
 
 // StartInfluxd starts influxd on free loopback ports and waits for /ping.
 func StartInfluxd(t testing.TB) *Influxd {
 	t.Helper()
-	bin := Command(t, "influxd", "influxdb")
 	dir := t.TempDir()
-	d := &Influxd{t: t, Addr: freeAddr(t)}
+	d := &Influxd{t: t, Addr: freeAddr(t), bin: Command(t, "influxd", "influxdb"), cfg: filepath.Join(dir, "influxdb.conf")}
 	conf := fmt.Sprintf(`reporting-disabled = true
 bind-address = %q
 [meta]
@@ -44,23 +49,30 @@ bind-address = %q
   bind-address = %q
   log-enabled = false
 `, freeAddr(t), filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), d.Addr)
-	cfg := filepath.Join(dir, "influxdb.conf")
-	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+	if err := os.WriteFile(d.cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	log, err := os.Create(filepath.Join(dir, "influxd.log"))
+	d.Start()
+	t.Cleanup(d.Stop)
+	return d
+}
+
+// Start (re)starts the server and waits until it answers /ping.
+func (d *Influxd) Start() {
+	d.t.Helper()
+	log, err := os.OpenFile(filepath.Join(filepath.Dir(d.cfg), "influxd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		t.Fatal(err)
+		d.t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-config", cfg)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting influxd: %v", err)
+	d.cmd = exec.Command(d.bin, "-config", d.cfg)
+	d.cmd.Stdout, d.cmd.Stderr = log, log
+	if err := d.cmd.Start(); err != nil {
+		d.t.Fatalf("starting influxd: %v", err)
 	}
-	exited := make(chan struct{})
+	cmd, exited := d.cmd, make(chan struct{})
+	d.exited = exited
 	go func() { _ = cmd.Wait(); log.Close(); close(exited) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
-	testwait.For(t, "influxd answering /ping", func() bool {
+	testwait.For(d.t, "influxd answering /ping", func() bool {
 		resp, err := http.Get("http://" + d.Addr + "/ping")
 		if err != nil {
 			return false
@@ -68,7 +80,22 @@ bind-address = %q
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusNoContent
 	})
-	return d
+}
+
+// Stop ends the server (SIGTERM, then SIGKILL) and waits for it; a
+// stopped server is left alone.
+func (d *Influxd) Stop() {
+	if d.cmd == nil {
+		return
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(testwait.Timeout):
+		_ = d.cmd.Process.Kill()
+		<-d.exited
+	}
+	d.cmd = nil
 }
 
 // Query runs an InfluxQL statement (db may be empty) and returns the
