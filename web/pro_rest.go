@@ -27,6 +27,7 @@ func (s *Server) proRoutes() {
 	s.mux.HandleFunc(proV2+"get/interface/top/remote/talkers.lua", func(w http.ResponseWriter, r *http.Request) { s.topTalkers(w, r, false) })
 	s.mux.HandleFunc(proV2+"get/interface/top/l7_stats.lua", s.topL7)
 	s.mux.HandleFunc(proV2+"get/system/data.lua", s.proSystemData)
+	s.exclusionRoutes() // alert_exclusions.go
 }
 
 type talker struct {

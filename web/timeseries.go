@@ -45,22 +45,25 @@ func (s *Server) getTimeseries(w http.ResponseWriter, r *http.Request, st *histo
 	writeOK(w, rsp)
 }
 
-// tsFail is why one time-series request is refused: its rc and message.
-type tsFail struct {
+// restFail is why a request (or one time-series request of many) is
+// refused: its rc and message.
+type restFail struct {
 	code  restError
 	human string
 }
 
+func (f *restFail) Error() string { return f.human }
+
 // tsQuery checks ts.lua's parameters (also one request of ts_multi.lua)
 // and the requester's right to the interface and host they name.
-func (s *Server) tsQuery(r *http.Request, p params) (history.Query, *tsFail) {
+func (s *Server) tsQuery(r *http.Request, p params) (history.Query, *restFail) {
 	var err error
 	q := history.Query{Schema: p["ts_schema"], Aggregation: p["ts_aggregation"]}
 	if q.Schema == "" {
-		return q, &tsFail{errInvalidArgs, "missing ts_schema"}
+		return q, &restFail{errInvalidArgs, "missing ts_schema"}
 	}
 	if q.Tags, err = history.ParseTags(p["ts_query"]); err != nil {
-		return q, &tsFail{errInvalidArgs, err.Error()}
+		return q, &restFail{errInvalidArgs, err.Error()}
 	}
 	now := s.now().Unix()
 	q.End, q.Begin = now, now-3600 // ntopng's default: the last hour
@@ -71,7 +74,7 @@ func (s *Server) tsQuery(r *http.Request, p params) (history.Query, *tsFail) {
 		if v := p[e.name]; v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				return q, &tsFail{errInvalidArgs, "bad " + e.name + " " + strconv.Quote(v)}
+				return q, &restFail{errInvalidArgs, "bad " + e.name + " " + strconv.Quote(v)}
 			}
 			*e.dst = n
 		}
@@ -83,7 +86,7 @@ func (s *Server) tsQuery(r *http.Request, p params) (history.Query, *tsFail) {
 		if v := p[e.name]; v != "" {
 			n, err := strconv.ParseFloat(v, 64) // ntopng's JSON clients send numbers
 			if err != nil || n != math.Trunc(n) || n < 1 || n > 1e9 {
-				return q, &tsFail{errInvalidArgs, "bad " + e.name + " " + strconv.Quote(v)}
+				return q, &restFail{errInvalidArgs, "bad " + e.name + " " + strconv.Quote(v)}
 			}
 			*e.dst = int(n)
 		}
@@ -92,39 +95,39 @@ func (s *Server) tsQuery(r *http.Request, p params) (history.Query, *tsFail) {
 	if v, ok := q.Tags["ifid"]; ok {
 		id, err := strconv.Atoi(v)
 		if err != nil {
-			return q, &tsFail{errInvalidInterface, "bad ifid " + strconv.Quote(v)}
+			return q, &restFail{errInvalidInterface, "bad ifid " + strconv.Quote(v)}
 		}
 		// An ifid of an SNMP device series is the -1 of ntopng's system
 		// interface; otherwise it names an engine interface.
 		if id >= 0 {
 			i := s.deps.Engine.Interface(id)
 			if i == nil {
-				return q, &tsFail{errInvalidInterface, "unknown ifid " + v}
+				return q, &restFail{errInvalidInterface, "unknown ifid " + v}
 			}
 			if !me.AllowsIfname(i.Name()) {
 				s.counters.notGranted.Add(1)
-				return q, &tsFail{errNotGranted, "interface not allowed to this user"}
+				return q, &restFail{errNotGranted, "interface not allowed to this user"}
 			}
 		}
 	}
 	if h, ok := q.Tags["host"]; ok {
 		if visible := addrFilter(r); visible != nil && !visible(hostTagAddr(h)) {
 			s.counters.notGranted.Add(1)
-			return q, &tsFail{errNotGranted, "host not allowed to this user"}
+			return q, &restFail{errNotGranted, "host not allowed to this user"}
 		}
 	}
 	return q, nil
 }
 
 // tsAnswer runs a checked query: ts.lua's answer, {metadata, series}.
-func (s *Server) tsAnswer(r *http.Request, st *history.Store, q history.Query) (map[string]any, *tsFail) {
+func (s *Server) tsAnswer(r *http.Request, st *history.Store, q history.Query) (map[string]any, *restFail) {
 	res, err := st.Query(r.Context(), q)
 	if errors.Is(err, history.ErrBadQuery) {
-		return nil, &tsFail{errInvalidArgs, err.Error()}
+		return nil, &restFail{errInvalidArgs, err.Error()}
 	}
 	if err != nil {
 		s.deps.Logger.Warn("time-series query failed", "schema", q.Schema, "err", err)
-		return nil, &tsFail{errInternal, "time-series query failed"}
+		return nil, &restFail{errInternal, "time-series query failed"}
 	}
 	visible := addrFilter(r)
 	series := make([]map[string]any, 0, len(res.Series))
