@@ -28,6 +28,7 @@ func (s *Server) proRoutes() {
 	s.mux.HandleFunc(proV2+"get/interface/top/l7_stats.lua", s.topL7)
 	s.mux.HandleFunc(proV2+"get/system/data.lua", s.proSystemData)
 	s.exclusionRoutes() // alert_exclusions.go
+	s.obsPointRoutes()  // obs_points.go
 }
 
 type talker struct {
