@@ -47,7 +47,9 @@ func (s *Server) exclusionRoutes() {
 	s.mux.HandleFunc(proV2+"delete/flow/alert/exclusions.lua", func(w http.ResponseWriter, r *http.Request) {
 		x.write(w, r, func(d exclusionDoc, p params) error { return x.deleteOfHost(d, p, "flow") })
 	})
-	s.mux.HandleFunc(proV2+"get/alert/exclusion.lua", x.get)
+	s.mux.HandleFunc(proV2+"get/alert/exclusion.lua", func(w http.ResponseWriter, r *http.Request) { x.get(w, r, "") })
+	s.mux.HandleFunc(proV2+"get/host/alert/exclusions.lua", func(w http.ResponseWriter, r *http.Request) { x.get(w, r, "host") })
+	s.mux.HandleFunc(proV2+"get/flow/alert/exclusions.lua", func(w http.ResponseWriter, r *http.Request) { x.get(w, r, "flow") })
 }
 
 // exclusionAddr is alert_addr (or host) normalised as the document keeps
@@ -278,9 +280,10 @@ func removeHost(d exclusionDoc, entity, addr string, key int) {
 	}
 }
 
-// get serves get/alert/exclusion.lua?type=host: one row per excluded
-// (host, alert), sorted.
-func (x *exclusionREST) get(w http.ResponseWriter, r *http.Request) {
+// get serves get/alert/exclusion.lua?type=host (every exclusion) and,
+// with only set, get/<subdir>/alert/exclusions.lua?host=H (those of one
+// host or network): one row per excluded (host, alert), sorted.
+func (x *exclusionREST) get(w http.ResponseWriter, r *http.Request, only string) {
 	s := x.s
 	if !s.adminOnly(w, r) {
 		return
@@ -290,7 +293,15 @@ func (x *exclusionREST) get(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 0, errInvalidArgs, err.Error())
 		return
 	}
-	if p["type"] != "host" {
+	addr := ""
+	if only != "" {
+		if addr, err = exclusionAddr("host", p["host"]); err != nil {
+			var f *restFail
+			errors.As(err, &f)
+			writeError(w, 0, f.code, f.human)
+			return
+		}
+	} else if p["type"] != "host" {
 		writeError(w, 0, errInvalidArgs, fmt.Sprintf("type %q: flowgate excludes by host only", p["type"]))
 		return
 	}
@@ -304,6 +315,9 @@ func (x *exclusionREST) get(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := []map[string]any{}
 	for subdir, entity := range exclusionSubdirs {
+		if only != "" && subdir != only {
+			continue
+		}
 		for alert := range doc[entity] {
 			id, err := strconv.Atoi(alert)
 			if err != nil {
@@ -311,6 +325,9 @@ func (x *exclusionREST) get(w http.ResponseWriter, r *http.Request) {
 			}
 			t, _ := alerts.TypeByID(id)
 			for h := range doc.hosts(entity, alert) {
+				if addr != "" && h != addr {
+					continue
+				}
 				rows = append(rows, map[string]any{"type": "host", "subdir": subdir, "alert_addr": h,
 					"alert_key": id, "alert_name": t.Key, "title": t.Title})
 			}

@@ -51,6 +51,19 @@ func TestAlertExclusionREST(t *testing.T) {
 		t.Errorf("get: %s", got)
 	}
 
+	// The exclusions of one host (or network), per kind.
+	for _, tc := range []struct{ path, host, want string }{
+		{"get/host/alert/exclusions.lua", "10.0.0.5", `[{"alert_addr":"10.0.0.5","alert_key":49,`},
+		{"get/host/alert/exclusions.lua", "10.0.0.5@0", `[{"alert_addr":"10.0.0.5","alert_key":49,`},
+		{"get/flow/alert/exclusions.lua", "10.0.0.5", `[]`},
+		{"get/flow/alert/exclusions.lua", "192.168.10.0/24", `[{"alert_addr":"192.168.10.0/24","alert_key":1,`},
+	} {
+		code, env := call(t, s, "GET", pro+tc.path, map[string]string{"host": tc.host})
+		if got := jsonOf(env["rsp"]); code != 200 || !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s?host=%s: %d %s", tc.path, tc.host, code, got)
+		}
+	}
+
 	del := map[string]string{"type": "host", "subdir": "host", "alert_addr": "10.0.0.5", "host_alert_key": "49"}
 	if code, env := call(t, s, "POST", pro+"delete/alert/exclusion.lua", del); code != 200 {
 		t.Fatalf("delete: %d %v", code, env)
@@ -119,6 +132,8 @@ func TestAlertExclusionErrors(t *testing.T) {
 		{"delete flow bad key", "POST", "delete/flow/alert/exclusions.lua", map[string]string{"alert_addr": "10.0.0.5", "alert_key": "x"}, 400, -5, "bad alert_key"},
 		{"delete host by GET", "GET", "delete/host/alert/exclusions.lua", map[string]string{"alert_addr": "10.0.0.5"}, 405, -5, "POST"},
 		{"get no type", "GET", "get/alert/exclusion.lua", nil, 400, -5, "host only"},
+		{"get host no host", "GET", "get/host/alert/exclusions.lua", nil, 400, -4, "bad host"},
+		{"get flow bad host", "GET", "get/flow/alert/exclusions.lua", map[string]string{"host": "10.0.0.1@9999"}, 400, -4, "bad host"},
 	} {
 		code, env := call(t, s, tc.method, pro+tc.path, tc.kv)
 		if code != tc.code || env["rc"] != float64(tc.rc) || !strings.Contains(env["rc_str_hr"].(string), tc.human) {

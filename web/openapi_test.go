@@ -99,6 +99,8 @@ var proServed = map[string]bool{
 	"/lua/pro/rest/v2/delete/all/alert/exclusions.lua":      true,
 	"/lua/pro/rest/v2/delete/host/alert/exclusions.lua":     true,
 	"/lua/pro/rest/v2/delete/flow/alert/exclusions.lua":     true,
+	"/lua/pro/rest/v2/get/host/alert/exclusions.lua":        true,
+	"/lua/pro/rest/v2/get/flow/alert/exclusions.lua":        true,
 	"/lua/pro/rest/v2/get/observation_points/stats.lua":     true,
 	"/lua/pro/rest/v2/get/observation_points/alias.lua":     true,
 	"/lua/pro/rest/v2/set/observation_points/alias.lua":     true,
