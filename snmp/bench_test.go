@@ -130,13 +130,14 @@ func BenchmarkPollVsBulkwalk(b *testing.B) {
 		defer g.Conn.Close()
 		n := 0
 		names := map[string]bool{}
-		if _, err := walkColumns(g, cols, 25, func(col int, _ string, v gosnmp.SnmpPDU) {
+		if _, err := walkColumns(g, cols, 25, func(col int, _ string, v gosnmp.SnmpPDU) bool {
 			n++
 			if col == 0 {
 				var s string
 				str(&s, v)
 				names[s] = true
 			}
+			return true
 		}); err != nil {
 			b.Fatal(err)
 		}

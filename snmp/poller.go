@@ -109,6 +109,10 @@ type Counters struct {
 	Reboots     uint64 `json:"reboots"`
 	Devices     int    `json:"devices"`
 	Unreachable int    `json:"unreachable"`
+	// On-demand LLDP and bridge table walks (REST lldp.lua, bridge.lua).
+	TopologyWalks     uint64 `json:"topology_walks"`
+	TopologyErrors    uint64 `json:"topology_walk_errors"`     // timeouts, agent errors
+	TopologyTruncated uint64 `json:"topology_walks_truncated"` // stopped at the row bound
 	// Series persistence (zero without a data dir).
 	SeriesRecords     uint64 `json:"series_records"`     // points written
 	SeriesErrors      uint64 `json:"series_errors"`      // open/write/fsync failures
@@ -133,6 +137,8 @@ type Poller struct {
 	state map[string]*device
 
 	polls, pollErrs, reqs, badVals, reboots atomic.Uint64
+	// On-demand LLDP/bridge walks (topology.go).
+	topoWalks, topoErrs, topoTruncated atomic.Uint64
 
 	sem     chan struct{}
 	wake    chan struct{}
@@ -447,7 +453,8 @@ func (p *Poller) Series(key string, ifIndex uint32, since time.Time) ([]Point, b
 // Counters returns the poller's totals.
 func (p *Poller) Counters() Counters {
 	c := Counters{Polls: p.polls.Load(), PollErrors: p.pollErrs.Load(), Requests: p.reqs.Load(),
-		BadValues: p.badVals.Load(), Reboots: p.reboots.Load()}
+		BadValues: p.badVals.Load(), Reboots: p.reboots.Load(),
+		TopologyWalks: p.topoWalks.Load(), TopologyErrors: p.topoErrs.Load(), TopologyTruncated: p.topoTruncated.Load()}
 	if p.ts != nil {
 		c.SeriesRecords, c.SeriesErrors, c.SeriesRepairs = p.ts.records.Load(), p.ts.writeErrs.Load(), p.ts.repairs.Load()
 		c.SeriesCompactions, c.SeriesSyncs = p.ts.compactions.Load(), p.ts.syncs.Load()
@@ -606,11 +613,11 @@ func (p *Poller) poll(cfg DeviceConfig) (res *pollResult, err error) {
 		for i, c := range cols {
 			oids[i] = c.oid
 		}
-		n, err := walkColumns(g, oids, p.cfg.MaxRepetitions, func(col int, index string, v gosnmp.SnmpPDU) {
+		n, err := walkColumns(g, oids, p.cfg.MaxRepetitions, func(col int, index string, v gosnmp.SnmpPDU) bool {
 			idx, ok := indexOf(index)
 			if !ok {
 				r.bad++
-				return
+				return true
 			}
 			i := r.ifaces[idx]
 			if i == nil {
@@ -620,6 +627,7 @@ func (p *Poller) poll(cfg DeviceConfig) (res *pollResult, err error) {
 			if !cols[col].set(i, v) {
 				r.bad++
 			}
+			return true
 		})
 		r.reqs += n
 		if err != nil {

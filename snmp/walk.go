@@ -101,10 +101,11 @@ func hc(dst *uint64, has *bool, v gosnmp.SnmpPDU) bool {
 // walkColumns walks several table columns at once: one GETBULK carries one
 // repeater per still-open column, so a table of n rows and c columns costs
 // about n·c/maxRep round trips spread over all columns, as snmpbulkwalk does
-// for one column. It calls visit(col, index, pdu) in reply order.
+// for one column. It calls visit(col, index, pdu) in reply order; the walk
+// ends early, without error, when visit returns false (a row bound).
 // Agents trim a GETBULK reply to their message size, so the varbinds are
 // matched to columns by position and a short reply just moves fewer columns.
-func walkColumns(g *gosnmp.GoSNMP, cols []string, maxRep uint32, visit func(col int, index string, v gosnmp.SnmpPDU)) (reqs int, err error) {
+func walkColumns(g *gosnmp.GoSNMP, cols []string, maxRep uint32, visit func(col int, index string, v gosnmp.SnmpPDU) bool) (reqs int, err error) {
 	type cur struct {
 		col  int
 		last string
@@ -162,7 +163,9 @@ func walkColumns(g *gosnmp.GoSNMP, cols []string, maxRep uint32, visit func(col 
 			}
 			c.last = name
 			moved = true
-			visit(c.col, name[len(prefix):], v)
+			if !visit(c.col, name[len(prefix):], v) {
+				return reqs, nil
+			}
 		}
 		next := open[:0]
 		for k, c := range open {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -135,3 +137,94 @@ func Tool(t testing.TB, tool string, args ...string) ([]byte, error) {
 	}
 	return out, err
 }
+
+// PassRow is one varbind a pass script serves: Type is a net-snmp pass
+// type (integer, string, octet = hex bytes "00 11 ..", gauge, ...).
+type PassRow struct{ OID, Type, Value string }
+
+// passScript answers snmpd's pass protocol (-g OID: that row; -n OID: the
+// first row after it, by numeric OID order) from a tab-separated table
+// sorted by OID. Rows a MIB snmpd does not implement (LLDP, BRIDGE) then
+// come over UDP through the real agent.
+const passScript = `#!/bin/sh
+[ "$1" = "-s" ] && { echo not-writable; exit 0; }
+exec awk -F '\t' -v mode="$1" -v req="$2" '
+function cmp(a, b,   x, y, n, m, i) {
+	n = split(a, x, "."); m = split(b, y, ".")
+	for (i = 2; i <= n && i <= m; i++) {
+		if (x[i] + 0 < y[i] + 0) return -1
+		if (x[i] + 0 > y[i] + 0) return 1
+	}
+	return n < m ? -1 : (n > m ? 1 : 0)
+}
+(mode == "-g" && $1 == req) || (mode == "-n" && cmp($1, req) > 0) { print $1; print $2; print $3; exit }
+' "$(dirname "$0")/table.tsv"
+`
+
+// PassLines writes rows and the pass script to a temporary directory and
+// returns the snmpd.conf lines (for StartAgent) that serve them under each
+// subtree (e.g. ".1.0.8802.1.1.2"). OIDs start with a dot.
+func PassLines(t testing.TB, rows []PassRow, subtrees ...string) []string {
+	t.Helper()
+	testpeer.Command(t, "awk", "mawk")
+	dir := t.TempDir()
+	sorted := append([]PassRow(nil), rows...)
+	sort.Slice(sorted, func(i, j int) bool { return oidLess(sorted[i].OID, sorted[j].OID) })
+	var b strings.Builder
+	for _, r := range sorted {
+		fmt.Fprintf(&b, "%s\t%s\t%s\n", r.OID, r.Type, r.Value)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "table.tsv"), []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, "pass.sh")
+	if err := os.WriteFile(script, []byte(passScript), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	lines := make([]string, 0, len(subtrees))
+	for _, s := range subtrees {
+		lines = append(lines, "pass "+s+" /bin/sh "+script)
+	}
+	return lines
+}
+
+func oidLess(a, b string) bool {
+	x, y := strings.Split(strings.TrimPrefix(a, "."), "."), strings.Split(strings.TrimPrefix(b, "."), ".")
+	for i := 0; i < len(x) && i < len(y); i++ {
+		n, _ := strconv.Atoi(x[i])
+		m, _ := strconv.Atoi(y[i])
+		if n != m {
+			return n < m
+		}
+	}
+	return len(x) < len(y)
+}
+
+// TopologyRows reads testdata/topology.tsv: LLDP-MIB and BRIDGE-MIB rows
+// for PassLines (subtrees LLDPSubtree and BridgeSubtree).
+func TopologyRows(t testing.TB) []PassRow {
+	t.Helper()
+	_, self, _, _ := runtime.Caller(0)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(self), "testdata", "topology.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []PassRow
+	for _, l := range strings.Split(string(b), "\n") {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		f := strings.SplitN(l, "\t", 3)
+		if len(f) != 3 {
+			t.Fatalf("topology.tsv: bad line %q", l)
+		}
+		rows = append(rows, PassRow{f[0], f[1], f[2]})
+	}
+	return rows
+}
+
+// The LLDP-MIB and BRIDGE-MIB roots.
+const (
+	LLDPSubtree   = ".1.0.8802.1.1.2"
+	BridgeSubtree = ".1.3.6.1.2.1.17"
+)
