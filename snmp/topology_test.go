@@ -35,7 +35,8 @@ func TestTopologyWalk(t *testing.T) {
 		{"v1", "1", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := New(Configuration{Interval: time.Hour, Timeout: 2 * time.Second, MaxRepetitions: tc.maxRep}, Deps{})
+			// Long timeout: the pass script forks per varbind, slow on a loaded machine.
+			p := New(Configuration{Interval: time.Hour, Timeout: 10 * time.Second, MaxRepetitions: tc.maxRep}, Deps{})
 			if err := p.Start(); err != nil {
 				t.Fatal(err)
 			}

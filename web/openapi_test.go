@@ -71,6 +71,8 @@ var proServed = map[string]bool{
 	"/lua/pro/rest/v2/get/snmp/device/list.lua":             true,
 	"/lua/pro/rest/v2/get/snmp/device/interfaces.lua":       true,
 	"/lua/pro/rest/v2/get/snmp/device/system.lua":           true,
+	"/lua/pro/rest/v2/get/snmp/device/lldp.lua":             true,
+	"/lua/pro/rest/v2/get/snmp/device/bridge.lua":           true,
 	"/lua/pro/rest/v2/add/snmp/device.lua":                  true,
 	"/lua/pro/rest/v2/edit/snmp/device/device.lua":          true,
 	"/lua/pro/rest/v2/delete/snmp/device.lua":               true,
@@ -382,8 +384,11 @@ const coverageNotes = `
 - Pro paths: ntopng does not publish Pro's answers; flowgate's follow the community shapes of the
   same figures: top talkers are host rows ` + "`{ip, name, vlan, label, value (bps), throughput_bps, bytes, host_pool_id}`" + `,
   ` + "`top/l7_stats.lua`" + ` ` + "`[{label, value}]`" + ` (bytes, the rest as Other), ` + "`alert/top.lua`" + ` ` + "`{alert_id: [...], severity: [...]}`" + `
-  (counts, most frequent first). SNMP ` + "`lldp.lua`" + ` and ` + "`bridge.lua`" + ` are not served: the poller walks no
-  LLDP or bridge MIB. Pro SNMP writes take ntopng's ` + "`snmp_*`" + ` parameters (` + "`snmp_version`" + ` 0 v1, 1 v2c, 2 v3).
+  (counts, most frequent first). SNMP ` + "`lldp.lua`" + ` and ` + "`bridge.lua`" + ` (` + "`host`" + ` required, as for ` + "`system.lua`" + `) walk
+  the device now (LLDP-MIB, BRIDGE-MIB; docs/snmp-topology.md): ` + "`lldp.lua`" + ` rows ` + "`{host, local_port, local_port_id,`" + `
+  ` + "`local_port_descr, if_index, if_name, remote_chassis_id, remote_port_id, remote_port_descr, remote_sysname}`" + `,
+  ` + "`bridge.lua`" + ` rows ` + "`{host, mac, port (ifIndex), bridge_port, if_name, status, vlan: 0}`" + `; a walk that fails (timeout)
+  answers SNMP_DEVICE_UNREACHABLE. Pro SNMP writes take ntopng's ` + "`snmp_*`" + ` parameters (` + "`snmp_version`" + ` 0 v1, 1 v2c, 2 v3).
 - ` + "`get/asn/asn_info.lua`" + `: the AS of each active host is the geolocation database's; ` + "`score`" + ` and ` + "`rtt`" + `
   are 0 (flowgate keeps neither per AS).
 - ` + "`get/interface/arp.lua`" + `: ntopng counts ARP packets, which flow exports do not carry; flowgate

@@ -33,10 +33,10 @@ func (s *Server) proAlias(pro, community string) {
 }
 
 // proSNMPRoutes serves ntopng Pro's SNMP device endpoints over the poller
-// (HandleSNMP). The poller walks no LLDP or bridge MIBs, so lldp.lua and
-// bridge.lua are not served.
+// (HandleSNMP).
 //
-//	GET  get/snmp/device/list.lua, get/snmp/device/system.lua?host=, get/snmp/device/interfaces.lua?host=
+//	GET  get/snmp/device/list.lua, get/snmp/device/system.lua?host=, get/snmp/device/interfaces.lua?host=,
+//	     get/snmp/device/lldp.lua?host=, get/snmp/device/bridge.lua?host= (pro_snmp_topology.go)
 //	POST add/snmp/device.lua, edit/snmp/device/device.lua {snmp_host, snmp_version (0 v1, 1 v2c, 2 v3),
 //	     snmp_read_community (v3: the user), snmp_level, snmp_auth_protocol, snmp_auth_passphrase,
 //	     snmp_privacy_protocol, snmp_privacy_passphrase}
@@ -70,6 +70,7 @@ func (s *Server) proSNMPRoutes(p *snmp.Poller) {
 			"uptime": d.System.UpTime / 100, "num_interfaces": d.NumIfaces})
 	})
 	s.proAlias("get/snmp/device/interfaces.lua", "get/snmp/device/interfaces.lua")
+	s.proSNMPTopologyRoutes(p)
 	add := func(mode snmpAddMode) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			if !isPost(w, r) {
