@@ -247,9 +247,12 @@ func TestServerDownSpoolsAndRecovers(t *testing.T) {
 	})
 	srv.Restart(t)
 	offerAll(t, w, testRows(1000, 5000))
+	// Rows offered just after the restart may be spooled too (the writer
+	// is still backing off on a loaded machine): what must hold is that
+	// everything spooled came back and everything was written once.
 	testwait.ForState(t, "spool drained after the restart", func() (any, bool) {
 		c := w.Counters()
-		return c, c.Written == 6000 && c.SpoolRows == 0 && c.FromSpool == 4000
+		return c, c.Written == 6000 && c.SpoolRows == 0 && c.FromSpool == c.Spooled && c.Spooled >= 4000
 	})
 	c := w.Counters()
 	if c.SpoolDrops != 0 || c.BufferDrops != 0 || c.SendErrors == 0 {
