@@ -29,6 +29,9 @@ type Configuration struct {
 	MaxInFlight int
 	// MaxRepetitions of each GETBULK (25).
 	MaxRepetitions uint32
+	// MaxTableRows bounds each LLDP or bridge table an on-demand walk
+	// keeps (65,536); past it the walk stops and counts as truncated.
+	MaxTableRows int
 	// Retention of the per-interface series (24 h), in memory and, with a
 	// DataDir, in <DataDir>/snmp_series.
 	Retention time.Duration
@@ -63,6 +66,9 @@ func (c Configuration) withDefaults() Configuration {
 	}
 	if c.MaxRepetitions == 0 {
 		c.MaxRepetitions = 25
+	}
+	if c.MaxTableRows <= 0 {
+		c.MaxTableRows = 65536
 	}
 	if c.Retention <= 0 {
 		c.Retention = 24 * time.Hour

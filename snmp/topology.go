@@ -19,7 +19,6 @@ const (
 	oidBasePortIfIndex  = ".1.3.6.1.2.1.17.1.4.1.2." // dot1dBasePortIfIndex, index bridge port
 	lldpSubtypeMAC      = 4                          // lldpRemChassisIdSubtype macAddress
 	lldpPortSubtypeMAC  = 3                          // lldpRemPortIdSubtype macAddress
-	maxTopologyRows     = 65536                      // rows kept per table; past it the walk stops
 )
 
 // LLDPNeighbor is one remote system an LLDP agent saw on a local port.
@@ -99,7 +98,7 @@ func (p *Poller) LLDP(key string) ([]LLDPNeighbor, error) {
 			}
 			r := rems[index]
 			if r == nil {
-				if len(rems) >= maxTopologyRows {
+				if len(rems) >= w.maxRows {
 					w.truncated = true
 					return false
 				}
@@ -168,7 +167,7 @@ func (p *Poller) Bridge(key string) ([]BridgeEntry, error) {
 			}
 			e := rows[index]
 			if e == nil {
-				if len(rows) >= maxTopologyRows {
+				if len(rows) >= w.maxRows {
 					w.truncated = true
 					return false
 				}
@@ -210,6 +209,7 @@ func (p *Poller) Bridge(key string) ([]BridgeEntry, error) {
 type topoWalk struct {
 	key       string
 	maxRep    uint32
+	maxRows   int
 	reqs, bad int
 	truncated bool
 	ifaces    map[uint32]string // names from the last poll
@@ -235,7 +235,7 @@ func (w *topoWalk) basePorts(g *gosnmp.GoSNMP) (map[uint32]uint32, error) {
 			w.bad++
 			return true
 		}
-		if len(m) >= maxTopologyRows {
+		if len(m) >= w.maxRows {
 			w.truncated = true
 			return false
 		}
@@ -267,7 +267,7 @@ func (p *Poller) topologyWalk(key string, fn func(*gosnmp.GoSNMP, *topoWalk) err
 	if d == nil {
 		return ErrNoDevice
 	}
-	w := &topoWalk{key: key, maxRep: p.cfg.MaxRepetitions, ifaces: names}
+	w := &topoWalk{key: key, maxRep: p.cfg.MaxRepetitions, maxRows: p.cfg.MaxTableRows, ifaces: names}
 	p.topoWalks.Add(1)
 	defer func() {
 		if x := recover(); x != nil {

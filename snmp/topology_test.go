@@ -123,3 +123,32 @@ func TestTopologyWalkErrors(t *testing.T) {
 		t.Fatalf("counters %+v", c)
 	}
 }
+
+func TestTopologyRowBound(t *testing.T) {
+	a := snmptest.StartAgent(t, snmptest.PassLines(t, snmptest.TopologyRows(t), snmptest.LLDPSubtree, snmptest.BridgeSubtree)...)
+	p := New(Configuration{Interval: time.Hour, Timeout: 10 * time.Second, MaxTableRows: 1}, Deps{})
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	d, err := p.AddDevice(DeviceConfig{Address: "127.0.0.1", Port: a.Port, Version: "2c", Community: "public"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lldp, err := p.LLDP(d.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := p.Bridge(d.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first row of each table is kept; bridge port 2 is past the
+	// one-row port map, so its MAC has no ifIndex.
+	if len(lldp) != 1 || lldp[0].RemoteSysName != "core-sw1" || len(br) != 1 || br[0].MAC != "00:11:22:33:44:55" || br[0].IfIndex != 0 {
+		t.Fatalf("lldp %+v bridge %+v", lldp, br)
+	}
+	if c := p.Counters(); c.TopologyWalks != 2 || c.TopologyTruncated != 2 || c.TopologyErrors != 0 {
+		t.Fatalf("counters %+v", c)
+	}
+}
