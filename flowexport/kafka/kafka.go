@@ -169,7 +169,15 @@ func (p *Producer) Stop() {
 			return
 		}
 		close(p.stop)
-		<-p.done
+		select {
+		case <-p.done:
+		case <-time.After(p.cfg.FlushTimeout):
+			// With no broker the client's buffer stays full and Produce
+			// blocks the loop: give up on what is left (each record's
+			// promise then fails, counted) so that Stop ends.
+			p.cancel()
+			<-p.done
+		}
 		p.stopMu.Lock()
 		p.stopped = true
 		p.stopMu.Unlock()
