@@ -224,13 +224,20 @@ func (i *Interface) Snapshot() InterfaceStats {
 	i.snapMu.Lock()
 	s := i.snap
 	i.snapMu.Unlock()
+	i.queueStats(&s)
+	return s
+}
+
+// queueStats fills the counters collectors update from their own
+// goroutines (queue drops and waits) and the longest batch, then the drop
+// total.
+func (i *Interface) queueStats(s *InterfaceStats) {
 	s.QueueFullBatches = i.queueDrops.Load()
 	s.DropsQueueFull = i.queueDropFlows.Load()
 	s.QueueWaits = i.queueWaits.Load()
 	s.QueueWaitTime = time.Duration(i.queueWaitNanos.Load())
 	s.MaxBatchTime = time.Duration(i.maxBatchNanos.Load())
-	s.DroppedFlows = s.DropsMaxFlows + s.DropsMaxHosts + s.DropsIPMismatch + s.DropsQueueFull
-	return s
+	s.sumDrops()
 }
 
 func (i *Interface) publish() {
@@ -259,19 +266,12 @@ func (i *Interface) run(obs FlowObserver, started chan<- struct{}, stop <-chan s
 	for {
 		select {
 		case b := <-i.queue:
-			t0 := time.Now()
-			t.Process(b)
-			i.recycle(b)
-			i.batchDone(t0)
+			i.processBatch(t, b)
 		case req := <-i.doCh:
 			// Readers see every batch enqueued before they asked: a REST
 			// answer or a test never misses records already handed over.
 			for n := len(i.queue); n > 0; n-- {
-				b := <-i.queue
-				t0 := time.Now()
-				t.Process(b)
-				i.recycle(b)
-				i.batchDone(t0)
+				i.processBatch(t, <-i.queue)
 			}
 			t0 := time.Now()
 			req.fn(t)
@@ -293,9 +293,12 @@ func (i *Interface) run(obs FlowObserver, started chan<- struct{}, stop <-chan s
 	}
 }
 
-// batchDone records how long the owner spent on one batch (the engine's
-// pause for that batch's sender).
-func (i *Interface) batchDone(t0 time.Time) {
+// processBatch applies one queued batch, recycles it and records how long
+// the owner spent on it (the engine's pause for that batch's sender).
+func (i *Interface) processBatch(t *Tables, b *Batch) {
+	t0 := time.Now()
+	t.Process(b)
+	i.recycle(b)
 	d := time.Since(t0)
 	i.pauses.batch.Observe(d.Seconds())
 	if int64(d) > i.maxBatchNanos.Load() {

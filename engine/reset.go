@@ -67,6 +67,6 @@ func (i *Interface) Shown(s InterfaceStats) InterfaceStats {
 	if s.QueueWaitTime >= b.QueueWaitTime {
 		s.QueueWaitTime -= b.QueueWaitTime
 	}
-	s.DroppedFlows = s.DropsMaxFlows + s.DropsMaxHosts + s.DropsIPMismatch + s.DropsQueueFull
+	s.sumDrops()
 	return s
 }

@@ -71,6 +71,11 @@ type InterfaceStats struct {
 	PeriodicStatsUpdateFreqSecs int
 }
 
+// sumDrops sets DroppedFlows, the total of the drops by reason.
+func (s *InterfaceStats) sumDrops() {
+	s.DroppedFlows = s.DropsMaxFlows + s.DropsMaxHosts + s.DropsIPMismatch + s.DropsQueueFull
+}
+
 // Uptime is the time since the interface started.
 func (s *InterfaceStats) Uptime() time.Duration {
 	if s.StartTime.IsZero() {

@@ -370,13 +370,10 @@ func (t *Tables) fillStats() {
 	s.ActiveFlows = uint64(t.flowIdx.n)
 	s.Hosts = uint64(len(t.hostMap))
 	if t.iface != nil {
-		s.QueueFullBatches = t.iface.queueDrops.Load()
-		s.DropsQueueFull = t.iface.queueDropFlows.Load()
-		s.QueueWaits = t.iface.queueWaits.Load()
-		s.QueueWaitTime = time.Duration(t.iface.queueWaitNanos.Load())
-		s.MaxBatchTime = time.Duration(t.iface.maxBatchNanos.Load())
+		t.iface.queueStats(s)
+	} else {
+		s.sumDrops()
 	}
-	s.DroppedFlows = s.DropsMaxFlows + s.DropsMaxHosts + s.DropsIPMismatch + s.DropsQueueFull
 }
 
 func (t *Tables) exporterIndex(a netip.Addr) uint16 {
