@@ -81,8 +81,7 @@ func (p *Poller) LLDP(key string) ([]LLDPNeighbor, error) {
 			chassisSub, portSub          uint64
 			chassis, portID, descr, name []byte
 		}
-		rems := map[string]*rem{}
-		var keys []string
+		var rems tableRows[rem]
 		cols := []string{oidLLDPRemEntry + "4.", oidLLDPRemEntry + "5.", oidLLDPRemEntry + "6.",
 			oidLLDPRemEntry + "7.", oidLLDPRemEntry + "8.", oidLLDPRemEntry + "9."}
 		err = w.walk(g, "lldpRemTable", cols, func(col int, index string, v gosnmp.SnmpPDU) bool {
@@ -96,15 +95,9 @@ func (p *Poller) LLDP(key string) ([]LLDPNeighbor, error) {
 				w.bad++
 				return true
 			}
-			r := rems[index]
+			r := rems.row(w, index, func() *rem { return &rem{port: port} })
 			if r == nil {
-				if len(rems) >= w.maxRows {
-					w.truncated = true
-					return false
-				}
-				r = &rem{port: port}
-				rems[index] = r
-				keys = append(keys, index)
+				return false
 			}
 			ok = true
 			switch col {
@@ -129,9 +122,7 @@ func (p *Poller) LLDP(key string) ([]LLDPNeighbor, error) {
 		if err != nil {
 			return err
 		}
-		sort.Slice(keys, func(i, j int) bool { return oidCompare(keys[i], keys[j]) < 0 })
-		for _, k := range keys {
-			r := rems[k]
+		for _, r := range rems.sorted() {
 			n := LLDPNeighbor{LocalPort: r.port, IfIndex: r.port, RemoteChassisID: lldpID(r.chassis, r.chassisSub == lldpSubtypeMAC),
 				RemotePortID: lldpID(r.portID, r.portSub == lldpPortSubtypeMAC), RemotePortDescr: string(r.descr), RemoteSysName: string(r.name)}
 			if ifi, ok := bridge[r.port]; ok {
@@ -156,8 +147,7 @@ func (p *Poller) Bridge(key string) ([]BridgeEntry, error) {
 		if err != nil {
 			return err
 		}
-		rows := map[string]*BridgeEntry{}
-		var keys []string
+		var rows tableRows[BridgeEntry]
 		cols := []string{oidFdbEntry + "1.", oidFdbEntry + "2.", oidFdbEntry + "3."}
 		err = w.walk(g, "dot1dTpFdbTable", cols, func(col int, index string, v gosnmp.SnmpPDU) bool {
 			mac, ok := macIndex(index)
@@ -165,15 +155,9 @@ func (p *Poller) Bridge(key string) ([]BridgeEntry, error) {
 				w.bad++
 				return true
 			}
-			e := rows[index]
+			e := rows.row(w, index, func() *BridgeEntry { return &BridgeEntry{MAC: mac} })
 			if e == nil {
-				if len(rows) >= w.maxRows {
-					w.truncated = true
-					return false
-				}
-				e = &BridgeEntry{MAC: mac}
-				rows[index] = e
-				keys = append(keys, index)
+				return false
 			}
 			switch col {
 			case 0: // the index already carries the address
@@ -193,9 +177,7 @@ func (p *Poller) Bridge(key string) ([]BridgeEntry, error) {
 		if err != nil {
 			return err
 		}
-		sort.Slice(keys, func(i, j int) bool { return oidCompare(keys[i], keys[j]) < 0 })
-		for _, k := range keys {
-			e := rows[k]
+		for _, e := range rows.sorted() {
 			e.IfIndex = bridge[e.BridgePort]
 			e.IfName = w.ifName(e.IfIndex)
 			out = append(out, *e)
@@ -203,6 +185,41 @@ func (p *Poller) Bridge(key string) ([]BridgeEntry, error) {
 		return nil
 	})
 	return out, err
+}
+
+// tableRows gathers a walked table's rows by index, at most maxRows.
+type tableRows[T any] struct {
+	rows map[string]*T
+	keys []string
+}
+
+// row is index's row, made by mk when new; nil, with the walk marked
+// truncated, when a new row would pass maxRows.
+func (t *tableRows[T]) row(w *topoWalk, index string, mk func() *T) *T {
+	if r := t.rows[index]; r != nil {
+		return r
+	}
+	if len(t.rows) >= w.maxRows {
+		w.truncated = true
+		return nil
+	}
+	if t.rows == nil {
+		t.rows = map[string]*T{}
+	}
+	r := mk()
+	t.rows[index] = r
+	t.keys = append(t.keys, index)
+	return r
+}
+
+// sorted is the rows in index (OID) order.
+func (t *tableRows[T]) sorted() []*T {
+	sort.Slice(t.keys, func(i, j int) bool { return oidCompare(t.keys[i], t.keys[j]) < 0 })
+	out := make([]*T, len(t.keys))
+	for i, k := range t.keys {
+		out[i] = t.rows[k]
+	}
+	return out
 }
 
 // topoWalk is one on-demand topology read of a device.

@@ -51,18 +51,8 @@ func (s *Server) proSNMPRoutes(p *snmp.Poller) {
 		writeOK(w, out)
 	})
 	s.mux.HandleFunc(proV2+"get/snmp/device/system.lua", func(w http.ResponseWriter, r *http.Request) {
-		q, err := readParams(r)
-		if err != nil {
-			writeError(w, 0, errInvalidArgs, err.Error())
-			return
-		}
-		key, ok := readSNMPKey(w, q)
+		_, d, ok := readSNMPDevice(w, r, p, errSNMPUnknownDevice)
 		if !ok {
-			return
-		}
-		d, ok := p.Device(key)
-		if !ok {
-			writeError(w, 0, errSNMPUnknownDevice, "unknown SNMP device "+strconv.Quote(key))
 			return
 		}
 		writeOK(w, map[string]any{"host": d.Key, "name": d.System.Name, "descr": d.System.Descr,

@@ -10,10 +10,10 @@ import (
 
 // proSNMPTopologyRoutes serves ntopng Pro's get/snmp/device/lldp.lua and
 // bridge.lua?host=: the device's LLDP neighbours and learned MACs, walked
-// now (docs/snmp-topology.md). host is required, as for system.lua.
+// now (docs/snmp-topology.md). host is required, with system.lua's codes.
 func (s *Server) proSNMPTopologyRoutes(p *snmp.Poller) {
 	s.mux.HandleFunc(proV2+"get/snmp/device/lldp.lua", func(w http.ResponseWriter, r *http.Request) {
-		key, ok := readProSNMPDevice(w, r, p)
+		key, _, ok := readSNMPDevice(w, r, p, errSNMPUnknownDevice)
 		if !ok {
 			return
 		}
@@ -31,7 +31,7 @@ func (s *Server) proSNMPTopologyRoutes(p *snmp.Poller) {
 		writeOK(w, out)
 	})
 	s.mux.HandleFunc(proV2+"get/snmp/device/bridge.lua", func(w http.ResponseWriter, r *http.Request) {
-		key, ok := readProSNMPDevice(w, r, p)
+		key, _, ok := readSNMPDevice(w, r, p, errSNMPUnknownDevice)
 		if !ok {
 			return
 		}
@@ -49,25 +49,6 @@ func (s *Server) proSNMPTopologyRoutes(p *snmp.Poller) {
 	})
 }
 
-// readProSNMPDevice reads host and checks the device exists, with
-// system.lua's codes.
-func readProSNMPDevice(w http.ResponseWriter, r *http.Request, p *snmp.Poller) (string, bool) {
-	q, err := readParams(r)
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return "", false
-	}
-	key, ok := readSNMPKey(w, q)
-	if !ok {
-		return "", false
-	}
-	if _, ok := p.Device(key); !ok {
-		writeError(w, 0, errSNMPUnknownDevice, "unknown SNMP device "+strconv.Quote(key))
-		return "", false
-	}
-	return key, true
-}
-
 var errSNMPUnreachable = restCode("snmp_device_unreachable")
 
 // topologyOK writes the error of a failed walk.
@@ -76,7 +57,7 @@ func topologyOK(w http.ResponseWriter, key string, err error) bool {
 	case err == nil:
 		return true
 	case errors.Is(err, snmp.ErrNoDevice): // removed meanwhile
-		writeError(w, 0, errSNMPUnknownDevice, "unknown SNMP device "+strconv.Quote(key))
+		writeUnknownSNMPDevice(w, errSNMPUnknownDevice, key)
 	default:
 		writeError(w, 0, errSNMPUnreachable, err.Error())
 	}

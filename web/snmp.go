@@ -32,18 +32,13 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 		writeOK(w, p.Devices())
 	})
 	s.mux.HandleFunc("/lua/rest/v2/get/snmp/device/interfaces.lua", func(w http.ResponseWriter, r *http.Request) {
-		q, err := readParams(r)
-		if err != nil {
-			writeError(w, 0, errInvalidArgs, err.Error())
-			return
-		}
-		key, ok := readSNMPKey(w, q)
+		_, key, ok := readSNMPHost(w, r)
 		if !ok {
 			return
 		}
 		ifs, ok := p.Interfaces(key)
 		if !ok {
-			writeError(w, 0, errNotFound, "unknown SNMP device "+strconv.Quote(key))
+			writeUnknownSNMPDevice(w, errNotFound, key)
 			return
 		}
 		type row struct {
@@ -63,12 +58,7 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 		writeOK(w, rows)
 	})
 	s.mux.HandleFunc("/lua/rest/v2/get/snmp/device/interface/timeseries.lua", func(w http.ResponseWriter, r *http.Request) {
-		q, err := readParams(r)
-		if err != nil {
-			writeError(w, 0, errInvalidArgs, err.Error())
-			return
-		}
-		key, ok := readSNMPKey(w, q)
+		q, key, ok := readSNMPHost(w, r)
 		if !ok {
 			return
 		}
@@ -140,17 +130,8 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 		if !isPost(w, r) {
 			return
 		}
-		q, err := readParams(r)
-		if err != nil {
-			writeError(w, 0, errInvalidArgs, err.Error())
-			return
-		}
-		key, ok := readSNMPKey(w, q)
+		key, _, ok := readSNMPDevice(w, r, p, errNotFound)
 		if !ok {
-			return
-		}
-		if _, ok := p.Device(key); !ok {
-			writeError(w, 0, errNotFound, "unknown SNMP device "+strconv.Quote(key))
 			return
 		}
 		_ = p.PollNow(key) // the outcome is in the status
@@ -165,6 +146,39 @@ func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
 		}
 		writeOK(w, out)
 	})
+}
+
+// readSNMPHost reads the request's parameters and its device key (host),
+// answering INVALID_ARGUMENTS or readSNMPKey's errors.
+func readSNMPHost(w http.ResponseWriter, r *http.Request) (params, string, bool) {
+	q, err := readParams(r)
+	if err != nil {
+		writeError(w, 0, errInvalidArgs, err.Error())
+		return nil, "", false
+	}
+	key, ok := readSNMPKey(w, q)
+	return q, key, ok
+}
+
+// readSNMPDevice reads host and checks the device exists, the one lookup of
+// the community and Pro paths; unknown is the rc of a device the poller
+// lacks (community NOT_FOUND, Pro SNMP_UNKNOWN_DEVICE).
+func readSNMPDevice(w http.ResponseWriter, r *http.Request, p *snmp.Poller, unknown restError) (string, snmp.DeviceStatus, bool) {
+	_, key, ok := readSNMPHost(w, r)
+	if !ok {
+		return "", snmp.DeviceStatus{}, false
+	}
+	d, ok := p.Device(key)
+	if !ok {
+		writeUnknownSNMPDevice(w, unknown, key)
+		return "", snmp.DeviceStatus{}, false
+	}
+	return key, d, true
+}
+
+// writeUnknownSNMPDevice answers rc for a device key the poller lacks.
+func writeUnknownSNMPDevice(w http.ResponseWriter, rc restError, key string) {
+	writeError(w, 0, rc, "unknown SNMP device "+strconv.Quote(key))
 }
 
 // readSNMPKey reads a device key (host): an address or name, with ":port"
@@ -209,7 +223,7 @@ func addSNMPDevice(w http.ResponseWriter, p *snmp.Poller, d snmp.DeviceConfig, m
 	_, exists := p.Device(d.Key())
 	switch {
 	case mode == snmpEditExisting && !exists:
-		writeError(w, 0, errSNMPUnknownDevice, "unknown SNMP device "+strconv.Quote(d.Key()))
+		writeUnknownSNMPDevice(w, errSNMPUnknownDevice, d.Key())
 		return snmp.DeviceStatus{}, false
 	case mode == snmpAddNew && exists:
 		writeError(w, 0, errSNMPAlreadyAdded, "SNMP device "+d.Key()+" already added")
