@@ -94,24 +94,11 @@ flowgate_flow_exporter_records_total{exporter="127.0.0.1",ifid="0",ifname="netfl
 
 // TestQueueDropsCounted: datagrams beyond a full queue are counted, not lost silently.
 func TestQueueDropsCounted(t *testing.T) {
-	eng := engine.New(engine.DefaultConfiguration())
-	iface := eng.AddInterface("netflow", "netflow")
-	// Started: a worker waits for the engine's queue (a stopped engine
-	// would hold the first batch forever).
-	if err := eng.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Stop()
-	cfg := DefaultConfiguration()
-	cfg.Addrs, cfg.Readers, cfg.QueueLen = []string{"127.0.0.1:0"}, 1, 1
-	c, err := New(cfg, iface)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop()
+	// The engine is started: a worker waits for the engine's queue (a
+	// stopped engine would hold the first batch forever).
+	_, c := startCollector(t, "netflow", "netflow", func(cfg *Configuration) {
+		cfg.Addrs, cfg.Readers, cfg.QueueLen = []string{"127.0.0.1:0"}, 1, 1
+	})
 	// A flood into a one-datagram queue: every datagram is either decoded
 	// (counted per exporter), dropped at the queue, or dropped by the kernel.
 	p := v5packet(0, 1, 1, 0, v5rec{src: "1.1.1.1", dst: "2.2.2.2", pkts: 1, octets: 1})
@@ -134,22 +121,9 @@ func TestQueueDropsCounted(t *testing.T) {
 // TestSFlowOverUDP: an sflow:// interface turns flow samples into flows
 // and counter samples into the engine's counter records.
 func TestSFlowOverUDP(t *testing.T) {
-	eng := engine.New(engine.DefaultConfiguration())
-	iface := eng.AddInterface("sflow://127.0.0.1:0", "sflow")
-	if err := eng.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Stop()
-	cfg := DefaultConfiguration()
-	cfg.Addrs, cfg.SFlow = []string{"127.0.0.1:0"}, true
-	c, err := New(cfg, iface)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop()
+	iface, c := startCollector(t, "sflow://127.0.0.1:0", "sflow", func(cfg *Configuration) {
+		cfg.Addrs, cfg.SFlow = []string{"127.0.0.1:0"}, true
+	})
 	frame := ethFrame("10.2.0.1", "10.2.0.2", 40000, 443, 12, 0x02)
 	send(t, c.Addr(),
 		sflowPacket("192.0.2.9", 1, sflowFlowSample(1, 100, 5, 6, sampledHeader(1000, frame)), ifCounterSample(7, 3, 1000, 2000)),
@@ -166,22 +140,9 @@ func TestSFlowOverUDP(t *testing.T) {
 
 // TestSeveralPorts: one interface listening on two ports takes both.
 func TestSeveralPorts(t *testing.T) {
-	eng := engine.New(engine.DefaultConfiguration())
-	iface := eng.AddInterface("netflow", "netflow")
-	if err := eng.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Stop()
-	cfg := DefaultConfiguration()
-	cfg.Addrs = []string{"127.0.0.1:0", "127.0.0.1:0"}
-	c, err := New(cfg, iface)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop()
+	iface, c := startCollector(t, "netflow", "netflow", func(cfg *Configuration) {
+		cfg.Addrs = []string{"127.0.0.1:0", "127.0.0.1:0"}
+	})
 	if len(c.ports) != 2 || c.ports[0] == c.ports[1] {
 		t.Fatalf("ports %v", c.ports)
 	}

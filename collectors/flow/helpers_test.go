@@ -3,7 +3,34 @@ package flow
 import (
 	"encoding/binary"
 	"net/netip"
+	"testing"
+
+	"flowgate/engine"
 )
+
+// startCollector starts an engine with one interface and a collector on
+// it, configured by setup from DefaultConfiguration; both stop when the
+// test ends (the collector first).
+func startCollector(t *testing.T, name, typ string, setup func(*Configuration)) (*engine.Interface, *Collector) {
+	t.Helper()
+	eng := engine.New(engine.DefaultConfiguration())
+	iface := eng.AddInterface(name, typ)
+	if err := eng.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eng.Stop)
+	cfg := DefaultConfiguration()
+	setup(&cfg)
+	c, err := New(cfg, iface)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	return iface, c
+}
 
 // Datagram builders for the tests (big endian, as on the wire).
 

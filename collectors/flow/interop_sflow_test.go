@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"testing"
 
-	"flowgate/engine"
 	"flowgate/internal/testpeer"
 	"flowgate/internal/testwait"
 )
@@ -57,22 +56,9 @@ func TestInteropPmacctSFlow(t *testing.T) {
 	}
 
 	// 2. flowgate.
-	eng := engine.New(engine.DefaultConfiguration())
-	iface := eng.AddInterface("sflow", "sflow")
-	if err := eng.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Stop()
-	cfg := DefaultConfiguration()
-	cfg.Addrs, cfg.SFlow = []string{"127.0.0.1:0"}, true
-	c, err := New(cfg, iface)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop()
+	iface, c := startCollector(t, "sflow", "sflow", func(cfg *Configuration) {
+		cfg.Addrs, cfg.SFlow = []string{"127.0.0.1:0"}, true
+	})
 	send(t, c.Addr(), datagrams...)
 	testwait.For(t, "flowgate read every datagram", func() bool {
 		ex := c.Exporters()

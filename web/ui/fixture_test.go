@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -157,7 +158,20 @@ func newFixture(t *testing.T) *fixture {
 	s.HandleRecipients(rm)
 	s.HandleSNMP(poller, nil)
 	// User scripts, mounted as cmd/flowgate does.
-	rt := scripts.New(scripts.Configuration{Dir: "testdata/scripts", PollInterval: -1}, eng, st, api.Deps{})
+	// The host_bytes script is lua/modules' test copy, laid out as a hook.
+	scriptsDir := t.TempDir()
+	hostDir := filepath.Join(scriptsDir, "callbacks", "interface", "host")
+	src, err := os.ReadFile("../../lua/modules/testdata/host_bytes.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(hostDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(hostDir, "host_bytes.lua"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rt := scripts.New(scripts.Configuration{Dir: scriptsDir, PollInterval: -1}, eng, st, api.Deps{})
 	if err := rt.Start(); err != nil {
 		t.Fatal(err)
 	}
