@@ -67,56 +67,68 @@ func (s *Server) dbAnswer(w http.ResponseWriter, r *http.Request, db *chflows.Wr
 	return rows, true
 }
 
-func (s *Server) dbFlows(w http.ResponseWriter, r *http.Request, db *chflows.Writer) {
+// dbClauses is what the three db handlers share: the parameters, the
+// interface, the two epochs and (flows.lua, topk_flows.lua) maxhits_clause.
+type dbClauses struct {
+	p          params
+	ifid       int
+	begin, end int64
+	hits       int
+}
+
+// dbClauseRequest reads the interface, the epochs (beginKey, endKey) and,
+// when hitsKey is not "", the hit bound; a bad one is answered here.
+func (s *Server) dbClauseRequest(w http.ResponseWriter, r *http.Request, beginKey, endKey, hitsKey string) (dbClauses, bool) {
 	p, i, ok := s.ifaceRequest(w, r)
 	if !ok {
-		return
+		return dbClauses{}, false
 	}
-	begin, end, err := dbTimes(p, "begin_time_clause", "end_time_clause")
+	c := dbClauses{p: p, ifid: i.ID()}
+	var err error
+	c.begin, c.end, err = dbTimes(p, beginKey, endKey)
+	if err == nil && hitsKey != "" {
+		c.hits, err = intParam(p, hitsKey, 10, 1, maxDBHits)
+	}
 	if err != nil {
 		writeError(w, 0, errInvalidArgs, err.Error())
-		return
+		return dbClauses{}, false
 	}
-	hits, err := intParam(p, "maxhits_clause", 10, 1, maxDBHits)
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return
-	}
-	name, table := db.Table()
-	q, err := chflows.ParseFlows(name, table, chflows.FlowsRequest{Ifid: i.ID(), Begin: begin, End: end, Select: p["select_clause"],
-		Where: p["where_clause"], Group: p["group_by_clause"], Order: p["order_by_clause"], MaxHits: hits})
-	rows, ok := s.dbAnswer(w, r, db, q, err)
-	if ok {
+	return c, true
+}
+
+// dbReply runs q (or answers err) and writes the rows.
+func (s *Server) dbReply(w http.ResponseWriter, r *http.Request, db *chflows.Writer, q *chflows.Query, err error) {
+	if rows, ok := s.dbAnswer(w, r, db, q, err); ok {
 		writeOK(w, rows)
 	}
 }
 
-func (s *Server) dbTopK(w http.ResponseWriter, r *http.Request, db *chflows.Writer) {
-	p, i, ok := s.ifaceRequest(w, r)
+func (s *Server) dbFlows(w http.ResponseWriter, r *http.Request, db *chflows.Writer) {
+	c, ok := s.dbClauseRequest(w, r, "begin_time_clause", "end_time_clause", "maxhits_clause")
 	if !ok {
 		return
 	}
-	begin, end, err := dbTimes(p, "begin_time_clause", "end_time_clause")
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
+	p := c.p
+	name, table := db.Table()
+	q, err := chflows.ParseFlows(name, table, chflows.FlowsRequest{Ifid: c.ifid, Begin: c.begin, End: c.end, Select: p["select_clause"],
+		Where: p["where_clause"], Group: p["group_by_clause"], Order: p["order_by_clause"], MaxHits: c.hits})
+	s.dbReply(w, r, db, q, err)
+}
+
+func (s *Server) dbTopK(w http.ResponseWriter, r *http.Request, db *chflows.Writer) {
+	c, ok := s.dbClauseRequest(w, r, "begin_time_clause", "end_time_clause", "maxhits_clause")
+	if !ok {
 		return
 	}
-	hits, err := intParam(p, "maxhits_clause", 10, 1, maxDBHits)
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return
-	}
+	p := c.p
 	if v := p["approx_search"]; v != "" && v != "true" && v != "false" {
 		writeError(w, 0, errInvalidArgs, (&argError{"approx_search", v}).Error())
 		return
 	}
 	name, table := db.Table()
-	q, err := chflows.ParseTopK(name, table, chflows.TopKRequest{Ifid: i.ID(), Begin: begin, End: end, Keys: p["select_keys_clause"],
-		Value: p["select_values_clause"], Where: p["where_clause"], TopK: p["topk_clause"], MaxHits: hits})
-	rows, ok := s.dbAnswer(w, r, db, q, err)
-	if ok {
-		writeOK(w, rows)
-	}
+	q, err := chflows.ParseTopK(name, table, chflows.TopKRequest{Ifid: c.ifid, Begin: c.begin, End: c.end, Keys: p["select_keys_clause"],
+		Value: p["select_values_clause"], Where: p["where_clause"], TopK: p["topk_clause"], MaxHits: c.hits})
+	s.dbReply(w, r, db, q, err)
 }
 
 // searchFilters maps historical_db_search.lua's filter parameters to
@@ -146,21 +158,17 @@ var searchFilters = []struct {
 }
 
 func (s *Server) dbSearch(w http.ResponseWriter, r *http.Request, db *chflows.Writer) {
-	p, i, ok := s.ifaceRequest(w, r)
+	c, ok := s.dbClauseRequest(w, r, "epoch_begin", "epoch_end", "")
 	if !ok {
 		return
 	}
-	begin, end, err := dbTimes(p, "epoch_begin", "epoch_end")
-	if err != nil {
-		writeError(w, 0, errInvalidArgs, err.Error())
-		return
-	}
+	p := c.p
 	start, err := intParam(p, "start", 0, 0, 1<<30)
 	if err == nil {
 		var length int
 		length, err = intParam(p, "length", 10, 1, maxDBHits)
 		if err == nil {
-			req := chflows.SearchRequest{Ifid: i.ID(), Begin: begin, End: end, Start: start, Length: length}
+			req := chflows.SearchRequest{Ifid: c.ifid, Begin: c.begin, End: c.end, Start: start, Length: length}
 			req.Filters, err = searchFiltersOf(p)
 			if err == nil {
 				req.Order, req.Desc, err = searchOrder(p)

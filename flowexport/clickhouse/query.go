@@ -78,25 +78,11 @@ func ParseFlows(db, table string, r FlowsRequest) (*Query, error) {
 			}
 			continue
 		}
-		sel = append(sel, fmt.Sprintf("%s AS _c%d", it.sql(), i))
-		q.Names = append(q.Names, it.name())
-		q.Kinds = append(q.Kinds, map[bool]string{true: it.col, false: ""}[it.agg == ""])
+		sel = append(sel, q.item(it, i))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT %s FROM %s.%s WHERE INTERFACE_ID = ? AND FIRST_SEEN >= toDateTime(?) AND LAST_SEEN <= toDateTime(?)",
-		strings.Join(sel, ", "), db, table)
-	q.Args = append(q.Args, uint16(r.Ifid), r.Begin, r.End)
-	if strings.TrimSpace(r.Where) != "" {
-		p := &whereParser{toks: nil}
-		if p.toks, err = tokenize(r.Where); err != nil {
-			return nil, err
-		}
-		expr, err := p.parse()
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(" AND (" + expr + ")")
-		q.Args = append(q.Args, p.args...)
+	if err := q.selectWhere(&b, sel, db, table, r.Ifid, r.Begin, r.End, r.Where); err != nil {
+		return nil, err
 	}
 	if len(groups) > 0 {
 		b.WriteString(" GROUP BY " + strings.Join(groups, ", "))
@@ -111,6 +97,38 @@ func ParseFlows(db, table string, r FlowsRequest) (*Query, error) {
 	fmt.Fprintf(&b, " LIMIT %d", r.MaxHits) // an int the caller bounded
 	q.SQL = b.String()
 	return q, nil
+}
+
+// item adds it, the i-th selected item, to q's names and kinds (the column
+// for a plain one, "" for an aggregate) and returns its select expression.
+func (q *Query) item(it selItem, i int) string {
+	q.Names = append(q.Names, it.name())
+	q.Kinds = append(q.Kinds, map[bool]string{true: it.col, false: ""}[it.agg == ""])
+	return fmt.Sprintf("%s AS _c%d", it.sql(), i)
+}
+
+// selectWhere writes "SELECT sel FROM db.table WHERE" the interface and
+// time bounds and, if not blank, the parsed where clause, adding their
+// arguments to q.
+func (q *Query) selectWhere(b *strings.Builder, sel []string, db, table string, ifid int, begin, end int64, where string) error {
+	fmt.Fprintf(b, "SELECT %s FROM %s.%s WHERE INTERFACE_ID = ? AND FIRST_SEEN >= toDateTime(?) AND LAST_SEEN <= toDateTime(?)",
+		strings.Join(sel, ", "), db, table)
+	q.Args = append(q.Args, uint16(ifid), begin, end)
+	if strings.TrimSpace(where) == "" {
+		return nil
+	}
+	p := &whereParser{}
+	var err error
+	if p.toks, err = tokenize(where); err != nil {
+		return err
+	}
+	expr, err := p.parse()
+	if err != nil {
+		return err
+	}
+	b.WriteString(" AND (" + expr + ")")
+	q.Args = append(q.Args, p.args...)
+	return nil
 }
 
 // TopKRequest is get/db/topk_flows.lua's parameters.
@@ -158,25 +176,11 @@ func ParseTopK(db, table string, r TopKRequest) (*Query, error) {
 	sel := make([]string, len(items))
 	q := &Query{}
 	for i, it := range items {
-		sel[i] = fmt.Sprintf("%s AS _c%d", it.sql(), i)
-		q.Names = append(q.Names, it.name())
-		q.Kinds = append(q.Kinds, map[bool]string{true: it.col, false: ""}[it.agg == ""])
+		sel[i] = q.item(it, i)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT %s FROM %s.%s WHERE INTERFACE_ID = ? AND FIRST_SEEN >= toDateTime(?) AND LAST_SEEN <= toDateTime(?)",
-		strings.Join(sel, ", "), db, table)
-	q.Args = append(q.Args, uint16(r.Ifid), r.Begin, r.End)
-	if strings.TrimSpace(r.Where) != "" {
-		p := &whereParser{}
-		if p.toks, err = tokenize(r.Where); err != nil {
-			return nil, err
-		}
-		expr, err := p.parse()
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(" AND (" + expr + ")")
-		q.Args = append(q.Args, p.args...)
+	if err := q.selectWhere(&b, sel, db, table, r.Ifid, r.Begin, r.End, r.Where); err != nil {
+		return nil, err
 	}
 	fmt.Fprintf(&b, " GROUP BY %s ORDER BY _c%d DESC LIMIT %d", strings.Join(keys, ", "), len(items)-1, r.MaxHits)
 	q.SQL = b.String()
@@ -561,31 +565,25 @@ func (p *whereParser) expr() (string, error) {
 	if p.depth > 32 {
 		return "", badf("where_clause: nested too deep")
 	}
-	l, err := p.term()
-	if err != nil {
-		return "", err
-	}
-	for p.keyword("OR") {
-		r, err := p.term()
-		if err != nil {
-			return "", err
-		}
-		l = l + " OR " + r
-	}
-	return l, nil
+	return p.chain("OR", p.term)
 }
 
 func (p *whereParser) term() (string, error) {
-	l, err := p.factor()
+	return p.chain("AND", p.factor)
+}
+
+// chain parses operand (kw operand)*, joined by kw.
+func (p *whereParser) chain(kw string, operand func() (string, error)) (string, error) {
+	l, err := operand()
 	if err != nil {
 		return "", err
 	}
-	for p.keyword("AND") {
-		r, err := p.factor()
+	for p.keyword(kw) {
+		r, err := operand()
 		if err != nil {
 			return "", err
 		}
-		l = l + " AND " + r
+		l = l + " " + kw + " " + r
 	}
 	return l, nil
 }
