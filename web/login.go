@@ -90,14 +90,10 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeReferer keeps a redirect target on this server: a path, never a URL
-// with a scheme or host ("//evil", "/\evil", "https://evil" become "/").
+// with a scheme or host (onSitePath), and never the login pages themselves.
 func safeReferer(ref string) string {
-	if ref == "" || len(ref) > 2048 || !strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "//") ||
-		strings.HasPrefix(ref, "/\\") || strings.ContainsAny(ref, "\r\n\x00\\") {
-		return "/"
-	}
-	u, err := url.Parse(ref)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+	u, ok := onSitePath(ref)
+	if !ok {
 		return "/"
 	}
 	switch u.Path {
@@ -105,6 +101,21 @@ func safeReferer(ref string) string {
 		return "/"
 	}
 	return ref
+}
+
+// onSitePath parses ref when it is a path on this server that no browser
+// reads as another host ("//evil", "/\\evil", "https://evil" are not):
+// no scheme, host or user, no control characters or backslashes, <= 2 KiB.
+func onSitePath(ref string) (*url.URL, bool) {
+	if ref == "" || len(ref) > 2048 || !strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "//") ||
+		strings.HasPrefix(ref, "/\\") || strings.ContainsAny(ref, "\r\n\x00\\") {
+		return nil, false
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return nil, false
+	}
+	return u, true
 }
 
 func loginRedirect(w http.ResponseWriter, r *http.Request, reason, referer string) {

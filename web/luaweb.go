@@ -64,11 +64,12 @@ func (s *Server) CreateSession(user string, d time.Duration) (string, error) {
 // redirectTarget accepts what ntop.httpRedirect may send a browser to: a
 // path on this server, or an absolute http(s) URL; no header injection.
 func redirectTarget(u string) bool {
-	if u == "" || len(u) > 2048 || strings.ContainsAny(u, "\r\n\x00") {
-		return false
-	}
 	if strings.HasPrefix(u, "/") {
-		return !strings.HasPrefix(u, "//") // "//host" is another server
+		_, ok := onSitePath(u)
+		return ok
+	}
+	if len(u) > 2048 || strings.ContainsAny(u, "\r\n\x00") {
+		return false
 	}
 	p, err := url.Parse(u)
 	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != ""
