@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"time"
@@ -30,7 +31,12 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&cfg.Rate, "rate", 0, "flows per second (0: as fast as possible)")
 	fs.Int64Var(&cfg.Total, "total", 0, "flow records to send (0: until -duration)")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "how long to send")
-	fs.IntVar(&cfg.Hosts, "hosts", 50, "distinct hosts (10.1.0.0/16)")
+	fs.IntVar(&cfg.Hosts, "hosts", 50, "distinct hosts, the first addresses of -host-net")
+	fs.Func("host-net", "IPv4 range the hosts are numbered in (default 10.1.0.0/16; a /15 holds 100,000 hosts)", func(v string) error {
+		p, err := netip.ParsePrefix(v)
+		cfg.HostNet = p
+		return err
+	})
 	fs.IntVar(&cfg.Flows, "flows", 1000, "working set of flows updated in turn")
 	fs.Float64Var(&cfg.Churn, "churn", 0, "percent of the working set replaced by new flows each pass (100: only new flows)")
 	var source uint

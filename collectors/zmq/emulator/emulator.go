@@ -36,9 +36,13 @@ type Config struct {
 	Total    int64   // flows to send; 0: until Duration
 	Duration time.Duration
 
-	Hosts int     // distinct host addresses (default 50), from 10.1.0.0/16 (IPv4)
-	Flows int     // working set of flows updated in turn (default 1000)
-	Churn float64 // percent of the working set replaced by new flows on every pass; 100: every record is a new flow
+	Hosts int // distinct host addresses (default 50), the first of HostNet
+	// HostNet is the IPv4 range the hosts are numbered in, from its first
+	// address (default 10.1.0.0/16); Hosts is at most its size, so a
+	// 100,000-host run needs a /15 or wider.
+	HostNet netip.Prefix
+	Flows   int     // working set of flows updated in turn (default 1000)
+	Churn   float64 // percent of the working set replaced by new flows on every pass; 100: every record is a new flow
 	// Risk is the nDPI risk bitmap (L7_PROTO_RISK) the TLS flows carry, as
 	// nProbe reports them; 0: none.
 	Risk uint64
@@ -77,8 +81,15 @@ func (c *Config) setDefaults() error {
 	if c.Hosts <= 1 {
 		c.Hosts = 50
 	}
-	if c.Hosts > 65536 {
-		return errors.New("emulator: at most 65536 hosts")
+	if !c.HostNet.IsValid() {
+		c.HostNet = defaultHostNet
+	}
+	if !c.HostNet.Addr().Is4() {
+		return fmt.Errorf("emulator: host range %v: want an IPv4 prefix", c.HostNet)
+	}
+	c.HostNet = c.HostNet.Masked()
+	if size := uint64(1) << (32 - c.HostNet.Bits()); uint64(c.Hosts) > size {
+		return fmt.Errorf("emulator: %d hosts do not fit in %v (at most %d)", c.Hosts, c.HostNet, size)
 	}
 	if c.Flows <= 0 {
 		c.Flows = 1000
@@ -362,8 +373,8 @@ func (g *generator) fill(idx uint64, now uint32) {
 	srv := (cli + 1 + (idx/h)%(h-1)) % h
 	round := idx / h / portsPerHost
 	r.VLAN = uint16(round % 4096)
-	r.SrcIP = hostAddr(cli)
-	r.DstIP = hostAddr(srv)
+	r.SrcIP = g.hostAddr(cli)
+	r.DstIP = g.hostAddr(srv)
 	r.IPVersion = 4
 	r.SrcPort = uint16(1024 + (idx/h)%portsPerHost)
 	svc := services[idx%uint64(len(services))]
@@ -401,8 +412,17 @@ func (g *generator) noteHost(i uint64, vlan uint16) {
 	g.hosts[uint64(vlan)<<32|i] = struct{}{}
 }
 
-func hostAddr(i uint64) netip.Addr {
-	return netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})
+// defaultHostNet is where hosts were always numbered: demos and tests
+// configure it as the local network.
+var defaultHostNet = netip.MustParsePrefix("10.1.0.0/16")
+
+// hostAddr is the i-th address of the host range (i < its size: checked
+// by setDefaults).
+func (g *generator) hostAddr(i uint64) netip.Addr {
+	b := g.cfg.HostNet.Addr().As4()
+	v := binary.BigEndian.Uint32(b[:]) + uint32(i)
+	binary.BigEndian.PutUint32(b[:], v)
+	return netip.AddrFrom4(b)
 }
 
 // event is a probe statistics message as nProbe sends it periodically.

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -126,10 +127,63 @@ func TestConfigErrors(t *testing.T) {
 		{Header: 1, TLV: true, Compress: true, Total: 1},
 		{Churn: 101, Total: 1},
 		{},
-		{Hosts: 70000, Total: 1},
+		{Hosts: 70000, Total: 1}, // beyond the default 10.1.0.0/16
+		{Hosts: 300, HostNet: netip.MustParsePrefix("192.168.7.0/24"), Total: 1},
+		{Hosts: 10, HostNet: netip.MustParsePrefix("fd00::/64"), Total: 1},
 	} {
 		if err := cfg.setDefaults(); err == nil {
 			t.Errorf("%+v: no error", cfg)
+		}
+	}
+}
+
+// TestHostRange: with HostNet the hosts are the first Hosts addresses of
+// that range, over 65,536 of them when it is wide enough, and the records
+// decode with exactly those addresses.
+func TestHostRange(t *testing.T) {
+	for _, c := range []struct {
+		net        string
+		hosts      int
+		first, end netip.Addr // every address in [first, end)
+	}{
+		{"", 50, netip.MustParseAddr("10.1.0.0"), netip.MustParseAddr("10.1.0.50")},
+		{"10.0.0.0/15", 100000, netip.MustParseAddr("10.0.0.0"), netip.MustParseAddr("10.1.134.160")},
+		{"192.168.7.9/24", 256, netip.MustParseAddr("192.168.7.0"), netip.MustParseAddr("192.168.8.0")},
+	} {
+		cfg := Config{Header: 3, TLV: true, Hosts: c.hosts, Flows: 2 * c.hosts, Total: int64(2 * c.hosts), Batch: 100,
+			Now: func() time.Time { return time.Unix(1729766400, 0) }}
+		if c.net != "" {
+			cfg.HostNet = netip.MustParsePrefix(c.net)
+		}
+		if err := cfg.setDefaults(); err != nil {
+			t.Fatalf("%s: %v", c.net, err)
+		}
+		g := newGenerator(&cfg)
+		dec := wire.NewDecoder(wire.Config{})
+		seen := map[netip.Addr]bool{}
+		for sent := 0; sent < 2*c.hosts; sent += 100 {
+			hdr, payload := g.frame("flow", g.flows(100), true)
+			h, err := wire.ParseHeader(hdr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			open, _, err := wire.OpenPayload(h, payload, nil, 1<<24)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := dec.DecodeTLVFlows(open, func(r *engine.FlowRecord) {
+				for _, a := range []netip.Addr{r.SrcIP, r.DstIP} {
+					if a.Less(c.first) || !a.Less(c.end) {
+						t.Fatalf("%s: address %v outside [%v, %v)", c.net, a, c.first, c.end)
+					}
+					seen[a] = true
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rep := g.finish(time.Now()); len(seen) != c.hosts || rep.Hosts != c.hosts {
+			t.Errorf("%s: %d addresses decoded, report %d hosts; want %d", c.net, len(seen), rep.Hosts, c.hosts)
 		}
 	}
 }
