@@ -53,8 +53,9 @@ func (b *Batch) Reset() {
 }
 
 type doReq struct {
-	fn   func(*Tables)
-	done chan struct{}
+	fn    func(*Tables)
+	done  chan struct{}
+	drain bool // apply the batches queued before it first (Do; not Read)
 }
 
 // Interface is one engine interface (one -i): its tables live in one goroutine.
@@ -198,13 +199,23 @@ func (i *Interface) Process(b *Batch) {
 // Do runs fn with the interface's tables in the owner goroutine, between
 // batches, after every batch enqueued before the call, and waits for it. Called from the owner goroutine (an observer),
 // it runs inline. Before Start and after Stop it runs in the caller, serialized.
-func (i *Interface) Do(fn func(t *Tables)) {
+func (i *Interface) Do(fn func(t *Tables)) { i.do(fn, true) }
+
+// Read is Do for REST and UI list reads: fn runs at the owner's next pause
+// between two batches, without first applying the batches still queued
+// (up to a full queue: under heavy ingest, seconds of work a page would
+// wait behind). It may therefore miss records enqueued just before the
+// call; they are applied right after, nothing is lost. Readers that must
+// see everything handed over (totals compared with what was sent) use Do.
+func (i *Interface) Read(fn func(t *Tables)) { i.do(fn, false) }
+
+func (i *Interface) do(fn func(t *Tables), drain bool) {
 	if id := i.ownerID.Load(); id != 0 && id == goid() {
 		fn(i.tables)
 		return
 	}
 	if i.ownerID.Load() != 0 {
-		req := doReq{fn: fn, done: make(chan struct{})}
+		req := doReq{fn: fn, done: make(chan struct{}), drain: drain}
 		select {
 		case i.doCh <- req:
 			<-req.done
@@ -268,9 +279,10 @@ func (i *Interface) run(obs FlowObserver, started chan<- struct{}, stop <-chan s
 		case b := <-i.queue:
 			i.processBatch(t, b)
 		case req := <-i.doCh:
-			// Readers see every batch enqueued before they asked: a REST
-			// answer or a test never misses records already handed over.
-			for n := len(i.queue); n > 0; n-- {
+			// Do's readers see every batch enqueued before they asked: a
+			// REST total or a test never misses records already handed
+			// over (Read's do not wait for them).
+			for n := len(i.queue); req.drain && n > 0; n-- {
 				i.processBatch(t, <-i.queue)
 			}
 			t0 := time.Now()
