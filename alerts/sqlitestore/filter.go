@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -109,7 +110,11 @@ func valuesOf(a *alerts.Alert) (rowVals, *table) {
 			v[c.name] = c.def
 			continue
 		}
-		v[c.name] = normalize(vals[i])
+		if c.typ == colReal {
+			v[c.name] = vals[i] // a float64: compared as SQLite compares REAL with an integer
+		} else {
+			v[c.name] = normalize(vals[i])
+		}
 		i++
 	}
 	return v, t
@@ -346,6 +351,9 @@ func likeEscape(s string) string {
 func compareAny(x any, y any) int {
 	switch y := y.(type) {
 	case int64:
+		if xf, ok := x.(float64); ok { // a REAL column
+			return cmp.Compare(xf, float64(y))
+		}
 		xi, _ := x.(int64)
 		switch {
 		case xi < y:

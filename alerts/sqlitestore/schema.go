@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -185,11 +186,28 @@ var tables = []*table{
 			return []any{a.EntityVal}
 		}},
 	{family: FamilyAMHost, name: "active_monitoring_alerts",
-		own: []column{fixedText("resolved_ip"), textCol("resolved_name"), fixedText("measurement"),
-			fixedInt("measure_threshold"), {name: "measure_value", typ: colReal, ddl: "REAL NULL DEFAULT 0", fixed: true, def: 0.0}},
-		values: func(a *alerts.Alert) []any {
-			return []any{a.EntityVal}
-		}},
+		own: []column{textCol("resolved_ip"), textCol("resolved_name"), textCol("measurement"),
+			intCol("measure_threshold"), {name: "measure_value", typ: colReal, ddl: "REAL NULL DEFAULT 0"}},
+		values: amValues},
+}
+
+// amValues fills active_monitoring_alerts' own columns from the alert's
+// JSON as ntopng's am_alert_store does (activemon writes host, measurement,
+// ip, threshold and value there): resolved_name is the monitored host,
+// resolved_ip the address it resolved to. An alert without that JSON
+// keeps its key (measurement@host) as the name.
+func amValues(a *alerts.Alert) []any {
+	var j struct {
+		Host        string  `json:"host"`
+		Measurement string  `json:"measurement"`
+		IP          string  `json:"ip"`
+		Threshold   float64 `json:"threshold"`
+		Value       float64 `json:"value"`
+	}
+	if json.Unmarshal([]byte(a.JSON), &j) != nil || j.Host == "" {
+		return []any{nil, a.EntityVal, nil, int64(0), 0.0}
+	}
+	return []any{nullStr(j.IP), j.Host, j.Measurement, int64(j.Threshold), j.Value}
 }
 
 var tableByFamily = func() map[Family]*table {
