@@ -7,8 +7,10 @@
 #
 #   bench/ui.sh [seconds]        (default 120: the ingest runs that long)
 #
-# RATE, FLOWS, HOSTS (at most 65,536: the emulator's 10.1.0.0/16), ROUNDS
-# override the defaults; FGBIN=<binary> runs that build; CHROMIUM=<binary>.
+# RATE, FLOWS, HOSTS (default 100,000, numbered from 10.0.0.0 in HOSTNET,
+# default 10.0.0.0/15; the local network is 10.1.0.0/16, so about a third
+# of them are local), ROUNDS override the defaults; FGBIN=<binary> runs
+# that build; CHROMIUM=<binary>.
 # On a shared machine the figures are lower bounds: the load average is
 # printed before and after.
 set -euo pipefail
@@ -16,7 +18,8 @@ cd "$(dirname "$0")/.."
 secs=${1:-120}
 rate=${RATE:-250000}
 flows=${FLOWS:-1000000}
-hosts=${HOSTS:-65536}
+hosts=${HOSTS:-100000}
+hostnet=${HOSTNET:-10.0.0.0/15}
 rounds=${ROUNDS:-5}
 # Its own binary names and ports: other benchmarks (bench/e2e.sh) may run
 # beside it and rebuild bin/flowgate.
@@ -42,7 +45,7 @@ for _ in $(seq 100); do api "get/interface/data.lua?ifid=0" >/dev/null 2>&1 && b
 api "get/interface/data.lua?ifid=0" >/dev/null || { echo "flowgate did not start"; cat "$data/flowgate.log"; exit 1; }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-"$fgbin" probe -zmq "tcp://127.0.0.1:$zport" -probe-mode -format tlv -batch 100 -hosts "$hosts" \
+"$fgbin" probe -zmq "tcp://127.0.0.1:$zport" -probe-mode -format tlv -batch 100 -hosts "$hosts" -host-net "$hostnet" \
 	-flows "$flows" -rate "$rate" -duration "${secs}s" -events 5s >"$data/probe.json" &
 probe=$!
 # Measure once the working set is in the tables (or after 2 minutes).
@@ -54,7 +57,7 @@ for _ in $(seq 600); do
 done
 echo "ingest running: $(field '"%d active flows, %d hosts" % (r["num_flows"], r["num_hosts"])')"
 CHROMIUM_BIN=${CHROMIUM:-chromium}
-bin/uitimings -url "http://127.0.0.1:$hport" -pass "$pass" -rounds "$rounds" -chromium "$CHROMIUM_BIN"
+bin/uitimings -url "http://127.0.0.1:$hport" -pass "$pass" -rounds "$rounds" -chromium "$CHROMIUM_BIN" -waterfall
 echo "after the pages: $(field '"%d active flows, %d hosts" % (r["num_flows"], r["num_hosts"])'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 if ! kill -0 "$probe" 2>/dev/null; then
 	echo "WARNING: the ingest ended before the page loads did: raise [seconds]"

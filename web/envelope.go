@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"flowgate/lua/modules"
 )
@@ -60,6 +62,17 @@ func writeError(w http.ResponseWriter, code int, e restError, human string) {
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	if w.Header().Get("Server-Timing") != "" {
+		// A timed read (rest_timing.go): encode first so that the header
+		// can carry the encoding time too.
+		t0 := time.Now()
+		var buf bytes.Buffer
+		_ = json.NewEncoder(&buf).Encode(v)
+		addServerTiming(w, "json", time.Since(t0))
+		w.WriteHeader(code)
+		_, _ = w.Write(buf.Bytes())
+		return
+	}
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	_ = enc.Encode(v)

@@ -146,7 +146,7 @@ func (s *Server) getInterfaceL7Stats(w http.ResponseWriter, r *http.Request) {
 		max = int(^uint(0) >> 1)
 	}
 	sums := map[string]float64{}
-	i.Do(func(t *engine.Tables) {
+	timedTables(w, i.Read, func(t *engine.Tables) {
 		if mode == "count" {
 			t.Flows(func(f *engine.Flow) bool { sums[key(f.L7())]++; return true })
 			return
@@ -268,7 +268,7 @@ func (s *Server) getNprobes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []map[string]any{}
-	i.Do(func(t *engine.Tables) {
+	timedTables(w, i.Read, func(t *engine.Tables) {
 		for _, pr := range t.Probes() {
 			ev := &pr.Event
 			var drops, exported uint64

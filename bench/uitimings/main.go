@@ -4,7 +4,13 @@
 // (performance.now()), when the page's data is on screen. bench/ui.sh runs
 // it against a flowgate under emulator ingest.
 //
-//	go run ./bench/uitimings -url http://127.0.0.1:3456 -pass SECRET [-rounds 5] [-chromium chromium]
+//	go run ./bench/uitimings -url http://127.0.0.1:3456 -pass SECRET [-rounds 5] [-chromium chromium] [-waterfall]
+//
+// -waterfall also prints, for each page's median load, its REST requests
+// as the browser's Performance API saw them (start, time to first byte,
+// end, in ms after the navigation start) with the server's own split of
+// each answer (the Server-Timing header: wait for the interface
+// goroutine, work on its tables, JSON encoding; web/rest_timing.go).
 package main
 
 import (
@@ -41,7 +47,23 @@ type result struct {
 	Median float64   `json:"median_ms"`
 	Max    float64   `json:"max_ms"`
 	Loads  []float64 `json:"loads_ms"`
+	// Requests are the REST requests of the median load.
+	Requests []request `json:"requests,omitempty"`
 }
+
+// request is one REST request of a page load (PerformanceResourceTiming).
+type request struct {
+	Path   string             `json:"path"`
+	Start  float64            `json:"start_ms"`
+	TTFB   float64            `json:"first_byte_ms"` // responseStart
+	End    float64            `json:"end_ms"`
+	Server map[string]float64 `json:"server_ms,omitempty"` // Server-Timing
+}
+
+// requestsJS lists the page's REST requests, by start.
+const requestsJS = `performance.getEntriesByType('resource').filter((e) => e.name.includes('/lua/rest/')).map((e) => ({
+  path: e.name.replace(/^.*\/lua\/rest\/v2\//, ''), start_ms: e.startTime, first_byte_ms: e.responseStart, end_ms: e.responseEnd,
+  server_ms: Object.fromEntries((e.serverTiming || []).map((t) => [t.name, t.duration]))}))`
 
 func main() {
 	base := flag.String("url", "http://127.0.0.1:3456", "flowgate's web address")
@@ -50,6 +72,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "loads of each page")
 	bin := flag.String("chromium", "chromium", "Chromium binary")
 	asJSON := flag.Bool("json", false, "print the results as JSON")
+	waterfall := flag.Bool("waterfall", false, "print the REST requests of each page's median load")
 	timeout := flag.Duration("timeout", 30*time.Second, "deadline of each load")
 	flag.Parse()
 	res, err := measure(*base, *user, *pass, *bin, *rounds, *timeout)
@@ -63,6 +86,9 @@ func main() {
 	}
 	for _, r := range res {
 		fmt.Printf("%-32s ready %6.0f ms (median of %d; max %.0f ms) %v\n", r.Page, r.Median, len(r.Loads), r.Max, r.Loads)
+		if *waterfall {
+			printRequests(r.Requests)
+		}
 	}
 }
 
@@ -130,6 +156,7 @@ func measure(base, user, pass, bin string, rounds int, timeout time.Duration) ([
 	var out []result
 	for pi, p := range pages {
 		r := result{Page: p.Name}
+		var waterfalls [][]request
 		for k := 0; k < rounds; k++ {
 			// A new document each time: a query never used before (the
 			// same URL with another #route would only change the hash).
@@ -141,12 +168,45 @@ func measure(base, user, pass, bin string, rounds int, timeout time.Duration) ([
 			if err != nil {
 				return nil, fmt.Errorf("%s not ready: %w", p.Name, err)
 			}
+			c, cancel := context.WithTimeout(ctx, timeout)
+			reqs, err := chromedp.Run(c, chromedp.Evaluate[[]request](requestsJS))
+			cancel()
+			if err != nil {
+				return nil, fmt.Errorf("requests of %s: %w", p.Name, err)
+			}
 			r.Loads = append(r.Loads, float64(int(ms)))
+			waterfalls = append(waterfalls, reqs)
 		}
 		s := append([]float64(nil), r.Loads...)
 		sort.Float64s(s)
 		r.Median, r.Max = s[len(s)/2], s[len(s)-1]
+		for k, ms := range r.Loads {
+			if ms == r.Median {
+				r.Requests = waterfalls[k]
+				break
+			}
+		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// printRequests writes one line per request: its path (the query cut to
+// 60 characters), when it started, got its first byte and ended, and the
+// server's split.
+func printRequests(reqs []request) {
+	sort.Slice(reqs, func(a, b int) bool { return reqs[a].Start < reqs[b].Start })
+	for _, q := range reqs {
+		path := q.Path
+		if len(path) > 60 {
+			path = path[:57] + "..."
+		}
+		var server []string
+		for _, k := range []string{"wait", "tables", "json"} {
+			if v, ok := q.Server[k]; ok {
+				server = append(server, fmt.Sprintf("%s %.1f", k, v))
+			}
+		}
+		fmt.Printf("    %-60s start %6.0f  first byte %6.0f  end %6.0f ms  %s\n", path, q.Start, q.TTFB, q.End, strings.Join(server, ", "))
+	}
 }
