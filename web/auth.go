@@ -272,6 +272,9 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		case logoutPath:
 			s.logout(w, r)
 			return
+		case loginCSSPath:
+			loginStyle(w, r)
+			return
 		}
 		id, why, ok := s.authenticate(r)
 		if !ok {

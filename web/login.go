@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/sha256"
+	_ "embed"
 	"encoding/base64"
 	"html/template"
 	"net/http"
@@ -30,38 +31,76 @@ const (
 )
 
 var loginTmpl = template.Must(template.New("login").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>flowgate login</title></head>
-<body>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>flowgate login</title>
+<link rel="stylesheet" href="` + loginCSSPath + `">
+</head>
+<body class="login">
+<main class="login-box">
 <h1>flowgate</h1>
-{{if .Message}}<p role="alert">{{.Message}}</p>{{end}}
-{{if .Pending}}<form method="POST" action="/authorize.html">
+{{if .Pending}}<p class="sub muted">Two-factor authentication</p>{{else}}<p class="sub muted">Log in to continue</p>{{end}}
+{{if .Message}}<p class="login-msg{{if .Error}} err{{end}}" role="alert">{{.Message}}</p>{{end}}
+{{if .Pending}}<form method="POST" action="/authorize.html" id="totp-login">
 <input type="hidden" name="pending" value="{{.Pending}}">
-<label>Authenticator code <input name="totp_code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" autofocus></label>
+<label>Authenticator code <input name="totp_code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" pattern="[0-9]{6}" required autofocus></label>
 <button type="submit">Verify</button>
-</form>{{else}}<form method="POST" action="/authorize.html">
+</form>{{else}}<form method="POST" action="/authorize.html" id="login-form">
 <input type="hidden" name="referer" value="{{.Referer}}">
-<label>Username <input name="user" autocomplete="username" autofocus></label>
-<label>Password <input name="password" type="password" autocomplete="current-password"></label>
+<label>Username <input name="user" autocomplete="username" autocapitalize="none" required autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Login</button>
 </form>{{end}}
+</main>
 <script>` + loginHashScript + `</script>
 </body></html>
 `))
 
 // loginHashScript keeps a bookmarked page's fragment (#/hosts?...) across
 // the login: the browser keeps it through the redirect to this page, but a
-// form POST drops it, so it joins the referer. It is the page's only
-// script, allowed by its hash in the Content-Security-Policy.
+// form POST drops it, so it joins the referer. It also applies the UI's
+// theme: the one the user picked in the UI (same origin, localStorage
+// "fg-theme"), else the system's light or dark preference. It is the
+// page's only script, allowed by its hash in the Content-Security-Policy.
 const loginHashScript = `(function(){var h=location.hash,f=document.querySelector("input[name=referer]");` +
-	`if(h&&f&&f.value.indexOf("#")<0){f.value=(f.value||"/")+h;}})();`
+	`if(h&&f&&f.value.indexOf("#")<0){f.value=(f.value||"/")+h;}` +
+	`var t=null;try{t=localStorage.getItem("fg-theme");}catch(e){}` +
+	`document.documentElement.dataset.theme=t||(matchMedia("(prefers-color-scheme: dark)").matches?"dark":"light");})();`
 
+// loginCSP allows the one script by its hash and the stylesheet from this
+// server (loginCSSPath): no inline style, nothing from elsewhere.
 var loginCSP = func() string {
 	sum := sha256.Sum256([]byte(loginHashScript))
-	return "default-src 'none'; script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	return "default-src 'none'; script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 }()
+
+// loginCSSPath serves the login page's stylesheet without a session: the
+// UI's (ui/assets/style.css: its variables, controls and themes) followed
+// by the login layout (login.css).
+const loginCSSPath = "/login.css"
+
+//go:embed ui/assets/style.css
+var uiCSS []byte
+
+//go:embed login.css
+var loginLayoutCSS []byte
+
+var loginCSS = append(append(append([]byte{}, uiCSS...), '\n'), loginLayoutCSS...)
+
+func loginStyle(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		writeError(w, http.StatusMethodNotAllowed, errInvalidArgs, "use GET")
+		return
+	}
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(loginCSS)
+}
 
 type loginView struct {
 	Message, Referer, Pending string
+	Error                     bool // the message reports a failure (shown as one)
 }
 
 var loginReasons = map[string]string{
@@ -86,7 +125,8 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	renderLogin(w, http.StatusOK, loginView{Message: loginReasons[q.Get("reason")], Referer: safeReferer(q.Get("referer"))})
+	reason := q.Get("reason")
+	renderLogin(w, http.StatusOK, loginView{Message: loginReasons[reason], Error: reason != "logout", Referer: safeReferer(q.Get("referer"))})
 }
 
 // safeReferer keeps a redirect target on this server: a path, never a URL
@@ -201,7 +241,7 @@ func (s *Server) totpStep(w http.ResponseWriter, r *http.Request, addr netip.Add
 		loginRedirect(w, r, "wrong-credentials", p.referer)
 		return
 	}
-	renderLogin(w, http.StatusUnauthorized, loginView{Message: "Wrong code: try again.", Pending: p.id})
+	renderLogin(w, http.StatusUnauthorized, loginView{Message: "Wrong code: try again.", Error: true, Pending: p.id})
 }
 
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, addr netip.Addr, u users.User, referer string) {

@@ -16,26 +16,30 @@ func (s *Server) networkRoutes(v2 string) {
 }
 
 // getNetworks is networks.lua: the local networks as {id, label,
-// network_id}, label the alias when one is set.
+// network_id}, label the alias when one is set. flowgate adds each
+// network's live figures (what ntopng's network list page shows):
+// num_hosts, bytes ingress/egress/inner/total and throughput_bps.
 func (s *Server) getNetworks(w http.ResponseWriter, r *http.Request) {
 	_, i, ok := s.ifaceRequest(w, r)
 	if !ok {
 		return
 	}
-	var prefixes []netip.Prefix
+	var nets []engine.NetworkStats
 	i.Do(func(t *engine.Tables) {
 		for _, n := range t.Networks() {
-			prefixes = append(prefixes, n.Prefix)
+			nets = append(nets, *n)
 		}
 	})
 	aliases, _ := s.kvStore().HGetAll(networkLabelsKey)
 	out := []map[string]any{}
-	for id, p := range prefixes {
-		label := p.String()
+	for id, n := range nets {
+		label := n.Prefix.String()
 		if a := aliases[label]; a != "" {
 			label = a
 		}
-		out = append(out, map[string]any{"id": p.String(), "label": label, "network_id": id})
+		out = append(out, map[string]any{"id": n.Prefix.String(), "label": label, "network_id": id,
+			"num_hosts": n.Hosts, "throughput_bps": n.ThroughputBps,
+			"bytes": map[string]uint64{"ingress": n.BytesIngress, "egress": n.BytesEgress, "inner": n.BytesInner, "total": n.Bytes()}})
 	}
 	writeOK(w, out)
 }

@@ -32,6 +32,7 @@ func (s *Server) breadthRoutes() {
 	s.flowRoutes(v2)
 	s.constRoutes(v2)
 	s.networkRoutes(v2)
+	s.hostPeerRoutes(v2)
 	s.deviceRoutes(v2) // rest_devices.go
 }
 
