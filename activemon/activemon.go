@@ -143,9 +143,6 @@ func New(cfg Configuration, deps Deps) (*Monitor, error) {
 	m := &Monitor{cfg: cfg, deps: deps, log: log, warn: ratelog.New(log, 10*time.Second), st: st,
 		ping:  newPinger(cfg.SocketMode, max(cfg.PingWait, 10*time.Second), st),
 		hosts: map[string]Host{}, status: map[string]*Status{}, alertType: t.ID}
-	if err := m.defineSchemas(); err != nil {
-		return nil, err
-	}
 	if err := m.registerMetrics(cfg.Metrics); err != nil {
 		return nil, fmt.Errorf("active monitoring: %w", err)
 	}

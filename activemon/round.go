@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"flowgate/alerts"
-	"flowgate/history"
 )
 
 var resolver = net.DefaultResolver
@@ -296,31 +295,9 @@ func (m *Monitor) record(h Host, r result, when time.Time) int {
 	return outcome
 }
 
-// Schemas of ntopng's active monitoring (its ts_schemas/{min,5mins,hour}.lua):
-// tags ifid, host, metric (the measurement).
-var amTags = []string{"ifid", "host", "metric"}
-
-func (m *Monitor) defineSchemas() error {
-	if m.deps.Timeseries == nil {
-		return nil
-	}
-	for _, g := range granularities {
-		step := int64(GranularitySeconds(g))
-		for name, metrics := range map[string][]string{
-			"am_host:val_":         {"value"},
-			"am_host:http_stats_":  {"lookup_ms", "other_ms"},
-			"am_host:https_stats_": {"lookup_ms", "connect_ms", "other_ms"},
-		} {
-			if _, err := m.deps.Timeseries.Define(name+g, step, history.Gauge, amTags, metrics); err != nil {
-				return fmt.Errorf("active monitoring: %w", err)
-			}
-		}
-	}
-	return nil
-}
-
 // appendSeries writes am_host:val_<g> (0 when unreachable, as ntopng) and
-// the http(s) phases.
+// the http(s) phases: the registry's schemas (history/schema.go), tagged
+// ifid -1 (the system interface), host and metric (the measurement).
 func (m *Monitor) appendSeries(h Host, r result, when time.Time) {
 	ts := m.deps.Timeseries
 	if ts == nil {

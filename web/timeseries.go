@@ -16,7 +16,7 @@ import (
 //	GET|POST /lua/rest/v2/get/timeseries/ts.lua?ts_schema=iface:traffic&ts_query=ifid:0&epoch_begin=T&epoch_end=T[&limit=N][&ts_aggregation=avg|max|min]
 //	         (ts_schema "top:<schema>" ranks the series of the tags left out, e.g. top:host:traffic; topk=N)
 //	GET|POST /lua/pro/rest/v2/get/timeseries/ts_multi.lua {ifid, epoch_begin, epoch_end, ts_requests: [...]} (timeseries_multi.go)
-//	GET      /lua/rest/v2/get/timeseries/type/consts.lua?ifid=0&query=iface|host|subnet|snmp_interface
+//	GET      /lua/rest/v2/get/timeseries/type/consts.lua?ifid=0&query=iface|host|subnet|snmp_interface|am
 //
 // Every parameter is checked before the store is touched: a wrong one
 // answers INVALID_ARGUMENTS (rc -5, 400) and changes nothing.
@@ -164,8 +164,9 @@ func hostTagAddr(h string) netip.Addr {
 	return a
 }
 
-// consts.lua's query families and the schema prefix of each.
-var tsFamilies = map[string]string{"iface": "iface:", "host": "host:", "subnet": "subnet:", "snmp_interface": "snmp_if:"}
+// consts.lua's query families and the schema prefix of each ("am":
+// active monitoring's am_host:* series).
+var tsFamilies = map[string]string{"iface": "iface:", "host": "host:", "subnet": "subnet:", "snmp_interface": "snmp_if:", "am": "am_host:"}
 
 func (s *Server) getTimeseriesConsts(w http.ResponseWriter, r *http.Request) {
 	p, err := readParams(r)
@@ -175,7 +176,7 @@ func (s *Server) getTimeseriesConsts(w http.ResponseWriter, r *http.Request) {
 	}
 	prefix, ok := tsFamilies[p["query"]]
 	if !ok {
-		writeError(w, 0, errInvalidArgs, "bad query "+strconv.Quote(p["query"])+": want iface, host, subnet or snmp_interface")
+		writeError(w, 0, errInvalidArgs, "bad query "+strconv.Quote(p["query"])+": want iface, host, subnet, snmp_interface or am")
 		return
 	}
 	out := []map[string]any{}
@@ -184,7 +185,9 @@ func (s *Server) getTimeseriesConsts(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		unit := "number"
-		if sc.Type == history.Counter {
+		if prefix == tsFamilies["am"] {
+			unit = "ms" // every active monitoring measurement is a time
+		} else if sc.Type == history.Counter {
 			unit = "bps"
 			if !strings.Contains(strings.Join(sc.Metrics, ","), "bytes") {
 				unit = "fps"
