@@ -497,7 +497,8 @@ func allowed(u users.User, p string) bool {
 	}
 	switch p {
 	case "/lua/rest/v2/create/ntopng/api_token.lua", "/lua/rest/v2/create/ntopng/session.lua",
-		"/lua/rest/v2/create/flowgate/totp.lua", "/lua/rest/v2/edit/flowgate/totp.lua":
+		"/lua/rest/v2/create/flowgate/totp.lua", "/lua/rest/v2/edit/flowgate/totp.lua",
+		"/lua/rest/v2/edit/flowgate/account.lua":
 		return true // the handlers allow only the user's own
 	case "/lua/rest/v2/connect/test.lua", "/lua/rest/version.lua":
 		return true // a client's connection check, whoever logs in

@@ -17,11 +17,13 @@ import (
 //	GET  /lua/rest/v2/get/flowgate/account.lua   the requester as users.lua shows users
 //	POST /lua/rest/v2/create/flowgate/totp.lua   a new TOTP secret (off until confirmed): {secret, uri, qr_svg}
 //	POST /lua/rest/v2/edit/flowgate/totp.lua     enabled=true|false&code=NNNNNN: a current code turns it on or off
+//	POST /lua/rest/v2/edit/flowgate/account.lua  old_password, new_password, confirm_password and/or language
 func (s *Server) accountRoutes() {
 	for path, h := range map[string]http.HandlerFunc{
-		"/lua/rest/v2/get/flowgate/account.lua": s.getAccount,
-		"/lua/rest/v2/create/flowgate/totp.lua": s.createTOTP,
-		"/lua/rest/v2/edit/flowgate/totp.lua":   s.editTOTP,
+		"/lua/rest/v2/get/flowgate/account.lua":  s.getAccount,
+		"/lua/rest/v2/create/flowgate/totp.lua":  s.createTOTP,
+		"/lua/rest/v2/edit/flowgate/totp.lua":    s.editTOTP,
+		"/lua/rest/v2/edit/flowgate/account.lua": s.editAccount, // rest_account_edit.go
 	} {
 		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			if s.users == nil { // before Start

@@ -238,6 +238,12 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 0, errInvalidArgs, "missing username")
 		return
 	}
+	if name == requester(r).Username {
+		// An administrator removing itself would end its own session mid-task;
+		// another administrator does it.
+		writeError(w, 0, errDeleteUserFailed, "you cannot delete your own account")
+		return
+	}
 	if err := s.users.Delete(name); err != nil {
 		if errors.Is(err, users.ErrNotFound) {
 			writeError(w, 0, errUserNotExist, "no such user")
