@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -71,13 +72,16 @@ type Configuration struct {
 
 // Stats of one recipient, for REST, /metrics and ntop.recipient_stats.
 type Stats struct {
-	Name          string            `json:"name"`
-	Kind          string            `json:"endpoint"`
-	URL           string            `json:"url"` // secrets masked
-	Format        string            `json:"format"`
-	Filter        Filter            `json:"filter"`
-	EndpointName  string            `json:"endpoint_conf_name,omitempty"` // the named endpoint it references
-	Persistent    bool              `json:"persistent"`                   // added over REST/Lua, kept in recipients.json
+	Name         string `json:"name"`
+	Kind         string `json:"endpoint"`
+	URL          string `json:"url"` // secrets masked
+	Format       string `json:"format"`
+	Filter       Filter `json:"filter"`
+	EndpointName string `json:"endpoint_conf_name,omitempty"` // the named endpoint it references
+	// Params are a named endpoint's recipient's own keys (format, filters,
+	// queue_size, batch, linger) as given: what an edit form starts from.
+	Params        map[string]string `json:"params,omitempty"`
+	Persistent    bool              `json:"persistent"` // added over REST/Lua, kept in recipients.json
 	Enqueued      uint64            `json:"enqueued"`
 	Filtered      uint64            `json:"filtered"`
 	Sent          uint64            `json:"sent"`
@@ -547,6 +551,7 @@ func (r *recipient) stats() Stats {
 	}
 	if r.cfg != nil {
 		s.EndpointName = r.cfg.Endpoint
+		s.Params = maps.Clone(r.cfg.Params)
 	}
 	r.mu.Lock()
 	s.LastError, s.LastErrorTime, s.LastSuccess = r.lastErr, r.lastErrTime, r.lastSuccess

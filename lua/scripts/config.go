@@ -25,6 +25,7 @@ type info struct {
 	Subdir, Key, Path, Title, Description string
 	Hooks                                 []string
 	Default                               HookConfig
+	GUI                                   GUI // gui.go
 }
 
 // confStore holds the user's overrides, persisted as JSON in the data dir:
@@ -137,6 +138,13 @@ func (c *confStore) set(subdir, key, hook string, enabled *bool, conf map[string
 		c.mu.Unlock()
 		return errNotFound
 	}
+	if conf != nil {
+		var err error
+		if conf, err = validateConf(in.GUI, conf); err != nil {
+			c.mu.Unlock()
+			return err
+		}
+	}
 	hooks := in.Hooks
 	if !perHook(subdir) {
 		hooks = []string{"all"}
@@ -184,6 +192,7 @@ type view struct {
 	Description string                `json:"description"`
 	Path        string                `json:"path"`
 	Hooks       map[string]HookConfig `json:"hooks"`
+	GUI         GUI                   `json:"gui"` // how the UI edits script_conf
 }
 
 func (c *confStore) view(subdir, key string) *view {
@@ -191,7 +200,7 @@ func (c *confStore) view(subdir, key string) *view {
 	if in == nil {
 		return nil
 	}
-	v := &view{Subdir: subdir, Key: key, Title: in.Title, Description: in.Description, Path: in.Path, Hooks: map[string]HookConfig{}}
+	v := &view{Subdir: subdir, Key: key, Title: in.Title, Description: in.Description, Path: in.Path, Hooks: map[string]HookConfig{}, GUI: in.GUI}
 	hooks := in.Hooks
 	if !perHook(subdir) {
 		hooks = []string{"all"}

@@ -172,6 +172,9 @@ func (r *Runtime) apply(w http.ResponseWriter, b editBody) {
 	case errors.Is(err, errBadHook):
 		invalid(w, "script "+b.Key+" has no hook "+b.Hook)
 		return
+	case errors.Is(err, errBadConf):
+		invalid(w, b.Subdir+"/"+b.Key+": "+err.Error())
+		return
 	case err != nil:
 		answer(w, http.StatusInternalServerError, -6, "INTERNAL_ERROR", err.Error(), nil)
 		return

@@ -12,6 +12,7 @@ import (
 type env struct {
 	RC    int             `json:"rc"`
 	RCStr string          `json:"rc_str"`
+	HR    string          `json:"rc_str_hr"`
 	Rsp   json.RawMessage `json:"rsp"`
 }
 

@@ -245,7 +245,7 @@ func (r *Runtime) describe(set *scriptSet) map[string]map[string]*info {
 				continue
 			}
 			in := &info{Subdir: sub, Key: f.Key, Path: f.Path, Title: s.Title, Description: s.Description,
-				Default: HookConfig{Enabled: s.DefaultEnabled, ScriptConf: s.DefaultValue}}
+				Default: HookConfig{Enabled: s.DefaultEnabled, ScriptConf: s.DefaultValue}, GUI: readGUI(s.Table)}
 			for h := range s.Hooks {
 				in.Hooks = append(in.Hooks, h)
 			}
