@@ -624,14 +624,26 @@ var flowOrder = map[string]func(a, b *flowRow) bool{
 }
 
 func (s *Server) getInterfaceData(w http.ResponseWriter, r *http.Request) {
-	_, i, ok := s.ifaceRequest(w, r)
+	p, i, ok := s.ifaceRequest(w, r)
 	if !ok {
 		return
 	}
+	// By default Do: the totals include every record handed over before
+	// the call (what tests and bench/ui.sh compare with what was sent),
+	// which under saturating ingest means waiting for a whole queue of
+	// batches. live=1 (flowgate's, for the UI's live numbers) answers at
+	// the engine's next pause instead (Read), without those last records.
+	live, err := boolParam(p, "live", false)
+	if err != nil {
+		writeError(w, 0, errInvalidArgs, err.Error())
+		return
+	}
+	run := i.Do
+	if live {
+		run = i.Read
+	}
 	var st engine.InterfaceStats
-	// Do, not Read: these totals include every record handed over before
-	// the call (what tests and bench/ui.sh compare with what was sent).
-	timedTables(w, i.Do, func(t *engine.Tables) { st = *t.Stats() })
+	timedTables(w, run, func(t *engine.Tables) { st = *t.Stats() })
 	rsp := interfaceData(i, &st)
 	if s.deps.Alerts != nil {
 		// ntopng's engaged alert counts, in its three severity groups.

@@ -27,6 +27,8 @@ func TestServerTiming(t *testing.T) {
 		{"get/host/active.lua?ifid=0&sortColumn=ip&sortOrder=asc", `"ip":"10.1.0.1"`, true},
 		{"get/flow/active.lua?ifid=0&sortColumn=bytes", `"ip":"10.1.0.3"`, true},
 		{"get/interface/data.lua?ifid=0", `"num_hosts":8`, true},
+		{"get/interface/data.lua?ifid=0&live=1", `"num_hosts":8`, true},
+		{"get/interface/data.lua?ifid=0&live=maybe", `"rc_str":"INVALID_ARGUMENTS"`, false},
 		{"get/interface/l7/stats.lua?ifid=0", `"label":"TLS"`, true},
 		{"get/interface/nprobes/data.lua?ifid=0", `"rsp":[]`, true},
 		{"get/host/active.lua?ifid=0&sortColumn=bogus", `"rc_str":"INVALID_ARGUMENTS"`, false},

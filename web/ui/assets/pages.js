@@ -80,7 +80,7 @@ export async function dashboard(main, ctx) {
   const set = (id, v) => { const e = document.getElementById(id); if (e) e.textContent = v; };
   async function live() {
     const [d, hs, fl, apps, pr, eng] = await Promise.all([
-      api("get/interface/data.lua", { ifid }),
+      api("get/interface/data.lua", { ifid, live: 1 }), // live: not behind the queued batches (web/rest.go)
       api("get/host/active.lua", { ifid, perPage: 10, sortColumn: "traffic", sortOrder: "desc" }),
       api("get/flow/active.lua", { ifid, perPage: 10, sortColumn: "bytes", sortOrder: "desc" }),
       api("get/interface/l7/stats.lua", { ifid }),
