@@ -70,6 +70,7 @@ func (c *Collector) registerMetrics(r prometheus.Registerer) error {
 		}),
 		metrics.Gauge("flowgate_zmtp_peers", "ZMTP connections past the handshake.", func(s *snapshot) float64 { return float64(s.sock.Peers) }),
 		metrics.Counter("flowgate_zmtp_received_bytes_total", "Frame bytes of the ZMTP messages received.", func(s *snapshot) uint64 { return s.sock.Bytes }),
+		metrics.Counter("flowgate_zmtp_buffer_allocations_total", "Frame storage arrays allocated for received ZMTP messages (none released was free or large enough).", func(s *snapshot) uint64 { return s.sock.BufferAllocs }),
 		metrics.CounterVec("flowgate_zmtp_closed_connections_total", "ZMTP connections closed by flowgate, by reason.", []string{"reason"}, func(s *snapshot, emit func(uint64, ...string)) {
 			emit(s.sock.Oversized, "oversized")
 			emit(s.sock.Protocol, "protocol")

@@ -70,6 +70,7 @@ type Collector struct {
 
 	sub     *zmtp.SubSocket
 	dec     *wire.Decoder
+	zbuf    []byte // decompressed payloads, reused (decoded records keep no byte of it)
 	probes  map[uint32]*probeSeq
 	lastGC  time.Time
 	batch   *engine.Batch
@@ -204,6 +205,10 @@ func (c *Collector) run(ctx context.Context) {
 			continue
 		}
 		c.Handle(msg.Frames, msg.Endpoint)
+		// Nothing decoded keeps a byte of the frames (the flow decoder
+		// copies what records keep, the other topics copy too), so their
+		// storage serves the next message instead of becoming garbage.
+		c.sub.Release(msg)
 	}
 }
 
@@ -229,12 +234,13 @@ func (c *Collector) Handle(frames [][]byte, source int) {
 		c.fail("payload_frame_too_large", fmt.Errorf("payload of %d bytes, limit %d", len(frames[1]), c.cfg.MaxPayload), "topic", h.Topic)
 		return
 	}
-	// A nil buffer: decompressed bodies are referenced by the batch until
-	// the engine has processed it, so they are never reused here.
-	body, format, err := wire.OpenPayload(h, frames[1], nil, c.cfg.MaxDecompressed)
+	body, format, err := wire.OpenPayload(h, frames[1], c.zbuf, c.cfg.MaxDecompressed)
 	if err != nil {
 		c.fail(wire.Reason(err), err, "topic", h.Topic)
 		return
+	}
+	if len(body) > 0 && &body[0] != &frames[1][0] && cap(body) <= keepInflated {
+		c.zbuf = body[:0] // decompressed: keep the buffer for the next payload
 	}
 	c.sequence(h)
 
@@ -360,6 +366,10 @@ func (c *Collector) batchFor(source int) *engine.Batch {
 	b.Source = source
 	return b
 }
+
+// keepInflated is the largest decompression buffer kept between messages:
+// an occasional huge payload does not pin its size.
+const keepInflated = 1 << 20
 
 // keep accepts a record the decoder built in the batch: nothing to copy.
 func keep(*engine.FlowRecord) {}

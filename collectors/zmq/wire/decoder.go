@@ -28,7 +28,12 @@ type Decoder struct {
 	rec    engine.FlowRecord // the record built when no target is set
 	val    value             // current field value (a field so it never escapes per call)
 	item   TLVItem           // current TLV item, likewise
-	arena  []byte            // unescaped strings and formatted additional fields of the current record
+	// arena holds every string a record keeps (copied from the payload,
+	// unescaped, or formatted): records never alias the payload, so the
+	// caller may reuse it once a decode call returns. Bytes below len are
+	// never written again; a full chunk is replaced by a fresh one and left
+	// to the GC with the records that point into it.
+	arena []byte
 
 	// Records are built in place in what next returns (see SetTarget), or
 	// in rec; cur is the record being built, emitted whether it was emitted.
@@ -52,7 +57,7 @@ func NewDecoder(cfg Config) *Decoder {
 	if cfg.MaxAdditional <= 0 {
 		cfg.MaxAdditional = DefaultMaxAdditional
 	}
-	return &Decoder{labels: cfg.Labels, maxAdd: cfg.MaxAdditional, arena: make([]byte, 0, 512)}
+	return &Decoder{labels: cfg.Labels, maxAdd: cfg.MaxAdditional}
 }
 
 // Labels returns the label map the decoder resolves symbolic keys with.
@@ -77,26 +82,49 @@ func (d *Decoder) emitRecord(emit func(*engine.FlowRecord)) {
 	emit(d.cur)
 }
 
-// newMessage starts a message. Strings of emitted records may point into
-// the arena, and a collector keeps records until the engine has processed
-// its batch, so an arena that was written to is never reused: the next
-// message gets a fresh one (an allocation only for messages with escaped
-// strings or formatted additional fields).
+// newMessage starts a message.
 func (d *Decoder) newMessage() {
 	d.cur, d.emitted = nil, false
-	if len(d.arena) > 0 {
-		d.arena = make([]byte, 0, cap(d.arena))
+}
+
+// arenaChunk is the size of one arena allocation: the strings of a few
+// hundred records, one allocation without pointers for all of them.
+const arenaChunk = 32 << 10
+
+// reserve makes room for n more arena bytes, starting a fresh chunk when
+// the current one is full (strings already made keep the old chunk).
+func (d *Decoder) reserve(n int) {
+	if cap(d.arena)-len(d.arena) < n {
+		d.arena = make([]byte, 0, max(arenaChunk, n))
 	}
 }
 
 // arenaString turns arena[start:] into a string without copying. The bytes
-// are never modified before the record is emitted: the arena only grows
-// within a record (a reallocation leaves old strings on the old array).
+// are never modified afterwards: the arena only grows (when append moves
+// it, old strings stay on the old array).
 func (d *Decoder) arenaString(start int) string {
 	if start == len(d.arena) {
 		return ""
 	}
 	return unsafe.String(&d.arena[start], len(d.arena)-start)
+}
+
+// own returns s copied into the arena, unless it is there already (an
+// unescaped JSON string): what a record keeps must not alias the payload.
+func (d *Decoder) own(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if base := unsafe.SliceData(d.arena); base != nil {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		if b := uintptr(unsafe.Pointer(base)); p >= b && p < b+uintptr(len(d.arena)) {
+			return s
+		}
+	}
+	d.reserve(len(s))
+	start := len(d.arena)
+	d.arena = append(d.arena, s...)
+	return d.arenaString(start)
 }
 
 // bytesString aliases b as a string (b must not change while it is used).
@@ -110,7 +138,7 @@ func bytesString(b []byte) string {
 // field applies one resolved field; unconsumed ones become additional
 // fields keyed as received (key, or the decimal id when key is "").
 func (d *Decoder) field(pen, id uint32, key string, v *value) {
-	if apply(d.cur, pen, id, v) {
+	if apply(d, d.cur, pen, id, v) {
 		return
 	}
 	d.additional(pen, id, key, v)
@@ -122,6 +150,7 @@ func (d *Decoder) additional(pen, id uint32, key string, v *value) {
 		return
 	}
 	if key == "" {
+		d.reserve(21) // "pen.id" (append would move the chunk otherwise)
 		start := len(d.arena)
 		if pen != 0 {
 			d.arena = strconv.AppendUint(d.arena, uint64(pen), 10)
@@ -129,11 +158,14 @@ func (d *Decoder) additional(pen, id uint32, key string, v *value) {
 		}
 		d.arena = strconv.AppendUint(d.arena, uint64(id), 10)
 		key = d.arenaString(start)
+	} else {
+		key = d.own(key)
 	}
 	var val string
 	if v.kind == kindString || v.kind == kindRaw {
-		val = v.s
+		val = d.own(v.s)
 	} else {
+		d.reserve(32) // a formatted number
 		start := len(d.arena)
 		d.arena = v.appendText(d.arena)
 		val = d.arenaString(start)

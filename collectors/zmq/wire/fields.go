@@ -16,7 +16,7 @@ const (
 // handler applies a field value to a record. It reports false when the
 // field was not consumed, so the caller keeps it as an additional field
 // (and, for PEN 0, first retries it as an ntop element, §3.4).
-type handler func(r *engine.FlowRecord, v *value) bool
+type handler func(d *Decoder, r *engine.FlowRecord, v *value) bool
 
 type fieldDef struct {
 	name string
@@ -57,14 +57,14 @@ func FieldName(pen, id uint32) (string, bool) {
 
 // apply runs the PEN resolution of §3.4 for one field; it reports whether a
 // handler consumed it.
-func apply(r *engine.FlowRecord, pen, id uint32, v *value) bool {
+func apply(d *Decoder, r *engine.FlowRecord, pen, id uint32, v *value) bool {
 	if v.kind == kindRaw {
 		return false // booleans, objects, arrays: additional only
 	}
 	switch pen {
 	case 0:
 		if id < pen0Max {
-			if h := pen0Fields[id].set; h != nil && h(r, v) {
+			if h := pen0Fields[id].set; h != nil && h(d, r, v) {
 				return true
 			}
 		}
@@ -79,7 +79,7 @@ func apply(r *engine.FlowRecord, pen, id uint32, v *value) bool {
 	}
 	if i := id - NtopBaseID; i < ntopMax {
 		if h := ntopFields[i].set; h != nil {
-			return h(r, v)
+			return h(d, r, v)
 		}
 	}
 	return false
@@ -88,38 +88,42 @@ func apply(r *engine.FlowRecord, pen, id uint32, v *value) bool {
 // Handler builders for the common shapes.
 
 func u8(f func(r *engine.FlowRecord) *uint8) handler {
-	return func(r *engine.FlowRecord, v *value) bool { *f(r) = uint8(v.intNum()); return true }
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = uint8(v.intNum()); return true }
 }
 func u16(f func(r *engine.FlowRecord) *uint16) handler {
-	return func(r *engine.FlowRecord, v *value) bool { *f(r) = uint16(v.intNum()); return true }
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = uint16(v.intNum()); return true }
 }
 func u32(f func(r *engine.FlowRecord) *uint32) handler {
-	return func(r *engine.FlowRecord, v *value) bool { *f(r) = uint32(v.intNum()); return true }
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = uint32(v.intNum()); return true }
 }
 func u64(f func(r *engine.FlowRecord) *uint64) handler {
-	return func(r *engine.FlowRecord, v *value) bool { *f(r) = v.intNum(); return true }
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = v.intNum(); return true }
 }
 func u16s(f func(r *engine.FlowRecord) *uint16) handler {
-	return func(r *engine.FlowRecord, v *value) bool { *f(r) = uint16(v.intOrAtoi()); return true }
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = uint16(v.intOrAtoi()); return true }
 }
 func u32s(f func(r *engine.FlowRecord) *uint32) handler {
-	return func(r *engine.FlowRecord, v *value) bool { *f(r) = uint32(v.intOrAtoi()); return true }
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = uint32(v.intOrAtoi()); return true }
 }
 func u64s(f func(r *engine.FlowRecord) *uint64) handler {
-	return func(r *engine.FlowRecord, v *value) bool { *f(r) = v.intOrAtoi(); return true }
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = v.intOrAtoi(); return true }
 }
 
 // abs is for INITIATOR/RESPONDER_* (231/232/298/299): absolute counters.
 func abs(f func(r *engine.FlowRecord) *uint64) handler {
-	return func(r *engine.FlowRecord, v *value) bool { *f(r) = v.intOrAtoi(); r.Absolute = true; return true }
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
+		*f(r) = v.intOrAtoi()
+		r.Absolute = true
+		return true
+	}
 }
 
-// str sets a string field; non-string values are ignored (ntopng reads only
-// the string representation).
+// str sets a string field, copied into the decoder's arena; non-string
+// values are ignored (ntopng reads only the string representation).
 func str(f func(r *engine.FlowRecord) *string) handler {
-	return func(r *engine.FlowRecord, v *value) bool {
+	return func(d *Decoder, r *engine.FlowRecord, v *value) bool {
 		if v.kind == kindString {
-			*f(r) = v.s
+			*f(r) = d.own(v.s)
 		}
 		return true
 	}
@@ -129,7 +133,7 @@ func str(f func(r *engine.FlowRecord) *string) handler {
 // string ports (a bug, §5.1 note); flowgate keeps the value the sender meant.
 // The first value wins.
 func port(f func(r *engine.FlowRecord) *uint16) handler {
-	return func(r *engine.FlowRecord, v *value) bool {
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 		if p := f(r); *p == 0 {
 			*p = uint16(v.intOrAtoi())
 		}
@@ -140,7 +144,7 @@ func port(f func(r *engine.FlowRecord) *uint16) handler {
 // ip sets a flow endpoint without overwriting a non-empty address, and never
 // lets an empty "::"/"0.0.0.0" replace a set one.
 func ip(f func(r *engine.FlowRecord) *netip.Addr) handler {
-	return func(r *engine.FlowRecord, v *value) bool {
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 		a, ok := v.addr()
 		if !ok {
 			return true
@@ -156,7 +160,7 @@ func ip(f func(r *engine.FlowRecord) *netip.Addr) handler {
 
 // ipSet overwrites an address (exporter, post-NAT).
 func ipSet(f func(r *engine.FlowRecord) *netip.Addr) handler {
-	return func(r *engine.FlowRecord, v *value) bool {
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 		if a, ok := v.addr(); ok {
 			*f(r) = a
 		}
@@ -165,7 +169,7 @@ func ipSet(f func(r *engine.FlowRecord) *netip.Addr) handler {
 }
 
 func mac(f func(r *engine.FlowRecord) *[6]byte) handler {
-	return func(r *engine.FlowRecord, v *value) bool {
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 		if v.kind == kindString {
 			*f(r) = parseMAC(v.s)
 		} else {
@@ -176,14 +180,14 @@ func mac(f func(r *engine.FlowRecord) *[6]byte) handler {
 }
 
 func latency(bit uint8, f func(r *engine.FlowRecord) *float32) handler {
-	return func(r *engine.FlowRecord, v *value) bool {
+	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 		*f(r) = float32(v.num())
 		r.HasLatency |= bit
 		return true
 	}
 }
 
-func vlan(r *engine.FlowRecord, v *value) bool {
+func vlan(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 	n := v.intNum()
 	if n > 4095 {
 		n = 0
@@ -192,7 +196,7 @@ func vlan(r *engine.FlowRecord, v *value) bool {
 	return true
 }
 
-func outerVLAN(r *engine.FlowRecord, v *value) bool {
+func outerVLAN(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 	if r.VLAN == 0 {
 		if n := v.intNum(); n <= 4095 {
 			r.VLAN = uint16(n)
@@ -202,16 +206,16 @@ func outerVLAN(r *engine.FlowRecord, v *value) bool {
 }
 
 // mask handles IPV4_SRC/DST_MASK: consumed only when 0.
-func mask(_ *engine.FlowRecord, v *value) bool { return v.intNum() == 0 }
+func mask(_ *Decoder, _ *engine.FlowRecord, v *value) bool { return v.intNum() == 0 }
 
-func nextHop(_ *engine.FlowRecord, v *value) bool {
+func nextHop(_ *Decoder, _ *engine.FlowRecord, v *value) bool {
 	return v.kind == kindString && v.s == "0.0.0.0"
 }
 
-func ignore(*engine.FlowRecord, *value) bool { return true }
+func ignore(*Decoder, *engine.FlowRecord, *value) bool { return true }
 
 // l7proto reads an integer (Master 0, App n) or "app" / "master.app".
-func l7proto(r *engine.FlowRecord, v *value) bool {
+func l7proto(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 	r.L7Set = true
 	if v.kind != kindString {
 		r.L7Master, r.L7App = 0, uint16(v.intNum())
@@ -230,7 +234,7 @@ func l7proto(r *engine.FlowRecord, v *value) bool {
 
 // nprobeIP sets NProbeIP and, when no exporter is known yet, ExporterIP; in
 // that case ntopng also keeps it as an additional field (returns false).
-func nprobeIP(r *engine.FlowRecord, v *value) bool {
+func nprobeIP(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 	a, ok := v.addr()
 	if !ok {
 		return true
@@ -245,29 +249,32 @@ func nprobeIP(r *engine.FlowRecord, v *value) bool {
 
 // exporterV6 fills ExporterIP from EXPORTER_IPV6_ADDRESS unless an IPv4
 // exporter is already known (FlowRecord has a single exporter slot).
-func exporterV6(r *engine.FlowRecord, v *value) bool {
+func exporterV6(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 	if a, ok := v.addr(); ok && !r.ExporterIP.Is4() {
 		r.ExporterIP = a
 	}
 	return true
 }
 
-func clientFlags(r *engine.FlowRecord, v *value) bool {
+func clientFlags(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 	r.ClientTCPFlags = uint8(v.intNum())
 	r.TCPFlags |= r.ClientTCPFlags
 	return true
 }
 
-func sipCallID(r *engine.FlowRecord, v *value) bool {
+func sipCallID(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 	if v.kind == kindString {
 		r.PrivateID = fnv1a(v.s)
 	}
 	return true
 }
 
-func verdict(r *engine.FlowRecord, v *value) bool { r.Verdict = uint8(v.intNum()); return true }
+func verdict(_ *Decoder, r *engine.FlowRecord, v *value) bool {
+	r.Verdict = uint8(v.intNum())
+	return true
+}
 
-func flowSource(r *engine.FlowRecord, v *value) bool {
+func flowSource(_ *Decoder, r *engine.FlowRecord, v *value) bool {
 	n := v.intNum()
 	if n > 2 {
 		n = 0
@@ -286,7 +293,7 @@ type fieldRow struct {
 var pen0Rows = []fieldRow{
 	{1, "IN_BYTES", u64s(func(r *engine.FlowRecord) *uint64 { return &r.InBytes })},
 	{2, "IN_PKTS", u64s(func(r *engine.FlowRecord) *uint64 { return &r.InPkts })},
-	{4, "PROTOCOL", func(r *engine.FlowRecord, v *value) bool { r.Proto = uint8(v.intOrAtoi()); return true }},
+	{4, "PROTOCOL", func(_ *Decoder, r *engine.FlowRecord, v *value) bool { r.Proto = uint8(v.intOrAtoi()); return true }},
 	{5, "SRC_TOS", u8(func(r *engine.FlowRecord) *uint8 { return &r.SrcTOS })},
 	{6, "TCP_FLAGS", u8(func(r *engine.FlowRecord) *uint8 { return &r.TCPFlags })},
 	{7, "L4_SRC_PORT", port(func(r *engine.FlowRecord) *uint16 { return &r.SrcPort })},
@@ -317,7 +324,7 @@ var pen0Rows = []fieldRow{
 	{58, "SRC_VLAN", vlan},
 	{59, "DST_VLAN", vlan},
 	{60, "IP_PROTOCOL_VERSION", u8(func(r *engine.FlowRecord) *uint8 { return &r.IPVersion })},
-	{61, "DIRECTION", func(r *engine.FlowRecord, v *value) bool { r.Direction = uint8(v.intOrAtoi()); return true }},
+	{61, "DIRECTION", func(_ *Decoder, r *engine.FlowRecord, v *value) bool { r.Direction = uint8(v.intOrAtoi()); return true }},
 	{62, "IPV6_NEXT_HOP", nil},
 	{80, "IN_DST_MAC", mac(func(r *engine.FlowRecord) *[6]byte { return &r.DstMAC })},
 	{81, "OUT_SRC_MAC", mac(func(r *engine.FlowRecord) *[6]byte { return &r.SrcMAC })},

@@ -51,8 +51,8 @@ func (s *jscan) peek() byte {
 // as raw JSON text.
 //
 // The record passed to emit is reused (copy it, including its Additional
-// slice); its strings alias body or a per-message arena and stay valid as
-// long as body does.
+// slice); its strings are the decoder's own copies (body may be reused once
+// the call returns).
 //
 // Invalid JSON gives a json_syntax error (json_type for a non-object
 // element, json_number for an integer beyond uint64); records before the
@@ -294,6 +294,7 @@ func (s *jscan) str() (string, error) {
 func (s *jscan) strSlow(start, j int) (string, error) {
 	d := s.d
 	b := s.b
+	d.reserve(j - start + 64) // a longer string moves the chunk as it grows
 	astart := len(d.arena)
 	d.arena = append(d.arena, b[start:j]...)
 	for j < len(b) {

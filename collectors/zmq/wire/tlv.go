@@ -251,8 +251,8 @@ func (t *TLVIterator) fail(reason, format string, args ...any) error {
 // end_of_record, an empty record skipped. Each record is passed to emit.
 //
 // The *engine.FlowRecord is reused between calls (copy it, including its
-// Additional slice); its strings alias body or a per-message arena and stay
-// valid as long as body does.
+// Additional slice); its strings are the decoder's own copies (body may be
+// reused once the call returns).
 //
 // Like ntopng, a block, list, end-of-data or other unsupported value type,
 // or a key that is not uint8/16/32 or a string, drops the REST of the

@@ -445,10 +445,49 @@ func (c *conn) readBody(size uint64) ([]byte, error) {
 // commandFunc handles a command met between messages (SUBSCRIBE, PING...).
 type commandFunc func(name, data []byte) error
 
-// readMessage reads one whole multipart message, allocating exactly one
-// buffer per frame. io.EOF means the peer left cleanly between messages.
-func (c *conn) readMessage(lim limits, onCommand commandFunc) ([][]byte, int, error) {
+// msgBuf is the storage one received message's frames are read into, so
+// that a SUB reusing it (SubSocket.Release) allocates nothing per message.
+type msgBuf struct {
+	data   []byte   // frames are consecutive slices of data
+	frames [][]byte // the message's frames
+	allocs int      // arrays allocated while reading the last message
+}
+
+// minMsgBuf is the first storage of a message buffer: an nProbe message (a
+// 36-byte header and a payload of up to ntopng's 128 KiB) fits after a
+// growth or two.
+const minMsgBuf = 64 << 10
+
+// alloc returns n bytes of m's storage for one frame. When they do not fit,
+// m moves to a larger array (frames already read keep the old one); frames
+// above keepScratch get a one-off array that never becomes m's storage. A
+// nil m allocates every frame.
+func (m *msgBuf) alloc(n int) []byte {
+	if m == nil {
+		return make([]byte, n)
+	}
+	l := len(m.data)
+	if cap(m.data)-l < n {
+		m.allocs++
+		if n > keepScratch {
+			return make([]byte, n)
+		}
+		m.data = make([]byte, 0, min(max(2*cap(m.data), n, minMsgBuf), max(keepScratch, n)))
+		l = 0
+	}
+	m.data = m.data[:l+n]
+	return m.data[l : l+n : l+n]
+}
+
+// readMessage reads one whole multipart message. Frames go to mb's storage
+// (reset first), or to one allocation each when mb is nil. io.EOF means the
+// peer left cleanly between messages.
+func (c *conn) readMessage(lim limits, onCommand commandFunc, mb *msgBuf) ([][]byte, int, error) {
 	var frames [][]byte
+	if mb != nil {
+		mb.data, mb.frames, mb.allocs = mb.data[:0], mb.frames[:0], 0
+		frames = mb.frames
+	}
 	total := 0
 	for {
 		flags, size, err := readFrameHeader(c.r)
@@ -487,7 +526,7 @@ func (c *conn) readMessage(lim limits, onCommand commandFunc) ([][]byte, int, er
 			if err != nil {
 				return nil, 0, err
 			}
-			inner, data, err := c.open(body)
+			inner, data, err := c.open(body, mb)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -505,7 +544,7 @@ func (c *conn) readMessage(lim limits, onCommand commandFunc) ([][]byte, int, er
 			if size > lim.maxFrame {
 				return nil, 0, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, size)
 			}
-			frame = make([]byte, size)
+			frame = mb.alloc(int(size))
 			if _, err := io.ReadFull(c.r, frame); err != nil {
 				return nil, 0, truncated(err)
 			}
@@ -514,14 +553,17 @@ func (c *conn) readMessage(lim limits, onCommand commandFunc) ([][]byte, int, er
 		frames = append(frames, frame)
 		total += len(frame)
 		if !more {
+			if mb != nil {
+				mb.frames = frames
+			}
 			return frames, total, nil
 		}
 	}
 }
 
-// open decrypts one CURVE MESSAGE into a fresh buffer and returns the inner
-// flags and the frame (a subslice, so the frame costs one allocation).
-func (c *conn) open(body []byte) (byte, []byte, error) {
+// open decrypts one CURVE MESSAGE into mb's storage (a fresh buffer when mb
+// is nil) and returns the inner flags and the frame.
+func (c *conn) open(body []byte, mb *msgBuf) (byte, []byte, error) {
 	cs := c.curve
 	if len(body) < curveOverhead || !bytes.Equal(body[:8], msgCommand) {
 		return 0, nil, protoErr("expected CURVE MESSAGE")
@@ -530,7 +572,7 @@ func (c *conn) open(body []byte) (byte, []byte, error) {
 	if n <= cs.recvNonce {
 		return 0, nil, protoErr("CURVE nonce %d not above %d", n, cs.recvNonce)
 	}
-	pt, ok := box.OpenAfterPrecomputation(make([]byte, 0, len(body)-16-box.Overhead), body[16:],
+	pt, ok := box.OpenAfterPrecomputation(mb.alloc(len(body) - 16 - box.Overhead)[:0], body[16:],
 		nonceCounter(cs.recvPrefix, n), &cs.shared)
 	if !ok {
 		return 0, nil, protoErr("CURVE MESSAGE box did not open")

@@ -26,7 +26,7 @@ func nullPubHandshake(t *testing.T, nc net.Conn, socketType string) {
 	if _, err := c.readCommand("READY"); err != nil {
 		t.Fatal(err)
 	}
-	if frames, _, err := c.readMessage(limits{maxFrame: 64, maxFrames: 1}, nil); err != nil || frames[0][0] != 1 {
+	if frames, _, err := c.readMessage(limits{maxFrame: 64, maxFrames: 1}, nil, nil); err != nil || frames[0][0] != 1 {
 		t.Fatalf("want a subscription, got %q, %v", frames, err)
 	}
 }

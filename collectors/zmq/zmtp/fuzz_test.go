@@ -26,8 +26,9 @@ func FuzzReadMessage(f *testing.F) {
 			_ = err
 			return nil
 		}
+		var mb msgBuf // the SUB's path: frames in reused storage
 		for i := 0; i < len(data)+1; i++ {
-			frames, n, err := c.readMessage(lim, onCmd)
+			frames, n, err := c.readMessage(lim, onCmd, &mb)
 			if err != nil {
 				if !errors.Is(err, io.EOF) && !errors.Is(err, errTruncated) &&
 					!errors.Is(err, ErrProtocol) && !errors.Is(err, ErrFrameTooLarge) {

@@ -320,7 +320,7 @@ func (p *PubSocket) reader(c *conn, pp *pubPeer) error {
 		return nil
 	}
 	for {
-		frames, _, err := c.readMessage(p.b.net.lim, onCmd)
+		frames, _, err := c.readMessage(p.b.net.lim, onCmd, nil)
 		if err != nil {
 			return err
 		}

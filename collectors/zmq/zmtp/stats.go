@@ -17,6 +17,9 @@ type Stats struct {
 	Protocol     uint64 // connections closed for a framing or CURVE violation
 	Truncated    uint64 // connections lost in the middle of a frame or message
 	Disconnects  uint64 // established connections that ended
+	// BufferAllocs counts the arrays a SUB allocated for received frames
+	// because no released storage (Release) was free or large enough.
+	BufferAllocs uint64
 }
 
 // HandshakeFailures counts failed handshakes by reason.
@@ -39,7 +42,7 @@ type counters struct {
 	accepted, dialed, dialFailures, handshakes, peers        atomic.Uint64
 	hs                                                       [reasonProtocol + 1]atomic.Uint64
 	messages, bytes, dropped, oversized, protocol, truncated atomic.Uint64
-	disconnects                                              atomic.Uint64
+	disconnects, bufferAllocs                                atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -57,13 +60,14 @@ func (c *counters) snapshot() Stats {
 			Protocol:    c.hs[reasonProtocol].Load(),
 			IO:          c.hs[reasonIO].Load(),
 		},
-		Peers:       c.peers.Load(),
-		Messages:    c.messages.Load(),
-		Bytes:       c.bytes.Load(),
-		Dropped:     c.dropped.Load(),
-		Oversized:   c.oversized.Load(),
-		Protocol:    c.protocol.Load(),
-		Truncated:   c.truncated.Load(),
-		Disconnects: c.disconnects.Load(),
+		Peers:        c.peers.Load(),
+		Messages:     c.messages.Load(),
+		Bytes:        c.bytes.Load(),
+		Dropped:      c.dropped.Load(),
+		Oversized:    c.oversized.Load(),
+		Protocol:     c.protocol.Load(),
+		Truncated:    c.truncated.Load(),
+		Disconnects:  c.disconnects.Load(),
+		BufferAllocs: c.bufferAllocs.Load(),
 	}
 }

@@ -42,6 +42,7 @@ type Message struct {
 	Frames   [][]byte
 	Endpoint int    // index of the Bind/Connect call it arrived through
 	Remote   string // peer address
+	buf      *msgBuf
 }
 
 // SubSocket receives messages from any number of PUB peers on any number
@@ -49,9 +50,18 @@ type Message struct {
 type SubSocket struct {
 	b      *base
 	msgs   chan Message
-	subs   [][]byte // encoded subscribe messages
-	filter [][]byte // nil: accept all
+	free   chan *msgBuf // storage of released messages, reused by the readers
+	subs   [][]byte     // encoded subscribe messages
+	filter [][]byte     // nil: accept all
 }
+
+// freeBufs bounds the released message buffers a socket keeps; with the
+// collector keeping up, a handful circulate. keptBuf is the largest one
+// kept: an occasional huge message does not pin its storage.
+const (
+	freeBufs = 64
+	keptBuf  = 256 << 10
+)
 
 // NewSub returns an unconnected SUB socket; it does no I/O.
 func NewSub(cfg SubConfig) *SubSocket {
@@ -60,7 +70,7 @@ func NewSub(cfg SubConfig) *SubSocket {
 	if cfg.RcvBuf == 0 {
 		nc.rcvBuf = defaultRcvBuf
 	}
-	s := &SubSocket{msgs: make(chan Message, orDefault(cfg.QueueSize, 1024))}
+	s := &SubSocket{msgs: make(chan Message, orDefault(cfg.QueueSize, 1024)), free: make(chan *msgBuf, freeBufs)}
 	topics := cfg.Subscribe
 	if topics == nil {
 		topics = []string{""}
@@ -133,6 +143,30 @@ func (s *SubSocket) RecvContext(ctx context.Context) (Message, error) {
 // Close stops all endpoints and waits for their goroutines.
 func (s *SubSocket) Close() error { return s.b.close() }
 
+// Release gives m's storage back for the next messages read: without it
+// every message costs an allocation the size of its frames (and the garbage
+// collection that follows). m.Frames must not be used after the call.
+// Releasing is optional; a message not released is left to the GC.
+func (s *SubSocket) Release(m Message) {
+	if m.buf == nil || cap(m.buf.data) > keptBuf {
+		return
+	}
+	select {
+	case s.free <- m.buf:
+	default: // enough kept
+	}
+}
+
+// buffer returns released storage, or a new one.
+func (s *SubSocket) buffer() *msgBuf {
+	select {
+	case mb := <-s.free:
+		return mb
+	default:
+		return &msgBuf{}
+	}
+}
+
 func (s *SubSocket) serve(c *conn, idx int, remote string) error {
 	for _, m := range s.subs {
 		if err := c.writeMessage([][]byte{m}); err != nil {
@@ -143,19 +177,28 @@ func (s *SubSocket) serve(c *conn, idx int, remote string) error {
 		return err
 	}
 	lim := s.b.net.lim
+	var mb *msgBuf
 	for {
-		frames, n, err := c.readMessage(lim, nil)
+		if mb == nil {
+			mb = s.buffer()
+		}
+		frames, n, err := c.readMessage(lim, nil, mb)
+		if mb.allocs > 0 {
+			s.b.st.bufferAllocs.Add(uint64(mb.allocs))
+		}
 		if err != nil {
 			return err
 		}
 		// A PUB filters for us, but XPUB peers and other stacks may not.
 		if s.filter != nil && !matchAny(s.filter, frames[0]) {
-			continue
+			continue // mb is reused for the next message
 		}
 		s.b.st.messages.Add(1)
 		s.b.st.bytes.Add(uint64(n))
+		m := Message{Frames: frames, Endpoint: idx, Remote: remote, buf: mb}
+		mb = nil // the receiver owns it now
 		select {
-		case s.msgs <- Message{Frames: frames, Endpoint: idx, Remote: remote}:
+		case s.msgs <- m:
 		case <-s.b.done:
 			return ErrClosed
 		}
