@@ -19,7 +19,10 @@ type Configuration struct {
 	HostIdle       time.Duration  // idle time of a host with no active flow before purge
 	QueueLen       int            // batches per interface queue
 	PeriodicUpdate time.Duration  // FlowPeriodicUpdate period for active flows
-	Now            func() time.Time
+	// Shards is the number of goroutines each interface's flows are split
+	// over (--engine-shards; 1, the default, is one goroutine; at most 64).
+	Shards int
+	Now    func() time.Time
 	// Metrics, when set, gets the per-interface families (see metrics.go);
 	// New registers them.
 	Metrics prometheus.Registerer
@@ -59,6 +62,7 @@ func DefaultConfiguration() Configuration {
 		HostIdle:       300 * time.Second,
 		QueueLen:       1024,
 		PeriodicUpdate: 30 * time.Second,
+		Shards:         1,
 		Now:            time.Now,
 	}
 }
@@ -83,6 +87,7 @@ func (c Configuration) withDefaults() Configuration {
 	if c.PeriodicUpdate <= 0 {
 		c.PeriodicUpdate = d.PeriodicUpdate
 	}
+	c.Shards = min(max(c.Shards, 1), maxShards)
 	if c.Now == nil {
 		c.Now = d.Now
 	}

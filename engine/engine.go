@@ -40,17 +40,14 @@ func (e *Engine) AddInterface(name, kind string) *Interface {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	i := &Interface{
-		id:     len(e.ifaces),
-		name:   name,
-		kind:   kind,
-		eng:    e,
-		queue:  make(chan *Batch, e.cfg.QueueLen),
-		free:   make(chan *Batch, freeBatches),
-		doCh:   make(chan doReq),
-		exited: make(chan struct{}),
+		id:   len(e.ifaces),
+		name: name,
+		kind: kind,
+		eng:  e,
+		free: make(chan *Batch, freeBatches),
 	}
 	i.pauses = e.pauseObservers(i.id, name)
-	i.tables = newTables(i, e.cfg)
+	i.addShards(e.cfg)
 	i.publish()
 	e.ifaces = append(e.ifaces, i)
 	return i
@@ -80,7 +77,8 @@ func (e *Engine) Observe(f ObserverFactory) {
 	e.mu.Unlock()
 }
 
-// Start launches the interface goroutines.
+// Start launches the interface goroutines (one per shard), each with its
+// own observers: a Lua flow-script state per shard.
 func (e *Engine) Start() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -94,27 +92,29 @@ func (e *Engine) Start() error {
 	// alone still serves REST, scripts and recipients.
 	e.stop = make(chan struct{})
 	for _, i := range e.ifaces {
-		started := make(chan struct{})
-		e.wg.Add(1)
-		go func(i *Interface) {
-			defer e.wg.Done()
-			var obs FlowObserver
-			var multi multiObserver
-			for _, f := range e.factories {
-				if o := f(i); o != nil {
-					multi = append(multi, o)
+		for _, s := range i.shards {
+			started := make(chan struct{})
+			e.wg.Add(1)
+			go func(s *shard) {
+				defer e.wg.Done()
+				var obs FlowObserver
+				var multi multiObserver
+				for _, f := range e.factories {
+					if o := f(i); o != nil {
+						multi = append(multi, o)
+					}
 				}
-			}
-			switch len(multi) {
-			case 0:
-			case 1:
-				obs = multi[0]
-			default:
-				obs = multi
-			}
-			i.run(obs, started, e.stop)
-		}(i)
-		<-started
+				switch len(multi) {
+				case 0:
+				case 1:
+					obs = multi[0]
+				default:
+					obs = multi
+				}
+				s.run(obs, started, e.stop)
+			}(s)
+			<-started
+		}
 	}
 	e.running = true
 	return nil

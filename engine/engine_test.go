@@ -50,12 +50,12 @@ func TestStopEndsAllFlows(t *testing.T) {
 	c := newClock()
 	e := New(testConfig(c))
 	ifs := []*Interface{e.AddInterface("a", "zmq"), e.AddInterface("b", "pcap")}
-	recs := map[int]*recorder{}
+	recs := map[int][]*recorder{} // one per shard
 	var mu sync.Mutex
 	e.Observe(func(i *Interface) FlowObserver {
 		r := &recorder{}
 		mu.Lock()
-		recs[i.ID()] = r
+		recs[i.ID()] = append(recs[i.ID()], r)
 		mu.Unlock()
 		return r
 	})
@@ -75,9 +75,11 @@ func TestStopEndsAllFlows(t *testing.T) {
 	e.Stop()
 	for n, i := range ifs {
 		ends := 0
-		for _, ev := range recs[i.ID()].events() {
-			if ev.ev == FlowEnd {
-				ends++
+		for _, r := range recs[i.ID()] {
+			for _, ev := range r.events() {
+				if ev.ev == FlowEnd {
+					ends++
+				}
 			}
 		}
 		if want := 10 * (n + 1); ends != want {

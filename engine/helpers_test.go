@@ -29,9 +29,14 @@ func (c *fakeClock) Add(d time.Duration) {
 
 func (c *fakeClock) Unix() uint32 { return uint32(c.Now().Unix()) }
 
+// testShards is the shard count of testConfig's engines: TestMain runs
+// the package's tests with 1 and with 2 shards.
+var testShards = 1
+
 func testConfig(c *fakeClock) Configuration {
 	cfg := DefaultConfiguration()
 	cfg.Now = c.Now
+	cfg.Shards = testShards
 	cfg.LocalNetworks = []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("192.168.0.0/24")}
 	return cfg
 }

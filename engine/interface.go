@@ -17,6 +17,11 @@ type Batch struct {
 	Events    []ProbeEvent
 	Counters  []CounterRecord
 	Listening []ListeningPorts
+
+	// On a sharded interface (shard.go): the indexes of Flows each shard
+	// processes, and the number of shards still to process the batch.
+	parts [][]uint32
+	refs  atomic.Int32
 }
 
 // firstFlows is the record capacity a fresh batch starts with: one
@@ -52,22 +57,30 @@ func (b *Batch) Reset() {
 	b.Listening = b.Listening[:0]
 }
 
+// doReq is a Do or Read call for one owner goroutine: fn to run there,
+// or, when fn is nil, one shard's part of a sharded Do: the shard reports
+// on park and waits for release.
 type doReq struct {
-	fn    func(*Tables)
-	done  chan struct{}
-	drain bool // apply the batches queued before it first (Do; not Read)
+	fn            func(*Tables)
+	done          chan struct{}
+	drain         bool // apply the batches queued before it first (Do; not Read)
+	park, release chan struct{}
 }
 
-// Interface is one engine interface (one -i): its tables live in one goroutine.
+// Interface is one engine interface (one -i): its tables live in one
+// goroutine, or in Configuration.Shards goroutines that split its flows
+// (shard.go).
 type Interface struct {
 	id   int
 	name string
 	kind string
 	eng  *Engine
 
-	queue chan *Batch
-	doCh  chan doReq
-	free  chan *Batch // recycled batches, kept across GC cycles (sync.Pool is not)
+	shards []*shard    // the owner goroutines' state; one unless sharded
+	view   *Tables     // when sharded: the interface-wide tables Do hands out
+	part   flowIndex   // when sharded: its seeded hash picks a flow's shard
+	doMu   sync.Mutex  // when sharded: one Do barrier at a time
+	free   chan *Batch // recycled batches, kept across GC cycles (sync.Pool is not)
 
 	resetBase atomic.Pointer[InterfaceStats] // ResetStats: what the shown counters start from
 	resetReq  atomic.Bool                    // RequestResetStats: applied at the next tick
@@ -77,18 +90,12 @@ type Interface struct {
 	queueWaits     atomic.Uint64 // EnqueueWait calls that found the queue full
 	queueWaitNanos atomic.Uint64 // time they waited
 
-	pauses        pauseObservers // owner goroutine's work durations (metrics.go)
+	pauses        pauseObservers // owner goroutines' work durations (metrics.go)
 	maxBatchNanos atomic.Int64   // longest batch since start
 
 	collector CollectorStats
 
-	mu      sync.Mutex // held by the owner goroutine for its whole life; inline Do otherwise
-	tables  *Tables
-	ownerID atomic.Int64 // goroutine id of the owner while it runs
-	exited  chan struct{}
-
-	snapMu sync.Mutex
-	snap   InterfaceStats
+	tables *Tables // shard 0's: the only ones unless sharded
 
 	keyMu  sync.Mutex
 	pubKey string
@@ -148,17 +155,20 @@ func (i *Interface) recycle(b *Batch) {
 
 // Enqueue hands b to the interface goroutine without blocking. When the queue
 // is full b is recycled, counted as a queue drop with its flow records, and
-// Enqueue returns false. b must not be used after the call.
+// Enqueue returns false. b must not be used after the call. On a sharded
+// interface b is split over the shards' queues (shard.go) and a full queue
+// drops only that shard's part.
 func (i *Interface) Enqueue(b *Batch) bool {
-	select {
-	case i.queue <- b:
-		return true
-	default:
-		i.queueDrops.Add(1)
-		i.queueDropFlows.Add(uint64(len(b.Flows)))
-		i.recycle(b)
-		return false
+	if i.view != nil {
+		return i.enqueueShards(b, nil, false)
 	}
+	if i.send(i.shards[0], b, nil, false, nil) {
+		return true
+	}
+	i.queueDrops.Add(1)
+	i.queueDropFlows.Add(uint64(len(b.Flows)))
+	i.recycle(b)
+	return false
 }
 
 // EnqueueWait hands b to the interface goroutine, waiting while the queue is
@@ -169,25 +179,45 @@ func (i *Interface) Enqueue(b *Batch) bool {
 // b is then counted as a queue drop, like Enqueue's, and it returns false.
 // b must not be used after the call.
 func (i *Interface) EnqueueWait(b *Batch, cancel <-chan struct{}) bool {
-	select {
-	case i.queue <- b:
-		return true
-	default:
+	if i.view != nil {
+		return i.enqueueShards(b, cancel, true)
 	}
-	i.queueWaits.Add(1)
-	t0 := time.Now()
-	select {
-	case i.queue <- b:
-		i.queueWaitNanos.Add(uint64(time.Since(t0)))
+	var waited bool
+	if i.send(i.shards[0], b, cancel, true, &waited) {
 		return true
-	case <-cancel:
-	case <-i.exited:
 	}
-	i.queueWaitNanos.Add(uint64(time.Since(t0)))
 	i.queueDrops.Add(1)
 	i.queueDropFlows.Add(uint64(len(b.Flows)))
 	i.recycle(b)
 	return false
+}
+
+// send puts b on s's queue. With wait it waits while the queue is full
+// until cancel closes or s has ended; the first wait of an Enqueue call
+// (waited still false) is counted in QueueWaits.
+func (i *Interface) send(s *shard, b *Batch, cancel <-chan struct{}, wait bool, waited *bool) bool {
+	select {
+	case s.queue <- b:
+		return true
+	default:
+	}
+	if !wait {
+		return false
+	}
+	if !*waited {
+		*waited = true
+		i.queueWaits.Add(1)
+	}
+	t0 := time.Now()
+	ok := false
+	select {
+	case s.queue <- b:
+		ok = true
+	case <-cancel:
+	case <-s.exited:
+	}
+	i.queueWaitNanos.Add(uint64(time.Since(t0)))
+	return ok
 }
 
 // Process applies b synchronously (through Do) and recycles it.
@@ -197,8 +227,11 @@ func (i *Interface) Process(b *Batch) {
 }
 
 // Do runs fn with the interface's tables in the owner goroutine, between
-// batches, after every batch enqueued before the call, and waits for it. Called from the owner goroutine (an observer),
-// it runs inline. Before Start and after Stop it runs in the caller, serialized.
+// batches, after every batch enqueued before the call, and waits for it.
+// Called from the owner goroutine (an observer), it runs inline. Before
+// Start and after Stop it runs in the caller, serialized. On a sharded
+// interface every shard stops between two batches and fn runs in the
+// caller over all of them (shard.go).
 func (i *Interface) Do(fn func(t *Tables)) { i.do(fn, true) }
 
 // Read is Do for REST and UI list reads: fn runs at the owner's next pause
@@ -210,31 +243,38 @@ func (i *Interface) Do(fn func(t *Tables)) { i.do(fn, true) }
 func (i *Interface) Read(fn func(t *Tables)) { i.do(fn, false) }
 
 func (i *Interface) do(fn func(t *Tables), drain bool) {
-	if id := i.ownerID.Load(); id != 0 && id == goid() {
-		fn(i.tables)
+	if i.view != nil {
+		i.doShards(fn, drain)
 		return
 	}
-	if i.ownerID.Load() != 0 {
+	s := i.shards[0]
+	if id := s.ownerID.Load(); id != 0 && id == goid() {
+		fn(s.t)
+		return
+	}
+	if s.ownerID.Load() != 0 {
 		req := doReq{fn: fn, done: make(chan struct{}), drain: drain}
 		select {
-		case i.doCh <- req:
+		case s.doCh <- req:
 			<-req.done
 			return
-		case <-i.exited:
+		case <-s.exited:
 		}
 	}
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	fn(i.tables)
-	i.publish()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.t)
+	s.publish()
 }
 
-// Snapshot returns the interface stats as last published by the owner (at
-// least every second and after each Do).
+// Snapshot returns the interface stats as last published by the owners (at
+// least every second and after each Do), summed over shards.
 func (i *Interface) Snapshot() InterfaceStats {
-	i.snapMu.Lock()
-	s := i.snap
-	i.snapMu.Unlock()
+	s := i.shards[0].snapshot()
+	for _, o := range i.shards[1:] {
+		x := o.snapshot()
+		s.addShard(&x)
+	}
 	i.queueStats(&s)
 	return s
 }
@@ -252,82 +292,129 @@ func (i *Interface) queueStats(s *InterfaceStats) {
 }
 
 func (i *Interface) publish() {
-	i.tables.fillStats()
-	i.snapMu.Lock()
-	i.snap = i.tables.stats
-	i.snapMu.Unlock()
+	for _, s := range i.shards {
+		s.publish()
+	}
+}
+
+// shard is one owner goroutine's state: its queue, its tables and the
+// channel Do reaches it by. An interface has one unless sharded.
+type shard struct {
+	i       *Interface
+	t       *Tables
+	queue   chan *Batch
+	doCh    chan doReq
+	mu      sync.Mutex   // held by the owner goroutine for its whole life; inline Do otherwise
+	ownerID atomic.Int64 // goroutine id of the owner while it runs
+	exited  chan struct{}
+
+	snapMu sync.Mutex
+	snap   InterfaceStats
+}
+
+func (s *shard) publish() {
+	s.t.fillStats()
+	s.snapMu.Lock()
+	s.snap = s.t.stats
+	s.snapMu.Unlock()
+}
+
+func (s *shard) snapshot() InterfaceStats {
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	return s.snap
 }
 
 // run is the owner goroutine.
-func (i *Interface) run(obs FlowObserver, started chan<- struct{}, stop <-chan struct{}) {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	i.ownerID.Store(goid())
-	defer close(i.exited)
-	defer i.ownerID.Store(0)
-	t := i.tables
+func (s *shard) run(obs FlowObserver, started chan<- struct{}, stop <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ownerID.Store(goid())
+	defer close(s.exited)
+	defer s.ownerID.Store(0)
+	t := s.t
 	t.obs = obs
 	t.setNow(t.cfg.Now())
 	t.stats.StartTime = t.nowT
-	i.publish()
+	s.publish()
 	close(started)
 
+	pauses := &s.i.pauses
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		select {
-		case b := <-i.queue:
-			i.processBatch(t, b)
-		case req := <-i.doCh:
+		case b := <-s.queue:
+			s.processBatch(b)
+		case req := <-s.doCh:
 			// Do's readers see every batch enqueued before they asked: a
 			// REST total or a test never misses records already handed
 			// over (Read's do not wait for them).
-			for n := len(i.queue); req.drain && n > 0; n-- {
-				i.processBatch(t, <-i.queue)
+			for n := len(s.queue); req.drain && n > 0; n-- {
+				s.processBatch(<-s.queue)
 			}
 			t0 := time.Now()
-			req.fn(t)
-			i.publish()
-			close(req.done)
-			i.pauses.do.Observe(time.Since(t0).Seconds())
+			s.answer(req)
+			pauses.do.Observe(time.Since(t0).Seconds())
 		case <-tick.C:
 			t0 := time.Now()
 			t.Tick()
-			i.publish()
-			i.pauses.tick.Observe(time.Since(t0).Seconds())
+			s.publish()
+			pauses.tick.Observe(time.Since(t0).Seconds())
 		case <-stop:
-			i.drain()
+			s.drain()
 			t.endAll()
-			i.publish()
+			s.publish()
 			t.obs = nil
 			return
 		}
 	}
 }
 
-// processBatch applies one queued batch, recycles it and records how long
-// the owner spent on it (the engine's pause for that batch's sender).
-func (i *Interface) processBatch(t *Tables, b *Batch) {
+// answer runs a Do request: its fn here, or (a sharded Do) parks until the
+// caller has run fn over every shard.
+func (s *shard) answer(req doReq) {
+	if req.fn == nil {
+		req.park <- struct{}{}
+		<-req.release
+		return
+	}
+	req.fn(s.t)
+	s.publish()
+	close(req.done)
+}
+
+// processBatch applies one queued batch (its part, when sharded), recycles
+// it and records how long the owner spent on it (the engine's pause for
+// that batch's sender).
+func (s *shard) processBatch(b *Batch) {
 	t0 := time.Now()
-	t.Process(b)
-	i.recycle(b)
-	d := time.Since(t0)
-	i.pauses.batch.Observe(d.Seconds())
-	if int64(d) > i.maxBatchNanos.Load() {
-		i.maxBatchNanos.Store(int64(d))
+	if s.i.view == nil {
+		s.t.Process(b)
+		s.i.recycle(b)
+	} else {
+		s.t.processPart(b)
+		if b.refs.Add(-1) == 0 {
+			s.i.recycle(b)
+		}
+	}
+	d := int64(time.Since(t0))
+	s.i.pauses.batch.Observe(float64(d) / 1e9)
+	for m := s.i.maxBatchNanos.Load(); d > m; m = s.i.maxBatchNanos.Load() {
+		if s.i.maxBatchNanos.CompareAndSwap(m, d) {
+			break
+		}
 	}
 }
 
 // drain processes what is queued, and answers pending Do calls.
-func (i *Interface) drain() {
+func (s *shard) drain() {
 	for {
 		select {
-		case b := <-i.queue:
-			i.tables.Process(b)
-			i.recycle(b)
-		case req := <-i.doCh:
-			req.fn(i.tables)
-			close(req.done)
+		case b := <-s.queue:
+			s.processBatch(b)
+		case req := <-s.doCh:
+			s.answer(req)
 		default:
 			return
 		}

@@ -15,4 +15,9 @@ func (t *Tables) SetLimits(maxFlows, maxHosts int) {
 	if maxHosts > 0 {
 		t.cfg.MaxHosts = maxHosts
 	}
+	// Sharded: each shard gets ceil(X/N) flows; hosts are one table.
+	n := len(t.shards)
+	for _, s := range t.shards {
+		s.SetLimits((t.cfg.MaxFlows+n-1)/n, t.cfg.MaxHosts)
+	}
 }

@@ -41,12 +41,17 @@ func (t *Tables) processFlow(r *FlowRecord) {
 	if slot, ok := t.lookup(&k, tag); ok {
 		f = t.flow(slot)
 		if t.isIdle(f) { // idle entries are skipped: the update starts a new flow
+			t.lockHosts() // sharded: hosts are shared (shard.go)
 			t.endFlow(f, slot, tag, true)
+			t.unlockHosts()
 			f = nil
 		}
 	}
 	if f == nil {
-		if f = t.newFlow(tag, &sa, &da, r, v6); f == nil {
+		t.lockHosts()
+		f = t.newFlow(tag, &sa, &da, r, v6)
+		t.unlockHosts()
+		if f == nil {
 			return
 		}
 		isNew = true
@@ -159,7 +164,9 @@ func (t *Tables) processFlow(r *FlowRecord) {
 		t.applyExtra(f, r, s2d)
 	}
 
-	// Hosts, networks and interface totals.
+	// Hosts, networks and interface totals. Sharded, the hosts and networks
+	// are shared, and observers read the flow's hosts: held to the end.
+	t.lockHosts()
 	ch, sh := t.host(f.cliHost), t.host(f.srvHost)
 	if traffic {
 		// The client sent cb/cp and received sb/sp; the server the reverse.
@@ -244,6 +251,7 @@ func (t *Tables) processFlow(r *FlowRecord) {
 			t.obs.OnFlow(FlowProtocolDetected, f, t.nowT, t)
 		}
 	}
+	t.unlockHosts()
 }
 
 func sub0(reported, cur uint64) uint64 {
@@ -521,6 +529,12 @@ func (t *Tables) newFlow(tag uint32, sa, da *[16]byte, r *FlowRecord, v6 bool) *
 	}
 	f := t.flow(slot)
 	gen := f.gen
+	if gen == 0 {
+		// A fresh slot: a shard's generations are its index modulo the
+		// shard count (endFlow steps by it), so flow IDs of different
+		// shards never collide and name their shard.
+		gen = uint32(t.shard)
+	}
 	*f = Flow{
 		cli: *sa, srv: *da, cliPort: r.SrcPort, srvPort: r.DstPort,
 		vlan: r.VLAN, proto: r.Proto, flags: flowLive, privateID: r.PrivateID,
@@ -572,9 +586,10 @@ func (t *Tables) newHost(k hostKey, v6 bool) uint32 {
 		h.Local = true
 		h.Network = best
 		t.nets[best].Hosts++
-		t.stats.LocalHosts++
+		t.localHosts.Add(1)
 	}
 	t.hostMap[k] = slot
+	t.numHosts.Add(1)
 	return slot
 }
 
@@ -598,7 +613,7 @@ func (t *Tables) endFlow(f *Flow, slot uint32, tag uint32, hasTag bool) {
 	ch.ActiveAsClient--
 	sh.ActiveAsServer--
 	ch.lastWall, sh.lastWall = t.now, t.now
-	gen := f.gen + 1
+	gen := f.gen + uint32(t.nShards)
 	if p := f.sidePtr(); p != nil {
 		*p = nil
 	}
@@ -611,25 +626,62 @@ func (t *Tables) endHost(h *Host) {
 	delete(t.hostMap, hostKey{ip: h.ip, vlan: h.vlan})
 	if h.Network >= 0 {
 		t.nets[h.Network].Hosts--
-		t.stats.LocalHosts--
+		t.localHosts.Add(^uint64(0))
 	}
+	t.numHosts.Add(^uint64(0))
 	slot := h.slot
 	*h = Host{slot: slot}
 	t.hostFree = append(t.hostFree, slot)
-	t.stats.HostsExpired++
+	t.hostsExpired.Add(1)
 }
 
 // Tick runs the once-per-second housekeeping: idle purge and periodic updates
 // of (a budget of) flows, host purge and throughputs. The interface goroutine
 // calls it; tests call it inside Do with a fake clock.
+//
+// On the view of a sharded interface every shard ticks, flows first, so
+// that hosts whose last flows ended are purged in the same tick.
 func (t *Tables) Tick() {
+	if t.shards != nil {
+		for _, s := range t.shards {
+			s.tickFlows()
+		}
+		for _, s := range t.shards {
+			s.tickRest()
+		}
+		return
+	}
+	t.tickFlows()
+	t.tickRest()
+}
+
+func (t *Tables) tickFlows() {
 	t.setNow(t.cfg.Now())
-	if t.iface != nil && t.iface.resetReq.Swap(false) {
+	if t.iface != nil && t.nShards == 1 && t.iface.resetReq.Swap(false) {
 		t.ResetStats() // ntop.resetStats, asked from any goroutine (reset.go)
 	}
+	t.syncIdle()
 	t.scanFlows(scanBudget)
-	t.scanHosts(scanBudget)
+}
+
+// tickRest is the rest of Tick: host purge and network throughputs
+// (shard 0's, on shared hosts), the shard's throughputs, probes and stats.
+func (t *Tables) tickRest() {
 	now := t.nowT.UnixNano()
+	if t.shard == 0 {
+		t.lockHosts()
+		t.scanHosts(scanBudget)
+		if dt := float64(now-t.netsAt) / 1e9; dt > 0 {
+			for i := range t.nets {
+				n := &t.nets[i]
+				b := n.Bytes()
+				n.ThroughputBps = float64(b-n.thptBytes) * 8 / dt
+				n.thptBytes = b
+			}
+			t.netsAt = now
+		}
+		t.unlockHosts()
+	}
 	if dt := float64(now-t.thptAt) / 1e9; dt > 0 {
 		s := &t.stats
 		s.ThroughputBps = float64(s.Bytes-t.thptBytes) * 8 / dt
@@ -641,12 +693,6 @@ func (t *Tables) Tick() {
 		t.thptBytes, t.thptPkts = s.Bytes, s.Packets
 		t.upBytes, t.upPkts, t.dnBytes, t.dnPkts = s.BytesUpload, s.PacketsUpload, s.BytesDownload, s.PacketsDownload
 		t.thptAt = now
-		for i := range t.nets {
-			n := &t.nets[i]
-			b := n.Bytes()
-			n.ThroughputBps = float64(b-n.thptBytes) * 8 / dt
-			n.thptBytes = b
-		}
 	}
 	t.sumProbes()
 	t.fillStats()
@@ -674,12 +720,16 @@ func (t *Tables) scanFlows(budget int) {
 		f := t.flow(s)
 		if f.flags&flowLive != 0 {
 			if t.isIdle(f) {
+				t.lockHosts()
 				t.endFlow(f, s, 0, false)
+				t.unlockHosts()
 			} else if t.now >= f.nextPeriodic {
 				f.PeriodicCount++
 				f.nextPeriodic = t.now + period
 				if t.obs != nil {
+					t.lockHosts() // observers read the flow's hosts
 					t.obs.OnFlow(FlowPeriodicUpdate, f, t.nowT, t)
+					t.unlockHosts()
 				}
 			}
 		}
@@ -725,6 +775,8 @@ func (t *Tables) scanHosts(budget int) {
 // endAll ends every flow (Stop).
 func (t *Tables) endAll() {
 	t.setNow(t.cfg.Now())
+	t.lockHosts()
+	defer t.unlockHosts()
 	for s := uint32(0); s < t.flowSlots; s++ {
 		if f := t.flow(s); f.flags&flowLive != 0 {
 			t.endFlow(f, s, 0, false)

@@ -21,7 +21,17 @@ func (t *Tables) ResetStats() {
 // RequestResetStats asks the interface goroutine to reset its shown
 // counters at its next tick (within a second). It never waits, so a script
 // running inside any interface's goroutine may ask for every interface.
-func (i *Interface) RequestResetStats() { i.resetReq.Store(true) }
+// On a sharded interface the reset is a Do over every shard, from its own
+// goroutine (a shard's tick cannot wait for the others).
+func (i *Interface) RequestResetStats() {
+	if i.resetReq.Swap(true) || i.view == nil {
+		return
+	}
+	go func() {
+		i.Do(func(t *Tables) { t.ResetStats() })
+		i.resetReq.Store(false)
+	}()
+}
 
 // Resets reports whether a reset is still waiting for its tick.
 func (i *Interface) ResetPending() bool { return i.resetReq.Load() }

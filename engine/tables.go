@@ -45,15 +45,19 @@ type Tables struct {
 	flowFree   []uint32
 	flowSlots  uint32 // high-water mark of used slots
 
-	hostMap    map[hostKey]uint32
-	hostChunks []*[hostChunk]Host
-	hostFree   []uint32
-	hostSlots  uint32
+	// *hostTable is the interface's hosts and networks: shared by the
+	// shards of a sharded interface (shard.go), under its lock.
+	*hostTable
 
-	nets  []NetworkStats
 	stats InterfaceStats
 
-	thptAt                                                int64
+	// Sharding (shard.go): shard is this table's index and nShards the
+	// interface's shard count (1: not sharded); view is set on the
+	// interface-wide view that Do hands out, which reads its shards.
+	shard, nShards int
+	shards         []*Tables
+
+	thptAt, netsAt                                        int64
 	thptBytes, thptPkts, upBytes, upPkts, dnBytes, dnPkts uint64
 
 	maxIdle    uint32 // flow max idle, seconds
@@ -63,7 +67,7 @@ type Tables struct {
 	exporters  []netip.Addr
 	exporterIx map[netip.Addr]uint16
 
-	flowCursor, hostCursor uint32
+	flowCursor uint32
 
 	// l7Bytes is the interface's traffic per nDPI protocol (index: the
 	// flow's L7 id), kept here because hosts' per-protocol counters vanish
@@ -82,7 +86,19 @@ func (t *Tables) addL7Bytes(proto uint16, n uint64) {
 // ProtocolBytes calls fn with the interface's bytes of each nDPI protocol
 // that carried traffic since the interface started (a counter).
 func (t *Tables) ProtocolBytes(fn func(proto uint16, bytes uint64)) {
-	for p, n := range t.l7Bytes {
+	l7 := t.l7Bytes
+	if t.shards != nil {
+		l7 = nil
+		for _, s := range t.shards {
+			if len(s.l7Bytes) > len(l7) {
+				l7 = append(l7, make([]uint64, len(s.l7Bytes)-len(l7))...)
+			}
+			for p, n := range s.l7Bytes {
+				l7[p] += n
+			}
+		}
+	}
+	for p, n := range l7 {
 		if n > 0 {
 			fn(uint16(p), n)
 		}
@@ -99,7 +115,8 @@ func newTables(i *Interface, cfg Configuration) *Tables {
 		iface:      i,
 		cfg:        cfg,
 		flowIdx:    newFlowIndex(),
-		hostMap:    make(map[hostKey]uint32),
+		hostTable:  &hostTable{hostMap: make(map[hostKey]uint32)},
+		nShards:    1,
 		probes:     make(map[uint32]*ProbeStats),
 		listening:  make(map[netip.Addr]*listenEntry),
 		exporterIx: make(map[netip.Addr]uint16),
@@ -113,6 +130,7 @@ func newTables(i *Interface, cfg Configuration) *Tables {
 	t.stats.StartTime = t.nowT
 	t.stats.Time = t.nowT
 	t.thptAt = t.nowT.UnixNano()
+	t.netsAt = t.thptAt
 	for n, p := range cfg.LocalNetworks {
 		t.nets = append(t.nets, NetworkStats{ID: n, Prefix: p})
 	}
@@ -128,18 +146,33 @@ func (t *Tables) setNow(now time.Time) {
 func (t *Tables) Interface() *Interface { return t.iface }
 
 // Now is the engine clock as of the current batch or tick.
-func (t *Tables) Now() time.Time { return t.nowT }
+func (t *Tables) Now() time.Time {
+	if t.shards != nil {
+		return t.shards[0].nowT
+	}
+	return t.nowT
+}
 
 func (t *Tables) flow(slot uint32) *Flow {
 	return &t.flowChunks[slot>>flowChunkBits].flows[slot&(flowChunk-1)]
 }
 
-func (t *Tables) host(slot uint32) *Host {
+func (t *hostTable) host(slot uint32) *Host {
 	return &t.hostChunks[slot>>hostChunkBits][slot&(hostChunk-1)]
 }
 
 // Flows calls fn for each active flow until fn returns false.
 func (t *Tables) Flows(fn func(*Flow) bool) {
+	if t.shards != nil {
+		more := true
+		for _, sh := range t.shards {
+			sh.Flows(func(f *Flow) bool { more = fn(f); return more })
+			if !more {
+				return
+			}
+		}
+		return
+	}
 	for s := uint32(0); s < t.flowSlots; s++ {
 		f := t.flow(s)
 		if f.flags&flowLive != 0 && !fn(f) {
@@ -150,6 +183,11 @@ func (t *Tables) Flows(fn func(*Flow) bool) {
 
 // Flow finds an active flow by its ID; nil when it has ended.
 func (t *Tables) Flow(id uint64) *Flow {
+	if gen := int(uint32(id >> 32)); t.shards != nil {
+		return t.shards[gen%len(t.shards)].Flow(id)
+	} else if gen%t.nShards != t.shard {
+		return nil // another shard's
+	}
 	slot := uint32(id)
 	if slot >= t.flowSlots {
 		return nil
@@ -162,7 +200,13 @@ func (t *Tables) Flow(id uint64) *Flow {
 }
 
 // NumFlows is the number of active flows.
-func (t *Tables) NumFlows() int { return t.flowIdx.n }
+func (t *Tables) NumFlows() int {
+	n := t.flowIdx.n
+	for _, s := range t.shards {
+		n += s.flowIdx.n
+	}
+	return n
+}
 
 // Hosts calls fn for each host until fn returns false.
 func (t *Tables) Hosts(fn func(*Host) bool) {
@@ -192,6 +236,9 @@ func (t *Tables) FlowServer(f *Flow) *Host { return t.host(f.srvHost) }
 
 // FlowExporter is the exporter (or probe) address of a flow, if any.
 func (t *Tables) FlowExporter(f *Flow) netip.Addr {
+	if t.shards != nil {
+		return t.shardOfFlow(f).FlowExporter(f)
+	}
 	if f.exporter == 0 {
 		return netip.Addr{}
 	}
@@ -215,6 +262,9 @@ func (t *Tables) Stats() *InterfaceStats {
 
 // Probes returns the probes that sent an event in the last 1800 s, by source id.
 func (t *Tables) Probes() []ProbeStats {
+	if t.shards != nil {
+		return t.shards[0].Probes() // probe events go to shard 0
+	}
 	out := make([]ProbeStats, 0, len(t.probes))
 	for _, p := range t.probes {
 		out = append(out, *p)
@@ -224,13 +274,26 @@ func (t *Tables) Probes() []ProbeStats {
 }
 
 // Exporters returns the distinct exporter addresses flows came from.
-func (t *Tables) Exporters() []netip.Addr { return append([]netip.Addr(nil), t.exporters...) }
+func (t *Tables) Exporters() []netip.Addr {
+	if t.shards != nil {
+		return t.viewExporters()
+	}
+	return append([]netip.Addr(nil), t.exporters...)
+}
 
 // InterfaceCounters returns the sFlow counters table (§4.3), sorted by key.
-func (t *Tables) InterfaceCounters() []InterfaceCounter { return t.counters.list() }
+func (t *Tables) InterfaceCounters() []InterfaceCounter {
+	if t.shards != nil {
+		return t.shards[0].InterfaceCounters() // counter records go to shard 0
+	}
+	return t.counters.list()
+}
 
 // ListeningPorts returns the listening sockets last reported for host.
 func (t *Tables) ListeningPorts(host netip.Addr) []ListeningPort {
+	if t.shards != nil {
+		return t.shards[0].ListeningPorts(host)
+	}
 	e := t.listening[host.Unmap()]
 	if e == nil {
 		return nil
@@ -239,12 +302,21 @@ func (t *Tables) ListeningPorts(host netip.Addr) []ListeningPort {
 }
 
 // FlowMaxIdle is the current flow idle timeout (§6.5).
-func (t *Tables) FlowMaxIdle() time.Duration { return time.Duration(t.maxIdle) * time.Second }
+func (t *Tables) FlowMaxIdle() time.Duration {
+	if t.shards != nil {
+		return t.shards[0].FlowMaxIdle()
+	}
+	return time.Duration(t.maxIdle) * time.Second
+}
 
 // SetFlowStatus sets or clears status bit (0..63) of f; when the set changes
 // observers get FlowStatusChanged before it returns.
 func (t *Tables) SetFlowStatus(f *Flow, status uint8, on bool) {
 	if status > 63 {
+		return
+	}
+	if t.shards != nil {
+		t.shardOfFlow(f).SetFlowStatus(f, status, on) // its shard's observer
 		return
 	}
 	old := f.Status
@@ -258,12 +330,25 @@ func (t *Tables) SetFlowStatus(f *Flow, status uint8, on bool) {
 	}
 }
 
-// Process applies a batch: flows, then events, counters and listening ports.
+// Process applies a batch: flows, then events, counters and listening
+// ports. On the view of a sharded interface each shard applies its part.
 func (t *Tables) Process(b *Batch) {
+	if t.shards != nil {
+		t.iface.split(b)
+		for _, s := range t.shards {
+			s.processPart(b)
+		}
+		return
+	}
 	t.setNow(t.cfg.Now())
 	for i := range b.Flows {
 		t.processFlow(&b.Flows[i])
 	}
+	t.processOther(b)
+}
+
+// processOther applies a batch's events, counters and listening ports.
+func (t *Tables) processOther(b *Batch) {
 	for i := range b.Events {
 		t.processEvent(&b.Events[i])
 	}
@@ -304,6 +389,7 @@ func (t *Tables) processEvent(ev *ProbeEvent) {
 		life := min(uint64(ev.TimeoutLifetime), 600)
 		t.maxIdle = uint32(max(idle, min(life, uint64(ev.TimeoutCollectedLifetime))+10))
 		t.stats.FlowMaxIdle = time.Duration(t.maxIdle) * time.Second
+		t.hostTable.maxIdle.Store(t.maxIdle) // the other shards' (shard.go)
 		t.stats.PeriodicStatsUpdateFreqSecs = max(housekeepingSecs,
 			int(min(max(ev.TimeoutLifetime, ev.TimeoutIdle), ev.TimeoutCollectedLifetime)))
 	}
@@ -363,12 +449,25 @@ func (t *Tables) sumProbes() {
 	s.NumProbes = len(t.probes)
 }
 
-// fillStats refreshes the derived fields of t.stats.
+// fillStats refreshes the derived fields of t.stats; on the view of a
+// sharded interface, t.stats becomes the sum of the shards'.
 func (t *Tables) fillStats() {
 	s := &t.stats
+	if t.shards != nil {
+		t.shards[0].fillStats()
+		*s = t.shards[0].stats
+		for _, o := range t.shards[1:] {
+			o.fillStats()
+			s.addShard(&o.stats)
+		}
+		t.iface.queueStats(s)
+		return
+	}
 	s.Time = t.nowT
 	s.ActiveFlows = uint64(t.flowIdx.n)
-	s.Hosts = uint64(len(t.hostMap))
+	s.Hosts = t.numHosts.Load()
+	s.LocalHosts = t.localHosts.Load()
+	s.HostsExpired = t.hostsExpired.Load()
 	if t.iface != nil {
 		t.iface.queueStats(s)
 	} else {
