@@ -63,14 +63,14 @@ async function alive() {
   return aliveP;
 }
 
-// api(path, params, {method}) calls /lua/rest/v2/<path>, unwraps ntopng's
+// api(path, params, {method, keepEmpty}) calls /lua/rest/v2/<path>, unwraps ntopng's
 // envelope and throws RestError with its message on failure. A request
 // refused because the session is gone (401 with a login challenge) goes
 // to the login page; a 401 without one is "not granted" and is shown.
 export async function api(path, params = {}, opts = {}) {
   const method = opts.method || "GET";
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, v);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && (v !== "" || opts.keepEmpty)) q.set(k, v);
   let url = "/lua/rest/v2/" + path;
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (method === "GET") {
