@@ -1,12 +1,17 @@
 package history
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,9 +20,12 @@ import (
 // fullDiskEnv makes the test binary a child whose files may not grow past
 // a soft bound (RLIMIT_FSIZE: writes past it fail with EFBIG, as on a full
 // disk, without a privileged mount). It appends host:traffic samples of
-// 5,000 hosts a step until the store reports write errors, lifts the bound
-// (room again), appends once more and prints its counters and that last
-// append's error as JSON.
+// 5,000 hosts a step until the store reports write errors (the disk is
+// full), then with the bound at 0 (every write to a file fails, what a
+// file system remounted read-only does to open files; chmod would not:
+// it applies at open, and not to root) appends three more rounds and
+// queries, then lifts the bound (room again), appends once more and
+// prints what happened as JSON.
 const fullDiskEnv = "FLOWGATE_TS_FULLDISK"
 
 func TestMain(m *testing.M) {
@@ -28,15 +36,43 @@ func TestMain(m *testing.M) {
 }
 
 type fullDiskReport struct {
-	Counters  Counters
-	Rounds    int
+	Counters   Counters
+	Rounds     int // in all
+	FullRounds int // until the disk was full
+	// The read-only phase: its rounds' errors, and a query of the
+	// points written before (reads do not write).
+	ReadOnlyErrors    int
+	ReadOnlyCounted   uint64 // write_errors added during it
+	ReadOnlyQueryErr  string
+	ReadOnlyQueryData int // points of one host the query found
+	// The round after room came back: its error and the point it stored
+	// for one host (bytes_sent, bytes_rcvd per second).
 	LastError string
+	LastPoint []float64
+	LogLines  int     // warnings logged
+	Seconds   float64 // the child's run time: bounds LogLines (one per 10 s)
+}
+
+// lineCounter counts the log lines written through it.
+type lineCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (l *lineCounter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.n += bytes.Count(p, []byte("\n"))
+	l.mu.Unlock()
+	return len(p), nil
 }
 
 func fullDiskChild(path string) int {
+	began := time.Now()
 	c := &clock{t: time.Unix(t0, 0)}
+	logs := &lineCounter{}
 	cfg := DefaultConfiguration()
 	cfg.Path, cfg.Now, cfg.MaintainEvery = path, c.now, time.Hour
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	s := New(cfg)
 	if err := s.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -44,11 +80,14 @@ func fullDiskChild(path string) int {
 	}
 	defer s.Stop()
 	sc := Lookup("host:traffic")
+	host := func(h int) string { return fmt.Sprintf("10.1.%d.%d", h/256, h%256) }
+	stamp := func(i int) int64 { return t0 + int64(i)*300 }
 	round := func(i int) error {
+		c.t = time.Unix(stamp(i), 0)
 		batch := make([]Sample, 0, 5000)
 		for h := range 5000 {
-			batch = append(batch, Sample{Schema: sc, Tags: []string{"0", fmt.Sprintf("10.1.%d.%d", h/256, h%256)},
-				Values: []float64{float64(i * 1000), float64(i * 2000)}, T: t0 + int64(i)*300})
+			batch = append(batch, Sample{Schema: sc, Tags: []string{"0", host(h)},
+				Values: []float64{float64(i * 1000), float64(i * 2000)}, T: stamp(i)})
 		}
 		return s.Append(batch)
 	}
@@ -57,38 +96,75 @@ func fullDiskChild(path string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	setLimit := func(cur uint64) bool {
+		l := lim
+		l.Cur = cur
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &l); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return false
+		}
+		return true
+	}
 	signal.Ignore(syscall.SIGXFSZ) // the write fails with EFBIG instead
 	st, err := os.Stat(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	bound := lim
-	bound.Cur = uint64(st.Size()) + 1<<20
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &bound); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	if !setLimit(uint64(st.Size()) + 1<<20) {
 		return 1
 	}
 	rep := fullDiskReport{}
 	for ; rep.Rounds < 200 && s.Counters().WriteErrors < 2; rep.Rounds++ {
 		round(rep.Rounds)
 	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil { // room again
-		fmt.Fprintln(os.Stderr, err)
+	rep.FullRounds = rep.Rounds
+
+	if !setLimit(0) { // read-only: no write to a file succeeds
+		return 1
+	}
+	before := s.Counters().WriteErrors
+	for range 3 {
+		if round(rep.Rounds) != nil {
+			rep.ReadOnlyErrors++
+		}
+		rep.Rounds++
+	}
+	rep.ReadOnlyCounted = s.Counters().WriteErrors - before
+	res, err := s.Query(context.Background(), Query{Schema: "host:traffic", Tags: map[string]string{"ifid": "0", "host": host(0)},
+		Begin: t0, End: stamp(rep.Rounds), Limit: MaxPoints})
+	if err != nil {
+		rep.ReadOnlyQueryErr = err.Error()
+	} else {
+		for _, v := range res.Series[0].Data {
+			if !math.IsNaN(v) {
+				rep.ReadOnlyQueryData++
+			}
+		}
+	}
+
+	if !setLimit(lim.Cur) { // room again
 		return 1
 	}
 	if err := round(rep.Rounds); err != nil {
 		rep.LastError = err.Error()
 	}
+	if pts, err := s.Raw(context.Background(), sc, []string{"0", host(4999)}, stamp(rep.Rounds), stamp(rep.Rounds)+1); err == nil && len(pts) == 1 {
+		rep.LastPoint = pts[0].Values
+	}
 	rep.Rounds++
 	rep.Counters = s.Counters()
+	rep.LogLines = logs.n
+	rep.Seconds = time.Since(began).Seconds()
 	json.NewEncoder(os.Stdout).Encode(rep)
 	return 0
 }
 
-// A full disk: the batches that do not fit fail, counted in write_errors
-// (and logged at most every 10 s), the appender gets an error and carries
-// on, and once there is room again the next batch is stored.
+// A full disk, then a read-only one: the batches that do not fit fail,
+// each counted in write_errors and logged at most every 10 s; the
+// appender gets an error and carries on (its counters' state moves on);
+// reads answer meanwhile; and once writes succeed again the next batch is
+// stored, its rates taken from the last sample appended.
 func TestFullDiskCounted(t *testing.T) {
 	path := filepath.Join(t.TempDir(), FileName)
 	s := New(Configuration{Path: path, Now: time.Now, MaintainEvery: time.Hour, Synchronous: "NORMAL"})
@@ -108,13 +184,28 @@ func TestFullDiskCounted(t *testing.T) {
 		t.Fatalf("child said %q: %v", out, err)
 	}
 	t.Logf("full disk: %+v", rep)
-	if rep.Counters.WriteErrors < 2 || rep.Rounds >= 200 {
+	if rep.FullRounds >= 200 {
 		t.Fatalf("%+v: want write errors before 200 rounds", rep)
 	}
-	if rep.LastError != "" || rep.Counters.WriteErrors != 2 {
-		t.Errorf("with room again the append failed: %+v", rep)
+	if rep.ReadOnlyErrors != 3 || rep.ReadOnlyCounted != 3 {
+		t.Errorf("read-only: %d of 3 rounds failed, %d counted; want 3 and 3", rep.ReadOnlyErrors, rep.ReadOnlyCounted)
+	}
+	if rep.ReadOnlyQueryErr != "" || rep.ReadOnlyQueryData == 0 {
+		t.Errorf("a query on the read-only disk: %q, %d points; want the points written before", rep.ReadOnlyQueryErr, rep.ReadOnlyQueryData)
+	}
+	if rep.LastError != "" || rep.Counters.WriteErrors != 5 {
+		t.Errorf("with room again the append failed (%q), or write errors %d are not the 2 of the full disk and the 3 read-only",
+			rep.LastError, rep.Counters.WriteErrors)
+	}
+	// 1,000 and 2,000 more bytes each round (300 s): the rate from the
+	// last read-only round, not lost with it.
+	if len(rep.LastPoint) != 2 || math.Abs(rep.LastPoint[0]-1000.0/300) > 1e-9 || math.Abs(rep.LastPoint[1]-2000.0/300) > 1e-9 {
+		t.Errorf("the point after room came back: %v, want [3.33 6.67] B/s", rep.LastPoint)
 	}
 	if rep.Counters.Samples != uint64(rep.Rounds)*5000 {
 		t.Errorf("%d samples counted, %d appended", rep.Counters.Samples, rep.Rounds*5000)
+	}
+	if max := 1 + int(rep.Seconds/10) + 1; rep.LogLines < 1 || rep.LogLines > max {
+		t.Errorf("%d warnings logged over %.1f s of failures, want 1 to %d (one per 10 s)", rep.LogLines, rep.Seconds, max)
 	}
 }
