@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"strings"
+	"unique"
 	"unsafe"
 
 	"flowgate/engine/ndpi"
@@ -60,6 +61,8 @@ const (
 // Fields are read-only outside the engine and valid only inside Do or an
 // observer call.
 type Flow struct {
+	// Fields are ordered so that the struct has no padding beyond its last 3
+	// bytes (docs/ingest-scaling.md §5); the key comes first, in one cache line.
 	cli, srv         [16]byte
 	cliPort, srvPort uint16
 	vlan             uint16
@@ -69,36 +72,39 @@ type Flow struct {
 	gen              uint32 // slot generation, part of ID
 	slot             uint32
 	cliHost, srvHost uint32 // host slots
+	FirstSeen        uint32 // epoch seconds from the probe, as LastSeen
 
 	CliBytes, SrvBytes uint64 // cli2srv, srv2cli
 	CliPkts, SrvPkts   uint64
 
-	FirstSeen, LastSeen uint32 // epoch seconds from the probe
-	created             uint32 // wall clock epoch seconds when the engine created it
-	nextPeriodic        uint32
-
-	L7Master, L7App          uint16
-	Category                 ndpi.Category
-	L7Confidence             uint8
-	CliTCPFlags, SrvTCPFlags uint8
-	Direction                uint8  // DIRECTION of the last record (0 RX, 1 TX, 2 unknown)
-	exporter                 uint16 // index+1 into Tables.exporters, 0 none
+	LastSeen     uint32
+	created      uint32 // wall clock epoch seconds when the engine created it
+	nextPeriodic uint32
 
 	InIfIndex, OutIfIndex uint32 // in flow orientation (swapped when a record matched in reverse)
-
-	CliMAC, SrvMAC [6]byte
 
 	ThptBps, ThptPps float32 // of the last update
 
 	// Latencies in ms (docs/zmq-wire.md §6.6), in flow orientation.
 	CliLatencyMs, SrvLatencyMs, ApplLatencyMs float32
-	HasLatency                                uint8 // 1 client, 2 server, 4 application
+
+	PeriodicCount uint32 // FlowPeriodicUpdate calls so far
+
+	L7Master, L7App uint16
+	exporter        uint16 // index+1 into Tables.exporters, 0 none
+
+	CliMAC, SrvMAC [6]byte
+
+	Category                 ndpi.Category
+	L7Confidence             uint8
+	CliTCPFlags, SrvTCPFlags uint8
+	Direction                uint8 // DIRECTION of the last record (0 RX, 1 TX, 2 unknown)
+	HasLatency               uint8 // 1 client, 2 server, 4 application
 	// Blacklist: the sides a Malware category list matched (Configuration.Blacklists):
 	// 1 client, 2 server, 4 server name.
 	Blacklist uint8
 
-	PeriodicCount uint32 // FlowPeriodicUpdate calls so far
-	Status        uint64 // bitmap of flow status ids (0..63) set via SetFlowStatus
+	Status uint64 // bitmap of flow status ids (0..63) set via SetFlowStatus
 
 	// self is the flow's own address while it sits in its chunk. Flow holds
 	// no pointer, so chunks of flows are never scanned by the GC; the rare
@@ -108,10 +114,13 @@ type Flow struct {
 	self uintptr
 }
 
-// flowSide is the side data of one flow.
+// flowSide is the side data of one flow: 32 bytes for a flow with one
+// metadata string, the common case (a DNS query, an HTTP site or a TLS
+// server name), which sits inline; further strings go to more.
 type flowSide struct {
 	ext  *FlowExtra // rare numeric fields
-	meta []metaStr  // L7 metadata strings, usually none or one (see Meta)
+	meta metaStr    // the first L7 metadata string (key 0 when none)
+	more *[]metaStr // the others, rarely any
 }
 
 // flowChunkT is a block of flow slots. Its one pointer comes first, so the
@@ -180,9 +189,13 @@ const (
 	MetaWLANSSID
 )
 
+// metaStr is one metadata string, interned (unique.Make): flows share the
+// bytes of equal strings (the same server name, JA3, DNS query...) and a
+// string costs its flow 8 bytes; the canonical copy lives while a flow
+// holds it.
 type metaStr struct {
 	key MetaKey
-	val string
+	val unique.Handle[string]
 }
 
 // Meta returns one L7 metadata string, "" when the flow has none.
@@ -191,29 +204,47 @@ func (f *Flow) Meta(k MetaKey) string {
 	if s == nil {
 		return ""
 	}
-	for i := range s.meta {
-		if s.meta[i].key == k {
-			return s.meta[i].val
+	if s.meta.key == k {
+		return s.meta.val.Value()
+	}
+	if s.more != nil {
+		for _, m := range *s.more {
+			if m.key == k {
+				return m.val.Value()
+			}
 		}
 	}
 	return ""
 }
 
-// setMeta stores v (cloned: records alias receive buffers) unless empty or unchanged.
+// setMeta stores v unless empty or unchanged. unique.Make copies it: records
+// alias receive buffers.
 func (f *Flow) setMeta(k MetaKey, v string) {
 	if v == "" {
 		return
 	}
 	s := f.sideAlloc()
-	for i := range s.meta {
-		if s.meta[i].key == k {
-			if s.meta[i].val != v {
-				s.meta[i].val = strings.Clone(v)
+	m := &s.meta
+	if m.key != k && m.key != 0 {
+		m = nil
+		if s.more == nil {
+			s.more = new([]metaStr)
+		}
+		for i := range *s.more {
+			if (*s.more)[i].key == k {
+				m = &(*s.more)[i]
+				break
 			}
-			return
+		}
+		if m == nil {
+			*s.more = append(*s.more, metaStr{key: k})
+			m = &(*s.more)[len(*s.more)-1]
 		}
 	}
-	s.meta = append(s.meta, metaStr{k, strings.Clone(v)})
+	if m.key == k && m.val != (unique.Handle[string]{}) && m.val.Value() == v {
+		return
+	}
+	m.key, m.val = k, unique.Make(v)
 }
 
 func (f *Flow) DNSQuery() string      { return f.Meta(MetaDNSQuery) }
