@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"flowgate/collectors/zmq/emulator"
 	"flowgate/internal/testpeer"
@@ -73,6 +75,7 @@ func TestScriptAndSyslogAlertsSurviveKill9(t *testing.T) {
 		"-m", "10.1.0.0/16",
 		"-w", "127.0.0.1:0", "-d", data, "--scripts-dir", scripts, "--disable-login",
 	}
+	began := time.Now().Unix()
 	cmd, c := startChild(t, args)
 
 	// Flows: one alert each.
@@ -122,6 +125,12 @@ func TestScriptAndSyslogAlertsSurviveKill9(t *testing.T) {
 		flows + "&start=10&length=5&sort=rowid&order=asc",
 		hosts, hosts + "&severity=error;eq", hosts + "&severity=warning;eq", hosts + "&alert_id=alert_host_log;eq",
 		flows + "&status=engaged", hosts + "&status=acknowledged",
+		// 13-16: the other operators; 17, 18: epoch ranges holding every
+		// alert and none; 19: CSV (format=txt).
+		flows + "&cli_ip=10.1.0.1;in", flows + "&cli_ip=10.1.0.1;nin", flows + "&score=50;gt", flows + "&score=50;lte&severity=warning;gte",
+		flows + fmt.Sprintf("&epoch_begin=%d&epoch_end=%d", began-60, time.Now().Unix()+3600),
+		flows + fmt.Sprintf("&epoch_begin=%d&epoch_end=%d", began-7200, began-3600),
+		flows + "&format=txt&alert_id=alert_user_02;eq",
 	}
 	type answer struct {
 		Total int
@@ -131,6 +140,17 @@ func TestScriptAndSyslogAlertsSurviveKill9(t *testing.T) {
 		env, code := c.get(q)
 		if code != 200 {
 			t.Fatalf("%s: HTTP %d %v", q, code, env)
+		}
+		if text, ok := env["text"].(string); ok { // format=txt: a header, then one line per alert
+			recs, err := csv.NewReader(strings.NewReader(text)).ReadAll()
+			if err != nil || len(recs) == 0 || recs[0][0] != "row_id" {
+				t.Fatalf("%s: CSV %q: %v", q, text, err)
+			}
+			a := answer{Total: len(recs) - 1}
+			for _, r := range recs[1:] {
+				a.IDs = append(a.IDs, r[0])
+			}
+			return a
 		}
 		a := answer{Total: int(num(env["recordsTotal"]))}
 		rsp, _ := env["rsp"].(map[string]any)
@@ -150,10 +170,16 @@ func TestScriptAndSyslogAlertsSurviveKill9(t *testing.T) {
 		before[q] = ask(c, q)
 	}
 	// The filters select: each splits the alerts (neither none nor all).
-	for _, q := range queries[1:6] {
+	for _, q := range append(append([]string{}, queries[1:6]...), queries[13:17]...) {
 		if n := before[q].Total; n == 0 || uint64(n) == rep.DistinctFlows {
 			t.Errorf("%s: %d of %d flow alerts: the filter does not split them", q, n, rep.DistinctFlows)
 		}
+	}
+	if n := before[queries[17]].Total; uint64(n) != rep.DistinctFlows || before[queries[18]].Total != 0 {
+		t.Errorf("epoch ranges: %d alerts in the test's range (want %d), %d an hour before it (want 0)", n, rep.DistinctFlows, before[queries[18]].Total)
+	}
+	if got, want := before[queries[19]], before[queries[1]]; got.Total != want.Total || got.Total == 0 {
+		t.Errorf("format=txt: %d lines, the JSON list %d alerts", got.Total, want.Total)
 	}
 	if before[queries[8]].Total != nErr || before[queries[9]].Total != nWarn {
 		t.Errorf("host_log alerts by severity: %d error, %d warning; want %d, %d",
