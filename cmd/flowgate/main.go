@@ -150,6 +150,7 @@ func newApp(opts Options, log *slog.Logger) (*app, error) {
 	ecfg.MaxFlows = opts.MaxFlows
 	ecfg.MaxHosts = opts.MaxHosts
 	ecfg.FlowIdle = opts.FlowIdle
+	ecfg.Shards = opts.EngineShards
 	reg := newRegistry()
 	ecfg.Metrics = reg
 	// Custom categories and application categories (category and

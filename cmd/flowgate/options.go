@@ -55,6 +55,10 @@ type Options struct {
 	ClickHouse string
 	Kafka      string
 
+	// EngineShards is the number of engine goroutines each interface's
+	// flows are split over (--engine-shards; engine.Configuration.Shards).
+	EngineShards int
+
 	// DisableTimeseries turns off the time-series sampler and store (in
 	// ntopng, the "Timeseries" preferences of interfaces and hosts).
 	DisableTimeseries bool
@@ -202,6 +206,14 @@ var options = []option{
 	{"X", "max-num-flows", true, "maximum number of active flows per interface", func(o *Options, v string) error {
 		n, err := parsePositive(v)
 		o.MaxFlows = n
+		return err
+	}},
+	{"", "engine-shards", true, "engine goroutines per interface, its flows split by flow hash (1 to 64, default 1; docs/ingest-scaling.md §3)", func(o *Options, v string) error {
+		n, err := parsePositive(v)
+		if err == nil && n > 64 {
+			err = fmt.Errorf("%d: at most 64", n)
+		}
+		o.EngineShards = n
 		return err
 	}},
 	{"", "zmq-encryption", false, "CURVE-encrypt ZMQ with the data dir's key pair", func(o *Options, _ string) error {

@@ -61,6 +61,11 @@ func TestParseArgs(t *testing.T) {
 				t.Error("encryption not enabled")
 			}
 		}},
+		{"engine shards", []string{"--engine-shards", "4"}, func(t *testing.T, o Options) {
+			if o.EngineShards != 4 {
+				t.Errorf("shards %d", o.EngineShards)
+			}
+		}},
 		{"flow idle", []string{"--flow-idle-timeout=120"}, func(t *testing.T, o Options) {
 			if o.FlowIdle != 120*time.Second {
 				t.Errorf("idle %v", o.FlowIdle)
@@ -89,6 +94,8 @@ func TestParseArgsErrors(t *testing.T) {
 		{"-w", "host:port"},
 		{"-x", "0"},
 		{"-X", "many"},
+		{"--engine-shards", "0"},
+		{"--engine-shards", "65"},
 		{"--disable-login=yes"},
 		{"--zmq-encryption-key-priv", "short"},
 		{"stray", "argument"},
