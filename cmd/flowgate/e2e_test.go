@@ -94,9 +94,16 @@ func startApp(t *testing.T, extra ...string) (*app, int) {
 }
 
 // TestEndToEnd: the emulator publishes over ZMQ; the REST totals equal what
-// it reports having sent, before and after idle expiry of the flows.
+// it reports having sent, before and after idle expiry of the flows, with
+// one engine goroutine and with the interface split over two shards.
 func TestEndToEnd(t *testing.T) {
-	a, zport := startApp(t, "--disable-login", "--flow-idle-timeout", "1")
+	for _, shards := range []string{"1", "2"} {
+		t.Run(shards+" shards", func(t *testing.T) { endToEnd(t, shards) })
+	}
+}
+
+func endToEnd(t *testing.T, shards string) {
+	a, zport := startApp(t, "--disable-login", "--flow-idle-timeout", "1", "--engine-shards", shards)
 	c := &client{t: t, base: "http://" + a.http.Addr()}
 	send := func(first uint32, churn float64, total int64) emulator.Report {
 		rep, err := emulator.Run(context.Background(), emulator.Config{
@@ -131,16 +138,19 @@ func TestEndToEnd(t *testing.T) {
 
 	// Host totals add up to the same bytes (each byte is sent by one host
 	// and received by another).
-	hosts := c.rsp("/lua/rest/v2/get/host/active.lua?ifid=0&perPage=1000")
-	var sent, rcvd uint64
-	for _, h := range hosts["data"].([]any) {
-		b := h.(map[string]any)["bytes"].(map[string]any)
-		sent += num(b["sent"])
-		rcvd += num(b["recvd"])
+	hostTotals := func(when string) {
+		hosts := c.rsp("/lua/rest/v2/get/host/active.lua?ifid=0&perPage=1000")
+		var sent, rcvd uint64
+		for _, h := range hosts["data"].([]any) {
+			b := h.(map[string]any)["bytes"].(map[string]any)
+			sent += num(b["sent"])
+			rcvd += num(b["recvd"])
+		}
+		if sent != rep.Bytes || rcvd != rep.Bytes || num(hosts["totalRows"]) != uint64(rep.Hosts) {
+			t.Errorf("%s: hosts sent %d received %d rows %v; want %d each, %d rows", when, sent, rcvd, hosts["totalRows"], rep.Bytes, rep.Hosts)
+		}
 	}
-	if sent != rep.Bytes || rcvd != rep.Bytes || num(hosts["totalRows"]) != uint64(rep.Hosts) {
-		t.Errorf("hosts sent %d received %d rows %v; want %d each, %d rows", sent, rcvd, hosts["totalRows"], rep.Bytes, rep.Hosts)
-	}
+	hostTotals("active flows")
 	flows := c.rsp("/lua/rest/v2/get/flow/active.lua?ifid=0&perPage=5&sortColumn=bytes")
 	if num(flows["totalRows"]) != rep.DistinctFlows || len(flows["data"].([]any)) != 5 {
 		t.Errorf("flow list totalRows %v, %d rows", flows["totalRows"], len(flows["data"].([]any)))
@@ -154,9 +164,10 @@ func TestEndToEnd(t *testing.T) {
 	if num(d["num_flows"]) != 0 {
 		t.Fatalf("flows did not expire: %v", d["num_flows"])
 	}
-	if num(d["bytes"]) != rep.Bytes {
-		t.Errorf("bytes changed after expiry: %d, want %d", num(d["bytes"]), rep.Bytes)
+	if num(d["bytes"]) != rep.Bytes || num(d["packets"]) != rep.Packets || num(d["num_hosts"]) != uint64(rep.Hosts) {
+		t.Errorf("after expiry: bytes %d packets %d hosts %d, want %d %d %d", num(d["bytes"]), num(d["packets"]), num(d["num_hosts"]), rep.Bytes, rep.Packets, rep.Hosts)
 	}
+	hostTotals("flows expired") // hosts outlive their flows (host idle 300 s)
 	// A second run with new flows: the interface keeps adding up.
 	rep2 := send(uint32(rep.Messages)+1, 100, 1000)
 	d = waitRecords(rep.Flows + rep2.Flows)
