@@ -447,36 +447,36 @@ type commandFunc func(name, data []byte) error
 
 // msgBuf is the storage one received message's frames are read into, so
 // that a SUB reusing it (SubSocket.Release) allocates nothing per message.
+// Frame i lives in bufs[i], sized to what that frame needed (plus slack),
+// so a kept buffer costs about what its message did.
 type msgBuf struct {
-	data   []byte   // frames are consecutive slices of data
+	bufs   [][]byte // storage of frame i
 	frames [][]byte // the message's frames
+	size   int      // total capacity of bufs
 	allocs int      // arrays allocated while reading the last message
 }
 
-// minMsgBuf is the first storage of a message buffer: an nProbe message (a
-// 36-byte header and a payload of up to ntopng's 128 KiB) fits after a
-// growth or two.
-const minMsgBuf = 64 << 10
-
-// alloc returns n bytes of m's storage for one frame. When they do not fit,
-// m moves to a larger array (frames already read keep the old one); frames
-// above keepScratch get a one-off array that never becomes m's storage. A
-// nil m allocates every frame.
-func (m *msgBuf) alloc(n int) []byte {
+// alloc returns n bytes of storage for frame i: bufs[i] when large enough,
+// otherwise a new array with 1/8 slack (payload sizes vary from message to
+// message) that becomes bufs[i]. A frame above keepScratch gets a one-off
+// array. A nil m allocates every frame.
+func (m *msgBuf) alloc(i, n int) []byte {
 	if m == nil {
 		return make([]byte, n)
 	}
-	l := len(m.data)
-	if cap(m.data)-l < n {
+	for len(m.bufs) <= i {
+		m.bufs = append(m.bufs, nil)
+	}
+	if cap(m.bufs[i]) < n {
 		m.allocs++
 		if n > keepScratch {
 			return make([]byte, n)
 		}
-		m.data = make([]byte, 0, min(max(2*cap(m.data), n, minMsgBuf), max(keepScratch, n)))
-		l = 0
+		m.size -= cap(m.bufs[i])
+		m.bufs[i] = make([]byte, n+n/8)
+		m.size += cap(m.bufs[i])
 	}
-	m.data = m.data[:l+n]
-	return m.data[l : l+n : l+n]
+	return m.bufs[i][:n:n]
 }
 
 // readMessage reads one whole multipart message. Frames go to mb's storage
@@ -485,7 +485,7 @@ func (m *msgBuf) alloc(n int) []byte {
 func (c *conn) readMessage(lim limits, onCommand commandFunc, mb *msgBuf) ([][]byte, int, error) {
 	var frames [][]byte
 	if mb != nil {
-		mb.data, mb.frames, mb.allocs = mb.data[:0], mb.frames[:0], 0
+		mb.frames, mb.allocs = mb.frames[:0], 0
 		frames = mb.frames
 	}
 	total := 0
@@ -526,7 +526,7 @@ func (c *conn) readMessage(lim limits, onCommand commandFunc, mb *msgBuf) ([][]b
 			if err != nil {
 				return nil, 0, err
 			}
-			inner, data, err := c.open(body, mb)
+			inner, data, err := c.open(body, mb, len(frames))
 			if err != nil {
 				return nil, 0, err
 			}
@@ -544,7 +544,7 @@ func (c *conn) readMessage(lim limits, onCommand commandFunc, mb *msgBuf) ([][]b
 			if size > lim.maxFrame {
 				return nil, 0, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, size)
 			}
-			frame = mb.alloc(int(size))
+			frame = mb.alloc(len(frames), int(size))
 			if _, err := io.ReadFull(c.r, frame); err != nil {
 				return nil, 0, truncated(err)
 			}
@@ -561,9 +561,9 @@ func (c *conn) readMessage(lim limits, onCommand commandFunc, mb *msgBuf) ([][]b
 	}
 }
 
-// open decrypts one CURVE MESSAGE into mb's storage (a fresh buffer when mb
-// is nil) and returns the inner flags and the frame.
-func (c *conn) open(body []byte, mb *msgBuf) (byte, []byte, error) {
+// open decrypts one CURVE MESSAGE into mb's storage for frame i (a fresh
+// buffer when mb is nil) and returns the inner flags and the frame.
+func (c *conn) open(body []byte, mb *msgBuf, i int) (byte, []byte, error) {
 	cs := c.curve
 	if len(body) < curveOverhead || !bytes.Equal(body[:8], msgCommand) {
 		return 0, nil, protoErr("expected CURVE MESSAGE")
@@ -572,7 +572,7 @@ func (c *conn) open(body []byte, mb *msgBuf) (byte, []byte, error) {
 	if n <= cs.recvNonce {
 		return 0, nil, protoErr("CURVE nonce %d not above %d", n, cs.recvNonce)
 	}
-	pt, ok := box.OpenAfterPrecomputation(mb.alloc(len(body) - 16 - box.Overhead)[:0], body[16:],
+	pt, ok := box.OpenAfterPrecomputation(mb.alloc(i, len(body)-16-box.Overhead)[:0], body[16:],
 		nonceCounter(cs.recvPrefix, n), &cs.shared)
 	if !ok {
 		return 0, nil, protoErr("CURVE MESSAGE box did not open")

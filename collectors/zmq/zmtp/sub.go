@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,16 +52,19 @@ type SubSocket struct {
 	b      *base
 	msgs   chan Message
 	free   chan *msgBuf // storage of released messages, reused by the readers
+	kept   atomic.Int64 // bytes of storage in free
 	subs   [][]byte     // encoded subscribe messages
 	filter [][]byte     // nil: accept all
 }
 
-// freeBufs bounds the released message buffers a socket keeps; with the
-// collector keeping up, a handful circulate. keptBuf is the largest one
-// kept: an occasional huge message does not pin its storage.
+// keptBytes bounds the storage of released messages a socket keeps for
+// reuse. The free list is as long as the receive queue: when the receiver
+// falls behind and catches up, the queue fills and drains by hundreds of
+// messages, and a shorter list would let most of them become garbage.
+// keptBuf is the largest message storage kept.
 const (
-	freeBufs = 64
-	keptBuf  = 256 << 10
+	keptBytes = 32 << 20
+	keptBuf   = 1 << 20
 )
 
 // NewSub returns an unconnected SUB socket; it does no I/O.
@@ -70,7 +74,8 @@ func NewSub(cfg SubConfig) *SubSocket {
 	if cfg.RcvBuf == 0 {
 		nc.rcvBuf = defaultRcvBuf
 	}
-	s := &SubSocket{msgs: make(chan Message, orDefault(cfg.QueueSize, 1024)), free: make(chan *msgBuf, freeBufs)}
+	q := orDefault(cfg.QueueSize, 1024)
+	s := &SubSocket{msgs: make(chan Message, q), free: make(chan *msgBuf, q+8)}
 	topics := cfg.Subscribe
 	if topics == nil {
 		topics = []string{""}
@@ -148,11 +153,13 @@ func (s *SubSocket) Close() error { return s.b.close() }
 // collection that follows). m.Frames must not be used after the call.
 // Releasing is optional; a message not released is left to the GC.
 func (s *SubSocket) Release(m Message) {
-	if m.buf == nil || cap(m.buf.data) > keptBuf {
+	mb := m.buf
+	if mb == nil || mb.size > keptBuf || s.kept.Load()+int64(mb.size) > keptBytes {
 		return
 	}
 	select {
-	case s.free <- m.buf:
+	case s.free <- mb:
+		s.kept.Add(int64(mb.size))
 	default: // enough kept
 	}
 }
@@ -161,6 +168,7 @@ func (s *SubSocket) Release(m Message) {
 func (s *SubSocket) buffer() *msgBuf {
 	select {
 	case mb := <-s.free:
+		s.kept.Add(-int64(mb.size))
 		return mb
 	default:
 		return &msgBuf{}
