@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -208,4 +209,31 @@ func TestFullDiskCounted(t *testing.T) {
 	if max := 1 + int(rep.Seconds/10) + 1; rep.LogLines < 1 || rep.LogLines > max {
 		t.Errorf("%d warnings logged over %.1f s of failures, want 1 to %d (one per 10 s)", rep.LogLines, rep.Seconds, max)
 	}
+}
+
+// A data dir that cannot hold the database (here a file where the
+// directory should be: chmod does not stop root) refuses Start with an
+// error naming the file; the store stays inert: appends and queries fail
+// with an error, nothing panics.
+func TestStartUnwritableDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Configuration{DataDir: dir})
+	err := s.Start()
+	if err == nil {
+		s.Stop()
+		t.Fatal("Start on a data dir that is a file succeeded")
+	}
+	if want := filepath.Join(dir, FileName); !strings.Contains(err.Error(), want) {
+		t.Errorf("Start: %v; want the file %s named", err, want)
+	}
+	if err := s.Append([]Sample{{Schema: IfaceTraffic, Tags: []string{"0"}, Values: []float64{1}, T: t0}}); err == nil {
+		t.Error("Append on a store that did not start succeeded")
+	}
+	if _, err := s.Query(context.Background(), Query{Schema: "iface:traffic", Tags: map[string]string{"ifid": "0"}, Begin: t0, End: t0 + 60}); err == nil {
+		t.Error("Query on a store that did not start succeeded")
+	}
+	s.Stop()
 }
