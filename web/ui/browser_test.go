@@ -221,6 +221,8 @@ func TestBrowser(t *testing.T) {
 		}
 		shot(t, ctx, "interfaces")
 	})
+	t.Run("interfaces show their kind, the syslog one links to its producers", func(t *testing.T) { browseInterfaceKinds(t, ctx) })
+	t.Run("syslog producers", func(t *testing.T) { browseSyslog(t, ctx) }) // browser_pages_test.go
 
 	t.Run("hosts lists the hosts the flows made, sorted and paged by the server", func(t *testing.T) {
 		run(t, ctx, "hosts",
@@ -308,6 +310,8 @@ func TestBrowser(t *testing.T) {
 		}
 		shot(t, ctx, "host")
 	})
+	t.Run("host peers", func(t *testing.T) { browseHostPeers(t, ctx, f.base) })
+	t.Run("networks", func(t *testing.T) { browseNetworks(t, ctx, f.base) })
 
 	t.Run("flows with a filter", func(t *testing.T) {
 		run(t, ctx, "flows",
@@ -515,6 +519,8 @@ func TestBrowser(t *testing.T) {
 		}
 		run(t, ctx, "logout", chromedp.Click(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)))
 	})
+
+	t.Run("the login page is styled, its TOTP step logs in", func(t *testing.T) { browseLoginStyledTOTP(t, ctx, f) })
 
 	t.Run("the users page shows an injected full name as text", func(t *testing.T) {
 		login(t, ctx, f.base, "admin", adminPass, "/#/users")

@@ -120,6 +120,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(ts.Stop)
 	appendSeries(t, ts, now)
+	appendSubnetSeries(t, ts, now) // fixture_syslog_test.go
 	// A real SNMP agent, polled once: its interfaces and an hour of their
 	// traffic series.
 	agent := snmptest.StartAgent(t)
@@ -157,6 +158,7 @@ func newFixture(t *testing.T) *fixture {
 	s.HandleTimeseries(ts)
 	s.HandleRecipients(rm)
 	s.HandleSNMP(poller, nil)
+	startSyslog(t, eng, s) // interface 1: syslog, fixture_syslog_test.go
 	// User scripts, mounted as cmd/flowgate does.
 	// The host_bytes script is lua/modules' test copy, laid out as a hook.
 	scriptsDir := t.TempDir()

@@ -2,6 +2,7 @@
 import { session, isAdmin, el, clear, api, hashState, showError, hideError, recheckSession } from "./lib.js";
 import { dashboard, interfaces, hosts, host, flows } from "./pages.js";
 import { alertsPage, recipients, scripts, snmp, usersPage, account } from "./admin.js";
+import { networks, syslogPage } from "./netpages.js";
 
 // Routes: #/<name>[/<arg>][?state]. admin: only for administrators (the
 // server refuses them to others anyway; the UI does not offer them).
@@ -11,6 +12,8 @@ const routes = {
   hosts: { page: hosts, title: "Hosts" },
   host: { page: host, title: "Host" },
   flows: { page: flows, title: "Flows" },
+  networks: { page: networks, title: "Networks" },
+  syslog: { page: syslogPage, title: "Syslog" },
   alerts: { page: alertsPage, title: "Alerts" },
   recipients: { page: recipients, title: "Recipients", admin: true },
   scripts: { page: scripts, title: "User scripts", admin: true },

@@ -1,12 +1,12 @@
-// pages.js: dashboard, interfaces, hosts, host details, flows.
+// pages.js: dashboard, interfaces, hosts, host details (with its peers), flows.
 import {
   el, clear, api, fmtBytes, fmtBps, fmtPps, fmtNum, fmtTime, fmtDuration, pagedTable, hashState, setQuery,
   lineChart, tsSeries, rangeButtons, rangeSeconds, showError,
 } from "./lib.js";
 
-const hostLink = (ip, vlan, name) => el("a", { href: "#/host/" + encodeURIComponent(vlan ? `${ip}@${vlan}` : ip) }, name || ip);
+export const hostLink = (ip, vlan, name) => el("a", { href: "#/host/" + encodeURIComponent(vlan ? `${ip}@${vlan}` : ip) }, name || ip);
 
-function card(title, ...body) {
+export function card(title, ...body) {
   return el("section", { class: "card" }, el("h2", {}, title), ...body);
 }
 
@@ -111,17 +111,40 @@ export async function dashboard(main, ctx) {
   ctx.every(3000, live);
 }
 
+// IFACE_KINDS: how each -i kind is named (get/system/health/interfaces.lua's type).
+const IFACE_KINDS = { zmq: "ZMQ", syslog: "Syslog", snmptrap: "SNMP traps", packet: "Packet", pcap: "Packet (pcap)", netflow: "NetFlow/IPFIX", sflow: "sFlow" };
+
 export async function interfaces(main, ctx) {
   const ifs = await api("get/ntopng/interfaces.lua");
+  const kinds = {};
+  for (const h of await api("get/system/health/interfaces.lua").catch(() => [])) kinds[h.ifid] = h.type;
   const rows = await Promise.all(ifs.map((i) => api("get/interface/data.lua", { ifid: i.ifid }).catch(() => null)));
+  // Each kind's own figures: a ZMQ interface its probes and drops, a
+  // syslog one its producers and messages (linking to #/syslog).
+  const details = await Promise.all(ifs.map(async (i, k) => {
+    const d = rows[k] || {};
+    switch (kinds[i.ifid]) {
+      case "syslog": {
+        const st = await api("get/syslog/stats.lua", { ifid: i.ifid }).catch(() => null);
+        if (!st) return "-";
+        const l = st.listener || {};
+        return el("a", { href: "#/syslog?ifid=" + i.ifid, class: "syslog-link" },
+          `${fmtNum((st.producers || []).length)} producers, ${fmtNum(l.received)} messages, ${fmtNum(l.malformed)} malformed`);
+      }
+      case "zmq":
+        return `${fmtNum(d.num_probes)} probes, ${fmtNum((d.zmqRecvStats?.dropped_flows || 0) + (d["zmq.drops.flow_collection_drops"] || 0))} dropped flows`;
+      default:
+        return `${fmtNum(d.packets)} packets, ${fmtNum(d.drops)} drops`;
+    }
+  }));
   clear(main, el("h1", {}, "Interfaces"), el("div", { class: "scroll" }, el("table", { class: "grid", id: "interfaces-table" },
-    el("thead", {}, el("tr", {}, ["Id", "Name", "Hosts", "Flows", "Traffic", "Throughput", "Probes", "Drops"].map((h) => el("th", {}, h)))),
+    el("thead", {}, el("tr", {}, ["Id", "Name", "Kind", "Hosts", "Flows", "Traffic", "Throughput", "Details"].map((h) => el("th", {}, h)))),
     el("tbody", {}, ifs.map((i, k) => {
       const d = rows[k] || {};
-      return el("tr", {}, el("td", {}, i.ifid), el("td", {}, i.ifname), el("td", { class: "num" }, fmtNum(d.num_hosts)),
+      return el("tr", { "data-kind": kinds[i.ifid] || "" }, el("td", {}, i.ifid), el("td", {}, i.ifname),
+        el("td", {}, IFACE_KINDS[kinds[i.ifid]] || kinds[i.ifid] || "-"), el("td", { class: "num" }, fmtNum(d.num_hosts)),
         el("td", { class: "num" }, fmtNum(d.num_flows)), el("td", { class: "num" }, fmtBytes(d.bytes)),
-        el("td", { class: "num" }, fmtBps(d.throughput_bps)), el("td", { class: "num" }, fmtNum(d.num_probes)),
-        el("td", { class: "num" }, fmtNum(d.zmqRecvStats?.dropped_flows)));
+        el("td", { class: "num" }, fmtBps(d.throughput_bps)), el("td", {}, details[k]));
     })))));
 }
 
@@ -191,6 +214,7 @@ export async function host(main, ctx, key) {
   const appChart = chartCard(ctx, "Applications", "host-apps-chart", topSeries("host:ndpi", `ifid:${ifid},host:${tskey}`), fmtBps, { stacked: true });
   const apps = el("tbody");
   const flowsT = flowTable(ctx, { host: key }, "f");
+  const peersT = peerTable(ctx, key);
   const alertsBody = el("tbody");
   clear(main, el("h1", {}, "Host ", el("span", { id: "host-name" }, d.name || d.ip)),
     el("div", { class: "cols" },
@@ -202,18 +226,42 @@ export async function host(main, ctx, key) {
       card("Applications", el("table", { class: "grid", id: "host-apps" }, el("thead", {}, el("tr", {}, el("th", {}, "Application"), el("th", { class: "num" }, "Traffic"), el("th", { class: "num" }, "Duration"))), apps))),
     chart.card, appChart.card,
     card("Flows", flowsT.root),
+    card("Peers", peersT.root),
     card("Alerts", el("table", { class: "grid", id: "host-alerts" }, el("thead", {}, el("tr", {}, ["Date", "Severity", "Alert", "Status", "Details"].map((h) => el("th", {}, h)))), alertsBody)));
   const [l7, eng, hist] = await Promise.all([
     api("get/host/l7/stats.lua", { ifid, host: key }).catch(() => []),
     api("get/host/alert/list.lua", { ifid, status: "engaged", ip: ip + ";eq" }).catch(() => ({ records: [] })),
     api("get/host/alert/list.lua", { ifid, status: "historical", ip: ip + ";eq", length: 20 }).catch(() => ({ records: [] })),
-    chart.draw(), appChart.draw(), flowsT.load()]);
+    chart.draw(), appChart.draw(), flowsT.load(), peersT.load()]);
   clear(apps, l7.length ? l7.map((a) => el("tr", {}, el("td", {}, a.label), el("td", { class: "num" }, fmtBytes(a.value)), el("td", { class: "num" }, fmtDuration(a.duration))))
     : el("tr", {}, el("td", { colspan: 3, class: "muted" }, "No data")));
   const al = [...eng.records, ...hist.records];
   clear(alertsBody, al.length ? al.map((a) => el("tr", {}, el("td", {}, fmtTime(a.tstamp.value)), el("td", {}, sevBadge(a.severity)),
     el("td", {}, a.alert_name), el("td", {}, a.status), el("td", { class: "json" }, a.json)))
     : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No alerts")));
+}
+
+// peerTable: the hosts a host talks with (flowgate's get/host/peers.lua),
+// each linking to its page and to the flows between the two.
+function peerTable(ctx, key) {
+  const t = pagedTable({
+    prefix: "p", defaultSort: "bytes", perPage: 10,
+    columns: [
+      { label: "Peer", sort: "ip", render: (p) => hostLink(p.ip, p.vlan, p.name) },
+      { label: "Location", render: (p) => (p.is_localhost ? "Local" : "Remote") },
+      { label: "Flows", sort: "flows", num: true, render: (p) => el("a", { href: "#/flows?" + new URLSearchParams({ host: key, talking_with: p.ip }) }, fmtNum(p.num_flows)) },
+      { label: "Sent", sort: "sent", num: true, render: (p) => fmtBytes(p.bytes.sent) },
+      { label: "Received", sort: "rcvd", num: true, render: (p) => fmtBytes(p.bytes.rcvd) },
+      { label: "Throughput", sort: "thpt", num: true, render: (p) => fmtBps(p.thpt.bps) },
+      { label: "Traffic", sort: "bytes", num: true, render: (p) => fmtBytes(p.bytes.total) },
+    ],
+    fetch: async (s) => {
+      const r = await api("get/host/peers.lua", { ifid: ctx.ifid, host: key, currentPage: s.page, perPage: s.perPage, sortColumn: s.sort, sortOrder: s.order });
+      return { rows: r.data, total: r.totalRows };
+    },
+  });
+  t.root.id = "host-peers";
+  return t;
 }
 
 export function sevBadge(s) {
