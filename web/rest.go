@@ -538,14 +538,17 @@ func hostData(t *engine.Tables, h *engine.Host, ifid int) map[string]any {
 	return rsp
 }
 
-// flowRow is the copy of a flow the flow list shows.
+// flowRow is the copy of a flow the flow list shows, taken for every
+// matching flow inside Interface.Read: protocol ids, not names (named only
+// for the page's rows, outside).
 type flowRow struct {
 	id                 uint64
 	key                uint32
 	cli, srv           netip.Addr
 	cport, sport       uint16
 	vlan               uint16
-	l4, l7             string
+	proto              uint8
+	l7master, l7app    uint16
 	first, last        uint32
 	cliBytes, srvBytes uint64
 	bps, pps           float32
@@ -577,7 +580,7 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 			row = flowRow{
 				id: f.ID(), key: f.Key(), cli: cli, srv: srv,
 				cport: f.ClientPort(), sport: f.ServerPort(), vlan: f.VLAN(),
-				l4: f.L4Name(), l7: f.L7Name(), first: f.FirstSeen, last: f.LastSeen,
+				proto: f.Proto(), l7master: f.L7Master, l7app: f.L7App, first: f.FirstSeen, last: f.LastSeen,
 				cliBytes: f.CliBytes, srvBytes: f.SrvBytes, bps: f.ThptBps, pps: f.ThptPps, blacklist: f.Blacklist,
 			}
 			pr.add(&row)
@@ -601,7 +604,7 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 			"server": map[string]any{"ip": f.srv.String(), "name": f.srv.String(), "port": f.sport,
 				"is_blacklisted": f.blacklist&2 != 0, "is_broadcast": false, "is_dhcp": false},
 			"vlan":       f.vlan,
-			"protocol":   map[string]string{"l4": f.l4, "l7": f.l7},
+			"protocol":   map[string]string{"l4": engine.L4Name(f.proto), "l7": f.l7Name()},
 			"first_seen": f.first, "last_seen": f.last, "duration": f.last - f.first,
 			"bytes":     total,
 			"breakdown": map[string]int{"cli2srv": c2s, "srv2cli": s2c},
@@ -611,6 +614,9 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, pg.answer(data, pr.total()))
 }
 
+// l7Name is the flow's application as the list shows it (Flow.L7Name).
+func (f *flowRow) l7Name() string { return ndpi.FullName(f.l7master, f.l7app) }
+
 var flowOrder = map[string]func(a, b *flowRow) bool{
 	"bytes":      func(a, b *flowRow) bool { return a.cliBytes+a.srvBytes < b.cliBytes+b.srvBytes },
 	"thpt":       func(a, b *flowRow) bool { return a.bps < b.bps },
@@ -619,7 +625,7 @@ var flowOrder = map[string]func(a, b *flowRow) bool{
 	"last_seen":  func(a, b *flowRow) bool { return a.last < b.last },
 	"client":     func(a, b *flowRow) bool { return a.cli.Less(b.cli) },
 	"server":     func(a, b *flowRow) bool { return a.srv.Less(b.srv) },
-	"protocol":   func(a, b *flowRow) bool { return a.l7 < b.l7 },
+	"protocol":   func(a, b *flowRow) bool { return a.l7Name() < b.l7Name() },
 	"":           func(a, b *flowRow) bool { return a.cliBytes+a.srvBytes < b.cliBytes+b.srvBytes },
 }
 
