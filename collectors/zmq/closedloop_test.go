@@ -29,17 +29,21 @@ func (g gate) OnFlow(ev engine.FlowEvent, _ *engine.Flow, _ time.Time, _ *engine
 // cannot wait, the refused batches are counted as queue_full instead.
 func TestClosedLoopNoQueueDrops(t *testing.T) {
 	tests := []struct {
-		name string
-		drop bool
+		name   string
+		drop   bool
+		shards int
 	}{
-		{"wait (default)", false},
-		{"drop on full queue", true},
+		{"wait (default)", false, 1},
+		{"drop on full queue", true, 1},
+		{"wait, 2 engine shards", false, 2},
+		{"drop on full queue, 2 engine shards", true, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			g := gate{open: make(chan struct{})}
 			cfg := engine.DefaultConfiguration()
 			cfg.QueueLen = 2
+			cfg.Shards = tc.shards
 			eng := engine.New(cfg)
 			eng.Observe(func(*engine.Interface) engine.FlowObserver { return g })
 			ep := Endpoint{Addr: fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t)), Bind: true}

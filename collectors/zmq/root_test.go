@@ -37,10 +37,15 @@ type fixture struct {
 	clock time.Time
 }
 
+// fixtureShards is the engine shard count of newFixture's interface
+// (TestFixturesSharded sets 2).
+var fixtureShards = 1
+
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{clock: time.Unix(1729766400, 0)}
 	cfg := engine.DefaultConfiguration()
+	cfg.Shards = fixtureShards
 	cfg.LocalNetworks = []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}
 	cfg.Now = func() time.Time { return f.clock }
 	f.eng = engine.New(cfg)
