@@ -420,6 +420,9 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("endpoints and recipients: add, edit, secrets kept", func(t *testing.T) { browseEndpointsRecipients(t, ctx, f.base) }) // browser_admin_test.go
+	t.Run("user scripts: an items_list check", func(t *testing.T) { browseScriptItems(t, ctx, f) })
+
 	t.Run("an ended session goes to the login and back to the page", func(t *testing.T) {
 		// Replacing the password ends the user's sessions (web/README.md).
 		if err := f.users.SetPassword("admin", adminPass); err != nil {
@@ -531,6 +534,9 @@ func TestBrowser(t *testing.T) {
 		noInjected(t, ctx)
 		shot(t, ctx, "users")
 	})
+
+	t.Run("users: add, edit, delete", func(t *testing.T) { browseUsersEdit(t, ctx, f) })
+	t.Run("own password and language", func(t *testing.T) { browseOwnPassword(t, ctx, f) })
 
 	t.Run("phone: the menu folds and opens from the keyboard", func(t *testing.T) {
 		run(t, ctx, "phone viewport",

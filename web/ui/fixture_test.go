@@ -173,6 +173,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := os.WriteFile(filepath.Join(hostDir, "host_bytes.lua"), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	addGUIScripts(t, scriptsDir) // an items_list flow check, fixture_admin_test.go
 	rt := scripts.New(scripts.Configuration{Dir: scriptsDir, PollInterval: -1}, eng, st, api.Deps{})
 	if err := rt.Start(); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,13 @@
-// admin.js: alerts explorer, recipients, user scripts, SNMP, users.
+// admin.js: alerts explorer, SNMP, preferences; the editing pages live in
+// notify.js (recipients and endpoints), users.js (users, own password and
+// language) and scriptconf.js (user scripts), re-exported here for app.js.
 import { el, clear, api, fmtTime, fmtNum, fmtBps, fmtBytes, pagedTable, hashState, setQuery, showError, isAdmin, RANGES, tsSeries } from "./lib.js";
 import { sevBadge, chartCard, topSeries } from "./pages.js";
+import { accountSections } from "./users.js";
+
+export { recipients } from "./notify.js";
+export { usersPage } from "./users.js";
+export { scripts } from "./scriptconf.js";
 
 const FAMILIES = ["host", "flow", "interface", "network", "system", "snmp/device", "mac", "user"];
 const SEVERITIES = [[0, "Any"], [3, "Notice+"], [4, "Warning+"], [5, "Error+"], [6, "Critical+"], [7, "Alert+"], [8, "Emergency"]];
@@ -78,67 +85,6 @@ function table(id, rows, cols) {
       : el("tr", {}, el("td", { colspan: cols.length, class: "muted" }, "None")))));
 }
 
-export async function recipients(main, ctx) {
-  const list = await api("get/recipient/list.lua");
-  const url = el("input", { name: "url", id: "recipient-url", required: true, size: 40, placeholder: "syslog+tcp://siem:514?format=cef" });
-  const form = el("form", { class: "toolbar", id: "recipient-add", onsubmit: async (e) => {
-    e.preventDefault();
-    try {
-      await api("add/recipient.lua", { url: url.value.trim() }, { method: "POST" });
-      await recipients(main, ctx);
-    } catch (err) { showError(err); }
-  } }, el("label", {}, "Recipient URL ", url), el("button", { type: "submit" }, "Add"));
-  const result = el("p", { id: "recipient-result", "aria-live": "polite" });
-  const act = (r) => el("span", {},
-    el("button", { type: "button", onclick: async () => {
-      try {
-        const t = await api("test/recipient.lua", { recipient_name: r.name }, { method: "POST" });
-        result.textContent = `${r.name}: ${t.success ? "test sent" : "test failed: " + (t.message || "")}`;
-      } catch (err) { showError(err); }
-    } }, "Test"), " ",
-    r.persistent ? el("button", { type: "button", onclick: async () => {
-      try { await api("delete/recipient.lua", { recipient_name: r.name }, { method: "POST" }); await recipients(main, ctx); } catch (err) { showError(err); }
-    } }, "Delete") : "");
-  clear(main, el("h1", {}, "Recipients"), form, result, table("recipients-table", list, [["name", "Name"], ["endpoint", "Kind"], ["url", "URL"],
-    ["format", "Format"], ["sent", "Sent", fmtNum], ["failed", "Failed", fmtNum], ["dropped", "Dropped", fmtNum], ["name", "", (v, r) => act(r)]]));
-}
-
-// scripts: each user script and hook, enabled or not, with its numeric
-// settings (ntopng's threshold_cross gui: operator and threshold).
-export async function scripts(main, ctx) {
-  const list = await api("get/user_script/config.lua");
-  const result = el("p", { id: "script-result", "aria-live": "polite" });
-  const rows = [];
-  for (const s of list) {
-    for (const [hook, hc] of Object.entries(s.hooks || {})) {
-      const id = `${s.script_subdir}-${s.script_key}-${hook}`;
-      const on = el("input", { type: "checkbox", id: "en-" + id, checked: hc.enabled, "aria-label": `${s.script_key} ${hook} enabled` });
-      const conf = hc.script_conf || {};
-      const fields = Object.entries(conf).filter(([, v]) => typeof v === "number" || typeof v === "string").map(([k, v]) =>
-        el("label", { class: "field" }, k + " ", typeof v === "number"
-          ? el("input", { type: "number", name: k, value: v, step: "any", size: 8, "data-num": "1" })
-          : k === "operator" ? el("select", { name: k }, ["gt", "lt"].map((o) => el("option", { value: o, selected: o === v }, o === "gt" ? "> (gt)" : "< (lt)")))
-            : el("input", { name: k, value: v, size: 10 })));
-      const form = el("form", { class: "inline", "data-script": s.script_key, "data-hook": hook, onsubmit: async (e) => {
-        e.preventDefault();
-        const sc = { ...conf };
-        for (const inp of form.querySelectorAll("input[name], select[name]")) sc[inp.name] = inp.dataset.num ? Number(inp.value) : inp.value;
-        const body = { script_subdir: s.script_subdir, script_key: s.script_key, hook, enabled: on.checked, script_conf: sc };
-        try {
-          await api("edit/user_script/config.lua", { JSON: JSON.stringify(body) }, { method: "POST" });
-          result.textContent = `${s.script_key} (${hook}) saved.`;
-        } catch (err) { showError(err); }
-      } }, fields, el("button", { type: "submit" }, "Save"));
-      on.addEventListener("change", () => form.requestSubmit());
-      rows.push(el("tr", {}, el("td", {}, s.title || s.script_key, el("div", { class: "muted" }, s.script_key)), el("td", {}, s.script_subdir),
-        el("td", {}, hook), el("td", {}, on), el("td", {}, form)));
-    }
-  }
-  clear(main, el("h1", {}, "User scripts"), result, el("div", { class: "scroll" }, el("table", { class: "grid", id: "scripts-table" },
-    el("thead", {}, el("tr", {}, ["Script", "Kind", "Hook", "Enabled", "Settings"].map((h) => el("th", {}, h)))),
-    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No user scripts."))))));
-}
-
 // snmp: the devices; #/snmp/<device> one device: its interfaces stacked
 // (snmp_if:traffic, ranked), the interface table, and with ?if=<index>
 // that interface's sent and received traffic.
@@ -181,15 +127,9 @@ async function snmpDevice(main, ctx, key) {
   await Promise.all(charts.map((c) => c.draw()));
 }
 
-export async function usersPage(main) {
-  const list = await api("get/ntopng/users.lua");
-  clear(main, el("h1", {}, "Users"), table("users-table", list, [["username", "User"], ["full_name", "Full name"], ["group", "Group"],
-    ["allowed_nets", "Allowed networks"], ["allowed_ifname", "Interface"], ["language", "Language"],
-    ["totp_enabled", "TOTP", (v) => (v ? "on" : "off")], ["has_api_token", "API token", (v) => (v ? "yes" : "no")]]));
-}
-
-// account: one's own preferences (kept in this browser), API token (shown
-// once, when generated) and TOTP enrolment (QR code drawn by the server).
+// account: one's own preferences (display kept in this browser; password
+// and language on the server, users.js), API token (shown once, when
+// generated) and TOTP enrolment (QR code drawn by the server).
 export async function account(main, ctx) {
   const me = await api("get/flowgate/account.lua");
   const status = el("p", { id: "account-result", role: "status", "aria-live": "polite" });
@@ -249,8 +189,10 @@ export async function account(main, ctx) {
   clear(main, el("h1", {}, "Preferences"), status,
     el("div", { class: "cols" },
       el("section", { class: "card" }, el("h2", {}, "Account"), dl([["User", el("span", { id: "account-user" }, me.username)], ["Full name", me.full_name || "-"],
-        ["Group", me.group], ["Networks", me.allowed_nets || "all"], ["Interface", me.allowed_ifname || "all"]])),
+        ["Group", me.group], ["Networks", me.allowed_nets || "all"], ["Interface", me.allowed_ifname || "all"],
+        ["Language", el("span", { id: "account-language" }, me.language || "en")]])),
       el("section", { class: "card" }, el("h2", {}, "Display"), el("div", { class: "toolbar" }, el("label", {}, "Theme ", theme), el("label", {}, "Rows per page ", per)))),
+    el("div", { class: "cols" }, accountSections(me, say)),
     el("section", { class: "card" }, el("h2", {}, "API token"), tokenState, tokenBtn, tokenBox),
     el("section", { class: "card" }, el("h2", {}, "Two-factor authentication (TOTP)"), totpBox));
 }
