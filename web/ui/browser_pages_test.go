@@ -23,7 +23,7 @@ func browseInterfaceKinds(t *testing.T, ctx context.Context) {
 	run(t, ctx, "interface kinds", chromedp.WaitVisible(chromedp.CSS(`#interfaces-table tr[data-kind=syslog] a.syslog-link`)))
 	zmq := text(t, ctx, `#interfaces-table tr[data-kind=zmq]`)
 	sys := text(t, ctx, `#interfaces-table tr[data-kind=syslog]`)
-	if !strings.Contains(zmq, "ZMQ") || !strings.Contains(zmq, "1 probes") {
+	if !strings.Contains(zmq, "ZMQ") || !strings.Contains(zmq, "1 probe,") {
 		t.Errorf("the ZMQ interface row %q lacks its kind and probe", zmq)
 	}
 	if !strings.Contains(sys, "Syslog") || !strings.Contains(sys, "2 producers") || !strings.Contains(sys, "1 malformed") {

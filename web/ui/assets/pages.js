@@ -132,21 +132,28 @@ export async function interfaces(main, ctx) {
           `${fmtNum((st.producers || []).length)} producers, ${fmtNum(l.received)} messages, ${fmtNum(l.malformed)} malformed`);
       }
       case "zmq":
-        return `${fmtNum(d.num_probes)} probes, ${fmtNum((d.zmqRecvStats?.dropped_flows || 0) + (d["zmq.drops.flow_collection_drops"] || 0))} dropped flows`;
+        return `${plural(d.num_probes, "probe")}, ${plural((d.zmqRecvStats?.dropped_flows || 0) + (d["zmq.drops.flow_collection_drops"] || 0), "dropped flow")}`;
       default:
         return `${fmtNum(d.packets)} packets, ${fmtNum(d.drops)} drops`;
     }
   }));
+  // The SNMP trap receiver (snmptrap://) is an -i without an engine
+  // interface: its counters come with the SNMP stats (when granted).
+  const traps = (await api("get/snmp/stats.lua").catch(() => null))?.traps;
   clear(main, el("h1", {}, "Interfaces"), el("div", { class: "scroll" }, el("table", { class: "grid", id: "interfaces-table" },
-    el("thead", {}, el("tr", {}, ["Id", "Name", "Kind", "Hosts", "Flows", "Traffic", "Throughput", "Details"].map((h) => el("th", {}, h)))),
+    el("thead", {}, el("tr", {}, ["Id", "Name", "Kind", "Hosts", "Flows", "Traffic", "Throughput", "Details"].map((h, k) => el("th", { class: k >= 3 && k <= 6 ? "num" : "" }, h)))),
     el("tbody", {}, ifs.map((i, k) => {
       const d = rows[k] || {};
       return el("tr", { "data-kind": kinds[i.ifid] || "" }, el("td", {}, i.ifid), el("td", {}, i.ifname),
         el("td", {}, IFACE_KINDS[kinds[i.ifid]] || kinds[i.ifid] || "-"), el("td", { class: "num" }, fmtNum(d.num_hosts)),
         el("td", { class: "num" }, fmtNum(d.num_flows)), el("td", { class: "num" }, fmtBytes(d.bytes)),
         el("td", { class: "num" }, fmtBps(d.throughput_bps)), el("td", {}, details[k]));
-    })))));
+    }), traps ? el("tr", { "data-kind": "snmptrap" }, el("td", {}, "-"), el("td", {}, "snmptrap://"), el("td", {}, IFACE_KINDS.snmptrap),
+      el("td", { colspan: 4, class: "muted" }, "no flows: traps become alerts"),
+      el("td", {}, el("a", { href: "#/snmp" }, `${plural(traps.traps, "trap")} from ${plural(traps.sources, "source")}, ${plural(traps.decode_errors, "decode error")}`))) : null))));
 }
+
+const plural = (n, word) => `${fmtNum(n || 0)} ${word}${n === 1 ? "" : "s"}`;
 
 // HOST_FILTERS: host/active.lua's filters the hosts page offers, kept in
 // the URL (#/hosts?mode=local&network=0&vlan=10&search=10.1): bookmarkable.
@@ -158,8 +165,13 @@ export async function hosts(main, ctx) {
   const q = hashState().query;
   const filters = {};
   for (const k of HOST_FILTERS) if (q.get(k)) filters[k] = q.get(k);
-  const nets = await api("get/network/networks.lua", { ifid }).catch(() => []);
-  const select = (name, opts) => el("select", { name, id: "host-" + name }, opts.map(([v, l]) => el("option", { value: v, selected: (filters[name] || "") === String(v) }, l)));
+  // The network list fills its filter when it comes: the first page of
+  // hosts does not wait for it (one round trip less before the table).
+  const netsP = api("get/network/networks.lua", { ifid }).catch(() => []);
+  const option = (name, v, l) => el("option", { value: v, selected: (filters[name] || "") === String(v) }, l);
+  const select = (name, opts) => el("select", { name, id: "host-" + name }, opts.map(([v, l]) => option(name, v, l)));
+  const netSel = select("network", [["", "Any"]]);
+  netsP.then((nets) => netSel.append(...nets.map((n) => option("network", n.network_id, n.label))));
   const form = el("form", { class: "toolbar", role: "search", id: "host-filters", onsubmit: (e) => {
     e.preventDefault();
     const ch = { page: "" };
@@ -168,7 +180,7 @@ export async function hosts(main, ctx) {
     hosts(main, ctx).catch(showError);
   } },
   el("label", {}, "Hosts ", select("mode", HOST_MODES)),
-  el("label", {}, "Network ", select("network", [["", "Any"], ...nets.map((n) => [n.network_id, n.label])])),
+  el("label", {}, "Network ", netSel),
   el("label", {}, "IP ", select("version", [["", "v4 and v6"], ["4", "IPv4"], ["6", "IPv6"]])),
   el("label", {}, "VLAN ", el("input", { name: "vlan", id: "host-vlan", value: filters.vlan || "", size: 5, inputmode: "numeric", pattern: "[0-9]*" })),
   el("label", {}, "Search ", el("input", { type: "search", name: "search", id: "host-search", value: filters.search || "", placeholder: "10.1.0 or @10", maxlength: 64 })),
