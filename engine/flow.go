@@ -63,7 +63,9 @@ const (
 type Flow struct {
 	// Fields are ordered so that the struct has no padding beyond its last 3
 	// bytes (docs/ingest-scaling.md §5); the key comes first, in one cache line.
-	cli, srv         [16]byte
+	// An IPv4 flow's addresses are cli4/srv4; an IPv6 flow's are in its
+	// chunk (flowChunkT.v6), so IPv4 flows do not carry 24 unused bytes.
+	cli4, srv4       [4]byte
 	cliPort, srvPort uint16
 	vlan             uint16
 	proto            uint8
@@ -123,25 +125,127 @@ type flowSide struct {
 	more *[]metaStr // the others, rarely any
 }
 
-// flowChunkT is a block of flow slots. Its one pointer comes first, so the
-// GC scans a single word of it however many flows it holds.
+// flowChunkT is a block of flow slots, all IPv4 or all IPv6 (Tables.allocFlowSlot).
+// Its pointers come first, so the GC scans two words of it however many
+// flows it holds.
 type flowChunkT struct {
 	side  *[flowChunk]*flowSide
+	v6    *[flowChunk][2][16]byte // client and server of each flow of an IPv6 chunk; nil in an IPv4 chunk
 	flows [flowChunk]Flow
 }
 
-func newFlowChunk() *flowChunkT {
-	return &flowChunkT{side: new([flowChunk]*flowSide)}
+func newFlowChunk(v6 bool) *flowChunkT {
+	c := &flowChunkT{side: new([flowChunk]*flowSide)}
+	if v6 {
+		c.v6 = new([flowChunk][2][16]byte)
+	}
+	return c
 }
 
-// sidePtr returns the flow's side-data slot, nil for a copy of a Flow.
-func (f *Flow) sidePtr() **flowSide {
+// chunk returns the chunk holding f, nil for a copy of a Flow.
+func (f *Flow) chunk() *flowChunkT {
 	if f.self == 0 || f.self != uintptr(unsafe.Pointer(f)) {
 		return nil
 	}
 	idx := uintptr(f.slot & (flowChunk - 1))
-	c := (*flowChunkT)(unsafe.Add(unsafe.Pointer(f), -int(idx*unsafe.Sizeof(Flow{})+unsafe.Offsetof(flowChunkT{}.flows))))
-	return &c.side[idx]
+	return (*flowChunkT)(unsafe.Add(unsafe.Pointer(f), -int(idx*unsafe.Sizeof(Flow{})+unsafe.Offsetof(flowChunkT{}.flows))))
+}
+
+// sidePtr returns the flow's side-data slot, nil for a copy of a Flow.
+func (f *Flow) sidePtr() **flowSide {
+	if c := f.chunk(); c != nil {
+		return &c.side[f.slot&(flowChunk-1)]
+	}
+	return nil
+}
+
+// v6Addrs returns an IPv6 flow's client and server, nil for an IPv4 flow
+// or a copy.
+func (f *Flow) v6Addrs() *[2][16]byte {
+	if f.flags&flowV6 == 0 {
+		return nil
+	}
+	if c := f.chunk(); c != nil && c.v6 != nil {
+		return &c.v6[f.slot&(flowChunk-1)]
+	}
+	return nil
+}
+
+// setAddrs stores a new flow's client and server (16-byte forms, IPv4
+// mapped) and its family; f sits in a chunk of that family.
+func (f *Flow) setAddrs(cli, srv *[16]byte, v6 bool) {
+	if !v6 {
+		f.cli4, f.srv4 = [4]byte(cli[12:]), [4]byte(srv[12:])
+		return
+	}
+	f.flags |= flowV6
+	if a := f.v6Addrs(); a != nil {
+		a[0], a[1] = *cli, *srv
+	}
+}
+
+// addrs returns the client and server in 16-byte form (IPv4 mapped), as
+// the key has them; zero for a copy of an IPv6 flow.
+func (f *Flow) addrs() (cli, srv [16]byte) {
+	if f.flags&flowV6 == 0 {
+		return v4Mapped(f.cli4), v4Mapped(f.srv4)
+	}
+	if a := f.v6Addrs(); a != nil {
+		return a[0], a[1]
+	}
+	return
+}
+
+// isClient tells whether a (16-byte form, same family as f) is f's client address.
+func (f *Flow) isClient(a *[16]byte) bool {
+	if f.flags&flowV6 == 0 {
+		return f.cli4 == [4]byte(a[12:])
+	}
+	p := f.v6Addrs()
+	return p != nil && p[0] == *a
+}
+
+func v4Mapped(a [4]byte) [16]byte {
+	return [16]byte{10: 0xff, 11: 0xff, 12: a[0], 13: a[1], 14: a[2], 15: a[3]}
+}
+
+// isV4Mapped tells whether a is an IPv4 address in 16-byte form.
+func isV4Mapped(a *[16]byte) bool {
+	return binary.LittleEndian.Uint64(a[:8]) == 0 && binary.LittleEndian.Uint32(a[8:12]) == 0xffff0000
+}
+
+// allocFlowSlot takes a free slot in a chunk of the flow's family: the
+// most recently freed one, else the next unused one of the family's newest
+// chunk, else the first of a new chunk. Families never share a chunk, so
+// IPv4 chunks need no IPv6 address array.
+func (t *Tables) allocFlowSlot(v6 bool) uint32 {
+	fam := 0
+	if v6 {
+		fam = 1
+	}
+	if n := len(t.flowFree[fam]); n > 0 {
+		slot := t.flowFree[fam][n-1]
+		t.flowFree[fam] = t.flowFree[fam][:n-1]
+		return slot
+	}
+	if s := t.flowNext[fam]; s&(flowChunk-1) != 0 {
+		t.flowNext[fam]++
+		return s
+	}
+	slot := uint32(len(t.flowChunks)) << flowChunkBits
+	t.flowChunks = append(t.flowChunks, newFlowChunk(v6))
+	t.flowSlots = slot + flowChunk
+	t.flowNext[fam] = slot + 1
+	return slot
+}
+
+// freeFlowSlot returns an ended flow's slot to its family's free list.
+func (t *Tables) freeFlowSlot(slot uint32) {
+	fam := 0
+	if t.flowChunks[slot>>flowChunkBits].v6 != nil {
+		fam = 1
+	}
+	t.flowFree[fam] = append(t.flowFree[fam], slot)
 }
 
 func (f *Flow) side() *flowSide {
@@ -305,7 +409,8 @@ func (f *Flow) ID() uint64 { return uint64(f.gen)<<32 | uint64(f.slot) }
 // Key is ntopng's symmetric flow hash (the REST "key").
 func (f *Flow) Key() uint32 {
 	v6 := f.flags&flowV6 != 0
-	h := hashAddr(&f.cli, v6) + hashAddr(&f.srv, v6)
+	cli, srv := f.addrs()
+	h := hashAddr(&cli, v6) + hashAddr(&srv, v6)
 	return h + f.privateID + uint32(f.cliPort) + uint32(f.srvPort) + uint32(f.vlan) + uint32(f.proto)
 }
 
@@ -321,8 +426,19 @@ func hashAddr(b *[16]byte, v6 bool) uint32 {
 	return h
 }
 
-func (f *Flow) Client() netip.Addr { return addrOf(&f.cli, f.flags&flowV6 != 0) }
-func (f *Flow) Server() netip.Addr { return addrOf(&f.srv, f.flags&flowV6 != 0) }
+// Client and Server are the flow's addresses (invalid for a copy of an IPv6 flow).
+func (f *Flow) Client() netip.Addr { return f.addr(0) }
+func (f *Flow) Server() netip.Addr { return f.addr(1) }
+
+func (f *Flow) addr(side int) netip.Addr {
+	if f.flags&flowV6 == 0 {
+		return netip.AddrFrom4([2][4]byte{f.cli4, f.srv4}[side])
+	}
+	if a := f.v6Addrs(); a != nil {
+		return netip.AddrFrom16(a[side])
+	}
+	return netip.Addr{}
+}
 func (f *Flow) ClientPort() uint16 { return f.cliPort }
 func (f *Flow) ServerPort() uint16 { return f.srvPort }
 func (f *Flow) VLAN() uint16       { return f.vlan }

@@ -78,3 +78,84 @@ func TestFlowSideData(t *testing.T) {
 		t.Errorf("reused slot kept the old flow's side data: %q %+v", g.DNSQuery(), g.Extra())
 	}
 }
+
+// TestFlowFamilies: IPv4 flows keep their addresses inline and IPv6 flows
+// in their chunk, so the two never share a chunk; both are found in either
+// orientation, keep their addresses and key, and a slot freed by one
+// family is not reused by the other.
+func TestFlowFamilies(t *testing.T) {
+	c := newClock()
+	i := newIface(t, testConfig(c))
+	now := c.Unix()
+	type ep struct {
+		cli, srv string
+		sp, dp   uint16
+	}
+	eps := []ep{
+		{"10.1.0.1", "10.1.0.2", 40000, 53},
+		{"2001:db8::1", "2001:db8::2", 40000, 53},
+		{"10.1.0.1", "10.1.0.2", 40001, 53},
+		{"2001:db8::1", "2001:db8::2:1", 40000, 53},
+		{"::ffff:10.1.0.3", "::ffff:10.1.0.4", 40000, 53}, // IPv4-mapped: an IPv4 flow
+		{"2001:db8::a", "10.1.0.5", 40000, 53},             // mismatch: dropped, counted
+	}
+	for _, e := range eps {
+		process(i, rec(e.cli, e.srv, e.sp, e.dp, 17, 100, 1, 0, 0, now, now))
+	}
+	// The same flows again, reversed: they must match, not start new flows.
+	for _, e := range eps {
+		process(i, rec(e.srv, e.cli, e.dp, e.sp, 17, 7, 1, 0, 0, now, now))
+	}
+	if s := i.Snapshot(); s.ActiveFlows != 5 || s.TotalFlows != 5 || s.DropsIPMismatch != 2 {
+		t.Fatalf("active %d total %d mismatch drops %d, want 5 5 2", s.ActiveFlows, s.TotalFlows, s.DropsIPMismatch)
+	}
+	i.Do(func(tb *Tables) {
+		n := 0
+		tb.Flows(func(f *Flow) bool {
+			n++
+			e := eps[0]
+			for _, x := range eps {
+				if netip.MustParseAddr(x.cli).Unmap() == f.Client() && netip.MustParseAddr(x.srv).Unmap() == f.Server() && x.sp == f.ClientPort() {
+					e = x
+				}
+			}
+			cli, srv := netip.MustParseAddr(e.cli).Unmap(), netip.MustParseAddr(e.srv).Unmap()
+			if f.Client() != cli || f.Server() != srv || f.IsIPv6() != cli.Is6() {
+				t.Errorf("flow %v -> %v (v6 %v), want %v -> %v", f.Client(), f.Server(), f.IsIPv6(), cli, srv)
+			}
+			if f.CliBytes != 100 || f.SrvBytes != 7 {
+				t.Errorf("flow %v: bytes %d/%d, want 100/7 (the reverse record matched)", f.Client(), f.CliBytes, f.SrvBytes)
+			}
+			if hasV6 := f.chunk().v6 != nil; hasV6 != f.IsIPv6() {
+				t.Errorf("flow %v (v6 %v) in a chunk with IPv6 addresses %v", f.Client(), f.IsIPv6(), hasV6)
+			}
+			want := hashAddr(ptr16(cli), cli.Is6()) + hashAddr(ptr16(srv), cli.Is6()) + uint32(e.sp) + uint32(e.dp) + 17
+			if f.Key() != want {
+				t.Errorf("flow %v: key %d, want %d", f.Client(), f.Key(), want)
+			}
+			cp := *f
+			if got := cp.Client(); f.IsIPv6() && got.IsValid() || !f.IsIPv6() && got != cli {
+				t.Errorf("copy of flow %v: client %v", f.Client(), got)
+			}
+			return true
+		})
+		if n != 5 {
+			t.Errorf("%d flows listed, want 5", n)
+		}
+	})
+	// End every flow, then start IPv4 flows only: none lands in an IPv6 chunk.
+	c.Add(200 * time.Second)
+	i.Do(func(tb *Tables) { tb.Tick() })
+	now = c.Unix()
+	for p := uint16(0); p < 8; p++ {
+		process(i, rec("10.1.0.9", "10.1.0.8", 30000+p, 80, 6, 1, 1, 0, 0, now, now))
+	}
+	i.Do(func(tb *Tables) {
+		tb.Flows(func(f *Flow) bool {
+			if f.chunk().v6 != nil {
+				t.Errorf("IPv4 flow %v:%d in an IPv6 chunk", f.Client(), f.ClientPort())
+			}
+			return true
+		})
+	})
+}

@@ -167,10 +167,24 @@ func (f *Flow) sameKey(k *flowKey) bool {
 	if f.vlan != k.vlan || f.proto != k.proto || f.privateID != k.priv {
 		return false
 	}
-	if f.cliPort == k.pa && f.srvPort == k.pb && f.cli == k.a && f.srv == k.b {
+	if f.flags&flowV6 == 0 {
+		if !isV4Mapped(&k.a) || !isV4Mapped(&k.b) {
+			return false
+		}
+		a, b := [4]byte(k.a[12:]), [4]byte(k.b[12:])
+		if f.cliPort == k.pa && f.srvPort == k.pb && f.cli4 == a && f.srv4 == b {
+			return true
+		}
+		return f.srvPort == k.pa && f.cliPort == k.pb && f.srv4 == a && f.cli4 == b
+	}
+	p := f.v6Addrs()
+	if p == nil {
+		return false
+	}
+	if f.cliPort == k.pa && f.srvPort == k.pb && p[0] == k.a && p[1] == k.b {
 		return true
 	}
-	return f.srvPort == k.pa && f.cliPort == k.pb && f.srv == k.a && f.cli == k.b
+	return f.srvPort == k.pa && f.cliPort == k.pb && p[1] == k.a && p[0] == k.b
 }
 
 // lookup returns the slot of the flow with key k.

@@ -56,7 +56,7 @@ func (t *Tables) processFlow(r *FlowRecord) {
 		}
 		isNew = true
 	}
-	s2d := f.cliPort == r.SrcPort && f.cli == sa
+	s2d := f.cliPort == r.SrcPort && f.isClient(&sa)
 	t.stats.FlowRecords++
 
 	// §6.3 counters, in flow orientation.
@@ -516,17 +516,7 @@ func (t *Tables) newFlow(tag uint32, sa, da *[16]byte, r *FlowRecord, v6 bool) *
 		}
 	}
 
-	var slot uint32
-	if n := len(t.flowFree); n > 0 {
-		slot = t.flowFree[n-1]
-		t.flowFree = t.flowFree[:n-1]
-	} else {
-		slot = t.flowSlots
-		if slot>>flowChunkBits >= uint32(len(t.flowChunks)) {
-			t.flowChunks = append(t.flowChunks, newFlowChunk())
-		}
-		t.flowSlots++
-	}
+	slot := t.allocFlowSlot(v6)
 	f := t.flow(slot)
 	gen := f.gen
 	if gen == 0 {
@@ -536,15 +526,13 @@ func (t *Tables) newFlow(tag uint32, sa, da *[16]byte, r *FlowRecord, v6 bool) *
 		gen = uint32(t.shard)
 	}
 	*f = Flow{
-		cli: *sa, srv: *da, cliPort: r.SrcPort, srvPort: r.DstPort,
+		cliPort: r.SrcPort, srvPort: r.DstPort,
 		vlan: r.VLAN, proto: r.Proto, flags: flowLive, privateID: r.PrivateID,
 		gen: gen, slot: slot, cliHost: cs, srvHost: ss,
 		created: t.now, nextPeriodic: t.now + uint32(t.cfg.PeriodicUpdate/time.Second),
 	}
 	f.self = uintptr(unsafe.Pointer(f))
-	if v6 {
-		f.flags |= flowV6
-	}
+	f.setAddrs(sa, da, v6)
 	t.flowIdx.insert(tag, slot)
 	t.stats.TotalFlows++
 
@@ -605,7 +593,8 @@ func (t *Tables) endFlow(f *Flow, slot uint32, tag uint32, hasTag bool) {
 		t.obs.OnFlow(FlowEnd, f, t.nowT, t)
 	}
 	if !hasTag {
-		k, _ := makeKey(&f.cli, &f.srv, f.cliPort, f.srvPort, f.vlan, f.proto, f.privateID)
+		cli, srv := f.addrs()
+		k, _ := makeKey(&cli, &srv, f.cliPort, f.srvPort, f.vlan, f.proto, f.privateID)
 		tag = t.flowIdx.hash(&k)
 	}
 	t.flowIdx.remove(tag, slot)
@@ -618,7 +607,7 @@ func (t *Tables) endFlow(f *Flow, slot uint32, tag uint32, hasTag bool) {
 		*p = nil
 	}
 	*f = Flow{gen: gen, slot: slot}
-	t.flowFree = append(t.flowFree, slot)
+	t.freeFlowSlot(slot)
 	t.stats.FlowsExpired++
 }
 

@@ -42,8 +42,9 @@ type Tables struct {
 
 	flowIdx    flowIndex
 	flowChunks []*flowChunkT
-	flowFree   []uint32
-	flowSlots  uint32 // high-water mark of used slots
+	flowFree   [2][]uint32 // free slots of IPv4 and IPv6 chunks (allocFlowSlot)
+	flowNext   [2]uint32   // next unused slot of the newest IPv4 and IPv6 chunk
+	flowSlots  uint32      // slots of all chunks: flows live below
 
 	// *hostTable is the interface's hosts and networks: shared by the
 	// shards of a sharded interface (shard.go), under its lock.
