@@ -97,7 +97,7 @@ func TestFlowFamilies(t *testing.T) {
 		{"10.1.0.1", "10.1.0.2", 40001, 53},
 		{"2001:db8::1", "2001:db8::2:1", 40000, 53},
 		{"::ffff:10.1.0.3", "::ffff:10.1.0.4", 40000, 53}, // IPv4-mapped: an IPv4 flow
-		{"2001:db8::a", "10.1.0.5", 40000, 53},             // mismatch: dropped, counted
+		{"2001:db8::a", "10.1.0.5", 40000, 53},            // mismatch: dropped, counted
 	}
 	for _, e := range eps {
 		process(i, rec(e.cli, e.srv, e.sp, e.dp, 17, 100, 1, 0, 0, now, now))
