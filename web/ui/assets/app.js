@@ -35,13 +35,15 @@ function theme(t) {
   localStorage.setItem("fg-theme", t);
 }
 
-async function route() {
+async function route(ev) {
   ctx.timers.forEach(clearInterval);
   ctx.cleanups.forEach((f) => f());
   ctx.timers = [];
   ctx.cleanups = [];
   hideError();
-  recheckSession();
+  // A navigation checks the session again; the first route does not:
+  // init's request checked it a moment ago (one round trip less per load).
+  if (ev) recheckSession();
   const { path } = hashState();
   const [, name, ...rest] = path.split("/");
   const r = routes[name] || routes.dashboard;
