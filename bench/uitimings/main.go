@@ -7,6 +7,7 @@
 //	go run ./bench/uitimings -url http://127.0.0.1:3456 -pass SECRET [-rounds 5] [-chromium chromium] [-waterfall]
 //
 // -waterfall also prints, for each page's median load, its REST requests
+// and session checks
 // as the browser's Performance API saw them (start, time to first byte,
 // end, in ms after the navigation start) with the server's own split of
 // each answer (the Server-Timing header: wait for the interface
@@ -60,9 +61,10 @@ type request struct {
 	Server map[string]float64 `json:"server_ms,omitempty"` // Server-Timing
 }
 
-// requestsJS lists the page's REST requests, by start.
-const requestsJS = `performance.getEntriesByType('resource').filter((e) => e.name.includes('/lua/rest/')).map((e) => ({
-  path: e.name.replace(/^.*\/lua\/rest\/v2\//, ''), start_ms: e.startTime, first_byte_ms: e.responseStart, end_ms: e.responseEnd,
+// requestsJS lists the page's REST requests and session checks (/?alive,
+// lib.js), by start.
+const requestsJS = `performance.getEntriesByType('resource').filter((e) => e.name.includes('/lua/rest/') || e.name.endsWith('/?alive')).map((e) => ({
+  path: e.name.replace(/^.*\/lua\/rest\/v2\//, '').replace(/^.*\/\?alive$/, '(session check) /?alive'), start_ms: e.startTime, first_byte_ms: e.responseStart, end_ms: e.responseEnd,
   server_ms: Object.fromEntries((e.serverTiming || []).map((t) => [t.name, t.duration]))}))`
 
 func main() {
