@@ -161,12 +161,15 @@ func browseLoginStyledTOTP(t *testing.T, ctx context.Context, f *fixture) {
 		t.Errorf("login theme %q", th)
 	}
 	shot(t, ctx, "phone-login")
-	run(t, ctx, "desktop", chromedp.EmulateReset(), chromedp.Navigate(base+"/#/hosts"),
+	run(t, ctx, "desktop", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/#/hosts"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=user]`), viewer),
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), viewPass),
 		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.login-box input[name=totp_code]`)))
+	if w := val(t, ctx, "width", chromedp.Evaluate[int](`innerWidth`)); w != 1280 {
+		t.Errorf("the TOTP step at %d px, want the desktop's 1280", w)
+	}
 	shot(t, ctx, "login-totp")
 	secret, ok := f.users.TOTPSecret(viewer)
 	if !ok {
