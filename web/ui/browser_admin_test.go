@@ -115,6 +115,7 @@ func browseEndpointsRecipients(t *testing.T, ctx context.Context, base string) {
 		t.Errorf("the channel field shows %q, want the stored text", v)
 	}
 	noInjected(t, ctx)
+	shot(t, ctx, "recipients-edit")
 	run(t, ctx, "save endpoint",
 		chromedp.SendKeys(chromedp.CSS(`#ep-timeout`), "3s"),
 		chromedp.Click(chromedp.CSS(`#endpoint-form button[type=submit]`)),
@@ -126,7 +127,6 @@ func browseEndpointsRecipients(t *testing.T, ctx context.Context, base string) {
 		ep.Params["timeout"] != "3s" || ep.Params["secret"] != "xxxxx" {
 		t.Errorf("the endpoint after an edit that left the secret empty: %+v %v (want timeout 3s, the secret kept)", ep.Params, err)
 	}
-	shot(t, ctx, "recipients-edit")
 
 	// A name with markup (past the form's own pattern check): the server
 	// refuses it; its message is text.
@@ -168,6 +168,7 @@ func browseScriptItems(t *testing.T, ctx context.Context, f *fixture) {
 // shown as text), sees the server's refusal of mismatched passwords,
 // edits the user, cannot delete itself, deletes the user.
 func browseUsersEdit(t *testing.T, ctx context.Context, f *fixture) {
+	run(t, ctx, "desktop viewport", chromedp.EmulateViewport(1280, 800)) // EmulateReset keeps the last size in headless Chromium
 	hashNav(t, ctx, "#/users")
 	run(t, ctx, "mismatch",
 		chromedp.WaitVisible(chromedp.CSS(`#user-new`)),
@@ -195,6 +196,7 @@ func browseUsersEdit(t *testing.T, ctx context.Context, f *fixture) {
 		chromedp.Click(chromedp.CSS(`#users-table tr[data-user=ops1] button.edit`)),
 		chromedp.WaitVisible(chromedp.CSS(`#user-form`)))
 	setValues(t, ctx, map[string]string{"#u-full": "Ops One", "#u-nets": "", "#u-lang": "it"})
+	shot(t, ctx, "users-edit")
 	run(t, ctx, "save",
 		chromedp.Click(chromedp.CSS(`#u-allow_alerts`)),
 		chromedp.Click(chromedp.CSS(`#user-form button[type=submit]`)),
@@ -202,7 +204,6 @@ func browseUsersEdit(t *testing.T, ctx context.Context, f *fixture) {
 	if u, _ := f.users.Get("ops1"); u.FullName != "Ops One" || len(u.AllowedNets) != 0 || u.Language != "it" || !u.Can(users.CapAlerts) {
 		t.Errorf("edited user %+v", u)
 	}
-	shot(t, ctx, "users-edit")
 	acceptConfirms(t, ctx)
 	run(t, ctx, "delete",
 		chromedp.Click(chromedp.CSS(`#users-table tr[data-user=ops1] button.delete`)),

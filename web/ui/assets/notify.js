@@ -3,7 +3,7 @@
 // listed, added, edited, tested and deleted; and flowgate's one-step
 // recipient URLs. Secrets are never shown back: the REST masks them
 // ("xxxxx") and a secret left empty in an edit keeps the stored one.
-import { el, clear, api, fmtNum, showError } from "./lib.js";
+import { el, clear, api, fmtNum, showError, hideError } from "./lib.js";
 import { field, values, panel, listOf } from "./forms.js";
 
 const MASK = "xxxxx"; // alerts/recipients.Masked
@@ -60,6 +60,7 @@ export async function recipients(main, ctx) {
   const post = async (path, params, done) => {
     try {
       await api(path, params, { method: "POST" });
+      hideError();
       await reload();
       if (done) document.getElementById("recipient-result").textContent = done;
     } catch (err) { showError(err); }
@@ -67,6 +68,7 @@ export async function recipients(main, ctx) {
   const test = async (kind, key, name) => {
     try {
       const t = await api(`test/${kind}.lua`, { [key]: name }, { method: "POST" });
+      hideError();
       result.textContent = `${name}: ${t.success ? "test sent" : "test failed: " + (t.message || "")}`;
     } catch (err) { showError(err); }
   };

@@ -7,7 +7,7 @@
 // and excluded protocols), multi_select (checkboxes of the gui's options);
 // other keys as numbers, checkboxes or text. The server validates and
 // normalizes (lua/scripts/gui.go); its refusal is shown as it comes.
-import { el, clear, api, showError } from "./lib.js";
+import { el, clear, api, showError, hideError } from "./lib.js";
 import { field, values, listOf } from "./forms.js";
 
 const UNITS = { "field_units.seconds": "s", "field_units.bytes": "bytes", "field_units.flows": "flows", "field_units.packets": "packets",
@@ -75,6 +75,7 @@ export async function scripts(main) {
         const body = { script_subdir: s.script_subdir, script_key: s.script_key, hook, enabled: on.checked, script_conf: sc };
         try {
           const saved = await api("edit/user_script/config.lua", { JSON: JSON.stringify(body) }, { method: "POST" });
+          hideError();
           result.textContent = `${s.script_key} (${hook}) saved.`;
           // Show what the server kept (normalized: upper-case countries, lists).
           const keep = saved?.hooks?.[hook]?.script_conf;

@@ -4,7 +4,7 @@
 // the preferences page. The server's validation messages are shown as
 // they come (showError); the UI's own strings stay English whatever the
 // language chosen.
-import { el, clear, api, showError, session } from "./lib.js";
+import { el, clear, api, showError, hideError, session } from "./lib.js";
 import { field, values, panel } from "./forms.js";
 
 // ntopng's UI languages (its locales); a stored code outside this list is
@@ -22,6 +22,7 @@ export async function usersPage(main) {
   const editor = el("div", { id: "user-editor" });
   const close = () => clear(editor);
   const reload = async (msg) => {
+    hideError();
     await usersPage(main);
     document.getElementById("users-result").textContent = msg;
   };
@@ -93,6 +94,7 @@ export function accountSections(me, say) {
     try {
       const r = await api("edit/flowgate/account.lua", { old_password: v.old_password, new_password: v.new_password, confirm_password: v.confirm_password }, { method: "POST" });
       if (r.csrf) session.csrf = r.csrf; // this browser got a fresh session
+      hideError();
       pwForm.reset();
       say("Password changed: your other sessions were ended.");
     } catch (err) { showError(err); }
@@ -110,6 +112,7 @@ export function accountSections(me, say) {
     try {
       await api("edit/flowgate/account.lua", { language: code }, { method: "POST" });
       me.language = code;
+      hideError();
       document.getElementById("account-language").textContent = code;
       say("Language saved (the pages' own strings stay English).");
     } catch (err) { showError(err); }
