@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"flowgate/engine"
@@ -47,15 +48,33 @@ func FuzzDecodeTLV(f *testing.F) {
 		EncodeTLVFlow(&w, &flows[i])
 	}
 	f.Add(append([]byte{}, w.Bytes()...))
+	w.Begin()
+	w.StringKeyString("IPV4_SRC_ADDR", "10.1.2.3")
+	w.Int(57595, -5)
+	w.Float(57596, 1.5)
+	w.StringKeyUint("MY_FIELD", 70000)
+	w.EndRecord()
+	w.String(57677, "cut")
+	f.Add(append([]byte{}, w.Bytes()[:w.Len()-1]...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := NewDecoder(Config{})
-		n := 0
-		got, err := d.DecodeTLVFlows(b, func(r *engine.FlowRecord) { n++ })
-		if got != n {
-			t.Fatalf("returned %d, emitted %d", got, n)
+		var recs []engine.FlowRecord
+		got, err := d.DecodeTLVFlows(b, func(r *engine.FlowRecord) { recs = append(recs, cloneRecord(r)) })
+		if got != len(recs) {
+			t.Fatalf("returned %d, emitted %d", got, len(recs))
 		}
 		if err != nil && Reason(err) == "other" {
 			t.Fatalf("untyped error %v", err)
+		}
+		// The fast path decodes exactly like the generic item reader alone:
+		// same records, same error (reason and position).
+		var ref []engine.FlowRecord
+		refN, refErr := decodeTLVGeneric(NewDecoder(Config{}), b, func(r *engine.FlowRecord) { ref = append(ref, cloneRecord(r)) })
+		if refN != got || fmt.Sprintf("%+v", ref) != fmt.Sprintf("%+v", recs) { // Sprintf: NaN latencies compare equal
+			t.Fatalf("fast path: %d records %+v\ngeneric: %d records %+v", got, recs, refN, ref)
+		}
+		if fmt.Sprint(err) != fmt.Sprint(refErr) || Reason(err) != Reason(refErr) {
+			t.Fatalf("fast path error %v (%s), generic %v (%s)", err, Reason(err), refErr, Reason(refErr))
 		}
 		if it, err := NewTLVIterator(b); err == nil {
 			for {
@@ -66,6 +85,24 @@ func FuzzDecodeTLV(f *testing.F) {
 		}
 		DecodeTLVCounter(b)
 	})
+}
+
+// decodeTLVGeneric is DecodeTLVFlows without its fast path: every item
+// through the generic reader (tlvItem).
+func decodeTLVGeneric(d *Decoder, body []byte, emit func(*engine.FlowRecord)) (int, error) {
+	d.newMessage()
+	var it TLVIterator
+	if err := it.reset(body); err != nil {
+		return 0, err
+	}
+	d.resetRecord()
+	records, items := 0, 0
+	for it.off < len(body) {
+		if done, err := d.tlvItem(&it, &items, &records, emit); done {
+			return records, err
+		}
+	}
+	return records, nil
 }
 
 func FuzzDecodeJSON(f *testing.F) {

@@ -260,55 +260,178 @@ func (t *TLVIterator) fail(reason, format string, args ...any) error {
 // already emitted stay emitted.
 func (d *Decoder) DecodeTLVFlows(body []byte, emit func(*engine.FlowRecord)) (records int, err error) {
 	d.newMessage()
-	var it TLVIterator
-	if err := it.reset(body); err != nil {
+	if err := tlvPreamble(body); err != nil {
 		return 0, err
 	}
 	d.resetRecord()
-	items := 0
+	b := body
 	v := &d.val
-	item := &d.item
-	for it.next(item) {
-		switch item.Type {
+	off, record, item, items := 2, 1, 0, 0
+	for off < len(b) {
+		// The fast path reads the items nProbe sends (a uint8/16/32 or
+		// string key, an integer, float or string value, end of record)
+		// with locals only; anything else, including every truncation, goes
+		// through the generic reader below, which gives the exact error.
+		t := b[off]
+		p := off + 1
+		var key uint32
+		var skey string
+		kt, vt := TLVType(t>>4), TLVType(t&0x0f)
+		switch kt {
+		case TLVUint8:
+			if p >= len(b) {
+				goto slow
+			}
+			key = uint32(b[p])
+			p++
+		case TLVUint16:
+			if len(b)-p < 2 {
+				goto slow
+			}
+			key = uint32(binary.BigEndian.Uint16(b[p:]))
+			p += 2
+		case TLVUint32:
+			if len(b)-p < 4 {
+				goto slow
+			}
+			key = binary.BigEndian.Uint32(b[p:])
+			p += 4
+		case TLVString:
+			if len(b)-p < 2 {
+				goto slow
+			}
+			n := int(binary.BigEndian.Uint16(b[p:]))
+			if len(b)-p-2 < n {
+				goto slow
+			}
+			skey = bytesString(b[p+2 : p+2+n])
+			p += 2 + n
+		case TLVUnknown:
+			if vt != TLVEndOfRecord {
+				goto slow
+			}
+		default:
+			goto slow
+		}
+		switch vt {
 		case TLVEndOfRecord:
+			off = p
 			if items > 0 {
 				d.emitRecord(emit)
 				records++
 				d.resetRecord()
 			}
-			items = 0
+			record, item, items = record+1, 0, 0
 			continue
-		case TLVUint8, TLVUint16, TLVUint32, TLVUint64:
-			*v = value{kind: kindUint, u: item.Uint}
-		case TLVInt8, TLVInt16, TLVInt32, TLVInt64:
-			*v = value{kind: kindInt, i: item.Int}
-		case TLVFloat:
-			*v = value{kind: kindFloat, f: float64(item.Float), f32: true}
-		case TLVString:
-			*v = value{kind: kindString, s: item.String}
-		default:
-			return records, it.fail(ReasonTLVValueType, "unsupported value type %s: rest of message dropped", item.Type)
-		}
-		items++
-		switch item.KeyType {
-		case TLVUint8, TLVUint16, TLVUint32:
-			d.field(0, item.Key, "", v)
-		case TLVString:
-			if pen, id, ok := d.resolveKey(item.KeyString); ok {
-				d.field(pen, id, item.KeyString, v)
-			} else {
-				d.additional(0, 0, item.KeyString, v)
+		case TLVUint8:
+			if p >= len(b) {
+				goto slow
 			}
-		default:
-			return records, it.fail(ReasonTLVKeyType, "unsupported key type %s: rest of message dropped", item.KeyType)
+			*v = value{kind: kindUint, u: uint64(b[p])}
+			p++
+		case TLVUint16:
+			if len(b)-p < 2 {
+				goto slow
+			}
+			*v = value{kind: kindUint, u: uint64(binary.BigEndian.Uint16(b[p:]))}
+			p += 2
+		case TLVUint32:
+			if len(b)-p < 4 {
+				goto slow
+			}
+			*v = value{kind: kindUint, u: uint64(binary.BigEndian.Uint32(b[p:]))}
+			p += 4
+		case TLVUint64:
+			if len(b)-p < 8 {
+				goto slow
+			}
+			*v = value{kind: kindUint, u: binary.BigEndian.Uint64(b[p:])}
+			p += 8
+		case TLVString:
+			if len(b)-p < 2 {
+				goto slow
+			}
+			n := int(binary.BigEndian.Uint16(b[p:]))
+			if len(b)-p-2 < n {
+				goto slow
+			}
+			*v = value{kind: kindString, s: bytesString(b[p+2 : p+2+n])}
+			p += 2 + n
+		default: // signed integers and floats are rare: the generic reader
+			goto slow
 		}
-	}
-	if err := it.Err(); err != nil {
-		return records, err
+		off = p
+		item++
+		items++
+		if kt == TLVString {
+			d.stringKeyField(skey, v)
+		} else {
+			d.field(0, key, "", v)
+		}
+		continue
+	slow:
+		{
+			it := TLVIterator{b: b, off: off, record: record, item: item}
+			var done bool
+			if done, err = d.tlvItem(&it, &items, &records, emit); done {
+				return records, err
+			}
+			off, record, item = it.off, it.record, it.item
+		}
 	}
 	// Items after the last end_of_record are an unterminated record: ntopng
 	// never processes it, so neither do we.
 	return records, nil
+}
+
+// stringKeyField applies a field with a string key (a symbolic name or a
+// decimal/dotted id); an unknown name is an additional field.
+func (d *Decoder) stringKeyField(k string, v *value) {
+	if pen, id, ok := d.resolveKey(k); ok {
+		d.field(pen, id, k, v)
+	} else {
+		d.additional(0, 0, k, v)
+	}
+}
+
+// tlvItem decodes one item at it's offset with the generic reader and
+// applies it. done is true when decoding must stop (with err).
+func (d *Decoder) tlvItem(it *TLVIterator, items, records *int, emit func(*engine.FlowRecord)) (done bool, err error) {
+	item := &d.item
+	v := &d.val
+	if !it.next(item) {
+		return true, it.Err()
+	}
+	switch item.Type {
+	case TLVEndOfRecord:
+		if *items > 0 {
+			d.emitRecord(emit)
+			*records++
+			d.resetRecord()
+		}
+		*items = 0
+		return false, nil
+	case TLVUint8, TLVUint16, TLVUint32, TLVUint64:
+		*v = value{kind: kindUint, u: item.Uint}
+	case TLVInt8, TLVInt16, TLVInt32, TLVInt64:
+		*v = value{kind: kindInt, i: item.Int}
+	case TLVFloat:
+		*v = value{kind: kindFloat, f: float64(item.Float), f32: true}
+	case TLVString:
+		*v = value{kind: kindString, s: item.String}
+	default:
+		return true, it.fail(ReasonTLVValueType, "unsupported value type %s: rest of message dropped", item.Type)
+	}
+	*items++
+	switch item.KeyType {
+	case TLVUint8, TLVUint16, TLVUint32:
+		d.field(0, item.Key, "", v)
+	case TLVString:
+		d.stringKeyField(item.KeyString, v)
+	default:
+		return true, it.fail(ReasonTLVKeyType, "unsupported key type %s: rest of message dropped", item.KeyType)
+	}
+	return false, nil
 }
 
 // Counter field ids (§4.3) and their names.
