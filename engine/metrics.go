@@ -13,13 +13,14 @@ import (
 type ifaceRow struct {
 	ifid, name, kind string
 	st               InterfaceStats
+	shardRecs        []uint64 // flow records per shard
 }
 
 func (e *Engine) metricsSnapshot() []ifaceRow {
 	ifs := e.Interfaces()
 	rows := make([]ifaceRow, len(ifs))
 	for n, i := range ifs {
-		rows[n] = ifaceRow{ifid: strconv.Itoa(i.ID()), name: i.Name(), kind: i.Kind(), st: i.Snapshot()}
+		rows[n] = ifaceRow{ifid: strconv.Itoa(i.ID()), name: i.Name(), kind: i.Kind(), st: i.Snapshot(), shardRecs: i.ShardFlowRecords()}
 	}
 	return rows
 }
@@ -88,6 +89,14 @@ func (e *Engine) registerMetrics(r prometheus.Registerer) {
 		counter("flowgate_interface_queue_waits_total", "Times a collector that holds its transport back (ZMQ over TCP) found the interface queue full and waited instead of dropping.", func(s *InterfaceStats) uint64 { return s.QueueWaits }),
 		per("flowgate_interface_queue_wait_seconds_total", "Time collectors spent waiting on a full interface queue.", prometheus.CounterValue, func(s *InterfaceStats) float64 { return s.QueueWaitTime.Seconds() }),
 		gauge("flowgate_interface_max_pause_seconds", "Longest batch the interface goroutine processed since start.", func(s *InterfaceStats) float64 { return s.MaxBatchTime.Seconds() }),
+		metrics.CounterVec("flowgate_interface_shard_flow_records_total", "Flow records accepted by each engine shard of the interface (--engine-shards; shard 0 alone when not sharded): how evenly the flow hash spreads the load.",
+			[]string{"ifid", "ifname", "shard"}, func(s *rows, emit func(uint64, ...string)) {
+				for _, row := range *s {
+					for k, n := range row.shardRecs {
+						emit(n, row.ifid, row.name, strconv.Itoa(k))
+					}
+				}
+			}),
 		metrics.CounterVec("flowgate_interface_dropped_flow_records_total", "Flow records dropped, by reason (max_flows, max_hosts, ip_mismatch, queue_full).",
 			[]string{"ifid", "ifname", "reason"}, func(s *rows, emit func(uint64, ...string)) {
 				for _, row := range *s {

@@ -67,8 +67,15 @@ flowgate_interface_info{ifid="1",ifname="syslog://127.0.0.1:5140",kind="syslog"}
 		t.Error(err)
 	}
 	// Per interface: info, 14 families without labels of their own, 4 drop
-	// reasons, 3 pause histograms (batch, tick, do).
-	if n, err := testutil.GatherAndCount(reg); err != nil || n != 2*(1+14+4+3) {
-		t.Errorf("gathered %d series (%v), want %d", n, err, 2*(1+14+4+3))
+	// reasons, 3 pause histograms (batch, tick, do), records per shard.
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 2*(1+14+4+3+testShards) {
+		t.Errorf("gathered %d series (%v), want %d", n, err, 2*(1+14+4+3+testShards))
+	}
+	var perShard uint64
+	for _, n := range i.ShardFlowRecords() {
+		perShard += n
+	}
+	if s := i.Snapshot(); perShard != s.FlowRecords || s.FlowRecords == 0 {
+		t.Errorf("records per shard sum to %d, interface %d", perShard, s.FlowRecords)
 	}
 }

@@ -109,6 +109,18 @@ func (i *Interface) addShards(cfg Configuration) {
 // split over.
 func (i *Interface) Shards() int { return len(i.shards) }
 
+// ShardFlowRecords is the flow records each shard accepted, as last
+// published (/metrics).
+func (i *Interface) ShardFlowRecords() []uint64 {
+	out := make([]uint64, len(i.shards))
+	for k, s := range i.shards {
+		s.snapMu.Lock()
+		out[k] = s.snap.FlowRecords
+		s.snapMu.Unlock()
+	}
+	return out
+}
+
 // shardOf is the shard of r: the hash of its canonical key after §6.1's
 // port and version fix-ups (the key processFlow looks up), so that both
 // directions of a flow land in one shard. A record processFlow drops
