@@ -17,7 +17,7 @@ import (
 // networks, a host's peers and the styled login (with its TOTP step).
 
 // browseInterfaceKinds: each interface shows its kind; the syslog one its
-// producers, linking to #/syslog.
+// producers, linking to #/syslog; the trap receiver its traps.
 func browseInterfaceKinds(t *testing.T, ctx context.Context) {
 	hashNav(t, ctx, "#/interfaces")
 	run(t, ctx, "interface kinds", chromedp.WaitVisible(chromedp.CSS(`#interfaces-table tr[data-kind=syslog] a.syslog-link`)))
@@ -28,6 +28,9 @@ func browseInterfaceKinds(t *testing.T, ctx context.Context) {
 	}
 	if !strings.Contains(sys, "Syslog") || !strings.Contains(sys, "2 producers") || !strings.Contains(sys, "1 malformed") {
 		t.Errorf("the syslog interface row %q lacks its kind, producers and bad lines", sys)
+	}
+	if tr := text(t, ctx, `#interfaces-table tr[data-kind=snmptrap]`); !strings.Contains(tr, "SNMP traps") || !strings.Contains(tr, "1 trap from 1 source, 0 decode errors") {
+		t.Errorf("the trap receiver's row %q lacks its kind and counters", tr)
 	}
 	run(t, ctx, "to the syslog page",
 		chromedp.Click(chromedp.CSS(`#interfaces-table a.syslog-link`)),

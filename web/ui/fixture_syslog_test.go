@@ -14,6 +14,8 @@ import (
 	"flowgate/internal/testwait"
 	"flowgate/lua/api"
 	luasyslog "flowgate/lua/syslog"
+	"flowgate/snmp"
+	"flowgate/snmp/snmptest"
 	"flowgate/web"
 )
 
@@ -110,4 +112,25 @@ func appendSubnetSeries(t *testing.T, ts *history.Store, now time.Time) {
 	if err := ts.Append(batch); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startTraps starts an SNMP trap receiver (an -i snmptrap:// adds no
+// engine interface: the interfaces page shows it from the SNMP stats) and
+// has net-snmp's snmptrap send it one v2c trap.
+func startTraps(t *testing.T) *snmp.TrapReceiver {
+	t.Helper()
+	r, err := snmp.NewTrapReceiver(snmp.TrapConfiguration{Addr: "127.0.0.1:0", Communities: []string{"public"}},
+		snmp.TrapDeps{Alerts: alerts.NewStore(alerts.Config{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	if _, err := snmptest.Tool(t, "snmptrap", "-v", "2c", "-c", "public", r.Addr(), "", "1.3.6.1.6.3.1.1.5.4", "1.3.6.1.2.1.2.2.1.1.7", "i", "7"); err != nil {
+		t.Fatal(err)
+	}
+	testwait.ForState(t, "one trap", func() (any, bool) { c := r.Counters(); return c, c.Traps == 1 && c.Sources == 1 })
+	return r
 }

@@ -157,8 +157,9 @@ func newFixture(t *testing.T) *fixture {
 	s.HandleAlertStore(db, st)
 	s.HandleTimeseries(ts)
 	s.HandleRecipients(rm)
-	s.HandleSNMP(poller, nil)
-	startSyslog(t, eng, s) // interface 1: syslog, fixture_syslog_test.go
+	s.HandleSNMP(poller, startTraps(t)) // the trap receiver: fixture_syslog_test.go
+	// Interface 1: syslog (fixture_syslog_test.go).
+	startSyslog(t, eng, s)
 	// User scripts, mounted as cmd/flowgate does.
 	// The host_bytes script is lua/modules' test copy, laid out as a hook.
 	scriptsDir := t.TempDir()
