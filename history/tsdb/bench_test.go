@@ -280,3 +280,51 @@ func BenchmarkRollupHour(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkDiskPerAMHost writes a day of am_host:val_min for 1,000
+// monitored hosts (one measurement a minute: 1,440 points each) with the
+// day's roll-ups, and reports the database bytes per monitored host.
+func BenchmarkDiskPerAMHost(b *testing.B) {
+	const hosts = 1000
+	for range b.N {
+		b.StopTimer()
+		dir := b.TempDir()
+		d, err := Open(Config{Path: filepath.Join(dir, "ts.db")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sids := make([]int64, 0, hosts)
+		for h := range hosts {
+			s, err := d.Register("am_host:val_min", fmt.Sprintf("ifid=-1,host=192.0.%d.%d,metric=icmp", h/256, h%256), 60)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sids = append(sids, s.ID)
+		}
+		b.StartTimer()
+		begin := int64(1_700_000_000) / day * day
+		pts := make([]Point, len(sids))
+		for t := begin; t < begin+day; t += 60 {
+			for i, sid := range sids {
+				pts[i] = Point{SID: sid, T: t, V: [MaxMetrics]float64{float64(t%97) / 7, math.NaN(), math.NaN(), math.NaN(), math.NaN()}}
+			}
+			if err := d.Write(pts); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := d.Maintain(context.Background(), time.Unix(begin+day+3600, 0)); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		d.Close()
+		var size int64
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if fi, err := e.Info(); err == nil {
+				size += fi.Size()
+			}
+		}
+		b.ReportMetric(float64(size)/hosts, "bytes/host/day")
+		b.StartTimer()
+	}
+}
