@@ -58,133 +58,133 @@ func FieldName(pen, id uint32) (string, bool) {
 // apply runs the PEN resolution of §3.4 for one field; it reports whether a
 // handler consumed it.
 func apply(d *Decoder, r *engine.FlowRecord, pen, id uint32, v *value) bool {
-	if v.kind == kindRaw {
-		return false // booleans, objects, arrays: additional only
-	}
 	switch pen {
 	case 0:
-		if id < pen0Max {
-			if h := pen0Fields[id].set; h != nil && h(d, r, v) {
-				return true
-			}
-		}
-		// Not handled by PEN 0: ntopng retries it as an ntop element, which
-		// also misreads unhandled standard IEs (118 → L7_PROTO).
+		return applyKey(d, r, id, v)
 	case NtopPEN:
-	default:
-		return false
-	}
-	if id < NtopBaseID {
-		id += NtopBaseID
-	}
-	if i := id - NtopBaseID; i < ntopMax {
-		if h := ntopFields[i].set; h != nil {
-			return h(d, r, v)
+		if id < NtopBaseID {
+			id += NtopBaseID
+		}
+		if v.kind == kindRaw {
+			return false
+		}
+		if i := id - NtopBaseID; i < ntopMax {
+			if h := ntopFields[i].set; h != nil {
+				return h(d, r, v)
+			}
 		}
 	}
 	return false
 }
 
-// Handler builders for the common shapes.
+// keyDef is what a PEN-0 id resolves to: the PEN-0 handler, then, when that
+// did not consume the value, the ntop element handler ntopng retries it as
+// (which also misreads unhandled standard IEs: 118 → L7_PROTO).
+type keyDef struct{ set, retry handler }
 
-func u8(f func(r *engine.FlowRecord) *uint8) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = uint8(v.intNum()); return true }
-}
-func u16(f func(r *engine.FlowRecord) *uint16) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = uint16(v.intNum()); return true }
-}
-func u32(f func(r *engine.FlowRecord) *uint32) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = uint32(v.intNum()); return true }
-}
-func u64(f func(r *engine.FlowRecord) *uint64) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = v.intNum(); return true }
-}
-func u16s(f func(r *engine.FlowRecord) *uint16) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = uint16(v.intOrAtoi()); return true }
-}
-func u32s(f func(r *engine.FlowRecord) *uint32) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = uint32(v.intOrAtoi()); return true }
-}
-func u64s(f func(r *engine.FlowRecord) *uint64) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool { *f(r) = v.intOrAtoi(); return true }
-}
+// keyDefs holds the PEN-0 ids that resolve to any handler, the ids TLV
+// payloads carry: id k < ntopMax at k, ntop ids 57472+n at ntopMax+n, so
+// that a numeric key costs one lookup. Filled at init.
+var keyDefs [2 * ntopMax]keyDef
 
-// abs is for INITIATOR/RESPONDER_* (231/232/298/299): absolute counters.
-func abs(f func(r *engine.FlowRecord) *uint64) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
-		*f(r) = v.intOrAtoi()
-		r.Absolute = true
+// applyKey is apply for PEN 0.
+func applyKey(d *Decoder, r *engine.FlowRecord, id uint32, v *value) bool {
+	var e *keyDef
+	switch {
+	case id < ntopMax:
+		e = &keyDefs[id]
+	case id-NtopBaseID < ntopMax:
+		e = &keyDefs[ntopMax+id-NtopBaseID]
+	default:
+		return false
+	}
+	if v.kind == kindRaw {
+		return false // booleans, objects, arrays: additional only
+	}
+	if e.set != nil && e.set(d, r, v) {
 		return true
 	}
+	return e.retry != nil && e.retry(d, r, v)
+}
+
+// rec shortens the handler rows below.
+type rec = engine.FlowRecord
+
+// Setters for the common shapes. Each row's handler is a closure calling one
+// with its field's address (inlined), so that a field costs a single
+// indirect call.
+
+func u8(p *uint8, v *value) bool   { *p = uint8(v.intNum()); return true }
+func u16(p *uint16, v *value) bool { *p = uint16(v.intNum()); return true }
+func u32(p *uint32, v *value) bool { *p = uint32(v.intNum()); return true }
+func u64(p *uint64, v *value) bool { *p = v.intNum(); return true }
+
+// u16s, u32s and u64s take an integer or the atoi of a string ("int|s").
+func u16s(p *uint16, v *value) bool { *p = uint16(v.intOrAtoi()); return true }
+func u32s(p *uint32, v *value) bool { *p = uint32(v.intOrAtoi()); return true }
+func u64s(p *uint64, v *value) bool { *p = v.intOrAtoi(); return true }
+
+// abs is for INITIATOR/RESPONDER_* (231/232/298/299): absolute counters.
+func abs(r *rec, p *uint64, v *value) bool {
+	*p = v.intOrAtoi()
+	r.Absolute = true
+	return true
 }
 
 // str sets a string field, copied into the decoder's arena; non-string
 // values are ignored (ntopng reads only the string representation).
-func str(f func(r *engine.FlowRecord) *string) handler {
-	return func(d *Decoder, r *engine.FlowRecord, v *value) bool {
-		if v.kind == kindString {
-			*f(r) = d.own(v.s)
-		}
-		return true
+func str(d *Decoder, p *string, v *value) bool {
+	if v.kind == kindString {
+		*p = d.own(v.s)
 	}
+	return true
 }
 
 // port stores an integer port, or a decimal string port. ntopng byte-swaps
 // string ports (a bug, §5.1 note); flowgate keeps the value the sender meant.
 // The first value wins.
-func port(f func(r *engine.FlowRecord) *uint16) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
-		if p := f(r); *p == 0 {
-			*p = uint16(v.intOrAtoi())
-		}
-		return true
+func port(p *uint16, v *value) bool {
+	if *p == 0 {
+		*p = uint16(v.intOrAtoi())
 	}
+	return true
 }
 
 // ip sets a flow endpoint without overwriting a non-empty address, and never
 // lets an empty "::"/"0.0.0.0" replace a set one.
-func ip(f func(r *engine.FlowRecord) *netip.Addr) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
-		a, ok := v.addr()
-		if !ok {
-			return true
-		}
-		p := f(r)
-		if p.IsValid() && (!p.IsUnspecified() || a.IsUnspecified()) {
-			return true
-		}
-		*p = a
+func ip(p *netip.Addr, v *value) bool {
+	a, ok := v.addr()
+	if !ok {
 		return true
 	}
+	if p.IsValid() && (!p.IsUnspecified() || a.IsUnspecified()) {
+		return true
+	}
+	*p = a
+	return true
 }
 
 // ipSet overwrites an address (exporter, post-NAT).
-func ipSet(f func(r *engine.FlowRecord) *netip.Addr) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
-		if a, ok := v.addr(); ok {
-			*f(r) = a
-		}
-		return true
+func ipSet(p *netip.Addr, v *value) bool {
+	if a, ok := v.addr(); ok {
+		*p = a
 	}
+	return true
 }
 
-func mac(f func(r *engine.FlowRecord) *[6]byte) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
-		if v.kind == kindString {
-			*f(r) = parseMAC(v.s)
-		} else {
-			*f(r) = [6]byte{}
-		}
-		return true
+func mac(p *[6]byte, v *value) bool {
+	if v.kind == kindString {
+		*p = parseMAC(v.s)
+	} else {
+		*p = [6]byte{}
 	}
+	return true
 }
 
-func latency(bit uint8, f func(r *engine.FlowRecord) *float32) handler {
-	return func(_ *Decoder, r *engine.FlowRecord, v *value) bool {
-		*f(r) = float32(v.num())
-		r.HasLatency |= bit
-		return true
-	}
+func latency(r *rec, bit uint8, p *float32, v *value) bool {
+	*p = float32(v.num())
+	r.HasLatency |= bit
+	return true
 }
 
 func vlan(_ *Decoder, r *engine.FlowRecord, v *value) bool {
@@ -291,67 +291,67 @@ type fieldRow struct {
 
 // pen0Rows is §5.1 plus the names of §5.3 that ntopng knows but ignores.
 var pen0Rows = []fieldRow{
-	{1, "IN_BYTES", u64s(func(r *engine.FlowRecord) *uint64 { return &r.InBytes })},
-	{2, "IN_PKTS", u64s(func(r *engine.FlowRecord) *uint64 { return &r.InPkts })},
-	{4, "PROTOCOL", func(_ *Decoder, r *engine.FlowRecord, v *value) bool { r.Proto = uint8(v.intOrAtoi()); return true }},
-	{5, "SRC_TOS", u8(func(r *engine.FlowRecord) *uint8 { return &r.SrcTOS })},
-	{6, "TCP_FLAGS", u8(func(r *engine.FlowRecord) *uint8 { return &r.TCPFlags })},
-	{7, "L4_SRC_PORT", port(func(r *engine.FlowRecord) *uint16 { return &r.SrcPort })},
-	{8, "IPV4_SRC_ADDR", ip(func(r *engine.FlowRecord) *netip.Addr { return &r.SrcIP })},
+	{1, "IN_BYTES", func(_ *Decoder, r *rec, v *value) bool { return u64s(&r.InBytes, v) }},
+	{2, "IN_PKTS", func(_ *Decoder, r *rec, v *value) bool { return u64s(&r.InPkts, v) }},
+	{4, "PROTOCOL", func(_ *Decoder, r *rec, v *value) bool { r.Proto = uint8(v.intOrAtoi()); return true }},
+	{5, "SRC_TOS", func(_ *Decoder, r *rec, v *value) bool { return u8(&r.SrcTOS, v) }},
+	{6, "TCP_FLAGS", func(_ *Decoder, r *rec, v *value) bool { return u8(&r.TCPFlags, v) }},
+	{7, "L4_SRC_PORT", func(_ *Decoder, r *rec, v *value) bool { return port(&r.SrcPort, v) }},
+	{8, "IPV4_SRC_ADDR", func(_ *Decoder, r *rec, v *value) bool { return ip(&r.SrcIP, v) }},
 	{9, "IPV4_SRC_MASK", mask},
-	{10, "INPUT_SNMP", u32(func(r *engine.FlowRecord) *uint32 { return &r.InIfIndex })},
-	{11, "L4_DST_PORT", port(func(r *engine.FlowRecord) *uint16 { return &r.DstPort })},
-	{12, "IPV4_DST_ADDR", ip(func(r *engine.FlowRecord) *netip.Addr { return &r.DstIP })},
+	{10, "INPUT_SNMP", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.InIfIndex, v) }},
+	{11, "L4_DST_PORT", func(_ *Decoder, r *rec, v *value) bool { return port(&r.DstPort, v) }},
+	{12, "IPV4_DST_ADDR", func(_ *Decoder, r *rec, v *value) bool { return ip(&r.DstIP, v) }},
 	{13, "IPV4_DST_MASK", mask},
-	{14, "OUTPUT_SNMP", u32(func(r *engine.FlowRecord) *uint32 { return &r.OutIfIndex })},
+	{14, "OUTPUT_SNMP", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.OutIfIndex, v) }},
 	{15, "IPV4_NEXT_HOP", nextHop},
-	{16, "SRC_AS", u32(func(r *engine.FlowRecord) *uint32 { return &r.SrcAS })},
-	{17, "DST_AS", u32(func(r *engine.FlowRecord) *uint32 { return &r.DstAS })},
-	{21, "LAST_SWITCHED", u32s(func(r *engine.FlowRecord) *uint32 { return &r.LastSwitched })},
-	{22, "FIRST_SWITCHED", u32s(func(r *engine.FlowRecord) *uint32 { return &r.FirstSwitched })},
-	{23, "OUT_BYTES", u64s(func(r *engine.FlowRecord) *uint64 { return &r.OutBytes })},
-	{24, "OUT_PKTS", u64s(func(r *engine.FlowRecord) *uint64 { return &r.OutPkts })},
-	{27, "IPV6_SRC_ADDR", ip(func(r *engine.FlowRecord) *netip.Addr { return &r.SrcIP })},
-	{28, "IPV6_DST_ADDR", ip(func(r *engine.FlowRecord) *netip.Addr { return &r.DstIP })},
+	{16, "SRC_AS", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.SrcAS, v) }},
+	{17, "DST_AS", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.DstAS, v) }},
+	{21, "LAST_SWITCHED", func(_ *Decoder, r *rec, v *value) bool { return u32s(&r.LastSwitched, v) }},
+	{22, "FIRST_SWITCHED", func(_ *Decoder, r *rec, v *value) bool { return u32s(&r.FirstSwitched, v) }},
+	{23, "OUT_BYTES", func(_ *Decoder, r *rec, v *value) bool { return u64s(&r.OutBytes, v) }},
+	{24, "OUT_PKTS", func(_ *Decoder, r *rec, v *value) bool { return u64s(&r.OutPkts, v) }},
+	{27, "IPV6_SRC_ADDR", func(_ *Decoder, r *rec, v *value) bool { return ip(&r.SrcIP, v) }},
+	{28, "IPV6_DST_ADDR", func(_ *Decoder, r *rec, v *value) bool { return ip(&r.DstIP, v) }},
 	{32, "ICMP_TYPE", nil},
 	{34, "SAMPLING_INTERVAL", ignore}, // nProbe already upscales
 	{42, "TOTAL_FLOWS_EXP", ignore},
 	{52, "MIN_TTL", nil},
 	{53, "MAX_TTL", nil},
-	{55, "DST_TOS", u8(func(r *engine.FlowRecord) *uint8 { return &r.DstTOS })},
-	{56, "IN_SRC_MAC", mac(func(r *engine.FlowRecord) *[6]byte { return &r.SrcMAC })},
-	{57, "OUT_DST_MAC", mac(func(r *engine.FlowRecord) *[6]byte { return &r.DstMAC })},
+	{55, "DST_TOS", func(_ *Decoder, r *rec, v *value) bool { return u8(&r.DstTOS, v) }},
+	{56, "IN_SRC_MAC", func(_ *Decoder, r *rec, v *value) bool { return mac(&r.SrcMAC, v) }},
+	{57, "OUT_DST_MAC", func(_ *Decoder, r *rec, v *value) bool { return mac(&r.DstMAC, v) }},
 	{58, "SRC_VLAN", vlan},
 	{59, "DST_VLAN", vlan},
-	{60, "IP_PROTOCOL_VERSION", u8(func(r *engine.FlowRecord) *uint8 { return &r.IPVersion })},
-	{61, "DIRECTION", func(_ *Decoder, r *engine.FlowRecord, v *value) bool { r.Direction = uint8(v.intOrAtoi()); return true }},
+	{60, "IP_PROTOCOL_VERSION", func(_ *Decoder, r *rec, v *value) bool { return u8(&r.IPVersion, v) }},
+	{61, "DIRECTION", func(_ *Decoder, r *rec, v *value) bool { r.Direction = uint8(v.intOrAtoi()); return true }},
 	{62, "IPV6_NEXT_HOP", nil},
-	{80, "IN_DST_MAC", mac(func(r *engine.FlowRecord) *[6]byte { return &r.DstMAC })},
-	{81, "OUT_SRC_MAC", mac(func(r *engine.FlowRecord) *[6]byte { return &r.SrcMAC })},
+	{80, "IN_DST_MAC", func(_ *Decoder, r *rec, v *value) bool { return mac(&r.DstMAC, v) }},
+	{81, "OUT_SRC_MAC", func(_ *Decoder, r *rec, v *value) bool { return mac(&r.SrcMAC, v) }},
 	{95, "APPLICATION_ID", nil},
-	{128, "BGP_NEXT_ADJACENT_ASN", u32(func(r *engine.FlowRecord) *uint32 { return &r.NextAS })},
-	{129, "BGP_PREV_ADJACENT_ASN", u32(func(r *engine.FlowRecord) *uint32 { return &r.PrevAS })},
-	{130, "EXPORTER_IPV4_ADDRESS", ipSet(func(r *engine.FlowRecord) *netip.Addr { return &r.ExporterIP })},
+	{128, "BGP_NEXT_ADJACENT_ASN", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.NextAS, v) }},
+	{129, "BGP_PREV_ADJACENT_ASN", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.PrevAS, v) }},
+	{130, "EXPORTER_IPV4_ADDRESS", func(_ *Decoder, r *rec, v *value) bool { return ipSet(&r.ExporterIP, v) }},
 	{131, "EXPORTER_IPV6_ADDRESS", exporterV6},
-	{136, "FLOW_END_REASON", str(func(r *engine.FlowRecord) *string { return &r.EndReason })},
-	{147, "WLAN_SSID", str(func(r *engine.FlowRecord) *string { return &r.WLANSSID })},
+	{136, "FLOW_END_REASON", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.EndReason, v) }},
+	{147, "WLAN_SSID", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.WLANSSID, v) }},
 	{150, "FLOW_START_SEC", nil},
 	{151, "FLOW_END_SEC", nil},
 	{152, "FLOW_START_MILLISECONDS", nil},
 	{153, "FLOW_END_MILLISECONDS", nil},
-	{225, "POST_NAT_SRC_IPV4_ADDR", ipSet(func(r *engine.FlowRecord) *netip.Addr { return &r.PostNATSrcIP })},
-	{226, "POST_NAT_DST_IPV4_ADDR", ipSet(func(r *engine.FlowRecord) *netip.Addr { return &r.PostNATDstIP })},
-	{227, "POST_NAT_SRC_TRANSPORT_PORT", u16(func(r *engine.FlowRecord) *uint16 { return &r.PostNATSrcPort })},
-	{228, "POST_NAT_DST_TRANSPORT_PORT", u16(func(r *engine.FlowRecord) *uint16 { return &r.PostNATDstPort })},
-	{231, "INITIATOR_OCTETS", abs(func(r *engine.FlowRecord) *uint64 { return &r.InBytes })},
-	{232, "RESPONDER_OCTETS", abs(func(r *engine.FlowRecord) *uint64 { return &r.OutBytes })},
-	{234, "INGRESS_VRFID", u32(func(r *engine.FlowRecord) *uint32 { return &r.VRF })},
+	{225, "POST_NAT_SRC_IPV4_ADDR", func(_ *Decoder, r *rec, v *value) bool { return ipSet(&r.PostNATSrcIP, v) }},
+	{226, "POST_NAT_DST_IPV4_ADDR", func(_ *Decoder, r *rec, v *value) bool { return ipSet(&r.PostNATDstIP, v) }},
+	{227, "POST_NAT_SRC_TRANSPORT_PORT", func(_ *Decoder, r *rec, v *value) bool { return u16(&r.PostNATSrcPort, v) }},
+	{228, "POST_NAT_DST_TRANSPORT_PORT", func(_ *Decoder, r *rec, v *value) bool { return u16(&r.PostNATDstPort, v) }},
+	{231, "INITIATOR_OCTETS", func(_ *Decoder, r *rec, v *value) bool { return abs(r, &r.InBytes, v) }},
+	{232, "RESPONDER_OCTETS", func(_ *Decoder, r *rec, v *value) bool { return abs(r, &r.OutBytes, v) }},
+	{234, "INGRESS_VRFID", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.VRF, v) }},
 	{239, "BIFLOW_DIRECTION", nil},
 	{243, "DOT1Q_SRC_VLAN", outerVLAN},
 	{254, "DOT1Q_DST_VLAN", outerVLAN},
-	{298, "INITIATOR_PKTS", abs(func(r *engine.FlowRecord) *uint64 { return &r.InPkts })},
-	{299, "RESPONDER_PKTS", abs(func(r *engine.FlowRecord) *uint64 { return &r.OutPkts })},
-	{300, "OBSERVATION_POINT_ID", u16(func(r *engine.FlowRecord) *uint16 { return &r.ObservationPoint })},
+	{298, "INITIATOR_PKTS", func(_ *Decoder, r *rec, v *value) bool { return abs(r, &r.InPkts, v) }},
+	{299, "RESPONDER_PKTS", func(_ *Decoder, r *rec, v *value) bool { return abs(r, &r.OutPkts, v) }},
+	{300, "OBSERVATION_POINT_ID", func(_ *Decoder, r *rec, v *value) bool { return u16(&r.ObservationPoint, v) }},
 	{367, "WTP_MAC_ADDRESS", nil}, // no FlowRecord slot: kept in Additional
 }
 
@@ -359,42 +359,42 @@ var pen0Rows = []fieldRow{
 // Rows with a nil handler have no FlowRecord slot and go to Additional.
 var ntopRows = []fieldRow{
 	{57550, "CLIENT_TCP_FLAGS", clientFlags},
-	{57551, "SERVER_TCP_FLAGS", u8(func(r *engine.FlowRecord) *uint8 { return &r.ServerTCPFlags })},
-	{57552, "SRC_FRAGMENTS", u32(func(r *engine.FlowRecord) *uint32 { return &r.SrcFragments })},
-	{57553, "DST_FRAGMENTS", u32(func(r *engine.FlowRecord) *uint32 { return &r.DstFragments })},
+	{57551, "SERVER_TCP_FLAGS", func(_ *Decoder, r *rec, v *value) bool { return u8(&r.ServerTCPFlags, v) }},
+	{57552, "SRC_FRAGMENTS", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.SrcFragments, v) }},
+	{57553, "DST_FRAGMENTS", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.DstFragments, v) }},
 	{57573, "SRC_IP_COUNTRY", nil},
 	{57575, "DST_IP_COUNTRY", nil},
-	{57581, "RETRANSMITTED_IN_PKTS", u32(func(r *engine.FlowRecord) *uint32 { return &r.RetrIn })},
-	{57582, "RETRANSMITTED_OUT_PKTS", u32(func(r *engine.FlowRecord) *uint32 { return &r.RetrOut })},
-	{57583, "OOORDER_IN_PKTS", u32(func(r *engine.FlowRecord) *uint32 { return &r.OOOIn })},
-	{57584, "OOORDER_OUT_PKTS", u32(func(r *engine.FlowRecord) *uint32 { return &r.OOOOut })},
+	{57581, "RETRANSMITTED_IN_PKTS", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.RetrIn, v) }},
+	{57582, "RETRANSMITTED_OUT_PKTS", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.RetrOut, v) }},
+	{57583, "OOORDER_IN_PKTS", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.OOOIn, v) }},
+	{57584, "OOORDER_OUT_PKTS", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.OOOOut, v) }},
 	{57590, "L7_PROTO", l7proto},
-	{57591, "L7_PROTO_NAME", str(func(r *engine.FlowRecord) *string { return &r.L7Name })},
+	{57591, "L7_PROTO_NAME", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.L7Name, v) }},
 	{57594, "NPROBE_INSTANCE_NAME", nil},
-	{57595, "CLIENT_NW_LATENCY_MS", latency(1, func(r *engine.FlowRecord) *float32 { return &r.ClientLatencyMs })},
-	{57596, "SERVER_NW_LATENCY_MS", latency(2, func(r *engine.FlowRecord) *float32 { return &r.ServerLatencyMs })},
-	{57597, "APPL_LATENCY_MS", latency(4, func(r *engine.FlowRecord) *float32 { return &r.ApplLatencyMs })},
+	{57595, "CLIENT_NW_LATENCY_MS", func(_ *Decoder, r *rec, v *value) bool { return latency(r, 1, &r.ClientLatencyMs, v) }},
+	{57596, "SERVER_NW_LATENCY_MS", func(_ *Decoder, r *rec, v *value) bool { return latency(r, 2, &r.ServerLatencyMs, v) }},
+	{57597, "APPL_LATENCY_MS", func(_ *Decoder, r *rec, v *value) bool { return latency(r, 4, &r.ApplLatencyMs, v) }},
 	{57602, "SIP_CALL_ID", sipCallID},
 	{57640, "SRC_PROC_PID", nil},
 	{57641, "SRC_PROC_NAME", nil},
-	{57652, "HTTP_URL", str(func(r *engine.FlowRecord) *string { return &r.HTTPURL })},
-	{57653, "HTTP_RET_CODE", u16s(func(r *engine.FlowRecord) *uint16 { return &r.HTTPRetCode })},
+	{57652, "HTTP_URL", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.HTTPURL, v) }},
+	{57653, "HTTP_RET_CODE", func(_ *Decoder, r *rec, v *value) bool { return u16s(&r.HTTPRetCode, v) }},
 	{57654, "HTTP_REFERER", nil},
-	{57655, "HTTP_USER_AGENT", str(func(r *engine.FlowRecord) *string { return &r.HTTPUserAgent })},
+	{57655, "HTTP_USER_AGENT", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.HTTPUserAgent, v) }},
 	{57656, "HTTP_MIME", nil},
-	{57657, "SMTP_MAIL_FROM", str(func(r *engine.FlowRecord) *string { return &r.SMTPMailFrom })},
-	{57658, "SMTP_RCPT_TO", str(func(r *engine.FlowRecord) *string { return &r.SMTPRcptTo })},
+	{57657, "SMTP_MAIL_FROM", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.SMTPMailFrom, v) }},
+	{57658, "SMTP_RCPT_TO", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.SMTPRcptTo, v) }},
 	{57659, "HTTP_HOST", nil},
-	{57660, "TLS_SERVER_NAME", str(func(r *engine.FlowRecord) *string { return &r.TLSServerName })},
-	{57661, "BITTORRENT_HASH", str(func(r *engine.FlowRecord) *string { return &r.BitTorrent })},
-	{57677, "DNS_QUERY", str(func(r *engine.FlowRecord) *string { return &r.DNSQuery })},
+	{57660, "TLS_SERVER_NAME", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.TLSServerName, v) }},
+	{57661, "BITTORRENT_HASH", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.BitTorrent, v) }},
+	{57677, "DNS_QUERY", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.DNSQuery, v) }},
 	{57678, "DNS_QUERY_ID", nil},
-	{57679, "DNS_QUERY_TYPE", u16s(func(r *engine.FlowRecord) *uint16 { return &r.DNSQueryType })},
-	{57680, "DNS_RET_CODE", u16s(func(r *engine.FlowRecord) *uint16 { return &r.DNSRetCode })},
+	{57679, "DNS_QUERY_TYPE", func(_ *Decoder, r *rec, v *value) bool { return u16s(&r.DNSQueryType, v) }},
+	{57680, "DNS_RET_CODE", func(_ *Decoder, r *rec, v *value) bool { return u16s(&r.DNSRetCode, v) }},
 	{57681, "DNS_NUM_ANSWERS", nil},
 	{57827, "DHCP_CLIENT_NAME", nil},
-	{57832, "HTTP_METHOD", str(func(r *engine.FlowRecord) *string { return &r.HTTPMethod })},
-	{57833, "HTTP_SITE", str(func(r *engine.FlowRecord) *string { return &r.HTTPSite })},
+	{57832, "HTTP_METHOD", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.HTTPMethod, v) }},
+	{57833, "HTTP_SITE", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.HTTPSite, v) }},
 	{57844, "SRC_PROC_USER_NAME", nil},
 	{57845, "SRC_FATHER_PROC_PID", nil},
 	{57846, "SRC_FATHER_PROC_NAME", nil},
@@ -403,35 +403,35 @@ var ntopRows = []fieldRow{
 	{57849, "DST_PROC_USER_NAME", nil},
 	{57850, "DST_FATHER_PROC_PID", nil},
 	{57851, "DST_FATHER_PROC_NAME", nil},
-	{57888, "TCP_WIN_MAX_IN", u32(func(r *engine.FlowRecord) *uint32 { return &r.TCPWinMaxIn })},
-	{57892, "TCP_WIN_MAX_OUT", u32(func(r *engine.FlowRecord) *uint32 { return &r.TCPWinMaxOut })},
+	{57888, "TCP_WIN_MAX_IN", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.TCPWinMaxIn, v) }},
+	{57892, "TCP_WIN_MAX_OUT", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.TCPWinMaxOut, v) }},
 	{57897, "SRC_PROC_UID", nil},
 	{57898, "DST_PROC_UID", nil},
 	{57943, "NPROBE_IPV4_ADDRESS", nprobeIP},
-	{57961, "JA3C_HASH", str(func(r *engine.FlowRecord) *string { return &r.JA3C })},
-	{57962, "JA3S_HASH", str(func(r *engine.FlowRecord) *string { return &r.JA3S })},
+	{57961, "JA3C_HASH", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.JA3C, v) }},
+	{57962, "JA3S_HASH", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.JA3S, v) }},
 	{57965, "TLS_CIPHER", nil},
 	{57966, "SSL_UNSAFE_CIPHER", nil},
-	{57981, "L7_PROTO_RISK", u64(func(r *engine.FlowRecord) *uint64 { return &r.Risk })},
-	{57982, "L7_PROTO_RISK_NAME", str(func(r *engine.FlowRecord) *string { return &r.RiskName })},
+	{57981, "L7_PROTO_RISK", func(_ *Decoder, r *rec, v *value) bool { return u64(&r.Risk, v) }},
+	{57982, "L7_PROTO_RISK_NAME", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.RiskName, v) }},
 	{57994, "FLOW_VERDICT", verdict},
-	{58011, "L7_INFO", str(func(r *engine.FlowRecord) *string { return &r.L7Info })},
+	{58011, "L7_INFO", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.L7Info, v) }},
 	{58012, "SRC_PROC_PKG_NAME", nil},
 	{58013, "DST_PROC_PKG_NAME", nil},
-	{58026, "L7_ERROR_CODE", u32(func(r *engine.FlowRecord) *uint32 { return &r.L7ErrorCode })},
+	{58026, "L7_ERROR_CODE", func(_ *Decoder, r *rec, v *value) bool { return u32(&r.L7ErrorCode, v) }},
 	{58027, "L7_RISK_INFO", nil},
 	{58028, "SRC_PROC_CMDLINE", nil},
 	{58029, "DST_PROC_CMDLINE", nil},
 	{58030, "SRC_PROC_CONTAINER_ID", nil},
 	{58031, "DST_PROC_CONTAINER_ID", nil},
-	{58032, "L7_CONFIDENCE", u8(func(r *engine.FlowRecord) *uint8 { return &r.L7Confidence })},
+	{58032, "L7_CONFIDENCE", func(_ *Decoder, r *rec, v *value) bool { return u8(&r.L7Confidence, v) }},
 	{58033, "SRC_FATHER_PROC_PKG_NAME", nil},
 	{58034, "DST_FATHER_PROC_PKG_NAME", nil},
 	{58035, "SRC_FATHER_PROC_UID", nil},
 	{58036, "DST_FATHER_PROC_UID", nil},
 	{58037, "SRC_FATHER_PROC_USER_NAME", nil},
 	{58038, "DST_FATHER_PROC_USER_NAME", nil},
-	{58048, "JA4C_HASH", str(func(r *engine.FlowRecord) *string { return &r.JA4C })},
+	{58048, "JA4C_HASH", func(d *Decoder, r *rec, v *value) bool { return str(d, &r.JA4C, v) }},
 	{58051, "FLOW_SOURCE", flowSource},
 	{58061, "UNIQUE_SOURCE_ID", nil},
 }
@@ -452,6 +452,13 @@ func init() {
 	}
 	for _, f := range ntopRows {
 		ntopFields[f.id-NtopBaseID] = fieldDef{f.name, f.set}
+	}
+	for k := range uint32(ntopMax) {
+		if k < pen0Max {
+			keyDefs[k].set = pen0Fields[k].set
+		}
+		keyDefs[k].retry = ntopFields[k].set // k + NtopBaseID
+		keyDefs[ntopMax+k].set = ntopFields[k].set
 	}
 	defaultLabels = make(map[string]FieldID, len(pen0Rows)+len(ntopRows)+len(labelAliases))
 	for _, f := range pen0Rows {

@@ -365,8 +365,8 @@ func (d *Decoder) DecodeTLVFlows(body []byte, emit func(*engine.FlowRecord)) (re
 		items++
 		if kt == TLVString {
 			d.stringKeyField(skey, v)
-		} else {
-			d.field(0, key, "", v)
+		} else if !applyKey(d, d.cur, key, v) {
+			d.additional(0, key, "", v)
 		}
 		continue
 	slow:
