@@ -158,6 +158,7 @@ func TestQueueFullDrops(t *testing.T) {
 	c := newClock()
 	cfg := testConfig(c)
 	cfg.QueueLen = 2
+	cfg.Shards = 1 // one queue; sharded: TestShardedQueues
 	e := New(cfg)
 	i := e.AddInterface("zmq0", "zmq")
 	now := c.Unix()
@@ -210,6 +211,7 @@ func TestEnqueueWait(t *testing.T) {
 			c := newClock()
 			cfg := testConfig(c)
 			cfg.QueueLen = 1
+			cfg.Shards = 1 // one queue; sharded: TestShardedQueues
 			e := New(cfg)
 			defer e.Stop()
 			i := e.AddInterface("zmq0", "zmq")

@@ -83,7 +83,7 @@ type Interface struct {
 	free   chan *Batch // recycled batches, kept across GC cycles (sync.Pool is not)
 
 	resetBase atomic.Pointer[InterfaceStats] // ResetStats: what the shown counters start from
-	resetReq  atomic.Bool                    // RequestResetStats: applied at the next tick
+	resetMu   sync.Mutex                     // shards' resetBase parts
 
 	queueDrops     atomic.Uint64 // batches refused by Enqueue
 	queueDropFlows atomic.Uint64 // flow records in them
@@ -310,6 +310,9 @@ type shard struct {
 
 	snapMu sync.Mutex
 	snap   InterfaceStats
+
+	resetReq  atomic.Bool    // RequestResetStats: applied at the shard's next tick
+	resetBase InterfaceStats // the shard's part of Interface.resetBase (resetMu)
 }
 
 func (s *shard) publish() {

@@ -646,7 +646,7 @@ func (t *Tables) Tick() {
 
 func (t *Tables) tickFlows() {
 	t.setNow(t.cfg.Now())
-	if t.iface != nil && t.nShards == 1 && t.iface.resetReq.Swap(false) {
+	if t.iface != nil && t.iface.shards[t.shard].resetReq.Swap(false) {
 		t.ResetStats() // ntop.resetStats, asked from any goroutine (reset.go)
 	}
 	t.syncIdle()

@@ -9,32 +9,48 @@ package engine
 
 // ResetStats makes the interface's shown counters start again from zero.
 // It runs in the interface goroutine (Do), so the base is a consistent
-// snapshot of one moment.
+// snapshot of one moment. A shard's tick resets its own part; the base is
+// the sum of the parts (shard.go).
 func (t *Tables) ResetStats() {
 	if t.iface == nil {
 		return
 	}
-	base := *t.Stats()
-	t.iface.resetBase.Store(&base)
-}
-
-// RequestResetStats asks the interface goroutine to reset its shown
-// counters at its next tick (within a second). It never waits, so a script
-// running inside any interface's goroutine may ask for every interface.
-// On a sharded interface the reset is a Do over every shard, from its own
-// goroutine (a shard's tick cannot wait for the others).
-func (i *Interface) RequestResetStats() {
-	if i.resetReq.Swap(true) || i.view == nil {
+	if t.shards != nil {
+		for _, s := range t.shards {
+			s.ResetStats()
+		}
 		return
 	}
-	go func() {
-		i.Do(func(t *Tables) { t.ResetStats() })
-		i.resetReq.Store(false)
-	}()
+	i := t.iface
+	i.resetMu.Lock()
+	defer i.resetMu.Unlock()
+	i.shards[t.shard].resetBase = *t.Stats()
+	base := i.shards[0].resetBase
+	for _, s := range i.shards[1:] {
+		base.addShard(&s.resetBase)
+	}
+	i.resetBase.Store(&base)
 }
 
-// Resets reports whether a reset is still waiting for its tick.
-func (i *Interface) ResetPending() bool { return i.resetReq.Load() }
+// RequestResetStats asks the interface goroutines to reset their shown
+// counters at their next tick (within a second). It never waits, so a
+// script running inside any interface's goroutine may ask for every
+// interface.
+func (i *Interface) RequestResetStats() {
+	for _, s := range i.shards {
+		s.resetReq.Store(true)
+	}
+}
+
+// ResetPending reports whether a reset is still waiting for a tick.
+func (i *Interface) ResetPending() bool {
+	for _, s := range i.shards {
+		if s.resetReq.Load() {
+			return true
+		}
+	}
+	return false
+}
 
 // Shown is s since the last reset: its cumulative counters less those at the last
 // ResetStats (s itself when there was none). Gauges (active flows, hosts,

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"testing"
+
+	"flowgate/internal/testwait"
 )
 
 // Both directions of a flow, and its §6.1 variants (ICMP ports, a
@@ -192,5 +194,72 @@ func TestShardedHostsConsistent(t *testing.T) {
 				t.Errorf("%d FlowEnd, want %d", ends, flows)
 			}
 		})
+	}
+}
+
+// shardRecs returns n records of new flows that all belong to shard k of i.
+func shardRecs(i *Interface, k, n int, now uint32) []FlowRecord {
+	var out []FlowRecord
+	for p := 0; len(out) < n; p++ {
+		r := rec("10.1.0.1", "10.1.0.2", uint16(10000+p), 53, 17, 1, 1, 0, 0, now, now)
+		if i.shardOf(&r) == k {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// A full shard queue refuses only that shard's part of a batch: its records
+// are counted as queue_full, the batch once per call; EnqueueWait waits (once
+// counted) for the full shard alone, and a cancel drops only what is still
+// waiting.
+func TestShardedQueues(t *testing.T) {
+	c := newClock()
+	cfg := testConfig(c)
+	cfg.QueueLen, cfg.Shards = 1, 2
+	e := New(cfg)
+	defer e.Stop()
+	i := e.AddInterface("zmq0", "zmq")
+	now := c.Unix()
+	recs := func(n0, n1 int) *Batch {
+		b := i.NewBatch()
+		b.Flows = append(b.Flows, shardRecs(i, 0, n0, now)...)
+		b.Flows = append(b.Flows, shardRecs(i, 1, n1, now)...)
+		return b
+	}
+	// Not started: nothing consumes the queues.
+	got := []bool{i.Enqueue(recs(2, 0)), i.Enqueue(recs(3, 2)), i.Enqueue(recs(4, 1))}
+	if got[0] != true || got[1] != false || got[2] != false {
+		t.Fatalf("Enqueue results %v, want true false false", got)
+	}
+	s := i.Snapshot()
+	if s.QueueFullBatches != 2 || s.DropsQueueFull != 3+5 || s.DroppedFlows != 8 {
+		t.Errorf("queue drops: batches %d flows %d total %d, want 2 8 8", s.QueueFullBatches, s.DropsQueueFull, s.DroppedFlows)
+	}
+	// Both queues full: EnqueueWait waits, one wait counted; a cancel drops
+	// both parts.
+	cancel := make(chan struct{})
+	res := make(chan bool)
+	go func() { res <- i.EnqueueWait(recs(1, 1), cancel) }()
+	testwait.For(t, "the batch waiting", func() bool { return i.Snapshot().QueueWaits == 1 })
+	close(cancel)
+	if <-res {
+		t.Error("cancelled EnqueueWait reported success")
+	}
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Running: a wait ends when the shard takes the batch.
+	if !i.EnqueueWait(recs(3, 3), nil) {
+		t.Error("EnqueueWait refused on a running interface")
+	}
+	i.Do(func(*Tables) {})
+	s = i.Snapshot()
+	if s.FlowRecords != 2+2+6 || s.QueueWaits != 1 || s.QueueFullBatches != 3 || s.DropsQueueFull != 10 {
+		t.Errorf("records %d waits %d full batches %d queue_full %d, want 10 1 3 10", s.FlowRecords, s.QueueWaits, s.QueueFullBatches, s.DropsQueueFull)
+	}
+	per := i.ShardFlowRecords()
+	if per[0]+per[1] != s.FlowRecords || per[0] != 2+3 || per[1] != 2+3 {
+		t.Errorf("records per shard %v, want [5 5]", per)
 	}
 }
