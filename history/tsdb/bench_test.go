@@ -193,6 +193,36 @@ func BenchmarkDayQuery(b *testing.B) {
 // series for 1,000 hosts (ntopng's 300 s step: 288 points each) with the
 // day's roll-ups, and reports the database bytes per host.
 func BenchmarkDiskPerHost(b *testing.B) {
+	diskPerHost(b, 300, 2, func(d *DB, h int) ([]int64, error) {
+		var sids []int64
+		for _, sc := range []string{"host:traffic", "host:ndpi|HTTP", "host:ndpi|TLS", "host:ndpi|DNS"} {
+			s, err := d.Register(sc, fmt.Sprintf("ifid=0,host=10.1.%d.%d", h/256, h%256), 300)
+			if err != nil {
+				return nil, err
+			}
+			sids = append(sids, s.ID)
+		}
+		return sids, nil
+	})
+}
+
+// BenchmarkDiskPerAMHost writes a day of am_host:val_min for 1,000
+// monitored hosts (one measurement a minute: 1,440 points each) with the
+// day's roll-ups, and reports the database bytes per monitored host.
+func BenchmarkDiskPerAMHost(b *testing.B) {
+	diskPerHost(b, 60, 1, func(d *DB, h int) ([]int64, error) {
+		s, err := d.Register("am_host:val_min", fmt.Sprintf("ifid=-1,host=192.0.%d.%d,metric=icmp", h/256, h%256), 60)
+		if err != nil {
+			return nil, err
+		}
+		return []int64{s.ID}, nil
+	})
+}
+
+// diskPerHost writes a day of points every step, with metrics values
+// each, to the series register gives each of 1,000 hosts, runs the day's
+// roll-ups, and reports the database bytes per host.
+func diskPerHost(b *testing.B, step int64, metrics int, register func(d *DB, h int) ([]int64, error)) {
 	const hosts = 1000
 	for range b.N {
 		b.StopTimer()
@@ -203,20 +233,22 @@ func BenchmarkDiskPerHost(b *testing.B) {
 		}
 		var sids []int64
 		for h := range hosts {
-			for _, sc := range []string{"host:traffic", "host:ndpi|HTTP", "host:ndpi|TLS", "host:ndpi|DNS"} {
-				s, err := d.Register(sc, fmt.Sprintf("ifid=0,host=10.1.%d.%d", h/256, h%256), 300)
-				if err != nil {
-					b.Fatal(err)
-				}
-				sids = append(sids, s.ID)
+			s, err := register(d, h)
+			if err != nil {
+				b.Fatal(err)
 			}
+			sids = append(sids, s...)
 		}
 		b.StartTimer()
 		begin := int64(1_700_000_000) / day * day
 		pts := make([]Point, len(sids))
-		for t := begin; t < begin+day; t += 300 {
+		for t := begin; t < begin+day; t += step {
 			for i, sid := range sids {
-				pts[i] = Point{SID: sid, T: t, V: [MaxMetrics]float64{float64(i), float64(t % 977), math.NaN(), math.NaN(), math.NaN()}}
+				p := Point{SID: sid, T: t, V: [MaxMetrics]float64{float64(i), float64(t % 977), math.NaN(), math.NaN(), math.NaN()}}
+				for m := metrics; m < MaxMetrics; m++ {
+					p.V[m] = math.NaN()
+				}
+				pts[i] = p
 			}
 			if err := d.Write(pts); err != nil {
 				b.Fatal(err)
@@ -277,54 +309,6 @@ func BenchmarkRollupHour(b *testing.B) {
 		if n, _ := d.Count(context.Background(), Tier1h); n != series {
 			b.Fatalf("1 h tier holds %d points, want %d", n, series)
 		}
-		b.StartTimer()
-	}
-}
-
-// BenchmarkDiskPerAMHost writes a day of am_host:val_min for 1,000
-// monitored hosts (one measurement a minute: 1,440 points each) with the
-// day's roll-ups, and reports the database bytes per monitored host.
-func BenchmarkDiskPerAMHost(b *testing.B) {
-	const hosts = 1000
-	for range b.N {
-		b.StopTimer()
-		dir := b.TempDir()
-		d, err := Open(Config{Path: filepath.Join(dir, "ts.db")})
-		if err != nil {
-			b.Fatal(err)
-		}
-		sids := make([]int64, 0, hosts)
-		for h := range hosts {
-			s, err := d.Register("am_host:val_min", fmt.Sprintf("ifid=-1,host=192.0.%d.%d,metric=icmp", h/256, h%256), 60)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sids = append(sids, s.ID)
-		}
-		b.StartTimer()
-		begin := int64(1_700_000_000) / day * day
-		pts := make([]Point, len(sids))
-		for t := begin; t < begin+day; t += 60 {
-			for i, sid := range sids {
-				pts[i] = Point{SID: sid, T: t, V: [MaxMetrics]float64{float64(t%97) / 7, math.NaN(), math.NaN(), math.NaN(), math.NaN()}}
-			}
-			if err := d.Write(pts); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := d.Maintain(context.Background(), time.Unix(begin+day+3600, 0)); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		d.Close()
-		var size int64
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			if fi, err := e.Info(); err == nil {
-				size += fi.Size()
-			}
-		}
-		b.ReportMetric(float64(size)/hosts, "bytes/host/day")
 		b.StartTimer()
 	}
 }
