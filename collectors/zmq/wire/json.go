@@ -27,6 +27,9 @@ func (s *jscan) syntax(format string, args ...any) *Error {
 }
 
 func (s *jscan) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // the common case: no whitespace at all
+	}
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -208,13 +211,21 @@ func (s *jscan) number(v *value) error {
 	case c == '0':
 		s.i++
 	case c >= '1' && c <= '9':
+		digits := s.i
 		for s.i < len(b) && b[s.i] >= '0' && b[s.i] <= '9' {
-			d := uint64(b[s.i] - '0')
-			if u > (math.MaxUint64-d)/10 {
-				overflow = true
-			}
-			u = u*10 + d
+			u = u*10 + uint64(b[s.i]-'0')
 			s.i++
+		}
+		// 19 digits always fit in a uint64; only longer ones are checked.
+		if s.i-digits > 19 {
+			u, overflow = 0, false
+			for _, c := range b[digits:s.i] {
+				d := uint64(c - '0')
+				if u > (math.MaxUint64-d)/10 {
+					overflow = true
+				}
+				u = u*10 + d
+			}
 		}
 	default:
 		return s.syntax("invalid number")
