@@ -57,12 +57,14 @@ func (s *Server) getHostPeers(w http.ResponseWriter, r *http.Request) {
 		ip   netip.Addr
 		vlan uint16
 	}
-	var pr *pager[peerRow]
-	if !withHost(w, i, ip, vlan, func(t *engine.Tables, _ *engine.Host) {
+	var page []peerRow
+	total := 0
+	if !withHost(w, i, ip, vlan, func(t *engine.Tables, h *engine.Host) {
 		// Rows in the order of their first flow: ties sort the same way
-		// on every call.
-		var rows []peerRow
-		idx := map[peerKey]int{}
+		// on every call. Sized by the host's peer estimate (HyperLogLog).
+		est := h.NumPeers() + h.NumPeers()/4 + 8
+		rows := make([]peerRow, 0, est)
+		idx := make(map[peerKey]int, est)
 		t.Flows(func(f *engine.Flow) bool {
 			if f.VLAN() != vlan {
 				return true
@@ -91,17 +93,20 @@ func (s *Server) getHostPeers(w http.ResponseWriter, r *http.Request) {
 			row.bps += float64(f.ThptBps)
 			return true
 		})
-		pr = newPager(pg, less, len(rows))
+		pr := newPager(pg, less, len(rows))
 		for n := range rows {
-			if h := t.Host(rows[n].ip, rows[n].vlan); h != nil {
-				rows[n].local, rows[n].seen = h.Local, true
-			}
 			pr.add(&rows[n])
+		}
+		page, total = pr.page(), pr.total()
+		// Only the page's peers are looked up.
+		for n := range page {
+			if ph := t.Host(page[n].ip, page[n].vlan); ph != nil {
+				page[n].local, page[n].seen = ph.Local, true
+			}
 		}
 	}) {
 		return
 	}
-	page := pr.page()
 	aliases, _ := s.kvStore().HGetAll(hostLabelsKey)
 	data := make([]map[string]any, 0, len(page))
 	for _, row := range page {
@@ -115,5 +120,5 @@ func (s *Server) getHostPeers(w http.ResponseWriter, r *http.Request) {
 			"num_flows": row.flows, "thpt": map[string]float64{"bps": row.bps},
 		})
 	}
-	writeOK(w, pg.answer(data, pr.total()))
+	writeOK(w, pg.answer(data, total))
 }

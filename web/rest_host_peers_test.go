@@ -3,7 +3,11 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"testing"
+
+	"flowgate/engine"
 )
 
 // TestHostPeers: get/host/peers.lua over the populated engine (10.1.0.5
@@ -99,5 +103,35 @@ func TestHostPeers(t *testing.T) {
 		if p.Name != wantName || p.Local != (p.IP == "10.1.255.255") {
 			t.Errorf("%s: name %q local %v", p.IP, p.Name, p.Local)
 		}
+	}
+}
+
+// BenchmarkHostPeers: get/host/peers.lua over 200,000 flows between
+// 100,000 clients and one server: the server (100,000 peers, the worst
+// case: every peer summed, the first page kept by the pager) and one
+// client (a scan finding one peer).
+func BenchmarkHostPeers(b *testing.B) {
+	ecfg := engine.DefaultConfiguration()
+	ecfg.MaxHosts, ecfg.MaxFlows = 300000, 300000
+	eng := engine.New(ecfg)
+	i := eng.AddInterface("eth0", "zmq")
+	var recs []engine.FlowRecord
+	for n := 0; n < 200000; n++ {
+		c := n / 2
+		recs = append(recs, engine.FlowRecord{SrcIP: netip.AddrFrom4([4]byte{10, 2 + byte(c>>16), byte(c >> 8), byte(c)}), DstIP: netip.MustParseAddr("192.0.2.1"),
+			SrcPort: uint16(40000 + n%2), DstPort: 53, Proto: 17, InBytes: uint64(n), InPkts: 1, FirstSwitched: 1, LastSwitched: 2})
+	}
+	i.Process(&engine.Batch{Flows: recs})
+	s := New(DefaultConfiguration(), Dependencies{Engine: eng})
+	for _, host := range []string{"192.0.2.1", "10.2.0.7"} {
+		b.Run(host, func(b *testing.B) {
+			for n := 0; n < b.N; n++ {
+				w := httptest.NewRecorder()
+				s.ServeHTTP(w, httptest.NewRequest("GET", "/lua/rest/v2/get/host/peers.lua?ifid=0&perPage=10&host="+host, nil))
+				if w.Code != 200 {
+					b.Fatal(w.Code, w.Body.String())
+				}
+			}
+		})
 	}
 }
