@@ -17,7 +17,7 @@ type Configuration struct {
 	MaxHosts       int            // per interface (-x); beyond, records are dropped and counted
 	FlowIdle       time.Duration  // flow max idle before any probe event (§6.5)
 	HostIdle       time.Duration  // idle time of a host with no active flow before purge
-	QueueLen       int            // batches per interface queue
+	QueueLen       int            // batches per shard queue (see DefaultConfiguration)
 	PeriodicUpdate time.Duration  // FlowPeriodicUpdate period for active flows
 	// Shards is the number of goroutines each interface's flows are split
 	// over (--engine-shards; 1, the default, is one goroutine; at most 64).
@@ -54,13 +54,19 @@ type Categorizer interface {
 
 // DefaultConfiguration returns ntopng's defaults: 60 s flow idle, 300 s host idle,
 // 30 s periodic update, 131072 flows and hosts per interface.
+//
+// The queue holds 128 batches, ~8.5 MB of queued records (664 B each) per
+// shard; 1024 kept ~70 MB resident once a closed-loop sender had filled it,
+// with no throughput gain (docs/ingest-scaling.md §5). Collectors that wait
+// leave the backlog in the transport; those that drop (syslog, packet) start
+// dropping after 12,800 queued records instead of 102,400.
 func DefaultConfiguration() Configuration {
 	return Configuration{
 		MaxFlows:       131072,
 		MaxHosts:       131072,
 		FlowIdle:       60 * time.Second,
 		HostIdle:       300 * time.Second,
-		QueueLen:       1024,
+		QueueLen:       128,
 		PeriodicUpdate: 30 * time.Second,
 		Shards:         1,
 		Now:            time.Now,
