@@ -568,6 +568,10 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var pr *pager[flowRow]
+	// The walk copies what the sort needs (the addresses only for a sort
+	// by client or server: half its cost with the key); the rows kept
+	// for the page get the rest after it.
+	byAddr := pg.column == "client" || pg.column == "server"
 	// Read: a page of flows need not wait for the batches still queued.
 	timedTables(w, i.Read, func(t *engine.Tables) {
 		pr = newPager(pg, less, t.NumFlows())
@@ -576,16 +580,23 @@ func (s *Server) getActiveFlows(w http.ResponseWriter, r *http.Request) {
 			if !ff.match(t, f) {
 				return true
 			}
-			cli, srv := f.Client(), f.Server()
 			row = flowRow{
-				id: f.ID(), key: f.Key(), cli: cli, srv: srv,
-				cport: f.ClientPort(), sport: f.ServerPort(), vlan: f.VLAN(),
+				id: f.ID(), cport: f.ClientPort(), sport: f.ServerPort(), vlan: f.VLAN(),
 				proto: f.Proto(), l7master: f.L7Master, l7app: f.L7App, first: f.FirstSeen, last: f.LastSeen,
 				cliBytes: f.CliBytes, srvBytes: f.SrvBytes, bps: f.ThptBps, pps: f.ThptPps, blacklist: f.Blacklist,
+			}
+			if byAddr {
+				row.cli, row.srv = f.Client(), f.Server()
 			}
 			pr.add(&row)
 			return true
 		})
+		for k := range pr.rows {
+			r := &pr.rows[k]
+			if f := t.Flow(r.id); f != nil { // live: the same Read
+				r.key, r.cli, r.srv = f.Key(), f.Client(), f.Server()
+			}
+		}
 	})
 	page := pr.page()
 	data := make([]map[string]any, 0, len(page))

@@ -99,16 +99,9 @@ func readFlowFilter(p params) (flowFilter, bool, error) {
 	return ff, false, nil
 }
 
-// match reports whether f passes the filter (inside Do).
+// match reports whether f passes the filter (inside Do or Read, for
+// every flow: the addresses are read only when a filter needs them).
 func (ff *flowFilter) match(t *engine.Tables, f *engine.Flow) bool {
-	cli, srv := f.Client(), f.Server()
-	if ff.host.IsValid() && cli != ff.host && srv != ff.host {
-		return false
-	}
-	// talking_with: the flow involves the peer (with host: host <-> peer).
-	if ff.peer.IsValid() && cli != ff.peer && srv != ff.peer {
-		return false
-	}
 	if ff.vlan >= 0 && int(f.VLAN()) != ff.vlan {
 		return false
 	}
@@ -118,8 +111,18 @@ func (ff *flowFilter) match(t *engine.Tables, f *engine.Flow) bool {
 	if ff.l4 >= 0 && int(f.Proto()) != ff.l4 {
 		return false
 	}
-	if ff.visible != nil && !ff.visible(cli) && !ff.visible(srv) {
-		return false
+	if ff.host.IsValid() || ff.peer.IsValid() || ff.visible != nil {
+		cli, srv := f.Client(), f.Server()
+		if ff.host.IsValid() && cli != ff.host && srv != ff.host {
+			return false
+		}
+		// talking_with: the flow involves the peer (with host: host <-> peer).
+		if ff.peer.IsValid() && cli != ff.peer && srv != ff.peer {
+			return false
+		}
+		if ff.visible != nil && !ff.visible(cli) && !ff.visible(srv) {
+			return false
+		}
 	}
 	if ff.risk >= 0 {
 		if x := f.Extra(); x == nil || x.Risk&(1<<uint(ff.risk)) == 0 {
