@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 )
@@ -150,6 +152,19 @@ func browseHostPeers(t *testing.T, ctx context.Context, base string) {
 // viewer in (TOTP was turned on by the preferences step).
 func browseLoginStyledTOTP(t *testing.T, ctx context.Context, f *fixture) {
 	base := f.base
+	// Dark by the system's preference when no theme was picked in the UI.
+	run(t, ctx, "login", chromedp.Navigate(base+"/lua/login.lua"), chromedp.WaitVisible(chromedp.CSS(`.login-box`)))
+	val(t, ctx, "no theme picked", chromedp.Evaluate[bool](`(localStorage.removeItem('fg-theme'), true)`))
+	run(t, ctx, "dark system",
+		darkSystem(true),
+		chromedp.Navigate(base+"/lua/login.lua"),
+		chromedp.WaitVisible(chromedp.CSS(`.login-box`)))
+	bg := val(t, ctx, "dark login", chromedp.Evaluate[string](`document.documentElement.dataset.theme + ' ' + getComputedStyle(document.body).backgroundColor`))
+	if bg != "dark rgb(20, 24, 31)" {
+		t.Errorf("login with a dark system preference: %q, want the dark theme's background", bg)
+	}
+	shot(t, ctx, "login-dark")
+	run(t, ctx, "light system", darkSystem(false))
 	run(t, ctx, "phone login",
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(base+"/"),
@@ -193,4 +208,17 @@ func browseLoginStyledTOTP(t *testing.T, ctx context.Context, f *fixture) {
 
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// darkSystem makes the browser report a dark (or its own) colour-scheme
+// preference to CSS and matchMedia.
+func darkSystem(on bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		p := emulation.SetEmulatedMediaParams{}
+		if on {
+			p.Features = []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}
+		}
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, p)
+		return err
+	})
 }
