@@ -271,7 +271,8 @@ func (d *Decoder) DecodeTLVFlows(body []byte, emit func(*engine.FlowRecord)) (re
 		// The fast path reads the items nProbe sends (a uint8/16/32 or
 		// string key, an integer, float or string value, end of record)
 		// with locals only; anything else, including every truncation, goes
-		// through the generic reader below, which gives the exact error.
+		// through the generic reader below (tlvItem), which gives the exact
+		// error.
 		t := b[off]
 		p := off + 1
 		var key uint32
@@ -357,7 +358,37 @@ func (d *Decoder) DecodeTLVFlows(body []byte, emit func(*engine.FlowRecord)) (re
 			}
 			*v = value{kind: kindString, s: bytesString(b[p+2 : p+2+n])}
 			p += 2 + n
-		default: // signed integers and floats are rare: the generic reader
+		case TLVInt8:
+			if p >= len(b) {
+				goto slow
+			}
+			*v = value{kind: kindInt, i: int64(int8(b[p]))}
+			p++
+		case TLVInt16:
+			if len(b)-p < 2 {
+				goto slow
+			}
+			*v = value{kind: kindInt, i: int64(int16(binary.BigEndian.Uint16(b[p:])))}
+			p += 2
+		case TLVInt32:
+			if len(b)-p < 4 {
+				goto slow
+			}
+			*v = value{kind: kindInt, i: int64(int32(binary.BigEndian.Uint32(b[p:])))}
+			p += 4
+		case TLVInt64:
+			if len(b)-p < 8 {
+				goto slow
+			}
+			*v = value{kind: kindInt, i: int64(binary.BigEndian.Uint64(b[p:]))}
+			p += 8
+		case TLVFloat: // little-endian, as readTLV
+			if len(b)-p < 4 {
+				goto slow
+			}
+			*v = value{kind: kindFloat, f: float64(math.Float32frombits(binary.LittleEndian.Uint32(b[p:]))), f32: true}
+			p += 4
+		default: // blocks, lists, end of data: the generic reader's errors
 			goto slow
 		}
 		off = p
