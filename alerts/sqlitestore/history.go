@@ -272,30 +272,28 @@ func (d *DB) Retain(ctx context.Context, now time.Time, maxAge time.Duration, ma
 	}
 }
 
-// retain runs in the writer goroutine (its ticker).
-func (d *DB) retain(now time.Time, maxAge time.Duration, maxCount int) {
-	r := d.newRetention(now, maxAge, maxCount)
-	for {
-		tx, err := d.w.Begin()
-		if err != nil {
-			d.logf("alert store retention failed", "err", err)
-			return
-		}
-		_, more, err := r.step(tx)
-		if err == nil {
-			err = tx.Commit()
-		} else {
-			tx.Rollback()
-		}
-		if err != nil {
-			d.writeErrs.Add(1)
-			d.logf("alert store retention failed", "err", err)
-			return
-		}
-		if !more {
-			return
-		}
+// retainStep removes one chunk of r in its own transaction, in the
+// writer goroutine (its ticker started r), and reports whether more may
+// follow; a failure is counted and ends r (the next tick starts over).
+func (d *DB) retainStep(r *retention) bool {
+	tx, err := d.w.Begin()
+	if err != nil {
+		d.writeErrs.Add(1)
+		d.logf("alert store retention failed", "err", err)
+		return false
 	}
+	_, more, err := r.step(tx)
+	if err == nil {
+		err = tx.Commit()
+	} else {
+		tx.Rollback()
+	}
+	if err != nil {
+		d.writeErrs.Add(1)
+		d.logf("alert store retention failed", "err", err)
+		return false
+	}
+	return more
 }
 
 type retention struct {
