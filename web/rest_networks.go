@@ -18,7 +18,10 @@ func (s *Server) networkRoutes(v2 string) {
 // getNetworks is networks.lua: the local networks as {id, label,
 // network_id}, label the alias when one is set. flowgate adds each
 // network's live figures (what ntopng's network list page shows):
-// num_hosts, bytes ingress/egress/inner/total and throughput_bps.
+// num_hosts, bytes ingress/egress/inner/total and throughput_bps. A user
+// restricted to some networks sees only the local networks inside them
+// (a wider network's figures count other users' hosts); network_id stays
+// the network's index, as host/active.lua's network filter reads it.
 func (s *Server) getNetworks(w http.ResponseWriter, r *http.Request) {
 	_, i, ok := s.ifaceRequest(w, r)
 	if !ok {
@@ -31,8 +34,12 @@ func (s *Server) getNetworks(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	aliases, _ := s.kvStore().HGetAll(networkLabelsKey)
+	me := requester(r)
 	out := []map[string]any{}
 	for id, n := range nets {
+		if !me.IsAdmin() && !insideAllowed(me.AllowedNets, n.Prefix) {
+			continue
+		}
 		label := n.Prefix.String()
 		if a := aliases[label]; a != "" {
 			label = a
@@ -78,6 +85,19 @@ func (s *Server) setNetworkAlias(w http.ResponseWriter, r *http.Request) {
 func (s *Server) isLocalNetwork(p netip.Prefix) bool {
 	for _, n := range s.deps.Engine.Config().LocalNetworks {
 		if n.Masked() == p {
+			return true
+		}
+	}
+	return false
+}
+
+// insideAllowed: p lies inside one of the allowed networks (none: all).
+func insideAllowed(allowed []netip.Prefix, p netip.Prefix) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	for _, a := range allowed {
+		if a.Bits() <= p.Bits() && a.Contains(p.Addr()) {
 			return true
 		}
 	}
