@@ -28,7 +28,7 @@ func browseInterfaceKinds(t *testing.T, ctx context.Context) {
 	if !strings.Contains(zmq, "ZMQ") || !strings.Contains(zmq, "1 probe,") {
 		t.Errorf("the ZMQ interface row %q lacks its kind and probe", zmq)
 	}
-	if !strings.Contains(sys, "Syslog") || !strings.Contains(sys, "2 producers") || !strings.Contains(sys, "1 malformed") {
+	if !strings.Contains(sys, "Syslog") || !strings.Contains(sys, "2 producers, 7 messages (") || !strings.Contains(sys, "msg/s since start), 1 malformed") {
 		t.Errorf("the syslog interface row %q lacks its kind, producers and bad lines", sys)
 	}
 	if tr := text(t, ctx, `#interfaces-table tr[data-kind=snmptrap]`); !strings.Contains(tr, "SNMP traps") || !strings.Contains(tr, "1 trap from 1 source, 0 decode errors") {

@@ -128,8 +128,12 @@ export async function interfaces(main, ctx) {
         const st = await api("get/syslog/stats.lua", { ifid: i.ifid }).catch(() => null);
         if (!st) return "-";
         const l = st.listener || {};
+        // The average rate since the listener started (the syslog page
+        // shows each producer's current one).
+        const up = l.started_unix ? Date.now() / 1000 - l.started_unix : 0;
+        const rate = up > 0 ? ` (${((l.received || 0) / up).toFixed(1)} msg/s since start)` : "";
         return el("a", { href: "#/syslog?ifid=" + i.ifid, class: "syslog-link" },
-          `${fmtNum((st.producers || []).length)} producers, ${fmtNum(l.received)} messages, ${fmtNum(l.malformed)} malformed`);
+          `${plural((st.producers || []).length, "producer")}, ${plural(l.received, "message")}${rate}, ${fmtNum(l.malformed)} malformed`);
       }
       case "zmq":
         return `${plural(d.num_probes, "probe")}, ${plural((d.zmqRecvStats?.dropped_flows || 0) + (d["zmq.drops.flow_collection_drops"] || 0), "dropped flow")}`;
