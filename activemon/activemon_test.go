@@ -266,6 +266,13 @@ func TestHostsPersistAndBadInput(t *testing.T) {
 		{"tcp without port", func() error { _, err := f.m.Add(Host{Host: "192.0.2.1", Measurement: "tcp"}); return err }, ErrInvalid},
 		{"tcp port 0", func() error { _, err := f.m.Add(Host{Host: "192.0.2.1:0", Measurement: "tcp"}); return err }, ErrInvalid},
 		{"http with credentials", func() error { _, err := f.m.Add(Host{Host: "u:p@example.org", Measurement: "http"}); return err }, ErrInvalid},
+		// The host tags the am_host series: no ',', '=' or ';', at most 128 bytes.
+		{"http query with '='", func() error { _, err := f.m.Add(Host{Host: "example.org/s?a=1", Measurement: "http"}); return err }, ErrInvalid},
+		{"http path with ','", func() error { _, err := f.m.Add(Host{Host: "example.org/a,b", Measurement: "https"}); return err }, ErrInvalid},
+		{"host over 128 bytes", func() error {
+			_, err := f.m.Add(Host{Host: "example.org/" + strings.Repeat("p", 120), Measurement: "http"})
+			return err
+		}, ErrInvalid},
 		{"negative threshold", func() error {
 			_, err := f.m.Add(Host{Host: "192.0.2.3", Measurement: "icmp", Threshold: -1})
 			return err

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"flowgate/history"
 )
 
 // Measurement is one kind of probe (ntopng's am_utils measurements that
@@ -124,8 +126,10 @@ func (h *Host) Validate() error {
 	if !(h.Threshold > 0 && h.Threshold <= maxThreshold) {
 		return invalid("threshold %v ms is not in (0, %d]", h.Threshold, maxThreshold)
 	}
-	if len(h.Host) > 512 {
-		return invalid("host longer than 512 bytes")
+	// The host is the "host" tag of its am_host:* series: one that cannot
+	// be a tag value would be measured without a chart.
+	if err := history.CheckTagValue(h.Host); err != nil {
+		return invalid("host %q cannot tag its time series: %v", h.Host, err)
 	}
 	switch m.Key {
 	case "icmp", "icmp6":

@@ -66,7 +66,7 @@ func ParseTags(q string) (map[string]string, error) {
 		if _, dup := out[k]; dup {
 			return nil, fmt.Errorf("%w: tag %q given twice", ErrBadQuery, k)
 		}
-		if err := checkTagValue(v); err != nil {
+		if err := CheckTagValue(v); err != nil {
 			return nil, fmt.Errorf("%w: tag %s: %v", ErrBadQuery, k, err)
 		}
 		out[k] = v
@@ -277,7 +277,7 @@ func (s *Store) top(ctx context.Context, sc *Schema, q Query) (*Result, error) {
 		if !sc.HasTag(k) {
 			return nil, fmt.Errorf("%w: schema %s has no tag %q", ErrBadQuery, sc.Name, k)
 		}
-		if err := checkTagValue(v); err != nil {
+		if err := CheckTagValue(v); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadQuery, err)
 		}
 	}

@@ -98,7 +98,7 @@ func (s *Schema) TagValues(tags map[string]string) ([]string, error) {
 		if !ok || v == "" {
 			return nil, fmt.Errorf("schema %s: missing tag %s", s.Name, t)
 		}
-		if err := checkTagValue(v); err != nil {
+		if err := CheckTagValue(v); err != nil {
 			return nil, fmt.Errorf("schema %s: tag %s: %w", s.Name, t, err)
 		}
 		out[i] = v
@@ -111,12 +111,17 @@ func (s *Schema) TagValues(tags map[string]string) ([]string, error) {
 	return out, nil
 }
 
-func checkTagValue(v string) error {
+// CheckTagValue says whether v can be a tag value: at most 128 bytes,
+// none of '=' and ',' (the separators of a series' stored key) nor ';'
+// (a ts_query separator, ntopng's too: a value holding it could not be
+// asked for), no NUL or newline. A component whose entities become tag
+// values (active monitoring's hosts) refuses the others up front.
+func CheckTagValue(v string) error {
 	if len(v) > 128 {
 		return fmt.Errorf("value longer than 128 bytes")
 	}
-	if strings.ContainsAny(v, "=,\x00\n") {
-		return fmt.Errorf("value %q holds '=', ',' or a control character", v)
+	if strings.ContainsAny(v, "=,;\x00\n") {
+		return fmt.Errorf("value %q holds '=', ',', ';' or a control character", v)
 	}
 	return nil
 }

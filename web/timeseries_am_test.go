@@ -80,10 +80,10 @@ func TestTimeseriesActiveMonitoring(t *testing.T) {
 	webHost := strings.TrimPrefix(web.URL, "http://") + "/health"
 
 	hosts := []activemon.Host{
-		{Host: "127.0.0.1", Measurement: "icmp", Threshold: 500, Granularity: "min"},
-		{Host: open.Addr().String(), Measurement: "tcp", Threshold: 500, Granularity: "min"},
-		{Host: webHost, Measurement: "http", Threshold: 0.001, Granularity: "min"}, // always exceeded
-		{Host: closedAddr, Measurement: "tcp", Threshold: 500, Granularity: "min"}, // unreachable
+		{Host: "127.0.0.1", Measurement: "icmp", Threshold: 60_000, Granularity: "min"},
+		{Host: open.Addr().String(), Measurement: "tcp", Threshold: 60_000, Granularity: "min"},
+		{Host: webHost, Measurement: "http", Threshold: 0.001, Granularity: "min"},    // always exceeded
+		{Host: closedAddr, Measurement: "tcp", Threshold: 60_000, Granularity: "min"}, // unreachable
 	}
 	for _, h := range hosts {
 		if _, err := m.Add(h); err != nil {
