@@ -88,7 +88,7 @@ func browseNetworks(t *testing.T, ctx context.Context, base string) {
 		t.Errorf("URL %s does not keep the sort", loc)
 	}
 	run(t, ctx, "chart",
-		chromedp.Click(chromedp.Search(`//table[@id='networks-table']//a[text()='Chart']`)),
+		chromedp.Click(chromedp.Search(`//*[@id='networks-table']//a[text()='Chart']`)),
 		chromedp.WaitVisible(chromedp.CSS(`#net-chart canvas`)))
 	waitJS(t, ctx, "ingress, egress, inner", `document.getElementById('net-chart').dataset.series === '3'`)
 	shot(t, ctx, "networks")

@@ -1,57 +1,39 @@
 // netpages.js: the local networks and the syslog producers.
-import { el, clear, api, fmtBytes, fmtBps, fmtNum, hashState, setQuery, tsSeries } from "./lib.js";
+import { el, clear, api, fmtBytes, fmtBps, fmtNum, hashState, pagedTable, tsSeries } from "./lib.js";
 import { card, chartCard } from "./pages.js";
 
-// sortableTable: a small list (sorted in the browser: the server sends it
-// whole) whose headers are sort buttons; the sort is kept in the URL.
-// columns: [{label, key(row) -> sortable value, render(row), num}]
-function sortableTable(id, columns, rows, defaultSort) {
-  const q = hashState().query;
-  let sort = q.get("sort") || defaultSort;
-  let order = q.get("order") || "desc";
-  const tbody = el("tbody");
-  const heads = columns.map((c) => {
-    const b = el("button", { type: "button", class: "sort", onclick: () => {
-      order = sort === c.id && order === "desc" ? "asc" : "desc";
-      sort = c.id;
-      setQuery({ sort, order });
-      draw();
-    } }, c.label);
-    return el("th", { scope: "col", class: c.num ? "num" : "", "data-sort": c.id }, b);
-  });
-  function draw() {
-    const col = columns.find((c) => c.id === sort) || columns[0];
-    const sorted = rows.slice().sort((a, b) => {
-      const x = col.key(a), y = col.key(b);
-      const d = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), "en", { numeric: true });
-      return order === "asc" ? d : -d;
-    });
-    heads.forEach((h) => h.setAttribute("aria-sort", h.dataset.sort === col.id ? (order === "asc" ? "ascending" : "descending") : "none"));
-    clear(tbody, sorted.length ? sorted.map((r) => el("tr", {}, columns.map((c) => el("td", { class: c.num ? "num" : "" }, c.render(r)))))
-      : el("tr", {}, el("td", { colspan: columns.length, class: "muted" }, "No data")));
-  }
-  draw();
-  return el("div", { class: "scroll" }, el("table", { class: "grid", id }, el("thead", {}, el("tr", {}, heads)), tbody));
-}
-
 // #/networks[?net=<cidr>]: the local networks (get/network/networks.lua,
-// with flowgate's live figures), each linking to its hosts; ?net= adds its
-// subnet:traffic chart (ingress, egress, inner).
+// with flowgate's live figures), sortable, each linking to its hosts;
+// ?net= adds its subnet:traffic chart (ingress, egress, inner).
 export async function networks(main, ctx) {
   const ifid = ctx.ifid;
   const nets = await api("get/network/networks.lua", { ifid });
   const net = hashState().query.get("net");
-  const table = sortableTable("networks-table", [
-    { id: "name", label: "Network", key: (n) => n.label, render: (n) => el("span", {}, n.label, n.label !== n.id ? el("span", { class: "muted" }, " " + n.id) : null) },
-    { id: "hosts", label: "Hosts", num: true, key: (n) => n.num_hosts, render: (n) => el("a", { href: "#/hosts?network=" + n.network_id }, fmtNum(n.num_hosts)) },
-    { id: "ingress", label: "Ingress", num: true, key: (n) => n.bytes.ingress, render: (n) => fmtBytes(n.bytes.ingress) },
-    { id: "egress", label: "Egress", num: true, key: (n) => n.bytes.egress, render: (n) => fmtBytes(n.bytes.egress) },
-    { id: "inner", label: "Inner", num: true, key: (n) => n.bytes.inner, render: (n) => fmtBytes(n.bytes.inner) },
-    { id: "traffic", label: "Traffic", num: true, key: (n) => n.bytes.total, render: (n) => fmtBytes(n.bytes.total) },
-    { id: "thpt", label: "Throughput", num: true, key: (n) => n.throughput_bps, render: (n) => fmtBps(n.throughput_bps) },
-    { id: "chart", label: "Chart", key: (n) => n.id, render: (n) => el("a", { href: "#/networks?" + new URLSearchParams({ net: n.id }), "aria-current": n.id === net ? "true" : null }, "Chart") },
-  ], nets, "traffic");
-  const body = [el("h1", {}, "Networks"), card("Local networks", table)];
+  // The list is short and whole: pagedTable's fetch sorts and pages it here.
+  const cols = [
+    { sort: "name", label: "Network", key: (n) => n.label, render: (n) => el("span", {}, n.label, n.label !== n.id ? el("span", { class: "muted" }, " " + n.id) : null) },
+    { sort: "hosts", label: "Hosts", num: true, key: (n) => n.num_hosts, render: (n) => el("a", { href: "#/hosts?network=" + n.network_id }, fmtNum(n.num_hosts)) },
+    { sort: "ingress", label: "Ingress", num: true, key: (n) => n.bytes.ingress, render: (n) => fmtBytes(n.bytes.ingress) },
+    { sort: "egress", label: "Egress", num: true, key: (n) => n.bytes.egress, render: (n) => fmtBytes(n.bytes.egress) },
+    { sort: "inner", label: "Inner", num: true, key: (n) => n.bytes.inner, render: (n) => fmtBytes(n.bytes.inner) },
+    { sort: "traffic", label: "Traffic", num: true, key: (n) => n.bytes.total, render: (n) => fmtBytes(n.bytes.total) },
+    { sort: "thpt", label: "Throughput", num: true, key: (n) => n.throughput_bps, render: (n) => fmtBps(n.throughput_bps) },
+    { label: "Chart", render: (n) => el("a", { href: "#/networks?" + new URLSearchParams({ net: n.id }), "aria-current": n.id === net ? "true" : null }, "Chart") },
+  ];
+  const t = pagedTable({
+    defaultSort: "traffic", columns: cols,
+    fetch: async (s) => {
+      const col = cols.find((c) => c.sort === s.sort) || cols[5];
+      const sorted = nets.slice().sort((a, b) => {
+        const x = col.key(a), y = col.key(b);
+        const d = typeof x === "number" ? x - y : String(x).localeCompare(String(y), "en", { numeric: true });
+        return s.order === "asc" ? d : -d;
+      });
+      return { rows: sorted.slice((s.page - 1) * s.perPage, s.page * s.perPage), total: sorted.length };
+    },
+  });
+  t.root.id = "networks-table";
+  const body = [el("h1", {}, "Networks"), card("Local networks", t.root)];
   let chart = null;
   if (net) {
     const bits = (a) => (a || []).map((v) => (v === null ? null : v * 8));
@@ -63,7 +45,7 @@ export async function networks(main, ctx) {
     body.push(chart.card);
   }
   clear(main, ...body);
-  if (chart) await chart.draw();
+  await Promise.all([t.load(), chart ? chart.draw() : null]);
 }
 
 // #/syslog[?ifid=N]: per syslog interface, its producers (get/syslog/stats.lua:
