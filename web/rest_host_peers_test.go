@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"flowgate/engine"
+	"flowgate/web/users"
 )
 
 // TestHostPeers: get/host/peers.lua over the populated engine (10.1.0.5
@@ -84,6 +86,15 @@ func TestHostPeers(t *testing.T) {
 				}
 			}
 		})
+	}
+	// A user restricted to other networks is refused the host.
+	r := httptest.NewRequest(http.MethodGet, path+"?ifid=0&host=10.1.0.5", nil)
+	r = r.WithContext(WithIdentity(r.Context(), Identity{User: users.User{Username: "u", Group: users.Unprivileged,
+		AllowedNets: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}}}))
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, r)
+	if !strings.Contains(rec.Body.String(), `"rc_str":"NOT_GRANTED"`) {
+		t.Errorf("restricted user: %d %s", rec.Code, rec.Body)
 	}
 	// Figures and names of 10.1.0.5's peers.
 	_, env := call(t, s, http.MethodGet, path, map[string]string{"ifid": "0", "host": "10.1.0.5", "sortColumn": "ip", "sortOrder": "asc"})
