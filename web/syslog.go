@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"sort"
-	"strconv"
 )
 
 // SyslogEndpoint is what the REST API needs of one syslog interface (the
@@ -35,15 +34,16 @@ func (s *Server) HandleSyslog(eps ...SyslogEndpoint) {
 	for _, e := range eps {
 		byIf[e.Ifid] = e
 	}
+	// find reads ifid as every per-interface endpoint does (a user
+	// restricted to another interface is NOT_GRANTED), then its syslog
+	// endpoint.
 	find := func(w http.ResponseWriter, r *http.Request) (params, SyslogEndpoint, bool) {
-		p, err := readParams(r)
-		if err != nil {
-			writeError(w, 0, errInvalidArgs, err.Error())
+		p, i, ok := s.ifaceRequest(w, r)
+		if !ok {
 			return nil, SyslogEndpoint{}, false
 		}
-		id, err := strconv.Atoi(p["ifid"])
-		e, ok := byIf[id]
-		if err != nil || !ok {
+		e, ok := byIf[i.ID()]
+		if !ok {
 			writeError(w, 0, errInvalidInterface, "ifid is not a syslog interface")
 			return nil, SyslogEndpoint{}, false
 		}
