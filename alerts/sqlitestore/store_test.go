@@ -293,6 +293,42 @@ func TestRetentionInWriter(t *testing.T) {
 	}
 }
 
+// Retention removes its chunks between insert batches: an alert appended
+// while a long retention runs (5,000 rows, one a chunk) is committed
+// before the retention ends (the writer used to remove every chunk
+// before it took the next alert).
+func TestRetentionLetsInsertsThrough(t *testing.T) {
+	const rows, keep = 5000, 10
+	d := open(t, Configuration{MaxCount: keep, RetentionChunk: 1, RetentionEvery: 10 * time.Millisecond})
+	for i := 1; i <= rows; i++ {
+		d.Append(hostAlert(uint64(i), "10.0.0.1", 0, 49, alerts.SeverityError, int64(1000+i)))
+	}
+	flush(t, d)
+	waitFor := func(what string, ok func(c Counters) bool) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for !ok(d.Counters()) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: counters %+v", what, d.Counters())
+			}
+			time.Sleep(time.Millisecond) // polling the asserted condition
+		}
+	}
+	waitFor("retention started", func(c Counters) bool { return c.Expired > 0 })
+	d.Append(hostAlert(rows+1, "10.0.0.2", 0, 49, alerts.SeverityError, 9000))
+	flush(t, d)
+	if c := d.Counters(); c.Committed != rows+1 || c.Expired >= rows-keep {
+		t.Fatalf("alert appended during the retention: committed %d, expired %d of %d (retention went first)",
+			c.Committed, c.Expired, rows-keep)
+	}
+	waitFor("retention done", func(c Counters) bool { return c.Expired == rows+1-keep })
+	var n int
+	d.r.QueryRow(`SELECT COUNT(*) FROM host_alerts WHERE rowid = ?`, rows+1).Scan(&n)
+	if n != 1 {
+		t.Errorf("the newest alert was removed")
+	}
+}
+
 func TestSchemaVersion(t *testing.T) {
 	dir := t.TempDir()
 	d := open(t, Configuration{DataDir: dir})
