@@ -54,6 +54,7 @@ const (
 	flowV6       uint8 = 1 << iota // addresses are IPv6
 	flowDetected                   // L7 fixed
 	flowLive                       // slot holds a flow (not on the free list)
+	flowPriv                       // a SIP call-id hash is part of the key (FlowExtra.privateID)
 )
 
 // Flow is one bidirectional flow. Client is the side that sent the first
@@ -70,18 +71,17 @@ type Flow struct {
 	vlan             uint16
 	proto            uint8
 	flags            uint8
-	privateID        uint32
 	gen              uint32 // slot generation, part of ID
 	slot             uint32
 	cliHost, srvHost uint32 // host slots
-	FirstSeen        uint32 // epoch seconds from the probe, as LastSeen
 
 	CliBytes, SrvBytes uint64 // cli2srv, srv2cli
 	CliPkts, SrvPkts   uint64
 
-	LastSeen     uint32
-	created      uint32 // wall clock epoch seconds when the engine created it
-	nextPeriodic uint32
+	FirstSeen, LastSeen uint32 // epoch seconds from the probe
+	// created is the wall clock epoch seconds when the engine created the
+	// flow; periodic updates are due every PeriodicUpdate after it.
+	created uint32
 
 	InIfIndex, OutIfIndex uint32 // in flow orientation (swapped when a record matched in reverse)
 
@@ -171,9 +171,14 @@ func (f *Flow) v6Addrs() *[2][16]byte {
 	return nil
 }
 
-// setAddrs stores a new flow's client and server (16-byte forms, IPv4
-// mapped) and its family; f sits in a chunk of that family.
-func (f *Flow) setAddrs(cli, srv *[16]byte, v6 bool) {
+// setKey stores a new flow's client and server (16-byte forms, IPv4
+// mapped), its family and its SIP call-id hash; f sits in a chunk of that
+// family. The hash, rarely set, lives in FlowExtra.
+func (f *Flow) setKey(cli, srv *[16]byte, v6 bool, priv uint32) {
+	if priv != 0 {
+		f.flags |= flowPriv
+		f.extra().privateID = priv
+	}
 	if !v6 {
 		f.cli4, f.srv4 = [4]byte(cli[12:]), [4]byte(srv[12:])
 		return
@@ -392,6 +397,8 @@ type FlowExtra struct {
 	Risk         uint64
 
 	Additional []Field
+
+	privateID uint32 // the flow's SIP call-id hash (Flow.PrivateID), part of its key
 }
 
 func addrOf(b *[16]byte, v6 bool) netip.Addr {
@@ -411,7 +418,7 @@ func (f *Flow) Key() uint32 {
 	v6 := f.flags&flowV6 != 0
 	cli, srv := f.addrs()
 	h := hashAddr(&cli, v6) + hashAddr(&srv, v6)
-	return h + f.privateID + uint32(f.cliPort) + uint32(f.srvPort) + uint32(f.vlan) + uint32(f.proto)
+	return h + f.PrivateID() + uint32(f.cliPort) + uint32(f.srvPort) + uint32(f.vlan) + uint32(f.proto)
 }
 
 // hashAddr is the address's value for IPv4, a sum of its words for IPv6.
@@ -443,11 +450,22 @@ func (f *Flow) ClientPort() uint16 { return f.cliPort }
 func (f *Flow) ServerPort() uint16 { return f.srvPort }
 func (f *Flow) VLAN() uint16       { return f.vlan }
 func (f *Flow) Proto() uint8       { return f.proto }
-func (f *Flow) PrivateID() uint32  { return f.privateID }
-func (f *Flow) IsIPv6() bool       { return f.flags&flowV6 != 0 }
-func (f *Flow) Bytes() uint64      { return f.CliBytes + f.SrvBytes }
-func (f *Flow) Packets() uint64    { return f.CliPkts + f.SrvPkts }
-func (f *Flow) Duration() uint32   { return f.LastSeen - f.FirstSeen }
+
+// PrivateID is the SIP call-id hash of the key, 0 for most flows (and for
+// a copy of a Flow).
+func (f *Flow) PrivateID() uint32 {
+	if f.flags&flowPriv != 0 {
+		if x := f.Extra(); x != nil {
+			return x.privateID
+		}
+	}
+	return 0
+}
+
+func (f *Flow) IsIPv6() bool     { return f.flags&flowV6 != 0 }
+func (f *Flow) Bytes() uint64    { return f.CliBytes + f.SrvBytes }
+func (f *Flow) Packets() uint64  { return f.CliPkts + f.SrvPkts }
+func (f *Flow) Duration() uint32 { return f.LastSeen - f.FirstSeen }
 func (f *Flow) Extra() *FlowExtra { // nil when the flow carried no rare field
 	if s := f.side(); s != nil {
 		return s.ext

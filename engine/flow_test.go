@@ -159,3 +159,47 @@ func TestFlowFamilies(t *testing.T) {
 		})
 	})
 }
+
+// TestPrivateIDKey: the SIP call-id hash is part of the key although it
+// lives beside the flow: same endpoints with another (or no) call id are
+// other flows, the reverse direction with the same one matches, and a slot
+// reused by a plain flow does not inherit it.
+func TestPrivateIDKey(t *testing.T) {
+	c := newClock()
+	i := newIface(t, testConfig(c))
+	now := c.Unix()
+	sip := func(src, dst string, sp, dp uint16, priv uint32, bytes uint64) FlowRecord {
+		r := rec(src, dst, sp, dp, 17, bytes, 1, 0, 0, now, now)
+		r.PrivateID = priv
+		return r
+	}
+	process(i,
+		sip("10.1.0.1", "10.1.0.2", 5060, 5060, 0xabcdef, 100),
+		sip("10.1.0.1", "10.1.0.2", 5060, 5060, 0x123456, 10),
+		sip("10.1.0.1", "10.1.0.2", 5060, 5060, 0, 1),
+		sip("10.1.0.2", "10.1.0.1", 5060, 5060, 0xabcdef, 1000), // reverse: same flow as the first
+	)
+	if s := i.Snapshot(); s.ActiveFlows != 3 {
+		t.Fatalf("%d flows, want 3", s.ActiveFlows)
+	}
+	want := map[uint32]uint64{0xabcdef: 1100, 0x123456: 10, 0: 1}
+	base := binary.BigEndian.Uint32([]byte{10, 1, 0, 1}) + binary.BigEndian.Uint32([]byte{10, 1, 0, 2}) + 5060 + 5060 + 17
+	i.Do(func(tb *Tables) {
+		tb.Flows(func(f *Flow) bool {
+			if got := f.CliBytes + f.SrvBytes; got != want[f.PrivateID()] {
+				t.Errorf("call id %#x: %d bytes, want %d", f.PrivateID(), got, want[f.PrivateID()])
+			}
+			if f.Key() != base+f.PrivateID() {
+				t.Errorf("call id %#x: key %d, want %d", f.PrivateID(), f.Key(), base+f.PrivateID())
+			}
+			return true
+		})
+	})
+	c.Add(200 * time.Second)
+	i.Do(func(tb *Tables) { tb.Tick() })
+	now = c.Unix()
+	process(i, sip("10.1.0.1", "10.1.0.2", 5060, 5060, 0, 5))
+	if f := onlyFlow(t, i); f.PrivateID() != 0 || f.Extra() != nil {
+		t.Errorf("a reused slot kept call id %#x / extra %+v", f.PrivateID(), f.Extra())
+	}
+}

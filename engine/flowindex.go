@@ -167,7 +167,8 @@ func (x *flowIndex) removeOld(want uint64, tag uint32) {
 
 // sameKey tells whether f has key k (in either orientation).
 func (f *Flow) sameKey(k *flowKey) bool {
-	if f.vlan != k.vlan || f.proto != k.proto || f.privateID != k.priv {
+	if f.vlan != k.vlan || f.proto != k.proto || (f.flags&flowPriv != 0) != (k.priv != 0) ||
+		k.priv != 0 && f.PrivateID() != k.priv {
 		return false
 	}
 	if f.flags&flowV6 == 0 {

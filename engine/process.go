@@ -527,12 +527,12 @@ func (t *Tables) newFlow(tag uint32, sa, da *[16]byte, r *FlowRecord, v6 bool) *
 	}
 	*f = Flow{
 		cliPort: r.SrcPort, srvPort: r.DstPort,
-		vlan: r.VLAN, proto: r.Proto, flags: flowLive, privateID: r.PrivateID,
+		vlan: r.VLAN, proto: r.Proto, flags: flowLive,
 		gen: gen, slot: slot, cliHost: cs, srvHost: ss,
-		created: t.now, nextPeriodic: t.now + uint32(t.cfg.PeriodicUpdate/time.Second),
+		created: t.now,
 	}
 	f.self = uintptr(unsafe.Pointer(f))
-	f.setAddrs(sa, da, v6)
+	f.setKey(sa, da, v6, r.PrivateID)
 	t.flowIdx.insert(tag, slot)
 	t.stats.TotalFlows++
 
@@ -594,7 +594,7 @@ func (t *Tables) endFlow(f *Flow, slot uint32, tag uint32, hasTag bool) {
 	}
 	if !hasTag {
 		cli, srv := f.addrs()
-		k, _ := makeKey(&cli, &srv, f.cliPort, f.srvPort, f.vlan, f.proto, f.privateID)
+		k, _ := makeKey(&cli, &srv, f.cliPort, f.srvPort, f.vlan, f.proto, f.PrivateID())
 		tag = t.flowIdx.hash(&k)
 	}
 	t.flowIdx.remove(tag, slot)
@@ -712,9 +712,11 @@ func (t *Tables) scanFlows(budget int) {
 				t.lockHosts()
 				t.endFlow(f, s, 0, false)
 				t.unlockHosts()
-			} else if t.now >= f.nextPeriodic {
+			} else if t.now >= f.created+(f.PeriodicCount+1)*period {
+				// Due every period after creation (no field for the next
+				// due time: 4 bytes per flow). A sweep that comes late fires
+				// once per visit until the flow has caught up.
 				f.PeriodicCount++
-				f.nextPeriodic = t.now + period
 				if t.obs != nil {
 					t.lockHosts() // observers read the flow's hosts
 					t.obs.OnFlow(FlowPeriodicUpdate, f, t.nowT, t)
