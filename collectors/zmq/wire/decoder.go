@@ -35,6 +35,11 @@ type Decoder struct {
 	// to the GC with the records that point into it.
 	arena []byte
 
+	// memo[i] is how the textual key at position i of the last record
+	// resolved (memoVer: the labels' version then).
+	memo    []keyMemo
+	memoVer uint64
+
 	// Records are built in place in what next returns (see SetTarget), or
 	// in rec; cur is the record being built, emitted whether it was emitted.
 	next    func() *engine.FlowRecord
@@ -85,6 +90,9 @@ func (d *Decoder) emitRecord(emit func(*engine.FlowRecord)) {
 // newMessage starts a message.
 func (d *Decoder) newMessage() {
 	d.cur, d.emitted = nil, false
+	if d.memoVer != d.labels.version { // a template changed the labels
+		d.memo, d.memoVer = d.memo[:0], d.labels.version
+	}
 }
 
 // arenaChunk is the size of one arena allocation: the strings of a few
@@ -208,6 +216,42 @@ func parseNumericKey(k string) (pen, id uint32, numeric bool) {
 		return uint32(a), uint32(b), true
 	}
 	return 0, uint32(a), true
+}
+
+// keyMemo is one memoized key resolution. The key is kept in a fixed array
+// (no allocation, whatever a sender varies); longer keys are not memoized.
+type keyMemo struct {
+	n       uint8
+	key     [maxMemoKey]byte
+	pen, id uint32
+	ok      bool
+}
+
+const (
+	maxMemoKey = 40  // longer than any field name ntopng knows
+	maxMemo    = 128 // positions memoized per record
+)
+
+// resolveAt is resolveKey for the textual key at position pos of a record.
+// A probe sends its fields in the same order in every record, so the key
+// at a position is nearly always the one the previous record had there: a
+// byte comparison then replaces the decimal parse or the label map lookup.
+func (d *Decoder) resolveAt(pos int, k string) (pen, id uint32, ok bool) {
+	if pos < len(d.memo) {
+		if m := &d.memo[pos]; int(m.n) == len(k) && len(k) <= maxMemoKey && string(m.key[:m.n]) == k {
+			return m.pen, m.id, m.ok
+		}
+	}
+	pen, id, ok = d.resolveKey(k)
+	if pos < maxMemo && len(k) <= maxMemoKey {
+		for len(d.memo) <= pos {
+			d.memo = append(d.memo, keyMemo{n: maxMemoKey + 1}) // matches no key
+		}
+		m := &d.memo[pos]
+		m.n = uint8(copy(m.key[:], k))
+		m.pen, m.id, m.ok = pen, id, ok
+	}
+	return pen, id, ok
 }
 
 // resolveKey resolves a textual key (JSON key or TLV string key) per §3.4.

@@ -76,6 +76,7 @@ func FuzzDecodeTLV(f *testing.F) {
 		if fmt.Sprint(err) != fmt.Sprint(refErr) || Reason(err) != Reason(refErr) {
 			t.Fatalf("fast path error %v (%s), generic %v (%s)", err, Reason(err), refErr, Reason(refErr))
 		}
+		sameAgain(t, d, FormatTLV, b, recs, err)
 		if it, err := NewTLVIterator(b); err == nil {
 			for {
 				if _, ok := it.Next(); !ok {
@@ -85,6 +86,20 @@ func FuzzDecodeTLV(f *testing.F) {
 		}
 		DecodeTLVCounter(b)
 	})
+}
+
+// sameAgain decodes b a second time with d, whose key memo the first decode
+// filled: the memo only saves work, so records and error must not change.
+// want nil: compare with what a fresh decoder gives.
+func sameAgain(t *testing.T, d *Decoder, f Format, b []byte, want []engine.FlowRecord, wantErr error) {
+	t.Helper()
+	if want == nil {
+		want, _ = decodeAll(t, NewDecoder(Config{}), f, b)
+	}
+	got, err := decodeAll(t, d, f, b)
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+		t.Fatalf("second decode with a warm key memo differs:\n%+v %v\n%+v %v", got, err, want, wantErr)
+	}
 }
 
 // decodeTLVGeneric is DecodeTLVFlows without its fast path: every item
@@ -119,6 +134,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		if err != nil && Reason(err) == "other" {
 			t.Fatalf("untyped error %v", err)
 		}
+		sameAgain(t, d, FormatJSON, b, nil, err)
 		// The scanner must never accept what encoding/json rejects.
 		if err == nil && !jsonValid(b) {
 			t.Fatalf("accepted invalid JSON %q", b)

@@ -138,7 +138,7 @@ func (s *jscan) object() error {
 		return nil
 	}
 	v := &d.val
-	for {
+	for pos := 0; ; pos++ {
 		if s.peek() != '"' {
 			return s.syntax("expected object key")
 		}
@@ -155,7 +155,7 @@ func (s *jscan) object() error {
 		if err := s.value(v); err != nil {
 			return err
 		}
-		if pen, id, ok := d.resolveKey(key); ok {
+		if pen, id, ok := d.resolveAt(pos, key); ok {
 			d.field(pen, id, key, v)
 		} else {
 			d.additional(0, 0, key, v)

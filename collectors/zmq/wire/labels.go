@@ -29,7 +29,8 @@ var RequiredTemplateNames = [...]string{
 // It is not safe for concurrent mutation; one collector goroutine owns it.
 // Clone copies only the overlay, so copying is cheap.
 type Labels struct {
-	over map[string]FieldID
+	over    map[string]FieldID
+	version uint64 // counts Set calls: decoders drop resolutions memoized before
 }
 
 // NewLabels returns a label map holding ntopng's defaults.
@@ -52,6 +53,7 @@ func (l *Labels) Set(name string, id FieldID) {
 		l.over = make(map[string]FieldID)
 	}
 	l.over[name] = id
+	l.version++
 }
 
 // Len returns the number of template-defined mappings (overlay size).

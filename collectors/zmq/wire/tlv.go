@@ -395,7 +395,7 @@ func (d *Decoder) DecodeTLVFlows(body []byte, emit func(*engine.FlowRecord)) (re
 		item++
 		items++
 		if kt == TLVString {
-			d.stringKeyField(skey, v)
+			d.stringKeyField(items-1, skey, v)
 		} else if !applyKey(d, d.cur, key, v) {
 			d.additional(0, key, "", v)
 		}
@@ -416,9 +416,10 @@ func (d *Decoder) DecodeTLVFlows(body []byte, emit func(*engine.FlowRecord)) (re
 }
 
 // stringKeyField applies a field with a string key (a symbolic name or a
-// decimal/dotted id); an unknown name is an additional field.
-func (d *Decoder) stringKeyField(k string, v *value) {
-	if pen, id, ok := d.resolveKey(k); ok {
+// decimal/dotted id) at position pos of its record; an unknown name is an
+// additional field.
+func (d *Decoder) stringKeyField(pos int, k string, v *value) {
+	if pen, id, ok := d.resolveAt(pos, k); ok {
 		d.field(pen, id, k, v)
 	} else {
 		d.additional(0, 0, k, v)
@@ -458,7 +459,7 @@ func (d *Decoder) tlvItem(it *TLVIterator, items, records *int, emit func(*engin
 	case TLVUint8, TLVUint16, TLVUint32:
 		d.field(0, item.Key, "", v)
 	case TLVString:
-		d.stringKeyField(item.KeyString, v)
+		d.stringKeyField(*items-1, item.KeyString, v)
 	default:
 		return true, it.fail(ReasonTLVKeyType, "unsupported key type %s: rest of message dropped", item.KeyType)
 	}
