@@ -76,11 +76,14 @@ type Interface struct {
 	kind string
 	eng  *Engine
 
-	shards []*shard    // the owner goroutines' state; one unless sharded
-	view   *Tables     // when sharded: the interface-wide tables Do hands out
-	part   flowIndex   // when sharded: its seeded hash picks a flow's shard
-	doMu   sync.Mutex  // when sharded: one Do barrier at a time
-	free   chan *Batch // recycled batches, kept across GC cycles (sync.Pool is not)
+	shards []*shard   // the owner goroutines' state; one unless sharded
+	view   *Tables    // when sharded: the interface-wide tables Do hands out
+	part   flowIndex  // when sharded: its seeded hash picks a flow's shard
+	doMu   sync.Mutex // when sharded: one Do barrier at a time
+	// barrierG is the goroutine running a sharded Do's fn (a nested Do
+	// there runs inline, as one inside the owner does).
+	barrierG atomic.Int64
+	free     chan *Batch // recycled batches, kept across GC cycles (sync.Pool is not)
 
 	resetBase atomic.Pointer[InterfaceStats] // ResetStats: what the shown counters start from
 	resetMu   sync.Mutex                     // shards' resetBase parts

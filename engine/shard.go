@@ -240,6 +240,10 @@ func (t *Tables) syncIdle() {
 // the view, and the shards go on.
 func (i *Interface) doShards(fn func(*Tables), drain bool) {
 	var me int64
+	if g := i.barrierG.Load(); g != 0 && g == goid() {
+		fn(i.view) // a Do inside a Do's fn: the shards are parked already
+		return
+	}
 	for _, s := range i.shards {
 		id := s.ownerID.Load()
 		if id == 0 {
@@ -275,7 +279,9 @@ func (i *Interface) doShards(fn func(*Tables), drain bool) {
 	for ; parked > 0; parked-- {
 		<-req.park
 	}
+	i.barrierG.Store(goid())
 	fn(i.view)
+	i.barrierG.Store(0)
 	i.publish()
 	close(req.release)
 	for _, s := range held {

@@ -300,3 +300,47 @@ func BenchmarkShardedIngest(b *testing.B) {
 		})
 	}
 }
+
+// A Do inside a sharded Do's fn (a periodic script's host hook asking for
+// interface data through another path) runs inline instead of waiting for
+// the barrier it is part of; one from an observer sees its shard.
+func TestShardedNestedDo(t *testing.T) {
+	c := newClock()
+	cfg := testConfig(c)
+	cfg.Shards = 2
+	e := New(cfg)
+	i := e.AddInterface("zmq0", "zmq")
+	inner := make(chan int, 64)
+	e.Observe(func(*Interface) FlowObserver {
+		return &recorder{fn: func(ev FlowEvent, f *Flow, tb *Tables) {
+			if ev == FlowNew {
+				i.Do(func(t *Tables) { inner <- t.NumFlows() }) // inline, on the flow's shard
+			}
+		}}
+	})
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	b := i.NewBatch()
+	b.Flows = append(b.Flows, shardRecs(i, 1, 3, c.Unix())...)
+	i.EnqueueWait(b, nil) // applied in shard 1's goroutine
+	nested := -1
+	i.Do(func(t *Tables) {
+		i.Do(func(t *Tables) { nested = t.NumFlows() })
+	})
+	if nested != 3 {
+		t.Errorf("nested Do saw %d flows, want 3", nested)
+	}
+	close(inner)
+	n := 0
+	for got := range inner {
+		n++
+		if got != n { // shard 1's own flows, one more per FlowNew
+			t.Errorf("observer's Do %d saw %d flows", n, got)
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d FlowNew, want 3", n)
+	}
+}
