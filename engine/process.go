@@ -603,6 +603,9 @@ func (t *Tables) endFlow(f *Flow, slot uint32, tag uint32, hasTag bool) {
 	sh.ActiveAsServer--
 	ch.lastWall, sh.lastWall = t.now, t.now
 	gen := f.gen + uint32(t.nShards)
+	if gen < f.gen {
+		gen = uint32(t.shard) // wrapped: back to the shard's residue (newFlow)
+	}
 	if p := f.sidePtr(); p != nil {
 		*p = nil
 	}
