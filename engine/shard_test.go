@@ -344,3 +344,34 @@ func TestShardedNestedDo(t *testing.T) {
 		t.Errorf("%d FlowNew, want 3", n)
 	}
 }
+
+// Flow IDs name their shard, also once a slot's generation wraps.
+func TestShardedFlowIDs(t *testing.T) {
+	c := newClock()
+	cfg := testConfig(c)
+	cfg.Shards = 3
+	i := newIface(t, cfg)
+	now := c.Unix()
+	for k := range 3 {
+		process(i, shardRecs(i, k, 2, now)...)
+	}
+	i.Do(func(tb *Tables) {
+		tb.Flows(func(f *Flow) bool {
+			if k := int(f.ID()>>32) % 3; tb.shards[k] != tb.shardOfFlow(f) || tb.shards[k].Flow(f.ID()) != f || tb.Flow(f.ID()) != f {
+				t.Errorf("flow %x not found through its shard %d", f.ID(), k)
+			}
+			return true
+		})
+		s := tb.shards[1]
+		var f *Flow
+		s.Flows(func(x *Flow) bool { f = x; return false })
+		slot := f.slot
+		f.gen = ^uint32(0) - 2 // 2^32-3 ≡ 1 (mod 3); +3 wraps to 0
+		s.lockHosts()
+		s.endFlow(f, slot, 0, false)
+		s.unlockHosts()
+		if g := s.flow(slot).gen; g%3 != 1 {
+			t.Errorf("generation after the wrap %d, not shard 1's residue", g)
+		}
+	})
+}
