@@ -43,8 +43,14 @@ func BenchmarkDecodeTLVFlows(b *testing.B) {
 	perFlow(b, cpu0)
 }
 
-func benchJSON(b *testing.B, symbolic bool) {
+func benchJSON(b *testing.B, symbolic, sameFields bool) {
 	flows := realisticFlows(benchFlows)
+	if sameFields { // every record with the same fields in the same order, as a probe's template gives
+		all := realisticFlows(4 * benchFlows)
+		for i := range flows {
+			flows[i] = all[4*i]
+		}
+	}
 	body := []byte{'['}
 	for i := range flows {
 		if i > 0 {
@@ -69,8 +75,9 @@ func benchJSON(b *testing.B, symbolic bool) {
 }
 
 func BenchmarkDecodeJSONFlows(b *testing.B) {
-	b.Run("numeric", func(b *testing.B) { benchJSON(b, false) })
-	b.Run("symbolic", func(b *testing.B) { benchJSON(b, true) })
+	b.Run("numeric", func(b *testing.B) { benchJSON(b, false, false) })
+	b.Run("symbolic", func(b *testing.B) { benchJSON(b, true, false) })
+	b.Run("symbolic-same-fields", func(b *testing.B) { benchJSON(b, true, true) })
 }
 
 func BenchmarkOpenPayloadZlib(b *testing.B) {

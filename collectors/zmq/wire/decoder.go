@@ -233,9 +233,11 @@ const (
 )
 
 // resolveAt is resolveKey for the textual key at position pos of a record.
-// A probe sends its fields in the same order in every record, so the key
-// at a position is nearly always the one the previous record had there: a
-// byte comparison then replaces the decimal parse or the label map lookup.
+// A probe sends its fields in the same order in every record, so the
+// symbolic key at a position is nearly always the one the previous record
+// had there: a byte comparison then replaces the label map lookup.
+// Callers resolve a key starting with a digit with resolveKey instead
+// (numericKey): a decimal id parses faster than a memo compares.
 func (d *Decoder) resolveAt(pos int, k string) (pen, id uint32, ok bool) {
 	if pos < len(d.memo) {
 		if m := &d.memo[pos]; int(m.n) == len(k) && len(k) <= maxMemoKey && string(m.key[:m.n]) == k {
@@ -253,6 +255,9 @@ func (d *Decoder) resolveAt(pos int, k string) (pen, id uint32, ok bool) {
 	}
 	return pen, id, ok
 }
+
+// numericKey reports whether k starts like a decimal or dotted id.
+func numericKey(k string) bool { return len(k) > 0 && k[0]-'0' <= 9 }
 
 // resolveKey resolves a textual key (JSON key or TLV string key) per §3.4.
 func (d *Decoder) resolveKey(k string) (pen, id uint32, ok bool) {

@@ -419,7 +419,14 @@ func (d *Decoder) DecodeTLVFlows(body []byte, emit func(*engine.FlowRecord)) (re
 // decimal/dotted id) at position pos of its record; an unknown name is an
 // additional field.
 func (d *Decoder) stringKeyField(pos int, k string, v *value) {
-	if pen, id, ok := d.resolveAt(pos, k); ok {
+	var pen, id uint32
+	var ok bool
+	if numericKey(k) {
+		pen, id, ok = d.resolveKey(k)
+	} else {
+		pen, id, ok = d.resolveAt(pos, k)
+	}
+	if ok {
 		d.field(pen, id, k, v)
 	} else {
 		d.additional(0, 0, k, v)
