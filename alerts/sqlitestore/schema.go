@@ -14,7 +14,7 @@ import (
 // SchemaVersion is written to PRAGMA user_version. A later release that
 // changes the tables adds a step to migrations and bumps it; Start runs
 // the steps between the file's version and this one in one transaction.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // colType is how a column is compared and bound: integers are parsed
 // before they reach SQL, texts are bound as they are.
@@ -339,8 +339,11 @@ func (t *table) ddl() []string {
 	case FamilyFlow:
 		covering("cli_ip", "cli_ip", "vlan_id")
 		covering("srv_ip", "srv_ip", "vlan_id")
-		idx("cli_port", "cli_port")
-		idx("srv_port", "srv_port")
+		// Covering since version 2 (migrations[1]): a port filter
+		// counted its matches by reading each row for its status and
+		// interface (56 ms p50 for a port every alert has, over 1M).
+		covering("cli_port", "cli_port")
+		covering("srv_port", "srv_port")
 		covering("l7_proto", "l7_proto")
 		covering("l7_master_proto", "l7_master_proto")
 	case FamilyMAC:
@@ -376,6 +379,37 @@ var migrations = []func(tx *sql.Tx) error{
 			for _, stmt := range t.ddl() {
 				if _, err := tx.Exec(stmt); err != nil {
 					return fmt.Errorf("%s: %w", t.name, err)
+				}
+			}
+		}
+		return nil
+	},
+	// Version 2: the flow port indexes cover (alert_status,
+	// interface_id, tstamp) as the other filter indexes do.
+	1: func(tx *sql.Tx) error {
+		t := tableByFamily[FamilyFlow]
+		for _, ix := range []string{"flow_alerts_i_cli_port", "flow_alerts_i_srv_port"} {
+			if _, err := tx.Exec("DROP INDEX IF EXISTS " + ix); err != nil {
+				return fmt.Errorf("%s: %w", ix, err)
+			}
+		}
+		for _, stmt := range t.ddl() {
+			if _, err := tx.Exec(stmt); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+		}
+		// A file whose table has planner statistics gets them for the
+		// new indexes too: without them the planner took the port index
+		// for a port every alert has and sorted a million rows (1.9 s).
+		// PRAGMA optimize would not: the table is analyzed already.
+		var analyzed int
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'`).Scan(&analyzed); err != nil {
+			return err
+		}
+		if analyzed > 0 {
+			for _, ix := range []string{"flow_alerts_i_cli_port", "flow_alerts_i_srv_port"} {
+				if _, err := tx.Exec("ANALYZE " + ix); err != nil {
+					return fmt.Errorf("%s: %w", ix, err)
 				}
 			}
 		}

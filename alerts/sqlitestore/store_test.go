@@ -357,6 +357,53 @@ func TestSchemaVersion(t *testing.T) {
 	}
 }
 
+// A version 1 file (port indexes without the covering columns) opens as
+// version 2: its alerts kept, the port indexes covering and analyzed
+// when the file had planner statistics.
+func TestMigrateFromVersion1(t *testing.T) {
+	dir := t.TempDir()
+	d := open(t, Configuration{DataDir: dir})
+	for i := 1; i <= 20; i++ {
+		d.Append(flowAlert(uint64(i), "10.0.0.1", "10.0.0.2", 7, 0, alerts.SeverityError, int64(1000+i)))
+	}
+	flush(t, d)
+	if err := d.Optimize(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d.Stop()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "alerts.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP INDEX flow_alerts_i_cli_port`, `DROP INDEX flow_alerts_i_srv_port`,
+		`DELETE FROM sqlite_stat1 WHERE idx LIKE 'flow_alerts_i_%_port'`,
+		`CREATE INDEX flow_alerts_i_cli_port ON flow_alerts(cli_port)`, `CREATE INDEX flow_alerts_i_srv_port ON flow_alerts(srv_port)`,
+		`PRAGMA user_version = 1`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	d = open(t, Configuration{DataDir: dir})
+	var v, cols, stats, rows int
+	d.r.QueryRow(`PRAGMA user_version`).Scan(&v)
+	d.r.QueryRow(`SELECT COUNT(*) FROM pragma_index_info('flow_alerts_i_srv_port')`).Scan(&cols)
+	d.r.QueryRow(`SELECT COUNT(*) FROM sqlite_stat1 WHERE idx IN ('flow_alerts_i_cli_port', 'flow_alerts_i_srv_port')`).Scan(&stats)
+	d.r.QueryRow(`SELECT COUNT(*) FROM flow_alerts`).Scan(&rows)
+	if v != SchemaVersion || cols != 4 || stats != 2 || rows != 20 {
+		t.Fatalf("user_version %d, srv_port index columns %d, analyzed port indexes %d, rows %d", v, cols, stats, rows)
+	}
+	f, err := ParseFilters("srv_port", "443;eq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifid := 1
+	p, err := d.ListPage(context.Background(), ListQuery{Family: FamilyFlow, IfID: &ifid, Filters: f, Length: 5, Desc: true}, nil)
+	if err != nil || p.Total != 20 || len(p.Rows) != 5 || p.Rows[0].ID != 20 {
+		t.Fatalf("srv_port list: total %d, %d rows, %v", p.Total, len(p.Rows), err)
+	}
+}
+
 func TestConfigurationValidate(t *testing.T) {
 	for _, c := range []Configuration{{}, {DataDir: "x", Synchronous: "OFF"}, {DataDir: "x", MaxCount: -1}} {
 		if err := c.Validate(); err == nil {
