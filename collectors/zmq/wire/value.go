@@ -111,21 +111,38 @@ func (v *value) addr() (netip.Addr, bool) {
 // the strings netip.ParseAddr parses as IPv4 (1–3 digits per octet, at most
 // 255, no leading zero) and leaves everything else to netip.ParseAddr.
 func parseIPv4(s string) (netip.Addr, bool) {
+	if len(s) < 7 || len(s) > 15 {
+		return netip.Addr{}, false
+	}
 	var ip [4]byte
 	i := 0
 	for f := range 4 {
 		if f > 0 {
-			if i >= len(s) || s[i] != '.' {
+			if s[i] != '.' {
 				return netip.Addr{}, false
 			}
 			i++
+			if i == len(s) {
+				return netip.Addr{}, false
+			}
 		}
-		start, n := i, 0
-		for i < len(s) && i-start < 3 && s[i] >= '0' && s[i] <= '9' {
-			n = n*10 + int(s[i]-'0')
-			i++
+		n := uint(s[i] - '0')
+		if n > 9 {
+			return netip.Addr{}, false
 		}
-		if i == start || n > 255 || (s[start] == '0' && i-start > 1) {
+		i++
+		// A leading 0 is the whole octet: a digit after it fails below.
+		if n != 0 && i < len(s) {
+			if d := uint(s[i] - '0'); d <= 9 {
+				n, i = n*10+d, i+1
+				if i < len(s) {
+					if d := uint(s[i] - '0'); d <= 9 {
+						n, i = n*10+d, i+1
+					}
+				}
+			}
+		}
+		if n > 255 || (f < 3 && i == len(s)) {
 			return netip.Addr{}, false
 		}
 		ip[f] = byte(n)
