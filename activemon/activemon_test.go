@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 
 	"flowgate/alerts"
 	"flowgate/history"
+	"flowgate/internal/cputime"
 	"flowgate/internal/testwait"
 )
 
@@ -411,7 +411,7 @@ func BenchmarkRound1000(b *testing.B) {
 	when := time.Now().Truncate(time.Minute)
 	f.m.Round(context.Background(), "min", when) // sockets and series exist
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Process().Seconds()
 	for i := 0; i < b.N; i++ {
 		when = when.Add(time.Minute)
 		rep := f.m.Round(context.Background(), "min", when)
@@ -419,15 +419,9 @@ func BenchmarkRound1000(b *testing.B) {
 			b.Fatalf("round %+v, want 1000 ok", rep)
 		}
 	}
-	cpu := (cpuSeconds() - cpu0) / float64(b.N)
+	cpu := (cputime.Process().Seconds() - cpu0) / float64(b.N)
 	b.ReportMetric(cpu, "cpu-s/round")
 	b.ReportMetric(cpu/60*100, "%core@1/min")
-}
-
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // TestSlowTCPConnect: a handshake that completes only on the client's SYN

@@ -5,20 +5,11 @@ package engine
 import (
 	"runtime"
 	"sort"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
-)
 
-// threadCPU is the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID):
-// unlike wall time it does not count the time other processes held the
-// core, so pauses measured with it are the engine's own on a loaded machine.
-func threadCPU() time.Duration {
-	var ts syscall.Timespec
-	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 3, uintptr(unsafe.Pointer(&ts)), 0)
-	return time.Duration(ts.Nano())
-}
+	"flowgate/internal/cputime"
+)
 
 // BenchmarkGrowthPauses creates 2,000,000 flows in batches of 100, as a
 // collector hands them over, and reports the longest batches: the pauses a
@@ -43,9 +34,9 @@ func BenchmarkGrowthPauses(b *testing.B) {
 			for j := range bt.Flows {
 				fill(&bt.Flows[j], &keys[k+j], now)
 			}
-			t0 := threadCPU()
+			t0 := cputime.Thread()
 			t.Process(bt)
-			pauses = append(pauses, threadCPU()-t0)
+			pauses = append(pauses, cputime.Thread()-t0)
 		}
 		if t.NumFlows() != flows {
 			b.Fatalf("%d flows, want %d", t.NumFlows(), flows)

@@ -8,8 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
+
+	"flowgate/internal/cputime"
 )
 
 // writeList writes n random entries to dir/name.txt, shaped like real IP
@@ -79,32 +80,13 @@ func BenchmarkMatchFlow1M(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	b.ResetTimer()
-	c0 := threadCPU()
+	c0 := int64(cputime.Thread())
 	for i := 0; i < b.N; i++ {
 		s.MatchFlow(cli, probes[i&4095], "")
 	}
 	// On a shared machine wall time counts the waits for a core; the
 	// thread's own CPU time per op does not.
-	b.ReportMetric(float64(threadCPU()-c0)/float64(b.N), "cpu-ns/op")
-}
-
-// processCPU is the process's user+system CPU time in ns (the load also
-// pays the GC's threads).
-func processCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}
-
-// threadCPU is the calling thread's user+system CPU time in ns.
-func threadCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	b.ReportMetric(float64(int64(cputime.Thread())-c0)/float64(b.N), "cpu-ns/op")
 }
 
 func be4(v uint32) [4]byte { return [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} }
@@ -118,14 +100,14 @@ func BenchmarkLoad10M(b *testing.B) {
 	defer runtime.UnlockOSThread()
 	for i := 0; i < b.N; i++ {
 		before := heapInUse()
-		c0 := processCPU()
+		c0 := int64(cputime.Process())
 		s := New(Configuration{Dir: dir, Poll: -1})
 		if _, err := s.Reload(); err != nil {
 			b.Fatal(err)
 		}
 		_, took := s.Loaded()
 		b.ReportMetric(took.Seconds(), "load-s")
-		b.ReportMetric(float64(processCPU()-c0)/1e9, "load-cpu-s")
+		b.ReportMetric(float64(int64(cputime.Process())-c0)/1e9, "load-cpu-s")
 		b.ReportMetric(float64(heapInUse()-before), "heap-bytes")
 		b.ReportMetric(float64(s.Current().MemBytes()), "table-bytes")
 		b.ReportMetric(float64(s.Current().v4.size()), "ranges")

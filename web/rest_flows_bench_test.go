@@ -4,11 +4,10 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"runtime"
-	"syscall"
 	"testing"
-	"time"
 
 	"flowgate/engine"
+	"flowgate/internal/cputime"
 )
 
 // BenchmarkActiveFlows1M: flow/active.lua's first page sorted by traffic
@@ -36,7 +35,7 @@ func BenchmarkActiveFlows1M(b *testing.B) {
 	s := New(DefaultConfiguration(), Dependencies{Engine: eng})
 	runtime.GC() // the fill's garbage is not the requests' cost
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for n := 0; n < b.N; n++ {
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, httptest.NewRequest("GET", "/lua/rest/v2/get/flow/active.lua?ifid=0&perPage=10&sortColumn=bytes&sortOrder=desc", nil))
@@ -44,16 +43,5 @@ func BenchmarkActiveFlows1M(b *testing.B) {
 			b.Fatal(w.Code)
 		}
 	}
-	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
-}
-
-// processCPU is the CPU time (user and system) the process has used: a
-// request's cost that, unlike ns/op, does not grow with the load other
-// processes put on a shared machine.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }

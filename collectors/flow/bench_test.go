@@ -2,11 +2,10 @@ package flow
 
 import (
 	"net/netip"
-	"syscall"
 	"testing"
-	"time"
 
 	"flowgate/engine"
+	"flowgate/internal/cputime"
 )
 
 // Decode+map cost per record: datagrams as exporters send them (v9 and
@@ -24,7 +23,7 @@ func benchDecode(b *testing.B, sflowPort bool, setup, pkt []byte, perPkt int) {
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(pkt)))
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		batch.Reset()
@@ -37,7 +36,7 @@ func benchDecode(b *testing.B, sflowPort bool, setup, pkt []byte, perPkt int) {
 	}
 	// CPU time of the process per record: the per-core cost, whatever
 	// else the machine runs (wall-clock ns/op inflates under contention).
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*perPkt), "cpu-ns/record")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N*perPkt), "cpu-ns/record")
 	b.ReportMetric(float64(b.N*perPkt)/b.Elapsed().Seconds(), "records/s")
 }
 
@@ -67,10 +66,4 @@ func BenchmarkDecodeSFlow(b *testing.B) {
 		samples = append(samples, sflowFlowSample(uint32(i+1), 1000, 5, 6, sampledHeader(1514, frame)))
 	}
 	benchDecode(b, true, nil, sflowPacket("192.0.2.9", 1, samples...), 8)
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

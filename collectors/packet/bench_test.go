@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"flowgate/internal/cputime"
 )
 
 // benchCapture is a capture of long-lived flows: 1,000 TCP conversations
@@ -64,7 +65,7 @@ func replay(b *testing.B, data []byte, n int) *Stats {
 	var shift, first, last int64
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < n; i++ {
 		pd, ci, err := r.ZeroCopyReadPacketData()
 		if err == io.EOF {
@@ -86,18 +87,10 @@ func replay(b *testing.B, data []byte, n int) *Stats {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "pkts/s")
 	// CPU time of the whole process (GC included): on a shared machine
 	// the wall clock also counts the time other processes had the core.
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(n)/cpu.Seconds(), "pkts/cpu-s")
 	}
 	return &col.stats
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkReplay: one op is one packet.

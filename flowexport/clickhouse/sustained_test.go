@@ -5,7 +5,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"flowgate/engine"
 	"flowgate/flowexport"
 	"flowgate/flowexport/clickhouse/chtest"
+	"flowgate/internal/cputime"
 	"flowgate/internal/testwait"
 )
 
@@ -54,8 +54,7 @@ func TestSustainedDump(t *testing.T) {
 	if err := eng.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var ru0 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	cpu0 := cputime.Process()
 	const batch = 1000
 	start := time.Now()
 	end := start.Add(time.Duration(secs) * time.Second)
@@ -90,9 +89,7 @@ func TestSustainedDump(t *testing.T) {
 	}
 	elapsed := time.Since(start)
 	cw := w.Counters()
-	var ru1 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	cpu := time.Duration(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) * time.Nanosecond
+	cpu := cputime.Process() - cpu0
 	t.Logf("ingest: %d flows in %s = %.0f flows/s offered", sent, elapsed.Round(time.Millisecond), float64(sent)/elapsed.Seconds())
 	t.Logf("clickhouse during the run: %d rows written, %.0f rows/s after the first 5 s; buffered %d, spooled %d, send errors %d",
 		cw.Written, float64(cw.Written-written0)/(elapsed.Seconds()-5), cw.BufferedRows, cw.Spooled, cw.SendErrors)
