@@ -8,11 +8,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"flowgate/alerts"
+	"flowgate/internal/cputime"
 )
 
 // BenchmarkInsert measures alerts stored per second through the batching
@@ -25,7 +25,7 @@ func BenchmarkInsert(b *testing.B) {
 				d := open(b, Configuration{Synchronous: sync, QueueSize: 20_000})
 				ctx := context.Background()
 				b.ResetTimer()
-				start, cpu0 := time.Now(), cpuTime()
+				start, cpu0 := time.Now(), cputime.Process()
 				for i := 1; i <= b.N; i++ {
 					if kind == "flow" {
 						d.Append(flowAlert(uint64(i), "10.0.0.1", "10.0.0.2", 7, 0, alerts.SeverityError, int64(i)))
@@ -41,7 +41,7 @@ func BenchmarkInsert(b *testing.B) {
 				if err := d.Flush(ctx); err != nil {
 					b.Fatal(err)
 				}
-				el, cpu := time.Since(start), cpuTime()-cpu0
+				el, cpu := time.Since(start), cputime.Process()-cpu0
 				b.StopTimer()
 				if c := d.Counters(); c.Dropped != 0 || c.Committed != uint64(b.N) {
 					b.Fatalf("counters %+v", c)
@@ -54,13 +54,6 @@ func BenchmarkInsert(b *testing.B) {
 			})
 		}
 	}
-}
-
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 const benchRows = 1_000_000
@@ -142,7 +135,7 @@ func BenchmarkList1M(b *testing.B) {
 			ifid := 1
 			q.IfID, q.Family, q.Status, q.Start, q.Length, q.Desc = &ifid, FamilyFlow, StatusHistorical, 20, 10, true
 			lat := make([]time.Duration, 0, b.N)
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
 				p, err := d.ListPage(context.Background(), q, nil)
@@ -153,7 +146,7 @@ func BenchmarkList1M(b *testing.B) {
 			}
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
@@ -184,7 +177,7 @@ func BenchmarkSustained(b *testing.B) {
 		}
 	}
 	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), cputime.Process()
 	end := start.Add(time.Duration(secs) * time.Second)
 	var perSec []uint64
 	last, lastT := uint64(0), start
@@ -224,7 +217,7 @@ func BenchmarkSustained(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	el, cpu := time.Since(start), cpuTime()-cpu0
+	el, cpu := time.Since(start), cputime.Process()-cpu0
 	b.StopTimer()
 	c := d.Counters()
 	if c.Dropped != 0 || c.Committed != uint64(i) {
@@ -293,7 +286,7 @@ func BenchmarkWriterCPU(b *testing.B) {
 	d := open(b, Configuration{Synchronous: benchSync(b)})
 	ctx := context.Background()
 	b.ResetTimer()
-	start, cpu0, w0 := time.Now(), cpuTime(), bytesWritten(b)
+	start, cpu0, w0 := time.Now(), cputime.Process(), bytesWritten(b)
 	for i := range as {
 		d.Append(as[i])
 		if (i+1)%20_000 == 0 {
@@ -305,7 +298,7 @@ func BenchmarkWriterCPU(b *testing.B) {
 	if err := d.Flush(ctx); err != nil {
 		b.Fatal(err)
 	}
-	el, cpu, w := time.Since(start), cpuTime()-cpu0, bytesWritten(b)-w0
+	el, cpu, w := time.Since(start), cputime.Process()-cpu0, bytesWritten(b)-w0
 	b.StopTimer()
 	if c := d.Counters(); c.Dropped != 0 || c.Committed != uint64(n) {
 		b.Fatalf("counters %+v", c)
