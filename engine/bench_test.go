@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"flowgate/internal/cputime"
 )
 
 type benchKey struct {
@@ -67,11 +69,13 @@ func BenchmarkProcessUpdate(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := cputime.Process()
 			for k := 0; k < b.N; k++ {
 				fill(&r, &keys[k%n], now)
 				t.processFlow(&r)
 			}
 			b.StopTimer()
+			b.ReportMetric(cputime.PerOp(cpu0, cputime.Process, b.N), "cpu-ns/op")
 			if t.NumFlows() != n {
 				b.Fatalf("%d flows, want %d", t.NumFlows(), n)
 			}
@@ -87,15 +91,19 @@ func BenchmarkProcessNewFlows(b *testing.B) {
 	var r FlowRecord
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cputime.Process()
 	for k := 0; k < b.N; k++ {
 		if k%n == 0 && k > 0 {
 			b.StopTimer()
+			e0 := cputime.Process()
 			t.endAll()
+			cpu0 += cputime.Process() - e0 // not the cost of a new flow
 			b.StartTimer()
 		}
 		fill(&r, &keys[k%n], now)
 		t.processFlow(&r)
 	}
+	b.ReportMetric(cputime.PerOp(cpu0, cputime.Process, b.N), "cpu-ns/op")
 }
 
 // BenchmarkProcessBatch: the interface path (Process on 64-record batches,
@@ -212,7 +220,7 @@ func TestMemoryPerFlow(t *testing.T) {
 				}
 				return true
 			})
-			idx := 8 * (len(tb.flowIdx.ents) + len(tb.flowIdx.old))
+			idx := 4 * (len(tb.flowIdx.ents) + len(tb.flowIdx.old))
 			t.Logf("heap %.0f B/flow, RSS growth %.0f B/flow: Flow %d B; chunks with side pointers %.1f B/flow, "+
 				"IPv6 addresses %.1f B/flow, index %.1f B/flow (%d slots, old table %d), side data of %d flows %.1f B/flow (flowSide %d B), %d hosts (Host %d B)",
 				perFlow, float64(rss1-rss0)/n, unsafe.Sizeof(Flow{}), float64(chunks)/n, float64(v6)/n, float64(idx)/n,
