@@ -44,7 +44,7 @@ func (e *Engine) AddInterface(name, kind string) *Interface {
 		name: name,
 		kind: kind,
 		eng:  e,
-		free: make(chan *Batch, freeBatches),
+		free: make(chan *Batch, freeBatches(e.cfg)),
 	}
 	i.pauses = e.pauseObservers(i.id, name)
 	i.addShards(e.cfg)

@@ -25,7 +25,7 @@ type Batch struct {
 }
 
 // firstFlows is the record capacity a fresh batch starts with: one
-// allocation instead of eight doublings that copy 664-byte records (the
+// allocation instead of eight doublings that copy 640-byte records (the
 // first thousand batches, before the free list holds enough, cost 17 % of
 // the collector's CPU on new flows that way).
 const firstFlows = 128
@@ -125,14 +125,17 @@ func (i *Interface) PublicKeyHex() string {
 	return i.pubKey
 }
 
-// freeBatches bounds the recycled batches an interface keeps. Not a
-// sync.Pool: the pool is emptied every other GC cycle, and each fresh batch
-// then regrew its records slice by doubling, copying 664-byte records
-// (13–19 % of the collector's CPU on new flows in a profile; firstFlows
-// removes the doubling). Not as long as the queue either: a batch of 128
-// records is 85 KB, and keeping the 1024 a full queue once held cost
-// 60–90 MB of resident memory for good.
-const freeBatches = 64
+// freeBatches is how many recycled batches an interface keeps: as many as
+// can be in flight with the queues full (QueueLen queued, one being applied
+// per shard, one being filled by the collector, one spare), so the list
+// never runs empty in steady state. With 64 it did whenever more than 64
+// batches were queued, and each miss allocated an 80 KB batch that kept the
+// GC busy (7.6 % of the collector's CPU on TLV updates, docs/ingest-scaling.md
+// §4.2). Not a sync.Pool: the pool is emptied every other GC cycle. The
+// memory it keeps is what the queues held at their fullest: with the default
+// QueueLen of 128 and one shard, at most 131 batches of 128 records (640 B
+// each): 10.5 MB per interface, reached only once the queue has filled.
+func freeBatches(cfg Configuration) int { return cfg.QueueLen + cfg.Shards + 2 }
 
 // NewBatch returns an empty batch, recycled when one is free.
 func (i *Interface) NewBatch() *Batch {

@@ -1,6 +1,9 @@
 package engine
 
-import "net/netip"
+import (
+	"net/netip"
+	"unsafe"
+)
 
 // FlowRecord is one flow update, normalized at the edge by a collector
 // (ZMQ, packet, ...). The engine never sees wire formats.
@@ -8,8 +11,13 @@ import "net/netip"
 // Strings in a FlowRecord may alias the collector's receive buffer: they are
 // valid only until Interface.Process returns for the batch holding the record.
 // The engine clones what it keeps.
+//
+// Layout: every field without pointers comes first, up to SrcIP, so Reset
+// clears them as plain memory; the fields that hold pointers (addresses,
+// strings, Additional) follow and Reset writes only those that are set.
+// Zeroing the whole record paid a write barrier per pointer field while the
+// GC marks (docs/ingest-scaling.md §4.2). TestRecordLayout checks the order.
 type FlowRecord struct {
-	SrcIP, DstIP     netip.Addr
 	SrcPort, DstPort uint16
 	Proto            uint8 // IP protocol number
 	IPVersion        uint8 // 4 or 6 as reported (informational)
@@ -31,7 +39,6 @@ type FlowRecord struct {
 	// L7_PROTO at all (0/0 then means "guess from ports").
 	L7Master, L7App uint16
 	L7Set           bool
-	L7Name          string // L7_PROTO_NAME as sent by the probe, informational
 	L7Confidence    uint8
 	L7ErrorCode     uint32
 
@@ -41,8 +48,6 @@ type FlowRecord struct {
 	PrevAS, NextAS        uint32
 	VRF                   uint32
 	ObservationPoint      uint16
-	ExporterIP            netip.Addr // EXPORTER_IPV4/6_ADDRESS, or NPROBE_IPV4_ADDRESS when absent
-	NProbeIP              netip.Addr
 	PrivateID             uint32 // hash of SIP_CALL_ID, part of the flow key
 
 	SrcFragments, DstFragments uint32
@@ -54,26 +59,33 @@ type FlowRecord struct {
 	ClientLatencyMs, ServerLatencyMs, ApplLatencyMs float32
 	HasLatency                                      uint8 // 1 client, 2 server, 4 application
 
-	PostNATSrcIP, PostNATDstIP     netip.Addr
 	PostNATSrcPort, PostNATDstPort uint16
 
+	DNSQueryType uint16
+	DNSRetCode   uint16
+	HTTPRetCode  uint16
+	Risk         uint64
+	Verdict      uint8
+	FlowSource   uint8 // 0 packets, 1 NetFlow/IPFIX, 2 sFlow
+
+	// From here on every field holds a pointer (see Reset).
+	SrcIP, DstIP               netip.Addr
+	ExporterIP                 netip.Addr // EXPORTER_IPV4/6_ADDRESS, or NPROBE_IPV4_ADDRESS when absent
+	NProbeIP                   netip.Addr
+	PostNATSrcIP, PostNATDstIP netip.Addr
+
+	L7Name        string // L7_PROTO_NAME as sent by the probe, informational
 	DNSQuery      string
-	DNSQueryType  uint16
-	DNSRetCode    uint16
 	HTTPURL       string
 	HTTPSite      string
 	HTTPUserAgent string
 	HTTPMethod    string
-	HTTPRetCode   uint16
 	TLSServerName string
 	JA3C, JA3S    string
 	JA4C          string
 	L7Info        string
-	Risk          uint64
 	RiskName      string
 	EndReason     string
-	Verdict       uint8
-	FlowSource    uint8 // 0 packets, 1 NetFlow/IPFIX, 2 sFlow
 	SMTPMailFrom  string
 	SMTPRcptTo    string
 	BitTorrent    string
@@ -91,12 +103,39 @@ type Field struct {
 	Value string
 }
 
+// scalarBytes is the size of FlowRecord's pointer-free prefix.
+const scalarBytes = unsafe.Offsetof(FlowRecord{}.SrcIP)
+
 // Reset clears r for reuse while keeping the Additional slice's capacity.
+// The pointer-free prefix is cleared as plain memory (no write barriers);
+// a pointer field is written only when set, so a record that carried two
+// addresses and no strings costs two barriers, not 25.
 func (r *FlowRecord) Reset() {
-	add := r.Additional[:0]
-	*r = FlowRecord{}
-	r.Additional = add
+	clear(unsafe.Slice((*byte)(unsafe.Pointer(r)), scalarBytes))
 	r.Direction = 2
+	clearAddr(&r.SrcIP)
+	clearAddr(&r.DstIP)
+	clearAddr(&r.ExporterIP)
+	clearAddr(&r.NProbeIP)
+	clearAddr(&r.PostNATSrcIP)
+	clearAddr(&r.PostNATDstIP)
+	for _, s := range [...]*string{&r.L7Name, &r.DNSQuery, &r.HTTPURL, &r.HTTPSite,
+		&r.HTTPUserAgent, &r.HTTPMethod, &r.TLSServerName, &r.JA3C, &r.JA3S, &r.JA4C,
+		&r.L7Info, &r.RiskName, &r.EndReason, &r.SMTPMailFrom, &r.SMTPRcptTo,
+		&r.BitTorrent, &r.WLANSSID} {
+		if unsafe.StringData(*s) != nil {
+			*s = ""
+		}
+	}
+	if len(r.Additional) != 0 {
+		r.Additional = r.Additional[:0]
+	}
+}
+
+func clearAddr(a *netip.Addr) {
+	if *a != (netip.Addr{}) {
+		*a = netip.Addr{}
+	}
 }
 
 // ProbeEvent is the content of an nProbe `event` message: the probe's own
