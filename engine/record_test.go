@@ -135,6 +135,13 @@ func BenchmarkRecordReset(b *testing.B) {
 			b.Run(gc+"/"+v.name, func(b *testing.B) {
 				stop := make(chan struct{})
 				done := make(chan struct{})
+				var heap []*[4]int // enough to scan that marking lasts
+				if gc == "gc-marking" {
+					heap = make([]*[4]int, 1<<20)
+					for k := range heap {
+						heap[k] = new([4]int)
+					}
+				}
 				go func() {
 					defer close(done)
 					for gc == "gc-marking" {
@@ -161,6 +168,7 @@ func BenchmarkRecordReset(b *testing.B) {
 				b.ReportMetric(cputime.PerOp(cpu0, cputime.Thread, b.N*len(recs)), "cpu-ns/record")
 				close(stop)
 				<-done
+				runtime.KeepAlive(heap)
 			})
 		}
 	}
