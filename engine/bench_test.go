@@ -208,7 +208,7 @@ func TestMemoryPerFlow(t *testing.T) {
 			perFlow := float64(after.HeapAlloc-before.HeapAlloc) / n
 			chunks, v6 := 0, 0
 			for _, ch := range tb.flowChunks {
-				chunks += int(unsafe.Sizeof(*ch)) + int(unsafe.Sizeof(*ch.side))
+				chunks += int(unsafe.Sizeof(*ch)) + 8*cap(ch.sides) + 2*cap(ch.sideFree)
 				if ch.v6 != nil {
 					v6 += int(unsafe.Sizeof(*ch.v6))
 				}
@@ -221,7 +221,7 @@ func TestMemoryPerFlow(t *testing.T) {
 				return true
 			})
 			idx := 4 * (len(tb.flowIdx.ents) + len(tb.flowIdx.old))
-			t.Logf("heap %.0f B/flow, RSS growth %.0f B/flow: Flow %d B; chunks with side pointers %.1f B/flow, "+
+			t.Logf("heap %.0f B/flow, RSS growth %.0f B/flow: Flow %d B; chunks with side indexes %.1f B/flow, "+
 				"IPv6 addresses %.1f B/flow, index %.1f B/flow (%d slots, old table %d), side data of %d flows %.1f B/flow (flowSide %d B), %d hosts (Host %d B)",
 				perFlow, float64(rss1-rss0)/n, unsafe.Sizeof(Flow{}), float64(chunks)/n, float64(v6)/n, float64(idx)/n,
 				len(tb.flowIdx.ents), len(tb.flowIdx.old), sides, float64(sides*int(unsafe.Sizeof(flowSide{})))/n,

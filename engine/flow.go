@@ -126,16 +126,20 @@ type flowSide struct {
 }
 
 // flowChunkT is a block of flow slots, all IPv4 or all IPv6 (Tables.allocFlowSlot).
-// Its pointers come first, so the GC scans two words of it however many
-// flows it holds.
+// Its pointers come first, so the GC scans seven words of it however many
+// flows it holds. A flow's side data is reached through a 2-byte index into
+// sides rather than an 8-byte pointer per slot: most flows have none, and
+// those that have pay 8 bytes in sides (up to 16 while it grows).
 type flowChunkT struct {
-	side  *[flowChunk]*flowSide
-	v6    *[flowChunk][2][16]byte // client and server of each flow of an IPv6 chunk; nil in an IPv4 chunk
-	flows [flowChunk]Flow
+	sides    []*flowSide             // side data of the chunk's flows; nil entries are free
+	sideFree []uint16                // free indexes of sides
+	v6       *[flowChunk][2][16]byte // client and server of each flow of an IPv6 chunk; nil in an IPv4 chunk
+	sideIx   [flowChunk]uint16       // per slot: index+1 into sides, 0 none
+	flows    [flowChunk]Flow
 }
 
 func newFlowChunk(v6 bool) *flowChunkT {
-	c := &flowChunkT{side: new([flowChunk]*flowSide)}
+	c := &flowChunkT{}
 	if v6 {
 		c.v6 = new([flowChunk][2][16]byte)
 	}
@@ -151,12 +155,14 @@ func (f *Flow) chunk() *flowChunkT {
 	return (*flowChunkT)(unsafe.Add(unsafe.Pointer(f), -int(idx*unsafe.Sizeof(Flow{})+unsafe.Offsetof(flowChunkT{}.flows))))
 }
 
-// sidePtr returns the flow's side-data slot, nil for a copy of a Flow.
-func (f *Flow) sidePtr() **flowSide {
-	if c := f.chunk(); c != nil {
-		return &c.side[f.slot&(flowChunk-1)]
+// sideIx returns the flow's chunk and its index+1 there, 0 for none; the
+// chunk is nil for a copy of a Flow.
+func (f *Flow) sideIx() (*flowChunkT, uint16) {
+	c := f.chunk()
+	if c == nil {
+		return nil, 0
 	}
-	return nil
+	return c, c.sideIx[f.slot&(flowChunk-1)]
 }
 
 // v6Addrs returns an IPv6 flow's client and server, nil for an IPv4 flow
@@ -265,22 +271,43 @@ func (t *Tables) freeFlowSlot(slot uint32) {
 }
 
 func (f *Flow) side() *flowSide {
-	if p := f.sidePtr(); p != nil {
-		return *p
+	if c, ix := f.sideIx(); ix != 0 {
+		return c.sides[ix-1]
 	}
 	return nil
 }
 
 // sideAlloc returns the side data, creating it.
 func (f *Flow) sideAlloc() *flowSide {
-	p := f.sidePtr()
-	if p == nil {
+	c, ix := f.sideIx()
+	if c == nil {
 		return &flowSide{} // a copy: changes are dropped with it
 	}
-	if *p == nil {
-		*p = &flowSide{}
+	if ix != 0 {
+		return c.sides[ix-1]
 	}
-	return *p
+	s := &flowSide{}
+	if n := len(c.sideFree); n > 0 {
+		ix = c.sideFree[n-1] + 1
+		c.sideFree = c.sideFree[:n-1]
+		c.sides[ix-1] = s
+	} else {
+		c.sides = append(c.sides, s)
+		ix = uint16(len(c.sides)) // <= flowChunk: fits
+	}
+	c.sideIx[f.slot&(flowChunk-1)] = ix
+	return s
+}
+
+// freeSide drops the flow's side data (the flow ends).
+func (f *Flow) freeSide() {
+	c, ix := f.sideIx()
+	if ix == 0 {
+		return
+	}
+	c.sides[ix-1] = nil
+	c.sideFree = append(c.sideFree, ix-1)
+	c.sideIx[f.slot&(flowChunk-1)] = 0
 }
 
 // MetaKey names one of a flow's L7 metadata strings. They are kept as a

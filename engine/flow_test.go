@@ -2,6 +2,8 @@ package engine
 
 import (
 	"encoding/binary"
+	"fmt"
+	"maps"
 	"net/netip"
 	"testing"
 	"time"
@@ -201,5 +203,48 @@ func TestPrivateIDKey(t *testing.T) {
 	process(i, sip("10.1.0.1", "10.1.0.2", 5060, 5060, 0, 5))
 	if f := onlyFlow(t, i); f.PrivateID() != 0 || f.Extra() != nil {
 		t.Errorf("a reused slot kept call id %#x / extra %+v", f.PrivateID(), f.Extra())
+	}
+}
+
+// TestFlowSideIndexReuse: side data indexes freed by ended flows are reused
+// by new flows of the chunk, and every flow keeps its own strings (none
+// sees an ended flow's, none loses its own).
+func TestFlowSideIndexReuse(t *testing.T) {
+	c := newClock()
+	i := newIface(t, testConfig(c))
+	start := c.Unix()
+	want := map[uint16]string{} // client port → DNS query
+	for p := uint16(1); p <= 6; p++ {
+		r := rec("10.1.0.1", "10.1.0.2", 40000+p, 53, 17, 100, 1, 0, 0, start, start)
+		r.DNSQuery = fmt.Sprintf("q%d.example.org", p)
+		process(i, r)
+		want[40000+p] = r.DNSQuery
+	}
+	// Keep the even ports alive, let the odd ones expire (idle 60 s).
+	c.Add(40 * time.Second)
+	now := c.Unix()
+	for p := uint16(2); p <= 6; p += 2 {
+		process(i, rec("10.1.0.1", "10.1.0.2", 40000+p, 53, 17, 100, 1, 0, 0, start, now))
+	}
+	c.Add(40 * time.Second)
+	now = c.Unix()
+	i.Do(func(tb *Tables) { tb.Tick() })
+	for p := uint16(1); p <= 6; p += 2 {
+		delete(want, 40000+p)
+	}
+	for p := uint16(7); p <= 10; p++ { // 3 take the freed indexes, 1 a new one
+		r := rec("10.1.0.1", "10.1.0.2", 40000+p, 53, 17, 100, 1, 0, 0, now, now)
+		if p != 8 { // one flow without strings
+			r.DNSQuery = fmt.Sprintf("q%d.example.org", p)
+		}
+		process(i, r)
+		want[40000+p] = r.DNSQuery
+	}
+	got := map[uint16]string{}
+	i.Do(func(tb *Tables) {
+		tb.Flows(func(f *Flow) bool { got[f.ClientPort()] = f.DNSQuery(); return true })
+	})
+	if !maps.Equal(got, want) {
+		t.Fatalf("DNS queries by client port:\n got %v\nwant %v", got, want)
 	}
 }

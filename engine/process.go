@@ -604,9 +604,7 @@ func (t *Tables) endFlow(f *Flow, slot uint32, tag uint32, hasTag bool) {
 	if gen < f.gen {
 		gen = uint32(t.shard) // wrapped: back to the shard's residue (newFlow)
 	}
-	if p := f.sidePtr(); p != nil {
-		*p = nil
-	}
+	f.freeSide()
 	*f = Flow{gen: gen, slot: slot}
 	t.freeFlowSlot(slot)
 	t.stats.FlowsExpired++
