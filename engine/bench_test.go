@@ -220,7 +220,7 @@ func TestMemoryPerFlow(t *testing.T) {
 				}
 				return true
 			})
-			idx := 4 * (len(tb.flowIdx.ents) + len(tb.flowIdx.old))
+			idx := 8 * (len(tb.flowIdx.ents) + len(tb.flowIdx.old))
 			t.Logf("heap %.0f B/flow, RSS growth %.0f B/flow: Flow %d B; chunks with side indexes %.1f B/flow, "+
 				"IPv6 addresses %.1f B/flow, index %.1f B/flow (%d slots, old table %d), side data of %d flows %.1f B/flow (flowSide %d B), %d hosts (Host %d B)",
 				perFlow, float64(rss1-rss0)/n, unsafe.Sizeof(Flow{}), float64(chunks)/n, float64(v6)/n, float64(idx)/n,
@@ -251,4 +251,38 @@ func rss() int64 {
 	}
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
+}
+
+// BenchmarkProcessChurn: 1 M active flows at a constant count; each op ends
+// the oldest flow and creates a new one (the steady state of a collector
+// whose flows expire: index deletes and inserts, no growth).
+func BenchmarkProcessChurn(b *testing.B) {
+	const n = 1 << 20
+	t, c := benchTables(b, n)
+	keys, now := benchKeys(2*n), c.Unix()
+	var r FlowRecord
+	for k := range n {
+		fill(&r, &keys[k], now)
+		t.processFlow(&r)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cputime.Process()
+	for k := 0; k < b.N; k++ {
+		old := &keys[k%(2*n)]
+		key, _ := makeKey(ptr16(old.src), ptr16(old.dst), old.sp, old.dp, 0, 17, 0)
+		tag := t.flowIdx.hash(&key)
+		slot, ok := t.lookup(&key, tag)
+		if !ok {
+			b.Fatalf("op %d: the oldest flow is not indexed", k)
+		}
+		t.endFlow(t.flow(slot), slot, tag, true)
+		fill(&r, &keys[(k+n)%(2*n)], now)
+		t.processFlow(&r)
+	}
+	b.StopTimer()
+	b.ReportMetric(cputime.PerOp(cpu0, cputime.Process, b.N), "cpu-ns/op")
+	if t.NumFlows() != n {
+		b.Fatalf("%d flows, want %d", t.NumFlows(), n)
+	}
 }

@@ -250,17 +250,6 @@ func (t *Tables) allocFlowSlot(v6 bool) uint32 {
 	return slot
 }
 
-// flowSlotsFull tells whether allocFlowSlot has no slot left for the family:
-// all slots are below maxFlowSlots, the most the flow index can name.
-func (t *Tables) flowSlotsFull(v6 bool) bool {
-	fam := 0
-	if v6 {
-		fam = 1
-	}
-	return len(t.flowFree[fam]) == 0 && t.flowNext[fam]&(flowChunk-1) == 0 &&
-		uint64(len(t.flowChunks)+1)<<flowChunkBits > maxFlowSlots
-}
-
 // freeFlowSlot returns an ended flow's slot to its family's free list.
 func (t *Tables) freeFlowSlot(slot uint32) {
 	fam := 0

@@ -7,18 +7,13 @@ import (
 )
 
 // flowIndex maps canonical flow keys to flow slots. It is an open-addressing
-// table of 4-byte entries (7 bits of the key's hash, slot+1) with linear
-// probing and backward-shift deletion: the key itself lives in the Flow, so a
-// lookup touches one index word and the flow it needs anyway, and the index
-// costs 5–11 bytes per flow instead of a Go map's ~75.
+// table of 8-byte entries (32-bit hash tag, slot+1) with linear probing and
+// backward-shift deletion: the key itself lives in the Flow, so a lookup
+// touches one index word and the flow it needs anyway, and the index costs
+// 11–21 bytes per flow instead of a Go map's ~75.
 //
-// An entry's home is the top bits of its 32-bit hash, which the entry does not
-// keep: moving an entry (growth, backward shift) recomputes the hash from the
-// flow's key (slotHash), at most once per entry per doubling plus the few
-// entries a delete shifts. The 7 stored bits are the hash's lowest, which the
-// home does not use below 2^25 slots: they spare a lookup 127 of 128 visits
-// to flows that only share the probe run. The hash is seeded per table
-// against crafted collisions.
+// The home position is the tag's top bits, so growing needs no rehash of keys.
+// The hash is seeded per table against crafted collisions.
 //
 // Growth is incremental, so that no batch pays for moving millions of
 // entries at once: the doubled table takes new entries while each insert
@@ -26,55 +21,35 @@ import (
 // until it is empty. Moved or removed entries of the previous table become
 // tombstones (probe chains stay unbroken there).
 type flowIndex struct {
-	ents []uint32 // 0 = empty, else tag<<idxSlotBits | slot+1 (entry)
+	ents []uint64 // 0 = empty, else tag<<32 | slot+1
 	n    int      // entries in ents and old
 	bits uint     // len(ents) == 1<<bits
 	seed [3]uint64
-	// slotHash is the hash of the key of the flow in a slot (Tables.slotHash).
-	slotHash func(slot uint32) uint32
 
-	old     []uint32 // previous table while migrating, else nil
+	old     []uint64 // previous table while migrating, else nil
 	oldBits uint
 	cursor  int // next slot of old to move
 }
 
-const (
-	// idxSlotBits of an entry hold slot+1, the rest the hash's low bits.
-	idxSlotBits = 25
-	idxSlotMask = 1<<idxSlotBits - 1
-	// maxFlowSlots bounds a table's flow slots so that slot+1 fits an entry
-	// (allocFlowSlot refuses more: 33 M flows per shard, 5 GB of Flows).
-	maxFlowSlots = idxSlotMask
-	// tomb marks a moved or removed entry of the previous table: its slot
-	// bits are 0, which no live entry (slot+1 >= 1) has.
-	tomb = 1 << idxSlotBits
-)
-
-// entry is the index entry of slot, whose key hashes to tag.
-func entry(tag, slot uint32) uint32 { return tag<<idxSlotBits | (slot + 1) }
-
-// sameTag tells whether entry e may be of a key that hashes to tag.
-func sameTag(e, tag uint32) bool { return e&^idxSlotMask == tag<<idxSlotBits }
-
-// entrySlot is the slot of entry e.
-func entrySlot(e uint32) uint32 { return e&idxSlotMask - 1 }
+// tomb marks a moved or removed entry of the previous table. No live entry
+// has this value: slot+1 == 1<<32-1 would need 2^32-2 flows.
+const tomb = ^uint64(0)
 
 // migrateStep is the number of old slots each insert moves: the previous
 // table (L slots, 3/4 full when growth began) is empty after L/8 inserts,
 // long before the new one (2L slots) reaches 3/4 after 3L/4 inserts. 8
 // rather than 4 halves the time both tables are held (at 1 M flows, the
-// table of 2^20 slots was still there: 4 B per flow) and the time new
-// flows' misses search both, for about 6 entry moves per insert.
+// 8 MiB table of 2^20 slots was still there: 8 B per flow) and the time
+// new flows' misses search both, for about 6 entry moves per insert.
 const migrateStep = 8
 
 const flowIndexMinBits = 10
 
-func newFlowIndex(slotHash func(slot uint32) uint32) flowIndex {
+func newFlowIndex() flowIndex {
 	return flowIndex{
-		ents:     make([]uint32, 1<<flowIndexMinBits),
-		bits:     flowIndexMinBits,
-		seed:     [3]uint64{rand.Uint64(), rand.Uint64(), rand.Uint64()},
-		slotHash: slotHash,
+		ents: make([]uint64, 1<<flowIndexMinBits),
+		bits: flowIndexMinBits,
+		seed: [3]uint64{rand.Uint64(), rand.Uint64(), rand.Uint64()},
 	}
 }
 
@@ -92,14 +67,6 @@ func (x *flowIndex) hash(k *flowKey) uint32 {
 	return uint32(mum(h, 0x589965cc75374cc3) >> 32)
 }
 
-// slotHash is the index hash of the key of the flow in slot.
-func (t *Tables) slotHash(slot uint32) uint32 {
-	f := t.flow(slot)
-	cli, srv := f.addrs()
-	k, _ := makeKey(&cli, &srv, f.cliPort, f.srvPort, f.vlan, f.proto, f.PrivateID())
-	return t.flowIdx.hash(&k)
-}
-
 func (x *flowIndex) home(tag uint32) uint64 { return uint64(tag) >> (32 - x.bits) }
 
 func (x *flowIndex) mask() uint64 { return uint64(len(x.ents) - 1) }
@@ -111,14 +78,13 @@ func (x *flowIndex) insert(tag uint32, slot uint32) {
 	if (x.n+1)*4 > len(x.ents)*3 {
 		x.grow()
 	}
-	x.put(entry(tag, slot), tag)
+	x.put(uint64(tag)<<32 | uint64(slot+1))
 	x.n++
 }
 
-// put stores entry e, whose key hashes to tag, in the current table.
-func (x *flowIndex) put(e, tag uint32) {
+func (x *flowIndex) put(e uint64) {
 	m := x.mask()
-	i := x.home(tag)
+	i := x.home(uint32(e >> 32))
 	for x.ents[i] != 0 {
 		i = (i + 1) & m
 	}
@@ -132,7 +98,7 @@ func (x *flowIndex) grow() {
 	}
 	x.old, x.oldBits, x.cursor = x.ents, x.bits, 0
 	x.bits++
-	x.ents = make([]uint32, 1<<x.bits)
+	x.ents = make([]uint64, 1<<x.bits)
 }
 
 // migrate moves up to k slots of the previous table into the current one.
@@ -140,7 +106,7 @@ func (x *flowIndex) migrate(k int) {
 	end := min(x.cursor+k, len(x.old))
 	for i := x.cursor; i < end; i++ {
 		if e := x.old[i]; e != 0 && e != tomb {
-			x.put(e, x.slotHash(entrySlot(e)))
+			x.put(e)
 			x.old[i] = tomb
 		}
 	}
@@ -157,7 +123,7 @@ func (x *flowIndex) oldHome(tag uint32) uint64 { return uint64(tag) >> (32 - x.o
 // entries that follow so probes stay unbroken.
 func (x *flowIndex) remove(tag uint32, slot uint32) {
 	m := x.mask()
-	want := entry(tag, slot)
+	want := uint64(tag)<<32 | uint64(slot+1)
 	i := x.home(tag)
 	for x.ents[i] != want {
 		if x.ents[i] == 0 {
@@ -173,7 +139,7 @@ func (x *flowIndex) remove(tag uint32, slot uint32) {
 		if e == 0 {
 			break
 		}
-		h := x.home(x.slotHash(entrySlot(e)))
+		h := x.home(uint32(e >> 32))
 		// Move e back to the hole at i unless its home lies in (i, j].
 		if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
 			x.ents[i] = e
@@ -185,7 +151,7 @@ func (x *flowIndex) remove(tag uint32, slot uint32) {
 }
 
 // removeOld turns the entry want of the previous table, if there, into a tombstone.
-func (x *flowIndex) removeOld(want, tag uint32) {
+func (x *flowIndex) removeOld(want uint64, tag uint32) {
 	if x.old == nil {
 		return
 	}
@@ -234,8 +200,8 @@ func (t *Tables) lookup(k *flowKey, tag uint32) (uint32, bool) {
 		if e == 0 {
 			break
 		}
-		if sameTag(e, tag) {
-			slot := entrySlot(e)
+		if uint32(e>>32) == tag {
+			slot := uint32(e) - 1
 			if t.flow(slot).sameKey(k) {
 				return slot, true
 			}
@@ -250,8 +216,8 @@ func (t *Tables) lookup(k *flowKey, tag uint32) (uint32, bool) {
 		if e == 0 {
 			return 0, false
 		}
-		if e != tomb && sameTag(e, tag) {
-			slot := entrySlot(e)
+		if e != tomb && uint32(e>>32) == tag {
+			slot := uint32(e) - 1
 			if t.flow(slot).sameKey(k) {
 				return slot, true
 			}

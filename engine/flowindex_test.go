@@ -52,16 +52,18 @@ func ptr16(a interface{ As16() [16]byte }) *[16]byte {
 	return &b
 }
 
-// has tells whether the entry of slot (hashed to tag) is in either table,
-// searching from its home as lookup does (a broken probe chain fails it).
-func (x *flowIndex) has(tag, slot uint32) bool {
-	if x.hasNew(tag, slot) {
-		return true
+// has tells whether entry e is in either table, searching from its home as
+// lookup does (a broken probe chain fails it).
+func (x *flowIndex) has(e uint64) bool {
+	tag := uint32(e >> 32)
+	for i, m := x.home(tag), x.mask(); x.ents[i] != 0; i = (i + 1) & m {
+		if x.ents[i] == e {
+			return true
+		}
 	}
 	if x.old == nil {
 		return false
 	}
-	e := entry(tag, slot)
 	for i, m := x.oldHome(tag), uint64(len(x.old)-1); x.old[i] != 0; i = (i + 1) & m {
 		if x.old[i] == e {
 			return true
@@ -75,27 +77,21 @@ func (x *flowIndex) has(tag, slot uint32) bool {
 // from its home in one of the two tables, removed ones are gone, and
 // migrations finish (no previous table left once the index is quiet).
 func TestFlowIndexIncrementalGrowth(t *testing.T) {
-	live := map[uint32]uint32{} // slot → tag
-	x := newFlowIndex(func(slot uint32) uint32 {
-		tag, ok := live[slot]
-		if !ok {
-			t.Fatalf("the index asked the hash of slot %d, which it does not hold", slot)
-		}
-		return tag
-	})
+	x := newFlowIndex()
 	rng := rand.New(rand.NewPCG(1, 2))
+	live := map[uint32]uint32{} // slot → tag
 	var next uint32
 	migrating, removedOld := 0, 0
 	for step := range 120_000 {
 		if step%5 == 4 && len(live) > 0 { // remove one in five
 			for slot, tag := range live {
-				inOld := x.old != nil && !x.hasNew(tag, slot)
+				inOld := x.old != nil && !x.hasNew(uint64(tag)<<32|uint64(slot+1))
 				x.remove(tag, slot)
 				delete(live, slot)
 				if inOld {
 					removedOld++
 				}
-				if x.has(tag, slot) {
+				if x.has(uint64(tag)<<32 | uint64(slot+1)) {
 					t.Fatalf("step %d: removed entry of slot %d still found", step, slot)
 				}
 				break
@@ -111,7 +107,7 @@ func TestFlowIndexIncrementalGrowth(t *testing.T) {
 		}
 		if step%997 == 0 {
 			for slot, tag := range live {
-				if !x.has(tag, slot) {
+				if !x.has(uint64(tag)<<32 | uint64(slot+1)) {
 					t.Fatalf("step %d: entry of slot %d lost (migrating %v)", step, slot, x.old != nil)
 				}
 			}
@@ -128,9 +124,8 @@ func TestFlowIndexIncrementalGrowth(t *testing.T) {
 	}
 }
 
-func (x *flowIndex) hasNew(tag, slot uint32) bool {
-	e := entry(tag, slot)
-	for i, m := x.home(tag), x.mask(); x.ents[i] != 0; i = (i + 1) & m {
+func (x *flowIndex) hasNew(e uint64) bool {
+	for i, m := x.home(uint32(e>>32)), x.mask(); x.ents[i] != 0; i = (i + 1) & m {
 		if x.ents[i] == e {
 			return true
 		}

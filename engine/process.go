@@ -487,7 +487,7 @@ func setField(fields *[]Field, fd Field) {
 // newFlow creates a flow for r (already pre-processed), or returns nil and
 // counts the drop when a table is full.
 func (t *Tables) newFlow(tag uint32, sa, da *[16]byte, r *FlowRecord, v6 bool) *Flow {
-	if t.flowIdx.n >= t.cfg.MaxFlows || t.flowSlotsFull(v6) {
+	if t.flowIdx.n >= t.cfg.MaxFlows {
 		t.stats.DropsMaxFlows++
 		return nil
 	}
@@ -593,7 +593,9 @@ func (t *Tables) endFlow(f *Flow, slot uint32, tag uint32, hasTag bool) {
 		t.obs.OnFlow(FlowEnd, f, t.nowT, t)
 	}
 	if !hasTag {
-		tag = t.slotHash(slot)
+		cli, srv := f.addrs()
+		k, _ := makeKey(&cli, &srv, f.cliPort, f.srvPort, f.vlan, f.proto, f.PrivateID())
+		tag = t.flowIdx.hash(&k)
 	}
 	t.flowIdx.remove(tag, slot)
 	ch, sh := t.host(f.cliHost), t.host(f.srvHost)

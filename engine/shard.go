@@ -102,7 +102,7 @@ func (i *Interface) addShards(cfg Configuration) {
 		v.shards = append(v.shards, s.t)
 	}
 	i.view = v
-	i.part = newFlowIndex(nil) // for its hash only: never holds entries
+	i.part = newFlowIndex()
 }
 
 // Shards is the number of owner goroutines the interface's flows are

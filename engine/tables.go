@@ -115,6 +115,7 @@ func newTables(i *Interface, cfg Configuration) *Tables {
 	t := &Tables{
 		iface:      i,
 		cfg:        cfg,
+		flowIdx:    newFlowIndex(),
 		hostTable:  &hostTable{hostMap: make(map[hostKey]uint32)},
 		nShards:    1,
 		probes:     make(map[uint32]*ProbeStats),
@@ -122,7 +123,6 @@ func newTables(i *Interface, cfg Configuration) *Tables {
 		exporterIx: make(map[netip.Addr]uint16),
 		maxIdle:    uint32(cfg.FlowIdle / time.Second),
 	}
-	t.flowIdx = newFlowIndex(t.slotHash)
 	t.stats.IfID, t.stats.Name, t.stats.Kind = i.id, i.name, i.kind
 	t.stats.FlowMaxIdle = cfg.FlowIdle
 	t.stats.PeriodicStatsUpdateFreqSecs = housekeepingSecs
