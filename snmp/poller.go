@@ -441,6 +441,23 @@ func (p *Poller) Interfaces(key string) ([]Interface, bool) {
 	return out, true
 }
 
+// Interface returns a copy of one polled interface, without the flow
+// counters Interfaces folds in (no walk of the flow tables: the host page
+// names a few ports per request).
+func (p *Poller) Interface(key string, ifIndex uint32) (Interface, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	d := p.state[key]
+	if d == nil {
+		return Interface{}, false
+	}
+	i := d.ifaces[ifIndex]
+	if i == nil {
+		return Interface{}, false
+	}
+	return *i, true
+}
+
 // Series returns an interface's points newer than since.
 func (p *Poller) Series(key string, ifIndex uint32, since time.Time) ([]Point, bool) {
 	p.mu.RLock()

@@ -12,6 +12,7 @@ const maxPeersPerPage = 1000
 
 func (s *Server) hostPeerRoutes(v2 string) {
 	s.mux.HandleFunc(v2+"get/host/peers.lua", s.getHostPeers)
+	s.mux.HandleFunc(v2+"get/host/snmp_ports.lua", s.getHostSNMPPorts) // rest_host_snmp_ports.go
 }
 
 // peerRow is one peer of a host, summed over their active flows.

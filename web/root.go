@@ -24,6 +24,7 @@ import (
 	"flowgate/categories"
 	"flowgate/engine"
 	"flowgate/pools"
+	"flowgate/snmp"
 	"flowgate/store/kv"
 	"flowgate/web/users"
 )
@@ -110,6 +111,8 @@ type Server struct {
 	badPaths  atomic.Uint64 // requests refused for their path (refuseBadPaths)
 
 	configMods configModules // configuration backup kinds (rest_config.go)
+
+	snmpPoller *snmp.Poller // set by HandleSNMP (before Start); nil: no SNMP
 }
 
 // New returns an inert server.

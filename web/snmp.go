@@ -26,6 +26,7 @@ import (
 //
 // KEY is the device address, with ":port" when the port is not 161.
 func (s *Server) HandleSNMP(p *snmp.Poller, traps *snmp.TrapReceiver) {
+	s.snmpPoller = p                            // names host ports (rest_host_snmp_ports.go)
 	s.HandleConfigModule("snmp", snmpModule(p)) // rest_config.go
 	s.proSNMPRoutes(p)                          // pro_snmp.go
 	s.mux.HandleFunc("/lua/rest/v2/get/snmp/device/list.lua", func(w http.ResponseWriter, r *http.Request) {
