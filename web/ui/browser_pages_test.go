@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+
+	"flowgate/snmp/snmptest"
 )
 
 // TestBrowser's steps for the interfaces' kinds, the syslog producers, the
@@ -144,6 +146,43 @@ func browseHostPeers(t *testing.T, ctx context.Context, base string) {
 	}
 	if loc := val(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "talking_with=198.51.100.7") {
 		t.Errorf("URL %s lacks talking_with", loc)
+	}
+}
+
+// browseHostSNMPPort: the host page's SNMP port (the fixture's flow
+// 10.1.0.5 → 192.0.2.9 exported by the polled snmpd, entering on ifIndex 1)
+// names the device and interface and links to that interface's page.
+func browseHostSNMPPort(t *testing.T, ctx context.Context, f *fixture) {
+	var lo string
+	for _, i := range f.snmpIfs {
+		if i.Index == 1 {
+			lo = i.Name
+		}
+	}
+	if lo == "" {
+		t.Fatalf("snmpd serves no named ifIndex 1: %+v", f.snmpIfs)
+	}
+	hashNav(t, ctx, "#/flows")
+	run(t, ctx, "flows", chromedp.WaitVisible(chromedp.CSS(`#flows-table`)))
+	hashNav(t, ctx, "#/host/10.1.0.5")
+	run(t, ctx, "host SNMP ports", chromedp.WaitVisible(chromedp.CSS(`#host-snmp-ports tbody a`)))
+	// Device, Interface, Status, Flows, Traffic (1,000 B sent, 500 B received).
+	row := val(t, ctx, "SNMP port row", chromedp.Evaluate[[]string](`[...document.querySelector('#host-snmp-ports tbody tr').cells].map((c) => c.textContent)`))
+	if len(row) != 5 || row[0] != snmptest.SysName || !strings.HasPrefix(row[1], lo) || row[3] != "1" || row[4] != "1.46 KB" {
+		t.Errorf("SNMP port row %q: want %s, %s, 1 flow, 1.46 KB", row, snmptest.SysName, lo)
+	}
+	if n := val(t, ctx, "rows", chromedp.Evaluate[int](`document.querySelectorAll('#host-snmp-ports tbody tr').length`)); n != 1 {
+		t.Errorf("%d SNMP port rows, want 1", n)
+	}
+	run(t, ctx, "the device's interface",
+		chromedp.Click(chromedp.CSS(`#host-snmp-ports tbody a`)),
+		chromedp.WaitVisible(chromedp.CSS(`#snmp-ifs a[aria-current="true"]`)))
+	if got := text(t, ctx, `#snmp-ifs a[aria-current="true"]`); got != lo {
+		t.Errorf("selected interface %q, want %q", got, lo)
+	}
+	loc := val(t, ctx, "location", chromedp.Location())
+	if u, err := url.PathUnescape(loc); err != nil || !strings.HasSuffix(u, "#/snmp/"+f.snmpKey+"?if=1") {
+		t.Errorf("URL %s, want the device %s and if=1", loc, f.snmpKey)
 	}
 }
 

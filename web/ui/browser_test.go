@@ -311,6 +311,7 @@ func TestBrowser(t *testing.T) {
 		shot(t, ctx, "host")
 	})
 	t.Run("host peers", func(t *testing.T) { browseHostPeers(t, ctx, f.base) })
+	t.Run("host SNMP port", func(t *testing.T) { browseHostSNMPPort(t, ctx, f) })
 	t.Run("networks", func(t *testing.T) { browseNetworks(t, ctx, f.base) })
 
 	t.Run("flows with a filter", func(t *testing.T) {

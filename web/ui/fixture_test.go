@@ -84,6 +84,9 @@ func newFixture(t *testing.T) *fixture {
 			if ri == 1 {
 				f.Proto, f.DstPort, f.L7App = 17, 53, 5 // DNS
 			}
+			if n == 0 { // 10.1.0.5 → 192.0.2.9 exported by the polled snmpd below, entering on lo (ifIndex 1)
+				f.ExporterIP, f.InIfIndex = netip.MustParseAddr("127.0.0.1"), 1
+			}
 			n++
 		}
 	}

@@ -231,6 +231,7 @@ export async function host(main, ctx, key) {
   const apps = el("tbody");
   const flowsT = flowTable(ctx, { host: key }, "f");
   const peersT = peerTable(ctx, key);
+  const portsCard = el("div", { id: "host-snmp-ports-card" }); // filled when the host has SNMP ports
   const alertsBody = el("tbody");
   clear(main, el("h1", {}, "Host ", el("span", { id: "host-name" }, d.name || d.ip)),
     el("div", { class: "cols" },
@@ -243,12 +244,14 @@ export async function host(main, ctx, key) {
     chart.card, appChart.card,
     card("Flows", flowsT.root),
     card("Peers", peersT.root),
+    portsCard,
     card("Alerts", el("table", { class: "grid", id: "host-alerts" }, el("thead", {}, el("tr", {}, ["Date", "Severity", "Alert", "Status", "Details"].map((h) => el("th", {}, h)))), alertsBody)));
   const [l7, eng, hist] = await Promise.all([
     api("get/host/l7/stats.lua", { ifid, host: key }).catch(() => []),
     api("get/host/alert/list.lua", { ifid, status: "engaged", ip: ip + ";eq" }).catch(() => ({ records: [] })),
     api("get/host/alert/list.lua", { ifid, status: "historical", ip: ip + ";eq", length: 20 }).catch(() => ({ records: [] })),
     chart.draw(), appChart.draw(), flowsT.load(), peersT.load()]);
+  snmpPorts(ctx, key, portsCard).catch(showError);
   clear(apps, l7.length ? l7.map((a) => el("tr", {}, el("td", {}, a.label), el("td", { class: "num" }, fmtBytes(a.value)), el("td", { class: "num" }, fmtDuration(a.duration))))
     : el("tr", {}, el("td", { colspan: 3, class: "muted" }, "No data")));
   const al = [...eng.records, ...hist.records];
@@ -278,6 +281,23 @@ function peerTable(ctx, key) {
   });
   t.root.id = "host-peers";
   return t;
+}
+
+// snmpPorts: the SNMP ports the host's flows were seen on (flowgate's
+// get/host/snmp_ports.lua), shown only when there are some; a port of a
+// polled device links to that device's interface.
+async function snmpPorts(ctx, key, box) {
+  const r = await api("get/host/snmp_ports.lua", { ifid: ctx.ifid, host: key });
+  if (!r.data.length) return;
+  const device = (p) => (p.correlated
+    ? el("a", { href: `#/snmp/${encodeURIComponent(p.device_key)}?if=${p.if_index}` }, p.device_name)
+    : p.exporter_ip);
+  const iface = (p) => (p.if_name ? `${p.if_name}${p.if_alias ? " (" + p.if_alias + ")" : ""}` : "ifIndex " + p.if_index);
+  const more = r.totalRows > r.data.length ? el("p", { class: "muted" }, `${fmtNum(r.data.length)} of ${fmtNum(r.totalRows)} ports, most traffic first`) : null;
+  clear(box, card("SNMP ports", el("table", { class: "grid", id: "host-snmp-ports" },
+    el("thead", {}, el("tr", {}, el("th", {}, "Device"), el("th", {}, "Interface"), el("th", {}, "Status"), el("th", { class: "num" }, "Flows"), el("th", { class: "num" }, "Traffic"))),
+    el("tbody", {}, r.data.map((p) => el("tr", {}, el("td", {}, device(p)), el("td", {}, iface(p)), el("td", {}, p.if_status || "-"),
+      el("td", { class: "num" }, fmtNum(p.num_flows)), el("td", { class: "num" }, fmtBytes(p.bytes.total)))))), more));
 }
 
 export function sevBadge(s) {
