@@ -43,7 +43,7 @@ func (s *Server) getHostSNMPPorts(w http.ResponseWriter, r *http.Request) {
 	}
 	var rows []snmpPortRow
 	found := false
-	i.Read(func(t *engine.Tables) {
+	timedTables(w, i.Read, func(t *engine.Tables) { // Server-Timing, as the other UI reads
 		if t.Host(ip, vlan) == nil {
 			return
 		}
