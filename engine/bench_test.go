@@ -47,6 +47,15 @@ func fill(r *FlowRecord, k *benchKey, now uint32) {
 	r.SrcMAC = [6]byte{2, 0, 0, 0, 0, 1}
 }
 
+// create processes one record for each of keys through r: the flows a
+// benchmark starts from.
+func create(t *Tables, r *FlowRecord, keys []benchKey, now uint32) {
+	for k := range keys {
+		fill(r, &keys[k], now)
+		t.processFlow(r)
+	}
+}
+
 func benchTables(b *testing.B, maxFlows int) (*Tables, *fakeClock) {
 	c := newClock()
 	cfg := testConfig(c)
@@ -63,10 +72,7 @@ func BenchmarkProcessUpdate(b *testing.B) {
 			t, c := benchTables(b, n)
 			keys, now := benchKeys(n), c.Unix()
 			var r FlowRecord
-			for k := range keys {
-				fill(&r, &keys[k], now)
-				t.processFlow(&r)
-			}
+			create(t, &r, keys, now)
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu0 := cputime.Process()
@@ -134,11 +140,7 @@ func BenchmarkIdleScan(b *testing.B) {
 	const n = 1 << 20
 	t, c := benchTables(b, n)
 	keys, now := benchKeys(n), c.Unix()
-	var r FlowRecord
-	for k := range keys {
-		fill(&r, &keys[k], now)
-		t.processFlow(&r)
-	}
+	create(t, new(FlowRecord), keys, now)
 	b.ResetTimer()
 	for k := 0; k < b.N; k++ {
 		t.scanFlows(n)
@@ -261,10 +263,7 @@ func BenchmarkProcessChurn(b *testing.B) {
 	t, c := benchTables(b, n)
 	keys, now := benchKeys(2*n), c.Unix()
 	var r FlowRecord
-	for k := range n {
-		fill(&r, &keys[k], now)
-		t.processFlow(&r)
-	}
+	create(t, &r, keys[:n], now)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cputime.Process()

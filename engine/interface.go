@@ -164,18 +164,7 @@ func (i *Interface) recycle(b *Batch) {
 // Enqueue returns false. b must not be used after the call. On a sharded
 // interface b is split over the shards' queues (shard.go) and a full queue
 // drops only that shard's part.
-func (i *Interface) Enqueue(b *Batch) bool {
-	if i.view != nil {
-		return i.enqueueShards(b, nil, false)
-	}
-	if i.send(i.shards[0], b, nil, false, nil) {
-		return true
-	}
-	i.queueDrops.Add(1)
-	i.queueDropFlows.Add(uint64(len(b.Flows)))
-	i.recycle(b)
-	return false
-}
+func (i *Interface) Enqueue(b *Batch) bool { return i.enqueue(b, nil, false) }
 
 // EnqueueWait hands b to the interface goroutine, waiting while the queue is
 // full: for transports that can hold data back (TCP, where the sender's
@@ -185,11 +174,16 @@ func (i *Interface) Enqueue(b *Batch) bool {
 // b is then counted as a queue drop, like Enqueue's, and it returns false.
 // b must not be used after the call.
 func (i *Interface) EnqueueWait(b *Batch, cancel <-chan struct{}) bool {
+	return i.enqueue(b, cancel, true)
+}
+
+// enqueue is Enqueue (wait false) and EnqueueWait (wait true).
+func (i *Interface) enqueue(b *Batch, cancel <-chan struct{}, wait bool) bool {
 	if i.view != nil {
-		return i.enqueueShards(b, cancel, true)
+		return i.enqueueShards(b, cancel, wait)
 	}
 	var waited bool
-	if i.send(i.shards[0], b, cancel, true, &waited) {
+	if i.send(i.shards[0], b, cancel, wait, &waited) {
 		return true
 	}
 	i.queueDrops.Add(1)

@@ -171,9 +171,12 @@ func (b *Batch) hasWork(k int) bool {
 // whether nothing was dropped.
 func (i *Interface) enqueueShards(b *Batch, cancel <-chan struct{}, wait bool) bool {
 	i.split(b)
+	// Which shards have work, noted before the first send: b may be
+	// recycled by the shards before the loop below ends.
+	var parts [maxShards]bool
 	n := int32(0)
 	for k := range i.shards {
-		if b.hasWork(k) {
+		if parts[k] = b.hasWork(k); parts[k] {
 			n++
 		}
 	}
@@ -182,10 +185,6 @@ func (i *Interface) enqueueShards(b *Batch, cancel <-chan struct{}, wait bool) b
 		return true
 	}
 	b.refs.Store(n)
-	var parts [maxShards]bool
-	for k := range i.shards {
-		parts[k] = b.hasWork(k) // b may be recycled by the shards before the loop ends
-	}
 	refused, dropped, waited := false, 0, false
 	for k, s := range i.shards {
 		if !parts[k] {

@@ -224,6 +224,28 @@ func call(t *testing.T, s *Server, method, path string, kv map[string]string) (i
 	return rec.Code, env
 }
 
+// getRsp GETs path: with rc "" it wants a 200 and decodes the answer's rsp
+// into out, reporting true; otherwise it wants the refusal rc (not a 200)
+// and reports false.
+func getRsp(t *testing.T, s *Server, path string, kv map[string]string, rc string, out any) bool {
+	t.Helper()
+	code, env := call(t, s, http.MethodGet, path, kv)
+	if rc != "" {
+		if code == 200 || env["rc_str"] != rc {
+			t.Fatalf("%d %v, want %s", code, env, rc)
+		}
+		return false
+	}
+	if code != 200 {
+		t.Fatalf("%d %v", code, env)
+	}
+	raw, _ := json.Marshal(env["rsp"])
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
 // walkParams are values for every parameter name the OpenAPI file uses
 // that the populated engine has.
 var walkParams = map[string]string{"ifid": "0", "host": "10.1.0.5", "vlan": "0", "ndpistats_mode": "count",

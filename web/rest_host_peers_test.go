@@ -58,20 +58,9 @@ func TestHostPeers(t *testing.T) {
 		{"bad page", map[string]string{"ifid": "0", "host": "10.1.0.5", "currentPage": "0"}, nil, 0, "INVALID_ARGUMENTS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, env := call(t, s, http.MethodGet, path, tc.kv)
-			if tc.rc != "" {
-				if code == 200 || env["rc_str"] != tc.rc {
-					t.Fatalf("%d %v, want %s", code, env, tc.rc)
-				}
-				return
-			}
-			if code != 200 {
-				t.Fatalf("%d %v", code, env)
-			}
-			raw, _ := json.Marshal(env["rsp"])
 			var a answer
-			if err := json.Unmarshal(raw, &a); err != nil {
-				t.Fatal(err)
+			if !getRsp(t, s, path, tc.kv, tc.rc, &a) {
+				return
 			}
 			var ips []string
 			for _, p := range a.Data {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -135,23 +134,12 @@ func TestHostSNMPPorts(t *testing.T) {
 			if tc.host != "" {
 				kv["host"] = tc.host
 			}
-			code, env := call(t, tc.s, http.MethodGet, "/lua/rest/v2/get/host/snmp_ports.lua", kv)
-			if tc.rc != "" {
-				if code == 200 || env["rc_str"] != tc.rc {
-					t.Fatalf("%d %v, want %s", code, env, tc.rc)
-				}
-				return
-			}
-			if code != 200 {
-				t.Fatalf("%d %v", code, env)
-			}
-			raw, _ := json.Marshal(env["rsp"])
 			var ans struct {
 				Data  []port `json:"data"`
 				Total int    `json:"totalRows"`
 			}
-			if err := json.Unmarshal(raw, &ans); err != nil {
-				t.Fatal(err)
+			if !getRsp(t, tc.s, "/lua/rest/v2/get/host/snmp_ports.lua", kv, tc.rc, &ans) {
+				return
 			}
 			if ans.Total != len(tc.want) || len(ans.Data) != len(tc.want) {
 				t.Fatalf("%d of %d rows %+v, want %+v", len(ans.Data), ans.Total, ans.Data, tc.want)

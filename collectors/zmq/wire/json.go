@@ -155,18 +155,7 @@ func (s *jscan) object() error {
 		if err := s.value(v); err != nil {
 			return err
 		}
-		var pen, id uint32
-		var ok bool
-		if numericKey(key) {
-			pen, id, ok = d.resolveKey(key)
-		} else {
-			pen, id, ok = d.resolveAt(pos, key)
-		}
-		if ok {
-			d.field(pen, id, key, v)
-		} else {
-			d.additional(0, 0, key, v)
-		}
+		d.stringKeyField(pos, key, v)
 		s.ws()
 		switch s.peek() {
 		case ',':
