@@ -152,9 +152,17 @@ func (c *flowCounter) tracked(a netip.Addr) bool {
 func (c *flowCounter) setDevices(addrs []string) {
 	m := map[netip.Addr]bool{}
 	for _, s := range addrs {
-		if a, err := netip.ParseAddr(s); err == nil {
-			m[a.Unmap()] = true
+		if a, ok := exporterAddr(s); ok {
+			m[a] = true
 		}
 	}
 	c.devices.Store(&m)
+}
+
+// exporterAddr is the address a device's flows name as their exporter:
+// its configured address when that is an IP literal (names are not
+// resolved).
+func exporterAddr(address string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(address)
+	return a.Unmap(), err == nil
 }

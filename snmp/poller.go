@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -357,6 +358,26 @@ func (p *Poller) Devices() []DeviceStatus {
 	p.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
+}
+
+// DeviceAt returns the status of the device whose flows name a as their
+// exporter (exporterAddr); with several, the lowest key.
+func (p *Poller) DeviceAt(a netip.Addr) (DeviceStatus, bool) {
+	a = a.Unmap()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	var best *device
+	for _, d := range p.state {
+		if da, ok := exporterAddr(d.cfg.Address); ok && da == a && (best == nil || d.st.Key < best.st.Key) {
+			best = d
+		}
+	}
+	if best == nil {
+		return DeviceStatus{}, false
+	}
+	s := best.st
+	s.Config = redact(s.Config)
+	return s, true
 }
 
 // Device returns one device's status.

@@ -101,7 +101,6 @@ func (s *Server) getHostSNMPPorts(w http.ResponseWriter, r *http.Request) {
 	})
 	total := len(rows)
 	rows = rows[:min(total, maxSNMPPortRows)]
-	devices := snmpDevicesByAddr(s.snmpPoller)
 	data := make([]map[string]any, 0, len(rows))
 	for _, row := range rows {
 		out := map[string]any{
@@ -109,7 +108,12 @@ func (s *Server) getHostSNMPPorts(w http.ResponseWriter, r *http.Request) {
 			"bytes":      map[string]uint64{"sent": row.sent, "rcvd": row.rcvd, "total": row.sent + row.rcvd},
 			"correlated": false,
 		}
-		if d, ok := devices[row.exporter]; ok {
+		var d snmp.DeviceStatus
+		polled := false
+		if s.snmpPoller != nil {
+			d, polled = s.snmpPoller.DeviceAt(row.exporter)
+		}
+		if polled {
 			out["correlated"] = true
 			out["device_key"], out["device_name"] = d.Key, snmpDeviceName(d)
 			if ifc, ok := s.snmpPoller.Interface(d.Key, row.index); ok {
@@ -119,26 +123,6 @@ func (s *Server) getHostSNMPPorts(w http.ResponseWriter, r *http.Request) {
 		data = append(data, out)
 	}
 	writeOK(w, map[string]any{"data": data, "totalRows": total})
-}
-
-// snmpDevicesByAddr maps the polled devices' IP addresses to the devices
-// (the first by key when one address is polled on several ports; devices
-// configured by name are not resolved). p may be nil: no SNMP.
-func snmpDevicesByAddr(p *snmp.Poller) map[netip.Addr]snmp.DeviceStatus {
-	if p == nil {
-		return nil
-	}
-	out := map[netip.Addr]snmp.DeviceStatus{}
-	for _, d := range p.Devices() {
-		a, err := netip.ParseAddr(d.Config.Address)
-		if err != nil {
-			continue
-		}
-		if _, dup := out[a.Unmap()]; !dup {
-			out[a.Unmap()] = d
-		}
-	}
-	return out
 }
 
 // snmpDeviceName is a device's label, else its sysName, else its key.
