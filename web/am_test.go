@@ -11,7 +11,6 @@ import (
 
 	"flowgate/activemon"
 	"flowgate/alerts"
-	"flowgate/alerts/sqlitestore"
 	"flowgate/internal/testwait"
 )
 
@@ -102,11 +101,7 @@ func TestActiveMonitoringREST(t *testing.T) {
 // and once it answers the alert is in the history of the same list.
 func TestActiveMonitoringAlertList(t *testing.T) {
 	dir := t.TempDir()
-	db := sqlitestore.New(sqlitestore.Configuration{DataDir: dir})
-	if err := db.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Stop)
+	db := startAlertDB(t, dir)
 	st := alerts.NewStore(alerts.Config{History: db.History()})
 	s := New(Configuration{DisableLogin: true, DataDir: dir}, Dependencies{Alerts: st})
 	s.HandleAlertStore(db, st)

@@ -169,19 +169,9 @@ func walkServer(t *testing.T) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(us.Stop)
-	db := sqlitestore.New(sqlitestore.Configuration{DataDir: dir})
-	if err := db.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Stop)
+	db := startAlertDB(t, dir)
 	st := alerts.NewStore(alerts.Config{History: db.History()})
-	hcfg := history.DefaultConfiguration()
-	hcfg.Path, hcfg.MaintainEvery = filepath.Join(dir, history.FileName), time.Hour
-	ts := history.New(hcfg)
-	if err := ts.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ts.Stop)
+	ts := startHistory(t, dir)
 	rm := recipients.New(recipients.Configuration{DataDir: dir})
 	if err := rm.Start(); err != nil {
 		t.Fatal(err)
@@ -200,6 +190,31 @@ func walkServer(t *testing.T) *Server {
 	s.HandleActiveMonitoring(am)
 	s.HandleFlowDevices() // mounted with or without netflow:// and sflow:// interfaces
 	return s
+}
+
+// startAlertDB starts an alert store in dir, stopped with the test.
+func startAlertDB(t *testing.T, dir string) *sqlitestore.DB {
+	t.Helper()
+	db := sqlitestore.New(sqlitestore.Configuration{DataDir: dir})
+	if err := db.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Stop)
+	return db
+}
+
+// startHistory starts a time-series store in dir (maintenance hourly: not
+// during a test), stopped with the test.
+func startHistory(t *testing.T, dir string) *history.Store {
+	t.Helper()
+	hcfg := history.DefaultConfiguration()
+	hcfg.Path, hcfg.MaintainEvery = filepath.Join(dir, history.FileName), time.Hour
+	hs := history.New(hcfg)
+	if err := hs.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hs.Stop)
+	return hs
 }
 
 // call does one request against the mux (no login) with form or query

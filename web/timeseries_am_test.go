@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 
 	"flowgate/activemon"
 	"flowgate/alerts"
-	"flowgate/alerts/sqlitestore"
 	"flowgate/history"
 	"flowgate/internal/testwait"
 )
@@ -29,18 +27,8 @@ import (
 // active_monitoring_alerts, engaged and stored.
 func TestTimeseriesActiveMonitoring(t *testing.T) {
 	dir := t.TempDir()
-	hcfg := history.DefaultConfiguration()
-	hcfg.Path, hcfg.MaintainEvery = filepath.Join(dir, history.FileName), time.Hour
-	hs := history.New(hcfg)
-	if err := hs.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(hs.Stop)
-	db := sqlitestore.New(sqlitestore.Configuration{DataDir: dir})
-	if err := db.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Stop)
+	hs := startHistory(t, dir)
+	db := startAlertDB(t, dir)
 	st := alerts.NewStore(alerts.Config{History: db.History()})
 	m, err := activemon.New(activemon.Configuration{DataDir: dir, Disabled: true, Timeout: 5 * time.Second},
 		activemon.Deps{Alerts: st, Timeseries: history.NewScripts(hs)})
