@@ -168,19 +168,15 @@ type generator struct {
 	hdr    []byte
 	rec    engine.FlowRecord
 	rep    Report
-	hosts  map[uint64]struct{}
-	seen   map[uint64]struct{} // distinct flow identities, when churn is on
-	start  uint32              // first_switched of the run
-	record int64               // records generated so far
+	hosts  hostSet
+	start  uint32 // first_switched of the run
+	record int64  // records generated so far
 }
 
 func newGenerator(cfg *Config) *generator {
-	g := &generator{cfg: cfg, msgID: cfg.FirstMsgID, hosts: map[uint64]struct{}{}}
+	g := &generator{cfg: cfg, msgID: cfg.FirstMsgID, hosts: hostSet{size: cfg.Hosts, byVLAN: map[uint16][]uint64{}}}
 	g.zw = zlib.NewWriter(&g.zbuf)
 	g.start = uint32(cfg.Now().Unix())
-	if cfg.Churn > 0 {
-		g.seen = map[uint64]struct{}{}
-	}
 	return g
 }
 
@@ -243,12 +239,8 @@ func (g *generator) finish(t0 time.Time) Report {
 	if g.rep.Seconds > 0 {
 		g.rep.FlowsPerSec = float64(g.rep.Flows) / g.rep.Seconds
 	}
-	g.rep.Hosts = len(g.hosts)
-	if g.seen != nil {
-		g.rep.DistinctFlows = uint64(len(g.seen))
-	} else {
-		g.rep.DistinctFlows = min(uint64(g.cfg.Flows), g.rep.Flows)
-	}
+	g.rep.Hosts = g.hosts.n
+	g.rep.DistinctFlows = distinctFlows(g.record, int64(g.cfg.Flows), g.cfg.Churn)
 	return g.rep
 }
 
@@ -401,15 +393,56 @@ func (g *generator) fill(idx uint64, now uint32) {
 	if svc.l7 == 91 {
 		r.Risk = cfg.Risk
 	}
-	g.noteHost(cli, r.VLAN)
-	g.noteHost(srv, r.VLAN)
-	if g.seen != nil {
-		g.seen[idx] = struct{}{}
+	g.hosts.add(cli, r.VLAN)
+	g.hosts.add(srv, r.VLAN)
+}
+
+// hostSet counts the distinct (host, VLAN) pairs used: one bit per host
+// of a VLAN, the current VLAN's bits at hand (it changes once every
+// 64,000 × Hosts records). A map entry per record cost the sender more
+// than encoding the record.
+type hostSet struct {
+	size   int // hosts per VLAN
+	vlan   uint16
+	bits   []uint64 // of vlan
+	byVLAN map[uint16][]uint64
+	n      int
+}
+
+func (s *hostSet) add(i uint64, vlan uint16) {
+	if s.bits == nil || vlan != s.vlan {
+		s.vlan, s.bits = vlan, s.byVLAN[vlan]
+		if s.bits == nil {
+			s.bits = make([]uint64, (s.size+63)/64)
+			s.byVLAN[vlan] = s.bits
+		}
+	}
+	if w, m := i/64, uint64(1)<<(i%64); s.bits[w]&m == 0 {
+		s.bits[w] |= m
+		s.n++
 	}
 }
 
-func (g *generator) noteHost(i uint64, vlan uint16) {
-	g.hosts[uint64(vlan)<<32|i] = struct{}{}
+// distinctFlows is the number of distinct flow identities among the
+// first n records (identity's arithmetic, rather than a set that grew by
+// a map entry per new flow): a churned slot has a new identity on every
+// pass, the others keep theirs.
+func distinctFlows(n, flows int64, churn float64) uint64 {
+	churned := func(m int64) int64 { // churned slots among slots [0, m)
+		perHundred, rest := int64(0), int64(0)
+		for s := int64(0); s < 100; s++ {
+			if float64(s) < churn {
+				perHundred++
+				if s < m%100 {
+					rest++
+				}
+			}
+		}
+		return m/100*perHundred + rest
+	}
+	seen := min(n, flows)
+	records := n/flows*churned(flows) + churned(n%flows)
+	return uint64(records + seen - churned(seen))
 }
 
 // defaultHostNet is where hosts were always numbered: demos and tests

@@ -230,6 +230,10 @@ type flowWriter interface {
 	u(id uint32, v uint64)
 	f(id uint32, v float32)
 	s(id uint32, v string)
+	// ip writes an address in text form, as nProbe does, without the
+	// string netip.Addr.String allocates: the emulator's sender shares
+	// the 2-core machine with the collector it measures.
+	ip(id uint32, a netip.Addr)
 }
 
 type tlvFlow struct{ w *TLVWriter }
@@ -237,6 +241,13 @@ type tlvFlow struct{ w *TLVWriter }
 func (t tlvFlow) u(id uint32, v uint64)  { t.w.Uint(id, v) }
 func (t tlvFlow) f(id uint32, v float32) { t.w.Float(id, v) }
 func (t tlvFlow) s(id uint32, v string)  { t.w.String(id, v) }
+func (t tlvFlow) ip(id uint32, a netip.Addr) {
+	var text [len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")]byte
+	b := a.AppendTo(text[:0])
+	t.w.key(id, TLVString)
+	t.w.buf = binary.BigEndian.AppendUint16(t.w.buf, uint16(len(b)))
+	t.w.buf = append(t.w.buf, b...)
+}
 
 func encodeFlow(w flowWriter, r *engine.FlowRecord) {
 	addr := func(v4, v6 uint32, a netip.Addr) {
@@ -244,9 +255,9 @@ func encodeFlow(w flowWriter, r *engine.FlowRecord) {
 			return
 		}
 		if a.Is4() {
-			w.s(v4, a.String())
+			w.ip(v4, a)
 		} else {
-			w.s(v6, a.String())
+			w.ip(v6, a)
 		}
 	}
 	addr(idSrcIP, idSrcIP6, r.SrcIP)
@@ -335,10 +346,10 @@ func encodeFlow(w flowWriter, r *engine.FlowRecord) {
 		w.f(idApplLat, r.ApplLatencyMs)
 	}
 	if r.ExporterIP.Is4() {
-		w.s(idExporter4, r.ExporterIP.String())
+		w.ip(idExporter4, r.ExporterIP)
 	}
 	if r.NProbeIP.IsValid() {
-		w.s(idNProbeIP, r.NProbeIP.String())
+		w.ip(idNProbeIP, r.NProbeIP)
 	}
 	for _, f := range [...]struct {
 		id uint32
@@ -394,12 +405,20 @@ func (j *jsonFlow) key(id uint32) {
 	}
 	j.n++
 	j.dst = append(j.dst, '"')
-	if name, ok := FieldName(0, id); ok && j.symbolic {
+	if name, ok := j.name(id); ok {
 		j.dst = append(j.dst, name...)
 	} else {
 		j.dst = strconv.AppendUint(j.dst, uint64(id), 10)
 	}
 	j.dst = append(j.dst, '"', ':')
+}
+
+// name is the symbolic key of id, looked up only for symbolic output.
+func (j *jsonFlow) name(id uint32) (string, bool) {
+	if !j.symbolic {
+		return "", false
+	}
+	return FieldName(0, id)
 }
 
 func (j *jsonFlow) u(id uint32, v uint64) { j.key(id); j.dst = strconv.AppendUint(j.dst, v, 10) }
@@ -411,6 +430,10 @@ func (j *jsonFlow) f(id uint32, v float32) {
 	j.dst = strconv.AppendFloat(j.dst, float64(v), 'f', -1, 32)
 }
 func (j *jsonFlow) s(id uint32, v string) { j.key(id); j.dst = appendJSONString(j.dst, v) }
+func (j *jsonFlow) ip(id uint32, a netip.Addr) {
+	j.key(id)
+	j.dst = append(a.AppendTo(append(j.dst, '"')), '"') // no character of an address needs escaping
+}
 
 // appendJSONString quotes s for JSON: quote, backslash and control
 // characters escaped, other bytes (UTF-8) kept as they are.
