@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -276,7 +277,22 @@ const benchJSON = `{"alert_generation":{"script_key":"flow_risk","subdir":"flow"
 // each acknowledged by Flush, and reports the process's CPU per stored
 // alert: the writer's cost, free of the producer's, to compare writer
 // changes on a shared machine (the wall-clock rate is reported too).
+//
+// indexes=ntopng is the store as it runs. indexes=none first drops every
+// index of flow_alerts: what a row costs SQLite (modernc.org/sqlite)
+// without them, the floor under any index choice (docs/alert-store.md,
+// "Write rate").
 func BenchmarkWriterCPU(b *testing.B) {
+	for _, drop := range []bool{false, true} {
+		name := "indexes=ntopng"
+		if drop {
+			name = "indexes=none"
+		}
+		b.Run(name, func(b *testing.B) { writerCPU(b, drop) })
+	}
+}
+
+func writerCPU(b *testing.B, dropIndexes bool) {
 	n := envInt(b, "FLOWGATE_ALERTS_COUNT", 300_000)
 	as := make([]alerts.Alert, n)
 	for i := range as {
@@ -285,6 +301,34 @@ func BenchmarkWriterCPU(b *testing.B) {
 	}
 	d := open(b, Configuration{Synchronous: benchSync(b)})
 	ctx := context.Background()
+	if dropIndexes {
+		err := d.do(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'flow_alerts'`)
+			if err != nil {
+				return err
+			}
+			var names []string
+			for rows.Next() {
+				var s string
+				if err := rows.Scan(&s); err != nil {
+					return err
+				}
+				names = append(names, s)
+			}
+			if err := rows.Close(); err != nil || len(names) == 0 {
+				return fmt.Errorf("flow_alerts indexes %v: %v", names, err)
+			}
+			for _, s := range names {
+				if _, err := tx.Exec("DROP INDEX " + quoteIdent(s)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ResetTimer()
 	start, cpu0, w0 := time.Now(), cputime.Process(), bytesWritten(b)
 	for i := range as {
