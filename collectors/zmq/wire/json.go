@@ -142,9 +142,12 @@ func (s *jscan) object() error {
 		if s.peek() != '"' {
 			return s.syntax("expected object key")
 		}
-		key, err := s.str()
-		if err != nil {
-			return err
+		id, key, numeric := s.idKey()
+		if !numeric {
+			var err error
+			if key, err = s.str(); err != nil {
+				return err
+			}
 		}
 		s.ws()
 		if s.peek() != ':' {
@@ -155,7 +158,11 @@ func (s *jscan) object() error {
 		if err := s.value(v); err != nil {
 			return err
 		}
-		d.stringKeyField(pos, key, v)
+		if numeric {
+			d.field(0, id, key, v)
+		} else {
+			d.stringKeyField(pos, key, v)
+		}
 		s.ws()
 		switch s.peek() {
 		case ',':
@@ -273,6 +280,26 @@ func (s *jscan) digits() bool {
 		s.i++
 	}
 	return s.i > start
+}
+
+// idKey reads a key of 1 to 10 decimal digits whose value fits 32 bits
+// ("8", "57590": nProbe's numeric keys, all of a JSON flow's keys unless
+// it runs with symbolic names) in one pass, as the id it is; anything
+// else (a name, "PEN.ID", an escape) leaves s.i on the quote for str and
+// stringKeyField, which resolve such a key to the same (0, id).
+func (s *jscan) idKey() (id uint32, key string, ok bool) {
+	b := s.b
+	start := s.i + 1
+	var n uint64
+	j := start
+	for ; j < len(b) && j-start < 10 && b[j]-'0' <= 9; j++ {
+		n = n*10 + uint64(b[j]-'0')
+	}
+	if j == start || j >= len(b) || b[j] != '"' || n > math.MaxUint32 {
+		return 0, "", false
+	}
+	s.i = j + 1
+	return uint32(n), bytesString(b[start:j]), true
 }
 
 // str parses a string at s.i (on the opening quote). Without escapes the
