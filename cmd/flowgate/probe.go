@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"time"
 
 	"flowgate/collectors/zmq/emulator"
@@ -44,8 +45,20 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Events, "events", 0, "send an event (probe stats) message at this interval")
 	fs.DurationVar(&cfg.Counters, "counters", 0, "send a counter (sFlow interface) message at this interval")
 	fs.DurationVar(&cfg.WaitPeers, "wait", 10*time.Second, "how long to wait for the collector")
+	cpuProfile := fs.String("cpuprofile", "", "write the sender's CPU profile to this file (the closed loop shares the machine with the collector)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "flowgate probe: -cpuprofile: %v\n", err)
+			return 2
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	cfg.SourceID = uint32(source)
 	switch *format {

@@ -162,6 +162,7 @@ type generator struct {
 	cfg    *Config
 	msgID  uint32
 	tlv    wire.TLVWriter
+	json   wire.JSONWriter
 	body   []byte
 	zbuf   bytes.Buffer
 	zw     *zlib.Writer
@@ -316,7 +317,7 @@ func (g *generator) flows(n int) []byte {
 			if i > 0 {
 				g.body = append(g.body, ',')
 			}
-			g.body = wire.AppendJSONFlow(g.body, &g.rec, cfg.Symbolic)
+			g.body = g.json.AppendFlow(g.body, &g.rec, cfg.Symbolic)
 		}
 		r := &g.rec
 		g.rep.Flows++
