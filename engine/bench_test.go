@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"runtime"
@@ -284,4 +285,30 @@ func BenchmarkProcessChurn(b *testing.B) {
 	if t.NumFlows() != n {
 		b.Fatalf("%d flows, want %d", t.NumFlows(), n)
 	}
+}
+
+// BenchmarkProcessBatchScattered: batches of 100 updates through Process
+// at 4 M active flows, in an order that scatters them over the index and
+// the slabs (as records of many flows from many exporters are), so that
+// each record's index entry and flow miss the caches. cpu-ns/op is per
+// record; against BenchmarkProcessUpdate (flows in index order) it is
+// what cache and TLB misses cost (docs/ingest-scaling.md §4.3).
+func BenchmarkProcessBatchScattered(b *testing.B) {
+	const n = 1 << 22
+	t, c := benchTables(b, n)
+	keys, now := benchKeys(n), c.Unix()
+	create(t, new(FlowRecord), keys, now)
+	perm := rand.New(rand.NewPCG(1, 2)).Perm(n)
+	batch := &Batch{}
+	b.ResetTimer()
+	cpu0 := cputime.Process()
+	for k := 0; k < b.N; k += 100 {
+		batch.Reset()
+		for j := range 100 {
+			fill(batch.AddFlow(), &keys[perm[(k+j)%n]], now)
+		}
+		t.Process(batch)
+	}
+	b.StopTimer()
+	b.ReportMetric(cputime.PerOp(cpu0, cputime.Process, b.N), "cpu-ns/op")
 }
