@@ -22,7 +22,9 @@ type SubConfig struct {
 	// MaxFrames caps the frames of one message (default 16).
 	MaxFrames int
 	// QueueSize is the number of received messages buffered for Recv
-	// (default 1024). When full, readers stop reading and TCP pushes back.
+	// (default 256). When full, readers stop reading and TCP pushes back:
+	// the 8 MiB receive buffer and the sender hold the rest, so a longer
+	// queue only kept more storage resident (docs/ingest-scaling.md §5.2).
 	QueueSize int
 	// RcvBuf is SO_RCVBUF (default 8 MiB, like ntopng); negative keeps the OS default.
 	RcvBuf int
@@ -63,7 +65,7 @@ type SubSocket struct {
 // messages, and a shorter list would let most of them become garbage.
 // keptBuf is the largest message storage kept.
 const (
-	keptBytes = 32 << 20
+	keptBytes = 8 << 20
 	keptBuf   = 1 << 20
 )
 
@@ -74,7 +76,7 @@ func NewSub(cfg SubConfig) *SubSocket {
 	if cfg.RcvBuf == 0 {
 		nc.rcvBuf = defaultRcvBuf
 	}
-	q := orDefault(cfg.QueueSize, 1024)
+	q := orDefault(cfg.QueueSize, 256)
 	s := &SubSocket{msgs: make(chan Message, q), free: make(chan *msgBuf, q+8)}
 	topics := cfg.Subscribe
 	if topics == nil {
