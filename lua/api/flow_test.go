@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/netip"
 	"strconv"
 	"testing"
 
@@ -216,4 +217,22 @@ func TestTriggerStatusBadArgs(t *testing.T) {
 			t.Errorf("setStatus(0) = %s, want false", got)
 		}
 	})
+}
+
+// TestHostKey: host keys read "address@vlan" as ntopng writes them, for
+// every address form.
+func TestHostKey(t *testing.T) {
+	for _, c := range []struct {
+		ip   string
+		vlan uint16
+		want string
+	}{
+		{"10.0.0.1", 0, "10.0.0.1@0"}, {"192.168.1.254", 65535, "192.168.1.254@65535"},
+		{"2001:db8::1", 7, "2001:db8::1@7"}, {"::ffff:10.1.2.3", 1, "::ffff:10.1.2.3@1"},
+		{"fe80::1%a-long-interface-zone-name-that-overflows", 12, "fe80::1%a-long-interface-zone-name-that-overflows@12"},
+	} {
+		if got := hostKey(netip.MustParseAddr(c.ip), c.vlan); got != c.want {
+			t.Errorf("hostKey(%s, %d) = %q, want %q", c.ip, c.vlan, got, c.want)
+		}
+	}
 }

@@ -82,7 +82,11 @@ func (b *binding) srvKey(f *engine.Flow) lua.LValue {
 
 // hostKey is ntopng's "ip@vlan" (VLAN always present).
 func hostKey(ip netip.Addr, vlan uint16) string {
-	return ip.String() + "@" + strconv.Itoa(int(vlan))
+	// One allocation, not three (address, "@vlan", the concatenation):
+	// flow scripts ask a flow's host keys in every hook.
+	var b [len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255@65535")]byte
+	k := strconv.AppendUint(append(ip.AppendTo(b[:0]), '@'), uint64(vlan), 10)
+	return string(k)
 }
 
 // l7Name returns the boxed "Master.App" name, cached per Lua state.
