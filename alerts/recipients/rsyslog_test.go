@@ -31,7 +31,11 @@ func TestRsyslog(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ca, cert, key := writeCerts(t, dir)
-	tcpPort, tlsPort := freePort(t), freePort(t)
+	// The untrusted client gets a TLS input of its own: rsyslog 8.2302
+	// sometimes loses the epoll registration of a listener after a failed
+	// handshake ("epoll_ctl failed ... Bad file descriptor"), which must not
+	// take the trusted client's listener with it.
+	tcpPort, tlsPort, untrustedPort := freePort(t), freePort(t), freePort(t)
 	out := filepath.Join(dir, "out.log")
 	conf := fmt.Sprintf(`global(workDirectory=%q defaultNetstreamDriverCAFile=%q defaultNetstreamDriverCertFile=%q defaultNetstreamDriverKeyFile=%q)
 module(load="imtcp")
@@ -39,7 +43,8 @@ template(name="raw" type="string" string="%%msg%%|%%structured-data%%\n")
 ruleset(name="out") { action(type="omfile" file=%q template="raw") }
 input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out")
 input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")
-`, dir, ca, cert, key, out, tcpPort, tlsPort)
+input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")
+`, dir, ca, cert, key, out, tcpPort, tlsPort, untrustedPort)
 	confPath := filepath.Join(dir, "rsyslog.conf")
 	must(t, os.WriteFile(confPath, []byte(conf), 0o600))
 	cmd := exec.Command(rsyslogd, "-n", "-f", confPath, "-i", filepath.Join(dir, "rsyslog.pid"))
@@ -55,7 +60,7 @@ input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out" streamDriver.name
 	// Send only once rsyslogd listens on both ports: otherwise the workers'
 	// backoff, not rsyslog, decides how long the test waits.
 	testwait.Until(t, 30*time.Second, "rsyslogd listening", func() bool {
-		for _, p := range []int{tcpPort, tlsPort} {
+		for _, p := range []int{tcpPort, tlsPort, untrustedPort} {
 			c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(p), time.Second)
 			if err != nil {
 				return false
@@ -68,7 +73,7 @@ input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out" streamDriver.name
 	m := newTestManager(t, t.TempDir(),
 		"syslog+tcp://127.0.0.1:"+strconv.Itoa(tcpPort)+"?format=cef&name=tcp",
 		"syslog+tls://127.0.0.1:"+strconv.Itoa(tlsPort)+"?format=rfc5424&name=tls&ca="+ca,
-		"syslog+tls://127.0.0.1:"+strconv.Itoa(tlsPort)+"?name=untrusted", // no ca=: must fail verification
+		"syslog+tls://127.0.0.1:"+strconv.Itoa(untrustedPort)+"?name=untrusted", // no ca=: must fail verification
 	)
 	defer m.Stop()
 	const n = 30
@@ -77,11 +82,15 @@ input(type="imtcp" address="127.0.0.1" port="%d" ruleset="out" streamDriver.name
 	}
 	// rsyslogd may still be starting: the workers retry until it listens.
 	var lines []string
-	testwait.Until(t, 30*time.Second, "rsyslog output", func() bool {
+	if !testwait.Wait(30*time.Second, func() bool {
 		b, _ := os.ReadFile(out)
 		lines = strings.Split(strings.TrimSpace(string(b)), "\n")
 		return len(lines) >= 2*n
-	})
+	}) {
+		tcp, _ := m.Get("tcp")
+		tls, _ := m.Get("tls")
+		t.Fatalf("timed out after 30s waiting for rsyslog output: %d lines of %d; tcp %+v; tls %+v", len(lines), 2*n, tcp, tls)
+	}
 	cef, sd := 0, 0
 	for _, l := range lines {
 		switch {
