@@ -14,16 +14,10 @@ const tcpSYN = 0x02
 // processFlow applies one record (§6.1–§6.7). It may modify r.
 func (t *Tables) processFlow(r *FlowRecord) {
 	// §6.1 pre-processing.
-	if r.Proto == 1 || r.Proto == 58 {
-		r.SrcPort, r.DstPort = 0, 0
-	}
-	src, dst := r.SrcIP.Unmap(), r.DstIP.Unmap()
-	if !src.IsValid() || !dst.IsValid() || src.Is4() != dst.Is4() {
-		var ok bool
-		if src, dst, ok = fixVersions(src, dst); !ok {
-			t.stats.DropsIPMismatch++
-			return
-		}
+	src, dst, ok := preprocess(r)
+	if !ok {
+		t.stats.DropsIPMismatch++
+		return
 	}
 	if r.Proto != 17 && r.SrcPort < r.DstPort && (r.Proto != 6 || r.ClientTCPFlags&tcpSYN == 0) &&
 		!t.isBcastMcast(src) && !t.isBcastMcast(dst) {
@@ -259,6 +253,21 @@ func sub0(reported, cur uint64) uint64 {
 		return 0 // out of sequence
 	}
 	return reported - cur
+}
+
+// preprocess applies §6.1's fix-ups that the flow key depends on: ICMP
+// ports zeroed (in r), addresses unmapped, an empty side given the other
+// side's version. ok is false when the versions cannot be reconciled.
+// processFlow and the shard split (shardOf) both key records from it.
+func preprocess(r *FlowRecord) (src, dst netip.Addr, ok bool) {
+	if r.Proto == 1 || r.Proto == 58 {
+		r.SrcPort, r.DstPort = 0, 0
+	}
+	src, dst = r.SrcIP.Unmap(), r.DstIP.Unmap()
+	if !src.IsValid() || !dst.IsValid() || src.Is4() != dst.Is4() {
+		return fixVersions(src, dst)
+	}
+	return src, dst, true
 }
 
 // fixVersions gives an empty side the other side's version (§6.1.3).

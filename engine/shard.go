@@ -122,23 +122,16 @@ func (i *Interface) ShardFlowRecords() []uint64 {
 }
 
 // shardOf is the shard of r: the hash of its canonical key after §6.1's
-// port and version fix-ups (the key processFlow looks up), so that both
+// port and version fix-ups (preprocess, as processFlow keys it), so that both
 // directions of a flow land in one shard. A record processFlow drops
 // (mismatched versions) goes to shard 0, which counts it.
 func (i *Interface) shardOf(r *FlowRecord) int {
-	src, dst := r.SrcIP.Unmap(), r.DstIP.Unmap()
-	sp, dp := r.SrcPort, r.DstPort
-	if r.Proto == 1 || r.Proto == 58 {
-		sp, dp = 0, 0
-	}
-	if !src.IsValid() || !dst.IsValid() || src.Is4() != dst.Is4() {
-		var ok bool
-		if src, dst, ok = fixVersions(src, dst); !ok {
-			return 0
-		}
+	src, dst, ok := preprocess(r)
+	if !ok {
+		return 0
 	}
 	sa, da := src.As16(), dst.As16()
-	k, _ := makeKey(&sa, &da, sp, dp, r.VLAN, r.Proto, r.PrivateID)
+	k, _ := makeKey(&sa, &da, r.SrcPort, r.DstPort, r.VLAN, r.Proto, r.PrivateID)
 	// The interface's own seed: a shard's flow index hashes with another
 	// one, so its keys do not cluster in one range of the index.
 	return int(uint64(i.part.hash(&k)) * uint64(len(i.shards)) >> 32)
