@@ -15,9 +15,10 @@ import (
 // Flow counters are cumulative, so each flow's last counted value is kept
 // and only the growth is added: at every periodic update and at the end.
 type flowCounter struct {
-	// devices are the polled addresses: flows of other exporters are not
-	// tracked, so a big flow table costs nothing here.
-	devices atomic.Pointer[map[netip.Addr]bool]
+	// devices maps the polled addresses to their device's key (the
+	// lowest, for an address configured twice): flows of other exporters
+	// are not tracked, so a big flow table costs nothing here.
+	devices atomic.Pointer[map[netip.Addr]string]
 
 	mu   sync.Mutex
 	ifs  map[ifKey]*ifBytes
@@ -143,17 +144,29 @@ func (c *flowCounter) snapshot(addr string) map[uint32]ifBytes {
 }
 
 func (c *flowCounter) tracked(a netip.Addr) bool {
+	_, ok := c.device(a)
+	return ok
+}
+
+// device returns the key of the device at exporter address a.
+func (c *flowCounter) device(a netip.Addr) (string, bool) {
 	m := c.devices.Load()
-	return m != nil && a.IsValid() && (*m)[a]
+	if m == nil || !a.IsValid() {
+		return "", false
+	}
+	key, ok := (*m)[a]
+	return key, ok
 }
 
 // setDevices replaces the tracked exporter addresses (IP literals; names
-// are not resolved).
-func (c *flowCounter) setDevices(addrs []string) {
-	m := map[netip.Addr]bool{}
-	for _, s := range addrs {
+// are not resolved): device key → configured address.
+func (c *flowCounter) setDevices(addrs map[string]string) {
+	m := map[netip.Addr]string{}
+	for key, s := range addrs {
 		if a, ok := exporterAddr(s); ok {
-			m[a] = true
+			if k, dup := m[a]; !dup || key < k {
+				m[a] = key
+			}
 		}
 	}
 	c.devices.Store(&m)

@@ -284,9 +284,9 @@ func (p *Poller) Stop() {
 
 // trackLocked tells the flow counter which exporters are devices; p.mu held.
 func (p *Poller) trackLocked() {
-	addrs := make([]string, 0, len(p.state))
-	for _, d := range p.state {
-		addrs = append(addrs, d.cfg.Address)
+	addrs := make(map[string]string, len(p.state))
+	for key, d := range p.state {
+		addrs[key] = d.cfg.Address
 	}
 	p.flows.setDevices(addrs)
 }
@@ -363,21 +363,11 @@ func (p *Poller) Devices() []DeviceStatus {
 // DeviceAt returns the status of the device whose flows name a as their
 // exporter (exporterAddr); with several, the lowest key.
 func (p *Poller) DeviceAt(a netip.Addr) (DeviceStatus, bool) {
-	a = a.Unmap()
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	var best *device
-	for _, d := range p.state {
-		if da, ok := exporterAddr(d.cfg.Address); ok && da == a && (best == nil || d.st.Key < best.st.Key) {
-			best = d
-		}
-	}
-	if best == nil {
+	key, ok := p.flows.device(a.Unmap())
+	if !ok {
 		return DeviceStatus{}, false
 	}
-	s := best.st
-	s.Config = redact(s.Config)
-	return s, true
+	return p.Device(key)
 }
 
 // Device returns one device's status.
