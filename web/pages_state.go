@@ -373,12 +373,7 @@ func allowsNet(u users.User, s string) bool {
 		}
 		p = netip.PrefixFrom(a, a.BitLen())
 	}
-	for _, n := range u.AllowedNets {
-		if n.Bits() <= p.Bits() && n.Contains(p.Addr()) {
-			return true
-		}
-	}
-	return false
+	return u.AllowsPrefix(p)
 }
 
 // tableSnap is a table's keys and values (and metatable) when the state

@@ -37,7 +37,7 @@ func (s *Server) getNetworks(w http.ResponseWriter, r *http.Request) {
 	me := requester(r)
 	out := []map[string]any{}
 	for id, n := range nets {
-		if !me.IsAdmin() && !insideAllowed(me.AllowedNets, n.Prefix) {
+		if !me.IsAdmin() && !me.AllowsPrefix(n.Prefix) {
 			continue
 		}
 		label := n.Prefix.String()
@@ -85,19 +85,6 @@ func (s *Server) setNetworkAlias(w http.ResponseWriter, r *http.Request) {
 func (s *Server) isLocalNetwork(p netip.Prefix) bool {
 	for _, n := range s.deps.Engine.Config().LocalNetworks {
 		if n.Masked() == p {
-			return true
-		}
-	}
-	return false
-}
-
-// insideAllowed: p lies inside one of the allowed networks (none: all).
-func insideAllowed(allowed []netip.Prefix, p netip.Prefix) bool {
-	if len(allowed) == 0 {
-		return true
-	}
-	for _, a := range allowed {
-		if a.Bits() <= p.Bits() && a.Contains(p.Addr()) {
 			return true
 		}
 	}

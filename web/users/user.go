@@ -113,6 +113,20 @@ func (u User) AllowsAddr(ip netip.Addr) bool {
 	return false
 }
 
+// AllowsPrefix tells whether the network p lies inside one of the user's
+// allowed networks.
+func (u User) AllowsPrefix(p netip.Prefix) bool {
+	if len(u.AllowedNets) == 0 {
+		return true
+	}
+	for _, n := range u.AllowedNets {
+		if n.Bits() <= p.Bits() && n.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
 // AllowsIfname tells whether the user may see the interface called name.
 func (u User) AllowsIfname(name string) bool {
 	return u.AllowedIfname == "" || u.AllowedIfname == name
