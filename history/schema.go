@@ -203,13 +203,14 @@ var (
 	}()
 )
 
-// AMGranularities are active monitoring's round granularities, the suffix
-// of its schema names (ntopng's am_host:val_min, _5mins, _hour), and
-// their steps.
-var AMGranularities = []struct {
-	Name string
-	Step int64
-}{{"min", 60}, {"5mins", 300}, {"hour", 3600}}
+// amGranularities are active monitoring's round granularities, the suffix
+// of its schema names (ntopng's am_host:val_min, _5mins, _hour), their
+// steps and the ntopng file that defines them.
+var amGranularities = []struct {
+	name   string
+	step   int64
+	source string
+}{{"min", 60, "ts_minute.lua"}, {"5mins", 300, "ts_5min.lua"}, {"hour", 3600, "ts_hour.lua"}}
 
 // Active monitoring's series (ntopng's ts_minute.lua, ts_5min.lua and
 // ts_hour.lua, "system" schemas of the system interface, ifid -1), gauges
@@ -219,10 +220,9 @@ var AMGranularities = []struct {
 // phases of an HTTP(S) request. Written by activemon.
 func init() {
 	tags := []string{"ifid", "host", "metric"}
-	for _, g := range AMGranularities {
-		src := map[string]string{"min": "ts_minute.lua", "5mins": "ts_5min.lua", "hour": "ts_hour.lua"}[g.Name]
-		register("am_host:val_"+g.Name, g.Step, Gauge, src, tags, []string{"value"})
-		register("am_host:http_stats_"+g.Name, g.Step, Gauge, src, tags, []string{"lookup_ms", "other_ms"})
-		register("am_host:https_stats_"+g.Name, g.Step, Gauge, src, tags, []string{"lookup_ms", "connect_ms", "other_ms"})
+	for _, g := range amGranularities {
+		register("am_host:val_"+g.name, g.step, Gauge, g.source, tags, []string{"value"})
+		register("am_host:http_stats_"+g.name, g.step, Gauge, g.source, tags, []string{"lookup_ms", "other_ms"})
+		register("am_host:https_stats_"+g.name, g.step, Gauge, g.source, tags, []string{"lookup_ms", "connect_ms", "other_ms"})
 	}
 }
