@@ -9,10 +9,7 @@ import (
 // given (an edit form starts from them); a URL recipient has none.
 func TestStatsParams(t *testing.T) {
 	dir := t.TempDir()
-	m := New(Configuration{DataDir: dir})
-	if err := m.Start(); err != nil {
-		t.Fatal(err)
-	}
+	m := newTestManager(t, dir)
 	t.Cleanup(m.Stop)
 	if _, err := m.AddEndpoint(EndpointConfig{Name: "f", Type: "file", Params: map[string]string{"path": filepath.Join(dir, "a.jsonl")}}); err != nil {
 		t.Fatal(err)
