@@ -24,7 +24,7 @@ type flowIndex struct {
 	ents []uint64 // 0 = empty, else tag<<32 | slot+1
 	n    int      // entries in ents and old
 	bits uint     // len(ents) == 1<<bits
-	seed [3]uint64
+	seed keySeed
 
 	old     []uint64 // previous table while migrating, else nil
 	oldBits uint
@@ -49,7 +49,7 @@ func newFlowIndex() flowIndex {
 	return flowIndex{
 		ents: make([]uint64, 1<<flowIndexMinBits),
 		bits: flowIndexMinBits,
-		seed: [3]uint64{rand.Uint64(), rand.Uint64(), rand.Uint64()},
+		seed: newKeySeed(),
 	}
 }
 
@@ -58,12 +58,20 @@ func mum(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-func (x *flowIndex) hash(k *flowKey) uint32 {
+func (x *flowIndex) hash(k *flowKey) uint32 { return x.seed.hash(k) }
+
+// keySeed seeds the flow-key hash: one per flow index, against crafted
+// collisions, and one per sharded interface to pick a flow's shard.
+type keySeed [3]uint64
+
+func newKeySeed() keySeed { return keySeed{rand.Uint64(), rand.Uint64(), rand.Uint64()} }
+
+func (s *keySeed) hash(k *flowKey) uint32 {
 	le := binary.LittleEndian
 	rest := uint64(k.pa) | uint64(k.pb)<<16 | uint64(k.vlan)<<32 | uint64(k.proto)<<48
-	h := mum(le.Uint64(k.a[:8])^x.seed[0], le.Uint64(k.a[8:])^0xa0761d6478bd642f) ^
-		mum(le.Uint64(k.b[:8])^x.seed[1], le.Uint64(k.b[8:])^0xe7037ed1a0b428db) ^
-		mum(rest^x.seed[2], uint64(k.priv)^0x8ebc6af09c88c6e3)
+	h := mum(le.Uint64(k.a[:8])^s[0], le.Uint64(k.a[8:])^0xa0761d6478bd642f) ^
+		mum(le.Uint64(k.b[:8])^s[1], le.Uint64(k.b[8:])^0xe7037ed1a0b428db) ^
+		mum(rest^s[2], uint64(k.priv)^0x8ebc6af09c88c6e3)
 	return uint32(mum(h, 0x589965cc75374cc3) >> 32)
 }
 

@@ -78,7 +78,7 @@ type Interface struct {
 
 	shards []*shard   // the owner goroutines' state; one unless sharded
 	view   *Tables    // when sharded: the interface-wide tables Do hands out
-	part   flowIndex  // when sharded: its seeded hash picks a flow's shard
+	part   keySeed    // when sharded: its hash picks a flow's shard
 	doMu   sync.Mutex // when sharded: one Do barrier at a time
 	// barrierG is the goroutine running a sharded Do's fn (a nested Do
 	// there runs inline, as one inside the owner does).

@@ -102,7 +102,7 @@ func (i *Interface) addShards(cfg Configuration) {
 		v.shards = append(v.shards, s.t)
 	}
 	i.view = v
-	i.part = newFlowIndex()
+	i.part = newKeySeed()
 }
 
 // Shards is the number of owner goroutines the interface's flows are

@@ -243,10 +243,7 @@ func (t tlvFlow) f(id uint32, v float32) { t.w.Float(id, v) }
 func (t tlvFlow) s(id uint32, v string)  { t.w.String(id, v) }
 func (t tlvFlow) ip(id uint32, a netip.Addr) {
 	var text [len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")]byte
-	b := a.AppendTo(text[:0])
-	t.w.key(id, TLVString)
-	t.w.buf = binary.BigEndian.AppendUint16(t.w.buf, uint16(len(b)))
-	t.w.buf = append(t.w.buf, b...)
+	t.w.String(id, bytesString(a.AppendTo(text[:0]))) // String copies it
 }
 
 func encodeFlow(w flowWriter, r *engine.FlowRecord) {
