@@ -42,12 +42,8 @@ func (s *Server) getHostSNMPPorts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rows []snmpPortRow
-	found := false
-	timedTables(w, i.Read, func(t *engine.Tables) { // Server-Timing, as the other UI reads
-		if t.Host(ip, vlan) == nil {
-			return
-		}
-		found = true
+	timedRead := func(fn func(*engine.Tables)) { timedTables(w, i.Read, fn) } // Server-Timing, as the other UI reads
+	if !withHostIn(w, timedRead, ip, vlan, func(t *engine.Tables, _ *engine.Host) {
 		idx := map[snmpPortKey]int{}
 		t.Flows(func(f *engine.Flow) bool {
 			if f.VLAN() != vlan {
@@ -83,9 +79,7 @@ func (s *Server) getHostSNMPPorts(w http.ResponseWriter, r *http.Request) {
 			row.rcvd += rcvd
 			return true
 		})
-	})
-	if !found {
-		writeError(w, http.StatusNotFound, errInvalidHost, "host "+ip.String()+" not found")
+	}) {
 		return
 	}
 	// Most bytes first; ties by exporter and index, the same on every call.

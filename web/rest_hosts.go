@@ -73,8 +73,14 @@ func (s *Server) hostRequest(w http.ResponseWriter, r *http.Request) (params, *e
 // withHost runs fn on the live host inside the interface goroutine and
 // answers INVALID_HOST (404, as host/data.lua) when it is not active.
 func withHost(w http.ResponseWriter, i *engine.Interface, ip netip.Addr, vlan uint16, fn func(t *engine.Tables, h *engine.Host)) bool {
+	return withHostIn(w, i.Do, ip, vlan, fn)
+}
+
+// withHostIn is withHost with the tables reached by run (i.Do, i.Read or
+// a timedTables around one).
+func withHostIn(w http.ResponseWriter, run func(func(*engine.Tables)), ip netip.Addr, vlan uint16, fn func(t *engine.Tables, h *engine.Host)) bool {
 	found := false
-	i.Do(func(t *engine.Tables) {
+	run(func(t *engine.Tables) {
 		if h := t.Host(ip, vlan); h != nil {
 			found = true
 			fn(t, h)
