@@ -15,9 +15,11 @@ func (t *Tables) SetLimits(maxFlows, maxHosts int) {
 	if maxHosts > 0 {
 		t.cfg.MaxHosts = maxHosts
 	}
-	// Sharded: each shard gets ceil(X/N) flows; hosts are one table.
-	n := len(t.shards)
 	for _, s := range t.shards {
-		s.SetLimits((t.cfg.MaxFlows+n-1)/n, t.cfg.MaxHosts)
+		s.SetLimits(shardMaxFlows(t.cfg.MaxFlows, len(t.shards)), t.cfg.MaxHosts)
 	}
 }
+
+// shardMaxFlows is each of n shards' part of an interface's flow limit
+// (-X): ceil(X/n). Hosts are one table, their limit is not divided.
+func shardMaxFlows(maxFlows, n int) int { return (maxFlows + n - 1) / n }

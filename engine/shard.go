@@ -75,7 +75,7 @@ const maxShards = 64
 func (i *Interface) addShards(cfg Configuration) {
 	n := cfg.Shards
 	scfg := cfg
-	scfg.MaxFlows = (cfg.MaxFlows + n - 1) / n // -X is per interface
+	scfg.MaxFlows = shardMaxFlows(cfg.MaxFlows, n) // -X is per interface
 	var hosts *hostTable
 	for k := 0; k < n; k++ {
 		t := newTables(i, scfg)
