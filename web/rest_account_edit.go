@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -70,11 +69,7 @@ func (s *Server) editAccount(w http.ResponseWriter, r *http.Request) {
 	// The language before the password: a bad code changes nothing.
 	if hasLang {
 		if err := s.users.ChangeLanguage(name, lang); err != nil {
-			if errors.Is(err, users.ErrInvalid) {
-				writeError(w, 0, errInvalidArgs, err.Error())
-			} else {
-				writeError(w, 0, errEditUserFailed, err.Error())
-			}
+			writeEditUserError(w, err)
 			return
 		}
 	}
@@ -88,11 +83,7 @@ func (s *Server) editAccount(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err := s.users.SetPassword(name, pw); err != nil { // ends every session of name
-			if errors.Is(err, users.ErrInvalid) {
-				writeError(w, 0, errInvalidArgs, err.Error())
-			} else {
-				writeError(w, 0, errEditUserFailed, err.Error())
-			}
+			writeEditUserError(w, err)
 			return
 		}
 		s.deps.Logger.Info("own password changed; the user's sessions ended", "user", name, "client", clientAddr(r).String())

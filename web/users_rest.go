@@ -212,16 +212,22 @@ func (s *Server) editUser(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			if errors.Is(err, users.ErrInvalid) {
-				writeError(w, 0, errInvalidArgs, err.Error())
-			} else {
-				writeError(w, 0, errEditUserFailed, err.Error())
-			}
+			writeEditUserError(w, err)
 			return
 		}
 	}
 	s.deps.Logger.Info("user edited", "user", name, "by", requester(r).Username)
 	writeOK(w, map[string]any{})
+}
+
+// writeEditUserError answers a failed change of a stored user:
+// INVALID_ARGUMENTS for a value the store refuses, else EDIT_USER_FAILED.
+func writeEditUserError(w http.ResponseWriter, err error) {
+	if errors.Is(err, users.ErrInvalid) {
+		writeError(w, 0, errInvalidArgs, err.Error())
+	} else {
+		writeError(w, 0, errEditUserFailed, err.Error())
+	}
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
