@@ -52,21 +52,10 @@ func TestScriptAndSyslogAlertsSurviveKill9(t *testing.T) {
 	logger := testpeer.Command(t, "logger", "bsdutils")
 	data := t.TempDir()
 	scripts := filepath.Join(data, "scripts")
-	handler, err := os.ReadFile("testdata/hostlog/host_log.lua")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for path, body := range map[string][]byte{
-		"callbacks/syslog/host_log.lua":            handler,
+	writeScripts(t, scripts, map[string][]byte{
+		hostLogPath: hostLogHandler(t),
 		"callbacks/interface/flow/kill_alerts.lua": []byte(killFlowScript),
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(scripts, path)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(scripts, path), body, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	zport, sport := freePort(t), freeUDPPort(t)
 	args := []string{
 		"-i", fmt.Sprintf("tcp://127.0.0.1:%dc", zport), // ifid 0

@@ -66,6 +66,36 @@ func startChild(t *testing.T, args []string) (*exec.Cmd, *client) {
 	return cmd, &client{t: t, base: "http://" + strings.TrimPrefix(sc.Text(), "http ")}
 }
 
+// writeScripts writes files (path under dir → body) into the scripts dir
+// dir, creating their directories.
+func writeScripts(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	for path, body := range files {
+		path = filepath.Join(dir, path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// hostLogPath is where a scripts dir holds the syslog handler of
+// hostLogHandler.
+const hostLogPath = "callbacks/syslog/host_log.lua"
+
+// hostLogHandler is testdata's syslog handler written as ntopng 4.2's
+// host_log.lua.
+func hostLogHandler(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/hostlog/host_log.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestAlertsSurviveKill9: alerts stored by a syslog handler in a flowgate
 // child are listed over REST (a list reads what is committed), the child
 // is SIGKILLed, and a flowgate started on the same data dir lists every
@@ -73,16 +103,7 @@ func startChild(t *testing.T, args []string) (*exec.Cmd, *client) {
 func TestAlertsSurviveKill9(t *testing.T) {
 	data := t.TempDir()
 	scripts := filepath.Join(data, "scripts")
-	handler, err := os.ReadFile("testdata/hostlog/host_log.lua")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(scripts, "callbacks", "syslog"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(scripts, "callbacks", "syslog", "host_log.lua"), handler, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeScripts(t, scripts, map[string][]byte{hostLogPath: hostLogHandler(t)})
 	sport := freePort(t)
 	args := []string{
 		"-i", fmt.Sprintf("tcp://127.0.0.1:%dc", freePort(t)), // ifid 0

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,13 +26,7 @@ import (
 func TestDiskErrorsIngestCarriesOn(t *testing.T) {
 	data := t.TempDir()
 	scripts := filepath.Join(data, "scripts")
-	path := filepath.Join(scripts, "callbacks/interface/flow/kill_alerts.lua")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(killFlowScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeScripts(t, scripts, map[string][]byte{"callbacks/interface/flow/kill_alerts.lua": []byte(killFlowScript)})
 	zport := freePort(t)
 	cmd, c := startChild(t, []string{"-i", fmt.Sprintf("tcp://127.0.0.1:%dc", zport), "-m", "10.1.0.0/16",
 		"-w", "127.0.0.1:0", "-d", data, "--scripts-dir", scripts, "--disable-login"})

@@ -28,16 +28,7 @@ import (
 func TestHostLogHandlerToRecipients(t *testing.T) {
 	data := t.TempDir()
 	scripts := filepath.Join(data, "scripts")
-	handler, err := os.ReadFile("testdata/hostlog/host_log.lua")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(scripts, "callbacks", "syslog"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(scripts, "callbacks", "syslog", "host_log.lua"), handler, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeScripts(t, scripts, map[string][]byte{hostLogPath: hostLogHandler(t)})
 
 	// The SIEM: a TCP listener taking LF-terminated syslog lines.
 	siem, err := net.Listen("tcp", "127.0.0.1:0")
