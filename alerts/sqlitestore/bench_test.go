@@ -303,27 +303,14 @@ func writerCPU(b *testing.B, dropIndexes bool) {
 	ctx := context.Background()
 	if dropIndexes {
 		err := d.do(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'flow_alerts'`)
-			if err != nil {
-				return err
+			var drops sql.NullString // one DROP INDEX statement per index
+			err := tx.QueryRow(`SELECT group_concat('DROP INDEX "' || name || '"', ';') FROM sqlite_master
+				WHERE type = 'index' AND tbl_name = 'flow_alerts'`).Scan(&drops)
+			if err != nil || !drops.Valid {
+				return fmt.Errorf("flow_alerts indexes %q: %v", drops.String, err)
 			}
-			var names []string
-			for rows.Next() {
-				var s string
-				if err := rows.Scan(&s); err != nil {
-					return err
-				}
-				names = append(names, s)
-			}
-			if err := rows.Close(); err != nil || len(names) == 0 {
-				return fmt.Errorf("flow_alerts indexes %v: %v", names, err)
-			}
-			for _, s := range names {
-				if _, err := tx.Exec("DROP INDEX " + quoteIdent(s)); err != nil {
-					return err
-				}
-			}
-			return nil
+			_, err = tx.Exec(drops.String)
+			return err
 		})
 		if err != nil {
 			b.Fatal(err)
