@@ -5,13 +5,14 @@ import { el } from "./lib.js";
 
 // field(spec, value): a labelled control. spec: {name, label, type
 // (text|number|password|secret|select|checkbox|multi|textarea), options
-// ([[value, label]]), hint, required, placeholder, min, max, step}.
+// ([[value, label]]), hint, required, readOnly, placeholder, min, max,
+// step}.
 // A "secret" is a password-type input shown empty: left empty, the stored
 // value is kept (the caller sends the server's mask instead).
 export function field(spec, value, { id } = {}) {
   const fid = id || "f-" + spec.name;
   let input;
-  const common = { name: spec.name, id: fid, required: spec.required || null, "aria-describedby": spec.hint ? fid + "-hint" : null };
+  const common = { name: spec.name, id: fid, required: spec.required || null, readonly: spec.readOnly || null, "aria-describedby": spec.hint ? fid + "-hint" : null };
   switch (spec.type) {
     case "select":
       input = el("select", common, (spec.options || []).map(([v, l]) => el("option", { value: v, selected: String(v) === String(value ?? "") }, l)));
@@ -66,7 +67,7 @@ export function values(form) {
   return out;
 }
 
-// card(title, ...children): an editing panel with a close button.
+// panel(title, onclose, ...children): an editing panel with a close button.
 export function panel(title, onclose, ...children) {
   return el("section", { class: "card edit", "aria-label": title }, el("div", { class: "panel-head" }, el("h2", {}, title),
     el("button", { type: "button", class: "icon", "aria-label": "Close", onclick: onclose }, "\u00d7")), ...children);

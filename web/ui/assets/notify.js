@@ -91,8 +91,7 @@ export async function recipients(main, ctx) {
     edit && KINDS[kind].fields.some((f) => f.type === "secret") ? el("p", { class: "muted" }, "Secrets are not shown: leave them empty to keep the stored ones.") : null);
     kindSel.querySelector("select").addEventListener("change", (e) => { kind = e.target.value; draw(); });
     draw();
-    const name = field({ name: "endpoint_conf_name", label: "Name", required: true, pattern: "[A-Za-z0-9_.\\-]{1,64}" }, ep?.endpoint_conf_name, { id: "ep-name" });
-    if (edit) name.querySelector("input").readOnly = true;
+    const name = field({ name: "endpoint_conf_name", label: "Name", required: true, readOnly: edit, pattern: "[A-Za-z0-9_.\\-]{1,64}" }, ep?.endpoint_conf_name, { id: "ep-name" });
     const form = el("form", { id: "endpoint-form", onsubmit: (e) => {
       e.preventDefault();
       const v = values(form);
@@ -135,7 +134,7 @@ export async function recipients(main, ctx) {
       post(edit ? "edit/recipient.lua" : "add/recipient.lua", q, `Recipient ${q.recipient_name} ${edit ? "saved" : "added"}.`);
     } },
     el("div", { class: "fields" },
-      (() => { const n = field({ name: "recipient_name", label: "Name", required: true }, r?.name, { id: "rc-name" }); if (edit) n.querySelector("input").readOnly = true; return n; })(),
+      field({ name: "recipient_name", label: "Name", required: true, readOnly: edit }, r?.name, { id: "rc-name" }),
       field({ name: "endpoint_conf_name", label: "Endpoint", type: "select", required: true, options: eps.map((x) => [x.endpoint_conf_name, `${x.endpoint_conf_name} (${x.endpoint_conf_type})`]) }, r?.endpoint_conf_name, { id: "rc-endpoint" }),
       field({ name: "min_severity", label: "Minimum severity", type: "select", options: SEVERITIES }, sev, { id: "rc-severity" }),
       field({ name: "format", label: "Format", type: "select", options: FORMATS }, p.format, { id: "rc-format" })),

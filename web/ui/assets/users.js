@@ -47,7 +47,7 @@ export async function usersPage(main) {
       } catch (err) { showError(err); }
     } },
     el("div", { class: "fields" },
-      (() => { const f = field({ name: "username", label: "User name", required: true, hint: "letters, digits and . _ - @" }, u?.username, { id: "u-name" }); if (edit) f.querySelector("input").readOnly = true; return f; })(),
+      field({ name: "username", label: "User name", required: true, readOnly: edit, hint: "letters, digits and . _ - @" }, u?.username, { id: "u-name" }),
       field({ name: "full_name", label: "Full name" }, u?.full_name, { id: "u-full" }),
       field({ name: "user_role", label: "Role", type: "select", options: ROLES }, u?.group || "unprivileged", { id: "u-role" }),
       field({ name: "user_language", label: "Language", type: "select", options: langOptions(u?.language) }, u?.language || "en", { id: "u-lang" })),
