@@ -177,29 +177,8 @@ func TestHostSNMPPorts(t *testing.T) {
 // one exporter (no SNMP poller): the server (200,000 flows summed into 48
 // ports) and one client (a scan finding one port).
 func BenchmarkHostSNMPPorts(b *testing.B) {
-	ecfg := engine.DefaultConfiguration()
-	ecfg.MaxHosts, ecfg.MaxFlows = 300000, 300000
-	eng := engine.New(ecfg)
-	i := eng.AddInterface("eth0", "zmq")
 	exp := netip.MustParseAddr("192.0.2.254")
-	var recs []engine.FlowRecord
-	for n := 0; n < 200000; n++ {
-		c := n / 2
-		recs = append(recs, engine.FlowRecord{SrcIP: netip.AddrFrom4([4]byte{10, 2 + byte(c>>16), byte(c >> 8), byte(c)}), DstIP: netip.MustParseAddr("192.0.2.1"),
-			SrcPort: uint16(40000 + n%2), DstPort: 53, Proto: 17, InBytes: uint64(n), InPkts: 1, FirstSwitched: 1, LastSwitched: 2,
-			ExporterIP: exp, InIfIndex: uint32(1 + c%48), OutIfIndex: 100})
-	}
-	i.Process(&engine.Batch{Flows: recs})
-	s := New(DefaultConfiguration(), Dependencies{Engine: eng})
-	for _, host := range []string{"192.0.2.1", "10.2.0.7"} {
-		b.Run(host, func(b *testing.B) {
-			for n := 0; n < b.N; n++ {
-				w := httptest.NewRecorder()
-				s.ServeHTTP(w, httptest.NewRequest("GET", "/lua/rest/v2/get/host/snmp_ports.lua?ifid=0&host="+host, nil))
-				if w.Code != 200 || !strings.Contains(w.Body.String(), `"if_index"`) {
-					b.Fatal(w.Code, w.Body.String())
-				}
-			}
-		})
-	}
+	benchHostScan(b, func(r *engine.FlowRecord, c int) {
+		r.ExporterIP, r.InIfIndex, r.OutIfIndex = exp, uint32(1+c%48), 100
+	}, "/lua/rest/v2/get/host/snmp_ports.lua?ifid=0&host=", `"if_index"`)
 }
