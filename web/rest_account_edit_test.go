@@ -12,24 +12,36 @@ import (
 
 const accountPath = "/lua/rest/v2/edit/flowgate/account.lua"
 
+// addAndLogin adds the user and logs each client in as it: the first
+// client's CSRF token.
+func (f *fixture) addAndLogin(t *testing.T, spec users.Spec, cs ...*http.Client) string {
+	t.Helper()
+	if err := f.users.Add(spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if a := f.login(t, c, spec.Username, spec.Password, "/"); a.Code != http.StatusFound {
+			t.Fatalf("login: %d", a.Code)
+		}
+	}
+	return f.csrfOf(t, cs[0])
+}
+
+// postAccount posts the form kv to edit/flowgate/account.lua with csrf.
+func postAccount(t *testing.T, f *fixture, c *http.Client, csrf string, kv ...string) answer {
+	body, h := form(kv...)
+	return do(t, c, http.MethodPost, f.base+accountPath, body, merge(h, map[string]string{CSRFHeader: csrf}))
+}
+
 // TestAccountEditErrors: edit/flowgate/account.lua refuses a GET, a
 // cookie session without its CSRF token, a wrong old password (counted as
 // a failed login), a weak, empty or mismatched new password, passwords in
 // the URL and a bad language code; none of them changes the account.
 func TestAccountEditErrors(t *testing.T) {
 	f := newFixture(t, nil)
-	if err := f.users.Add(users.Spec{Username: "dave", Password: "dave-pass-1", Group: users.Unprivileged}); err != nil {
-		t.Fatal(err)
-	}
 	c := newClient(t)
-	if a := f.login(t, c, "dave", "dave-pass-1", "/"); a.Code != http.StatusFound {
-		t.Fatalf("login: %d", a.Code)
-	}
-	csrf := f.csrfOf(t, c)
-	post := func(kv ...string) answer {
-		body, h := form(kv...)
-		return do(t, c, http.MethodPost, f.base+accountPath, body, merge(h, map[string]string{CSRFHeader: csrf}))
-	}
+	csrf := f.addAndLogin(t, users.Spec{Username: "dave", Password: "dave-pass-1", Group: users.Unprivileged}, c)
+	post := func(kv ...string) answer { return postAccount(t, f, c, csrf, kv...) }
 
 	if a := do(t, c, http.MethodGet, f.base+accountPath, nil, map[string]string{CSRFHeader: csrf}); a.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET: %d %s", a.Code, a.Body)
@@ -85,17 +97,10 @@ func TestAccountEditErrors(t *testing.T) {
 // once locked, even the right old password is refused with 429.
 func TestAccountEditLockout(t *testing.T) {
 	f := newFixture(t, nil)
-	if err := f.users.Add(users.Spec{Username: "erin", Password: "erin-pass-1", Group: users.Unprivileged}); err != nil {
-		t.Fatal(err)
-	}
 	c := newClient(t)
-	if a := f.login(t, c, "erin", "erin-pass-1", "/"); a.Code != http.StatusFound {
-		t.Fatalf("login: %d", a.Code)
-	}
-	csrf := f.csrfOf(t, c)
+	csrf := f.addAndLogin(t, users.Spec{Username: "erin", Password: "erin-pass-1", Group: users.Unprivileged}, c)
 	post := func(old string) answer {
-		body, h := form("old_password", old, "new_password", "red-kite-22", "confirm_password", "red-kite-22")
-		return do(t, c, http.MethodPost, f.base+accountPath, body, merge(h, map[string]string{CSRFHeader: csrf}))
+		return postAccount(t, f, c, csrf, "old_password", old, "new_password", "red-kite-22", "confirm_password", "red-kite-22")
 	}
 	for i := 0; i < 5; i++ {
 		if a := post("guess-" + string(rune('a'+i))); a.Code != 400 {
@@ -118,20 +123,9 @@ func TestAccountEditLockout(t *testing.T) {
 // session and CSRF token it was given, and the new password logs in.
 func TestAccountEditChanges(t *testing.T) {
 	f := newFixture(t, nil)
-	if err := f.users.Add(users.Spec{Username: "fay", FullName: "Fay", Password: "fay-pass-1", Group: users.Unprivileged}); err != nil {
-		t.Fatal(err)
-	}
 	c, other := newClient(t), newClient(t)
-	for _, cl := range []*http.Client{c, other} {
-		if a := f.login(t, cl, "fay", "fay-pass-1", "/"); a.Code != http.StatusFound {
-			t.Fatalf("login: %d", a.Code)
-		}
-	}
-	csrf := f.csrfOf(t, c)
-	post := func(kv ...string) answer {
-		body, h := form(kv...)
-		return do(t, c, http.MethodPost, f.base+accountPath, body, merge(h, map[string]string{CSRFHeader: csrf}))
-	}
+	csrf := f.addAndLogin(t, users.Spec{Username: "fay", FullName: "Fay", Password: "fay-pass-1", Group: users.Unprivileged}, c, other)
+	post := func(kv ...string) answer { return postAccount(t, f, c, csrf, kv...) } // csrf: the latest token
 	if a := post("language", "it"); a.Code != 200 {
 		t.Fatalf("language: %d %s", a.Code, a.Body)
 	}
