@@ -1,21 +1,18 @@
 package history
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"flowgate/internal/fulldisk"
 )
 
 // fullDiskEnv makes the test binary a child whose files may not grow past
@@ -54,23 +51,10 @@ type fullDiskReport struct {
 	Seconds   float64 // the child's run time: bounds LogLines (one per 10 s)
 }
 
-// lineCounter counts the log lines written through it.
-type lineCounter struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (l *lineCounter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	l.n += bytes.Count(p, []byte("\n"))
-	l.mu.Unlock()
-	return len(p), nil
-}
-
 func fullDiskChild(path string) int {
 	began := time.Now()
 	c := &clock{t: time.Unix(t0, 0)}
-	logs := &lineCounter{}
+	logs := &fulldisk.LineCounter{}
 	cfg := DefaultConfiguration()
 	cfg.Path, cfg.Now, cfg.MaintainEvery = path, c.now, time.Hour
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
@@ -92,27 +76,24 @@ func fullDiskChild(path string) int {
 		}
 		return s.Append(batch)
 	}
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+	lim, err := fulldisk.NewLimit()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	setLimit := func(cur uint64) bool {
-		l := lim
-		l.Cur = cur
-		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &l); err != nil {
+	setLimit := func(set func() error) bool {
+		if err := set(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return false
 		}
 		return true
 	}
-	signal.Ignore(syscall.SIGXFSZ) // the write fails with EFBIG instead
 	st, err := os.Stat(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if !setLimit(uint64(st.Size()) + 1<<20) {
+	if !setLimit(func() error { return lim.Set(uint64(st.Size()) + 1<<20) }) {
 		return 1
 	}
 	rep := fullDiskReport{}
@@ -121,7 +102,7 @@ func fullDiskChild(path string) int {
 	}
 	rep.FullRounds = rep.Rounds
 
-	if !setLimit(0) { // read-only: no write to a file succeeds
+	if !setLimit(func() error { return lim.Set(0) }) { // read-only: no write to a file succeeds
 		return 1
 	}
 	before := s.Counters().WriteErrors
@@ -144,7 +125,7 @@ func fullDiskChild(path string) int {
 		}
 	}
 
-	if !setLimit(lim.Cur) { // room again
+	if !setLimit(lim.Lift) { // room again
 		return 1
 	}
 	if err := round(rep.Rounds); err != nil {
@@ -155,7 +136,7 @@ func fullDiskChild(path string) int {
 	}
 	rep.Rounds++
 	rep.Counters = s.Counters()
-	rep.LogLines = logs.n
+	rep.LogLines = logs.Lines()
 	rep.Seconds = time.Since(began).Seconds()
 	json.NewEncoder(os.Stdout).Encode(rep)
 	return 0
@@ -173,17 +154,8 @@ func TestFullDiskCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Stop()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fullDiskEnv+"="+path)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("child: %v", err)
-	}
 	var rep fullDiskReport
-	if err := json.Unmarshal(out, &rep); err != nil {
-		t.Fatalf("child said %q: %v", out, err)
-	}
+	fulldisk.RunChild(t, fullDiskEnv, path, &rep)
 	t.Logf("full disk: %+v", rep)
 	if rep.FullRounds >= 200 {
 		t.Fatalf("%+v: want write errors before 200 rounds", rep)
@@ -206,9 +178,7 @@ func TestFullDiskCounted(t *testing.T) {
 	if rep.Counters.Samples != uint64(rep.Rounds)*5000 {
 		t.Errorf("%d samples counted, %d appended", rep.Counters.Samples, rep.Rounds*5000)
 	}
-	if max := 1 + int(rep.Seconds/10) + 1; rep.LogLines < 1 || rep.LogLines > max {
-		t.Errorf("%d warnings logged over %.1f s of failures, want 1 to %d (one per 10 s)", rep.LogLines, rep.Seconds, max)
-	}
+	fulldisk.CheckLogLines(t, rep.LogLines, rep.Seconds)
 }
 
 // A data dir that cannot hold the database (here a file where the

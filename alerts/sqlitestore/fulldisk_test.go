@@ -1,21 +1,17 @@
 package sqlitestore
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"flowgate/alerts"
+	"flowgate/internal/fulldisk"
 )
 
 // fullDiskEnv makes the test binary a child whose files may not grow past
@@ -40,28 +36,9 @@ type fullDiskReport struct {
 	Seconds         float64 // the child's run time: bounds LogLines (one per 10 s)
 }
 
-// lineCounter counts the log lines written through it.
-type lineCounter struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (l *lineCounter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	l.n += bytes.Count(p, []byte("\n"))
-	l.mu.Unlock()
-	return len(p), nil
-}
-
-func (l *lineCounter) lines() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.n
-}
-
 func fullDiskChild(path string) int {
 	began := time.Now()
-	logs := &lineCounter{}
+	logs := &fulldisk.LineCounter{}
 	d := New(Configuration{Path: path, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err := d.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -73,21 +50,18 @@ func fullDiskChild(path string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+	lim, err := fulldisk.NewLimit()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	setLimit := func(cur uint64) bool {
-		l := lim
-		l.Cur = cur
-		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &l); err != nil {
+	setLimit := func(set func() error) bool {
+		if err := set(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return false
 		}
 		return true
 	}
-	signal.Ignore(syscall.SIGXFSZ) // the write fails with EFBIG instead
 	id := uint64(0)
 	round := func() bool {
 		for j := 0; j < 1000; j++ {
@@ -101,7 +75,7 @@ func fullDiskChild(path string) int {
 		}
 		return true
 	}
-	if !setLimit(uint64(st.Size()) + 2<<20) {
+	if !setLimit(func() error { return lim.Set(uint64(st.Size()) + 2<<20) }) {
 		return 1
 	}
 	var rep fullDiskReport
@@ -112,7 +86,7 @@ func fullDiskChild(path string) int {
 	}
 	rep.Full = d.Counters()
 
-	if !setLimit(0) { // read-only
+	if !setLimit(func() error { return lim.Set(0) }) { // read-only
 		return 1
 	}
 	for range 3 {
@@ -127,14 +101,14 @@ func fullDiskChild(path string) int {
 	}
 	rep.ReadOnlyListed = len(rows)
 
-	if !setLimit(lim.Cur) { // room again
+	if !setLimit(lim.Lift) { // room again
 		return 1
 	}
 	if !round() {
 		return 1
 	}
 	rep.Last = d.Counters()
-	rep.LogLines = logs.lines()
+	rep.LogLines = logs.Lines()
 	rep.Seconds = time.Since(began).Seconds()
 	json.NewEncoder(os.Stdout).Encode(rep)
 	return 0
@@ -149,17 +123,8 @@ func TestFullDiskCounted(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "alerts.db")
 	d := open(t, Configuration{Path: path}) // create the file and schema
 	d.Stop()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fullDiskEnv+"="+path)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("child: %v", err)
-	}
 	var rep fullDiskReport
-	if err := json.Unmarshal(out, &rep); err != nil {
-		t.Fatalf("child said %q: %v", out, err)
-	}
+	fulldisk.RunChild(t, fullDiskEnv, path, &rep)
 	t.Logf("full disk: %+v", rep)
 	whole := func(c Counters) bool { return c.Committed+c.Dropped == c.Appended }
 	if c := rep.Full; c.WriteErrors < 3 || c.Dropped == 0 || c.Committed == 0 || !whole(c) {
@@ -174,9 +139,7 @@ func TestFullDiskCounted(t *testing.T) {
 	if r, l := rep.ReadOnly, rep.Last; l.Committed != r.Committed+1000 || l.WriteErrors != r.WriteErrors || l.Dropped != r.Dropped {
 		t.Errorf("with room again: %+v after %+v; want the 1,000 alerts committed", l, r)
 	}
-	if max := 1 + int(rep.Seconds/10) + 1; rep.LogLines < 1 || rep.LogLines > max {
-		t.Errorf("%d warnings logged over %.1f s of failures, want 1 to %d (one per 10 s)", rep.LogLines, rep.Seconds, max)
-	}
+	fulldisk.CheckLogLines(t, rep.LogLines, rep.Seconds)
 	d = open(t, Configuration{Path: path})
 	checkIntegrity(t, d)
 	var n uint64
