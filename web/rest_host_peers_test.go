@@ -77,11 +77,8 @@ func TestHostPeers(t *testing.T) {
 		})
 	}
 	// A user restricted to other networks is refused the host.
-	r := httptest.NewRequest(http.MethodGet, path+"?ifid=0&host=10.1.0.5", nil)
-	r = r.WithContext(WithIdentity(r.Context(), Identity{User: users.User{Username: "u", Group: users.Unprivileged,
-		AllowedNets: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}}}))
-	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, r)
+	rec := serveAs(s, users.User{Username: "u", Group: users.Unprivileged,
+		AllowedNets: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}}, path+"?ifid=0&host=10.1.0.5")
 	if !strings.Contains(rec.Body.String(), `"rc_str":"NOT_GRANTED"`) {
 		t.Errorf("restricted user: %d %s", rec.Code, rec.Body)
 	}

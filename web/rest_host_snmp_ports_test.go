@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -162,11 +161,8 @@ func TestHostSNMPPorts(t *testing.T) {
 		t.Errorf("bound: ports %v..%v, want 70..7", first, last)
 	}
 	// A user restricted to other networks is refused the host.
-	r := httptest.NewRequest(http.MethodGet, "/lua/rest/v2/get/host/snmp_ports.lua?ifid=0&host=10.1.0.5", nil)
-	r = r.WithContext(WithIdentity(r.Context(), Identity{User: users.User{Username: "u", Group: users.Unprivileged,
-		AllowedNets: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}}}))
-	rec := httptest.NewRecorder()
-	withSNMP.ServeHTTP(rec, r)
+	rec := serveAs(withSNMP, users.User{Username: "u", Group: users.Unprivileged,
+		AllowedNets: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}}, "/lua/rest/v2/get/host/snmp_ports.lua?ifid=0&host=10.1.0.5")
 	if !strings.Contains(rec.Body.String(), `"rc_str":"NOT_GRANTED"`) || strings.Contains(rec.Body.String(), "127.0.0.1") {
 		t.Errorf("restricted user: %d %s", rec.Code, rec.Body)
 	}

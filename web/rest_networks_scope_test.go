@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
@@ -26,10 +27,7 @@ func TestNetworksScope(t *testing.T) {
 		{"elsewhere", users.User{Username: "u", Group: users.Unprivileged, AllowedNets: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("fd00::/8")}}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest("GET", "/lua/rest/v2/get/network/networks.lua?ifid=0", nil)
-			r = r.WithContext(WithIdentity(r.Context(), Identity{User: tc.user}))
-			w := httptest.NewRecorder()
-			s.ServeHTTP(w, r)
+			w := serveAs(s, tc.user, "/lua/rest/v2/get/network/networks.lua?ifid=0")
 			var env struct {
 				RC  int `json:"rc"`
 				Rsp []struct {
@@ -53,4 +51,14 @@ func TestNetworksScope(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serveAs has h answer a GET of target as the given user (the identity
+// the login middleware would have set).
+func serveAs(h http.Handler, u users.User, target string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	r = r.WithContext(WithIdentity(r.Context(), Identity{User: u}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -35,10 +34,7 @@ func TestSyslogScope(t *testing.T) {
 		{"no interface", "", admin, `"rc_str":"INVALID_INTERFACE"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest("GET", "/lua/rest/v2/get/syslog/producers.lua?"+tc.query, nil)
-			r = r.WithContext(WithIdentity(r.Context(), Identity{User: tc.user}))
-			w := httptest.NewRecorder()
-			s.ServeHTTP(w, r)
+			w := serveAs(s, tc.user, "/lua/rest/v2/get/syslog/producers.lua?"+tc.query)
 			if !strings.Contains(w.Body.String(), tc.want) {
 				t.Errorf("%d %s, want %s", w.Code, w.Body, tc.want)
 			}
