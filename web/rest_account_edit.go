@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -115,9 +116,9 @@ func (s *Server) checkNewPassword(name string, p params) (restError, string) {
 	case pw == "":
 		return errInvalidArgs, "new_password is empty"
 	case len(pw) < MinOwnPasswordLen:
-		return errInvalidArgs, "new_password is too weak: use at least 8 characters"
+		return errInvalidArgs, fmt.Sprintf("new_password is too weak: use at least %d characters", MinOwnPasswordLen)
 	case len(pw) > users.MaxPasswordLen:
-		return errInvalidArgs, "new_password is longer than 72 bytes"
+		return errInvalidArgs, fmt.Sprintf("new_password is longer than %d bytes", users.MaxPasswordLen)
 	case pw == p["old_password"]:
 		return errInvalidArgs, "new_password is the old password"
 	case len(name) >= 3 && strings.Contains(strings.ToLower(pw), strings.ToLower(name)):
